@@ -1,0 +1,54 @@
+//! `cargo xtask bench NAME`: benchmarks that print ratios against a peer
+//! measured in the same run. They are not tests: nothing here gates CI.
+
+use crate::run::{Step, cargo};
+
+/// A benchmark: the crate whose example measures it, and the example's
+/// arguments.
+struct Bench {
+    name: &'static str,
+    krate: &'static str,
+    example: &'static str,
+    about: &'static str,
+}
+
+/// Benchmarks are added here as their crates gain them.
+static BENCHES: &[Bench] = &[];
+
+/// Runs the named benchmark in release mode.
+pub fn run(args: &[String]) -> Result<(), String> {
+    let Some(name) = args.first() else {
+        return Err(list());
+    };
+    if name == "help" {
+        println!("{}", list());
+        return Ok(());
+    }
+    let bench = BENCHES
+        .iter()
+        .find(|bench| bench.name == name)
+        .ok_or_else(|| format!("no benchmark named `{name}`\n{}", list()))?;
+    let mut command = cargo(&[
+        "run",
+        "--quiet",
+        "--release",
+        "-p",
+        bench.krate,
+        "--example",
+        bench.example,
+        "--",
+    ]);
+    command.args(&args[1..]);
+    crate::run::all(vec![Step::new(format!("bench {}", bench.name), command)])
+}
+
+fn list() -> String {
+    let mut text = String::from("benchmarks:\n");
+    if BENCHES.is_empty() {
+        text.push_str("  (none yet)\n");
+    }
+    for bench in BENCHES {
+        text.push_str(&format!("  {:<10} {}\n", bench.name, bench.about));
+    }
+    text
+}

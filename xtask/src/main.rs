@@ -1,0 +1,160 @@
+//! `cargo xtask`: the project's task runner.
+//!
+//! Every job a developer or CI runs goes through here so that the steps are
+//! written down once: `cargo xtask ci` is exactly what `.ci/run` runs after it
+//! has installed the system packages.
+//!
+//! Subcommands:
+//! - `ci`: formatting, clippy, each crate's tests in isolation and the no_std
+//!   builds of the core crates.
+//! - `test [CRATE...]`: each named crate's tests (all crates by default), one
+//!   `cargo test -p CRATE` at a time.
+//! - `nostd`: builds the no_std crates for `x86_64-unknown-none`.
+//! - `bench NAME`: runs a benchmark that prints ratios against a peer measured
+//!   in the same run. Benchmarks are never part of `ci`.
+//! - `demo`: the main job: exercises what the workspace can do today.
+
+mod bench;
+mod crates;
+mod run;
+
+use std::process::ExitCode;
+
+use crate::crates::{CRATES, Crate};
+use crate::run::{Step, cargo};
+
+/// The bare-metal target the no_std crates must build for.
+const NO_STD_TARGET: &str = "x86_64-unknown-none";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (command, rest) = match args.split_first() {
+        Some((command, rest)) => (command.as_str(), rest),
+        None => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command {
+        "ci" => ci(),
+        "test" => test(rest),
+        "nostd" => nostd(),
+        "bench" => bench::run(rest),
+        "demo" => demo(),
+        "help" | "-h" | "--help" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown subcommand `{other}`\n{USAGE}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  ci             fmt check, clippy, every crate's tests alone, no_std builds
+  test [CRATE]   run `cargo test -p CRATE` for each crate (all by default)
+  nostd          build the no_std crates for x86_64-unknown-none
+  bench NAME     run a benchmark (see `cargo xtask bench help`)
+  demo           the main job: show what the workspace does today
+";
+
+/// Runs everything CI checks, continuing past a failing step so one run
+/// reports every problem, and fails if any step failed.
+fn ci() -> Result<(), String> {
+    let mut steps = vec![
+        Step::new("fmt", cargo(&["fmt", "--all", "--check"])),
+        Step::new(
+            "clippy",
+            cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+        ),
+    ];
+    steps.extend(test_steps(&[])?);
+    steps.extend(nostd_steps()?);
+    run::all(steps)
+}
+
+fn test(names: &[String]) -> Result<(), String> {
+    run::all(test_steps(names)?)
+}
+
+fn nostd() -> Result<(), String> {
+    run::all(nostd_steps()?)
+}
+
+/// One `cargo test -p CRATE` per crate: a crate whose tests only pass when
+/// features are unified across the whole workspace is caught here.
+fn test_steps(names: &[String]) -> Result<Vec<Step>, String> {
+    let selected = crates::select(names)?;
+    Ok(selected
+        .into_iter()
+        .map(|krate| {
+            Step::new(
+                format!("test {}", krate.name),
+                cargo(&["test", "-p", krate.name]),
+            )
+        })
+        .collect())
+}
+
+/// The no_std crates, built without default features for a bare-metal target.
+fn nostd_steps() -> Result<Vec<Step>, String> {
+    run::ensure_rust_target(NO_STD_TARGET)?;
+    Ok(CRATES
+        .iter()
+        .filter(|krate| krate.no_std && krate.exists())
+        .map(|krate: &Crate| {
+            Step::new(
+                format!("no_std {}", krate.name),
+                cargo(&[
+                    "build",
+                    "-p",
+                    krate.name,
+                    "--no-default-features",
+                    "--target",
+                    NO_STD_TARGET,
+                ]),
+            )
+        })
+        .collect())
+}
+
+/// The main job. Until the sandbox exists it runs the crates' examples that
+/// show what each layer does on real inputs.
+fn demo() -> Result<(), String> {
+    let mut steps = Vec::new();
+    for krate in CRATES.iter().filter(|krate| krate.exists()) {
+        for example in krate.demo {
+            steps.push(Step::new(
+                format!("demo {}::{}", krate.name, example.name),
+                cargo(
+                    &[
+                        &["run", "--quiet", "--release", "-p", krate.name, "--example"],
+                        &[example.name, "--"][..],
+                        example.args,
+                    ]
+                    .concat(),
+                ),
+            ));
+        }
+    }
+    if steps.is_empty() {
+        return Err("no crate with a demo exists yet".to_owned());
+    }
+    run::all(steps)
+}
