@@ -441,6 +441,19 @@ pub struct FileLocks {
     generation: AtomicU64,
 }
 
+/// The waits-for registry shared by every lock set made with
+/// [`FileLocks::default`]: deadlocks between POSIX owners span inodes, so
+/// one registry serves a whole kernel, as Linux's `blocked_hash` does.
+static GLOBAL_LOCK_TABLE: spin::LazyLock<Arc<LockTable>> =
+    spin::LazyLock::new(|| Arc::new(LockTable::new()));
+
+impl Default for FileLocks {
+    /// An empty lock set using the process-wide waits-for registry.
+    fn default() -> Self {
+        FileLocks::new(Arc::clone(&GLOBAL_LOCK_TABLE))
+    }
+}
+
 impl FileLocks {
     /// Creates an inode's empty lock set registered with `table`.
     pub fn new(table: Arc<LockTable>) -> FileLocks {

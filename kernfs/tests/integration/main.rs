@@ -1,0 +1,9 @@
+//! Integration tests of kernfs and memfs through the vfs-core API. Every
+//! test ends with a leak check of the objects it created.
+
+mod cache;
+mod common;
+mod concurrent;
+mod host;
+mod memfs;
+mod mmap;
