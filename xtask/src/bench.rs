@@ -26,6 +26,12 @@ static BENCHES: &[Bench] = &[
         example: "bench",
         about: "create, cached/uncached lookup and stat at depth 8 on memfs vs host tmpfs",
     },
+    Bench {
+        name: "platform",
+        krate: "platform",
+        example: "bench",
+        about: "trapped getppid round trip per backend vs native and each mechanism's floor",
+    },
 ];
 
 /// Runs the named benchmark in release mode.
