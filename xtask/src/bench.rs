@@ -27,6 +27,12 @@ static BENCHES: &[Bench] = &[
         about: "create, cached/uncached lookup and stat at depth 8 on memfs vs host tmpfs",
     },
     Bench {
+        name: "goferfs",
+        krate: "goferfs",
+        example: "bench",
+        about: "9P small-file ops vs diod, 256 MiB read/write with and without fd donation vs host",
+    },
+    Bench {
         name: "platform",
         krate: "platform",
         example: "bench",

@@ -1,0 +1,1114 @@
+//! A 9P2000.L client that multiplexes requests from many threads over one
+//! connection.
+//!
+//! # Reference model
+//!
+//! A [`Client`] and every [`Fid`] hold an `Arc` of the connection state.
+//! The reader thread holds only the pending-reply table, so when the last
+//! `Client`/`Fid` goes away the socket is shut down, the reader sees end of
+//! stream and exits. A `Fid` clunks its server fid when dropped; the number
+//! returns to the free list only after the server answered the Tclunk.
+//!
+//! # Lock order
+//!
+//! `Connection::writer` is taken alone. `Pending::table` may be taken while
+//! holding nothing else; a `ReplySlot` lock is taken after releasing the
+//! table (the reader fills a slot it removed from the table). `fids` is a
+//! leaf lock.
+
+use crate::error::{from_ecode, from_io};
+use crate::message::{
+    Attr, Dirent, LockRange, Message, NOFID, NOTAG, Qid, SetAttr, StatFs, VERSION_9P2000_L,
+    VERSION_FD_DONATION,
+};
+use crate::transport::{FrameReader, Stream};
+use abi_linux::Errno;
+use std::collections::HashMap;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Default msize proposed by the client: 1 MiB of payload plus headers.
+pub const DEFAULT_MSIZE: u32 = (1 << 20) + 4096;
+/// The smallest msize the client accepts from a server.
+const MIN_MSIZE: u32 = 4096;
+/// Bytes reserved for headers when sizing Tread/Twrite/Treaddir counts:
+/// Linux's `P9_IOHDRSZ`, which servers such as diod enforce (a Twrite frame
+/// needs 23, one byte less).
+const CLIENT_IO_HEADER: u32 = 24;
+/// `XATTR_CREATE`: fail if the attribute exists.
+pub const XATTR_CREATE: u32 = 1;
+/// `XATTR_REPLACE`: fail if the attribute does not exist.
+pub const XATTR_REPLACE: u32 = 2;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Connection options.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// msize to propose (the server may lower it).
+    pub msize: u32,
+    /// Ask for the fd-donation extension (used only on Unix sockets and
+    /// only if the server agrees).
+    pub fd_donation: bool,
+    /// If set, a request not answered in this time is cancelled with
+    /// Tflush and fails with `EINTR` (unless its reply arrives first).
+    pub request_timeout: Option<Duration>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            msize: DEFAULT_MSIZE,
+            fd_donation: false,
+            request_timeout: None,
+        }
+    }
+}
+
+/// Counters of one connection, readable at any time.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    /// Requests sent.
+    pub requests: AtomicU64,
+    /// Tflush messages sent for cancelled requests.
+    pub flushes: AtomicU64,
+    /// Files opened with a donated host fd.
+    pub donated_opens: AtomicU64,
+    /// Reads and writes served by a donated host fd instead of 9P.
+    pub host_fd_io: AtomicU64,
+}
+
+/// A reply and the fd that came with it.
+struct Reply {
+    msg: Message,
+    fd: Option<OwnedFd>,
+}
+
+#[derive(Default)]
+struct ReplySlot {
+    value: Mutex<Option<Result<Reply, Errno>>>,
+    ready: Condvar,
+}
+
+impl ReplySlot {
+    fn fill(&self, r: Result<Reply, Errno>) {
+        *lock(&self.value) = Some(r);
+        self.ready.notify_all();
+    }
+
+    /// Waits for the reply, at most `timeout` if given; `None` on timeout.
+    fn wait(&self, timeout: Option<Duration>) -> Option<Result<Reply, Errno>> {
+        let mut v = lock(&self.value);
+        match timeout {
+            None => {
+                while v.is_none() {
+                    v = self.ready.wait(v).unwrap_or_else(|p| p.into_inner());
+                }
+            }
+            Some(t) => {
+                let (g, _) = self
+                    .ready
+                    .wait_timeout_while(v, t, |v| v.is_none())
+                    .unwrap_or_else(|p| p.into_inner());
+                v = g;
+            }
+        }
+        v.take()
+    }
+}
+
+struct PendingTable {
+    slots: HashMap<u16, Arc<ReplySlot>>,
+    free_tags: Vec<u16>,
+    next_tag: u16,
+    /// Set once the connection failed; later requests fail with it.
+    dead: Option<Errno>,
+}
+
+struct Pending {
+    table: Mutex<PendingTable>,
+}
+
+impl Pending {
+    fn register(&self) -> Result<(u16, Arc<ReplySlot>), Errno> {
+        let mut t = lock(&self.table);
+        if let Some(e) = t.dead {
+            return Err(e);
+        }
+        let tag = match t.free_tags.pop() {
+            Some(tag) => tag,
+            None if t.next_tag < NOTAG => {
+                t.next_tag += 1;
+                t.next_tag - 1
+            }
+            None => return Err(Errno::EAGAIN),
+        };
+        let slot = Arc::new(ReplySlot::default());
+        t.slots.insert(tag, slot.clone());
+        Ok((tag, slot))
+    }
+
+    fn release(&self, tag: u16) {
+        let mut t = lock(&self.table);
+        t.slots.remove(&tag);
+        t.free_tags.push(tag);
+    }
+
+    fn fail_all(&self, e: Errno) {
+        let slots: Vec<_> = {
+            let mut t = lock(&self.table);
+            t.dead = Some(e);
+            t.slots.values().cloned().collect()
+        };
+        for s in slots {
+            s.fill(Err(e));
+        }
+    }
+}
+
+struct FidAlloc {
+    next: u32,
+    free: Vec<u32>,
+}
+
+struct Writer {
+    stream: Stream,
+    buf: Vec<u8>,
+}
+
+struct Connection {
+    writer: Mutex<Writer>,
+    pending: Arc<Pending>,
+    fids: Mutex<FidAlloc>,
+    msize: u32,
+    donation: bool,
+    timeout: Option<Duration>,
+    shutdown: Stream,
+    reader: Mutex<Option<JoinHandle<()>>>,
+    stats: ClientStats,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.shutdown.shutdown();
+        if let Some(h) = lock(&self.reader).take() {
+            // The reader only exits on stream end or error; a panic in it
+            // has already failed every pending request.
+            let _ = h.join();
+        }
+    }
+}
+
+impl Connection {
+    fn send(&self, tag: u16, m: &Message) -> Result<(), Errno> {
+        let mut w = lock(&self.writer);
+        let w = &mut *w;
+        w.buf.clear();
+        m.encode(tag, &mut w.buf).map_err(|_| Errno::ENAMETOOLONG)?;
+        if w.buf.len() > self.msize as usize {
+            return Err(Errno::EMSGSIZE);
+        }
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        w.stream.write_frame(&w.buf, None).map_err(|e| from_io(&e))
+    }
+
+    /// Sends `m` and waits for its reply; Rlerror becomes `Err`.
+    fn rpc(&self, m: &Message) -> Result<Reply, Errno> {
+        let (tag, slot) = self.pending.register()?;
+        if let Err(e) = self.send(tag, m) {
+            self.pending.release(tag);
+            return Err(e);
+        }
+        let reply = match slot.wait(self.timeout) {
+            Some(r) => r,
+            None => self.flush(tag, &slot),
+        };
+        self.pending.release(tag);
+        let reply = reply?;
+        if let Message::Rlerror { ecode } = reply.msg {
+            return Err(from_ecode(ecode));
+        }
+        Ok(reply)
+    }
+
+    /// Cancels request `tag` with Tflush and waits for the flush to be
+    /// answered; returns the original reply if it arrived first, else EINTR.
+    fn flush(&self, tag: u16, slot: &ReplySlot) -> Result<Reply, Errno> {
+        self.stats.flushes.fetch_add(1, Ordering::Relaxed);
+        let (ftag, fslot) = self.pending.register()?;
+        let sent = self.send(ftag, &Message::Tflush { oldtag: tag });
+        if sent.is_ok() {
+            // Rflush (or a dead connection) always ends this wait.
+            let _ = fslot.wait(None);
+        }
+        self.pending.release(ftag);
+        match lock(&slot.value).take() {
+            Some(r) => r,
+            None => Err(Errno::EINTR),
+        }
+    }
+
+    fn alloc_fid(&self) -> u32 {
+        let mut f = lock(&self.fids);
+        match f.free.pop() {
+            Some(fid) => fid,
+            None => {
+                f.next += 1;
+                f.next - 1
+            }
+        }
+    }
+
+    fn free_fid(&self, fid: u32) {
+        lock(&self.fids).free.push(fid);
+    }
+}
+
+fn reader_loop(mut reader: FrameReader, pending: Arc<Pending>, msize: u32, donation: bool) {
+    let err = loop {
+        let (tag, msg) = match reader.read_frame() {
+            Ok(Some(frame)) => match Message::decode(frame, msize) {
+                Ok(v) => v,
+                Err(_) => break Errno::EIO,
+            },
+            Ok(None) => break Errno::EIO,
+            Err(e) => break from_io(&e),
+        };
+        let fd = match &msg {
+            Message::Rlopen { qid, .. } | Message::Rlcreate { qid, .. }
+                if donation && qid.ty & (Qid::TYPE_DIR | Qid::TYPE_SYMLINK) == 0 =>
+            {
+                match reader.take_fd() {
+                    Some(fd) => Some(fd),
+                    None => break Errno::EIO,
+                }
+            }
+            _ => None,
+        };
+        let slot = lock(&pending.table).slots.get(&tag).cloned();
+        if let Some(slot) = slot {
+            slot.fill(Ok(Reply { msg, fd }));
+        }
+    };
+    pending.fail_all(err);
+}
+
+/// A connection to a 9P2000.L server.
+///
+/// # Examples
+///
+/// ```no_run
+/// use goferfs::{Client, ClientOptions};
+///
+/// let client = Client::connect_unix("/run/gofer.sock", &ClientOptions::default())?;
+/// let root = client.attach(b"root", b"")?;
+/// let mut file = root.walk(&["etc", "hostname"])?;
+/// file.lopen(libc::O_RDONLY as u32)?;
+/// let mut buf = [0u8; 64];
+/// let n = file.read_at(&mut buf, 0)?;
+/// println!("{}", String::from_utf8_lossy(&buf[..n]));
+/// # Ok::<(), abi_linux::Errno>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    conn: Arc<Connection>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("msize", &self.conn.msize)
+            .field("fd_donation", &self.conn.donation)
+            .finish()
+    }
+}
+
+impl Client {
+    /// Connects to a server listening on a Unix socket.
+    pub fn connect_unix(path: impl AsRef<Path>, opts: &ClientOptions) -> Result<Self, Errno> {
+        let s = UnixStream::connect(path).map_err(|e| from_io(&e))?;
+        Self::new(Stream::Unix(s), opts)
+    }
+
+    /// Connects to a server over TCP.
+    pub fn connect_tcp(addr: impl ToSocketAddrs, opts: &ClientOptions) -> Result<Self, Errno> {
+        let s = TcpStream::connect(addr).map_err(|e| from_io(&e))?;
+        // Small requests must not wait for Nagle's algorithm.
+        s.set_nodelay(true).map_err(|e| from_io(&e))?;
+        Self::new(Stream::Tcp(s), opts)
+    }
+
+    /// Uses an already connected Unix stream socket (one end of a
+    /// `socketpair`, for example).
+    pub fn from_unix_stream(s: UnixStream, opts: &ClientOptions) -> Result<Self, Errno> {
+        Self::new(Stream::Unix(s), opts)
+    }
+
+    /// Uses an already connected stream socket fd, Unix or TCP.
+    pub fn from_fd(fd: OwnedFd, opts: &ClientOptions) -> Result<Self, Errno> {
+        use nix::sys::socket::{AddressFamily, SockaddrLike, SockaddrStorage, getsockname};
+        use std::os::fd::AsRawFd;
+        let addr: SockaddrStorage = getsockname(fd.as_raw_fd()).map_err(crate::error::from_nix)?;
+        match addr.family() {
+            Some(AddressFamily::Unix) => Self::new(Stream::Unix(UnixStream::from(fd)), opts),
+            Some(AddressFamily::Inet | AddressFamily::Inet6) => {
+                Self::new(Stream::Tcp(TcpStream::from(fd)), opts)
+            }
+            _ => Err(Errno::ENOTSOCK),
+        }
+    }
+
+    fn new(stream: Stream, opts: &ClientOptions) -> Result<Self, Errno> {
+        let io = |e: std::io::Error| from_io(&e);
+        let want_donation = opts.fd_donation && stream.is_unix();
+        let proposed = opts.msize.max(MIN_MSIZE);
+        let mut writer = Writer {
+            stream: stream.try_clone().map_err(io)?,
+            buf: Vec::new(),
+        };
+        let shutdown = stream.try_clone().map_err(io)?;
+        let mut reader = FrameReader::new(stream, proposed);
+        // diod answers an unknown version with Rlerror instead of
+        // "unknown"; fall back to the plain version then.
+        let versions: &[&[u8]] = if want_donation {
+            &[VERSION_FD_DONATION, VERSION_9P2000_L]
+        } else {
+            &[VERSION_9P2000_L]
+        };
+        let mut negotiated = Err(Errno::EREMOTEIO);
+        for version in versions {
+            writer.buf.clear();
+            Message::Tversion {
+                msize: proposed,
+                version: version.to_vec(),
+            }
+            .encode(NOTAG, &mut writer.buf)
+            .map_err(|_| Errno::EINVAL)?;
+            writer.stream.write_frame(&writer.buf, None).map_err(io)?;
+            let frame = reader.read_frame().map_err(io)?.ok_or(Errno::ECONNRESET)?;
+            negotiated = match Message::decode(frame, proposed) {
+                Ok((_, Message::Rversion { msize, version: v })) => {
+                    if !(MIN_MSIZE..=proposed).contains(&msize) {
+                        return Err(Errno::EREMOTEIO);
+                    }
+                    if v == VERSION_FD_DONATION && want_donation {
+                        Ok((msize, true))
+                    } else if v == VERSION_9P2000_L {
+                        Ok((msize, false))
+                    } else {
+                        Err(Errno::EREMOTEIO)
+                    }
+                }
+                Ok((_, Message::Rlerror { ecode })) => Err(from_ecode(ecode)),
+                _ => return Err(Errno::EREMOTEIO),
+            };
+            if negotiated.is_ok() {
+                break;
+            }
+        }
+        let (msize, donation) = negotiated?;
+        reader.set_msize(msize);
+        reader.set_receive_fds(donation);
+        let pending = Arc::new(Pending {
+            table: Mutex::new(PendingTable {
+                slots: HashMap::new(),
+                free_tags: Vec::new(),
+                next_tag: 0,
+                dead: None,
+            }),
+        });
+        let p = pending.clone();
+        let handle = std::thread::Builder::new()
+            .name("9p-client-reader".into())
+            .spawn(move || reader_loop(reader, p, msize, donation))
+            .map_err(io)?;
+        Ok(Self {
+            conn: Arc::new(Connection {
+                writer: Mutex::new(writer),
+                pending,
+                fids: Mutex::new(FidAlloc {
+                    next: 0,
+                    free: Vec::new(),
+                }),
+                msize,
+                donation,
+                timeout: opts.request_timeout,
+                shutdown,
+                reader: Mutex::new(Some(handle)),
+                stats: ClientStats::default(),
+            }),
+        })
+    }
+
+    /// Returns the negotiated msize.
+    pub fn msize(&self) -> u32 {
+        self.conn.msize
+    }
+
+    /// Returns true if the server agreed to donate host fds.
+    pub fn fd_donation(&self) -> bool {
+        self.conn.donation
+    }
+
+    /// Returns the connection's counters.
+    pub fn stats(&self) -> &ClientStats {
+        &self.conn.stats
+    }
+
+    /// Attaches to the tree `aname` as `uname`, with the numeric uid of
+    /// this process. Returns the root fid.
+    pub fn attach(&self, uname: &[u8], aname: &[u8]) -> Result<Fid, Errno> {
+        self.attach_as(uname, nix::unistd::geteuid().as_raw(), aname)
+    }
+
+    /// Attaches to the tree `aname` as `uname` with numeric uid `n_uname`
+    /// ([`crate::NONUNAME`] to let the server look `uname` up).
+    pub fn attach_as(&self, uname: &[u8], n_uname: u32, aname: &[u8]) -> Result<Fid, Errno> {
+        let fid = self.conn.alloc_fid();
+        let r = self.conn.rpc(&Message::Tattach {
+            fid,
+            afid: NOFID,
+            uname: uname.to_vec(),
+            aname: aname.to_vec(),
+            n_uname,
+        });
+        match r {
+            Ok(Reply {
+                msg: Message::Rattach { qid },
+                ..
+            }) => Ok(Fid::new(self.conn.clone(), fid, qid)),
+            other => {
+                self.conn.free_fid(fid);
+                Err(unexpected(other))
+            }
+        }
+    }
+}
+
+/// Maps a reply of the wrong type to `EPROTO`, keeping real errors.
+fn unexpected(r: Result<Reply, Errno>) -> Errno {
+    match r {
+        Err(e) => e,
+        Ok(_) => Errno::EPROTO,
+    }
+}
+
+/// A server fid: a walked-to file, possibly opened for I/O. Dropping it
+/// clunks it.
+pub struct Fid {
+    conn: Arc<Connection>,
+    fid: u32,
+    qid: Qid,
+    iounit: u32,
+    host_fd: Option<OwnedFd>,
+    clunked: bool,
+}
+
+impl std::fmt::Debug for Fid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fid")
+            .field("fid", &self.fid)
+            .field("qid", &self.qid)
+            .field("host_fd", &self.host_fd)
+            .finish()
+    }
+}
+
+impl Drop for Fid {
+    fn drop(&mut self) {
+        if !self.clunked {
+            // The server forgets a fid on Tclunk even when it reports an
+            // error, and a dead connection forgets everything.
+            let _ = self.conn.rpc(&Message::Tclunk { fid: self.fid });
+            self.conn.free_fid(self.fid);
+        }
+    }
+}
+
+impl Fid {
+    fn new(conn: Arc<Connection>, fid: u32, qid: Qid) -> Self {
+        Self {
+            conn,
+            fid,
+            qid,
+            iounit: 0,
+            host_fd: None,
+            clunked: false,
+        }
+    }
+
+    /// Returns the fid number on the wire.
+    pub fn number(&self) -> u32 {
+        self.fid
+    }
+
+    /// Returns the qid of the file (after lopen/lcreate, of the opened file).
+    pub fn qid(&self) -> Qid {
+        self.qid
+    }
+
+    /// Returns the iounit the server announced at open (0 if none).
+    pub fn iounit(&self) -> u32 {
+        self.iounit
+    }
+
+    /// Returns the host fd the server donated at open, if any.
+    pub fn host_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.host_fd.as_ref().map(|f| f.as_fd())
+    }
+
+    fn rpc(&self, m: Message) -> Result<Reply, Errno> {
+        self.conn.rpc(&m)
+    }
+
+    /// Walks `names` (each one path component) and returns a new fid for
+    /// the result; an empty list clones this fid. A walk that stops early
+    /// (a missing component after the first) is `ENOENT`, as Linux reports.
+    pub fn walk<N: AsRef<[u8]>>(&self, names: &[N]) -> Result<Fid, Errno> {
+        let mut chunks = names.chunks(crate::MAX_WALK_ELEMENTS);
+        let first = chunks.next().unwrap_or(&[]);
+        let mut fid = self.walk_once(self.fid, first)?;
+        for chunk in chunks {
+            let qid = Self::walk_step(&fid.conn, fid.fid, fid.fid, chunk)?;
+            fid.qid = qid.unwrap_or(fid.qid);
+        }
+        Ok(fid)
+    }
+
+    fn walk_once<N: AsRef<[u8]>>(&self, from: u32, names: &[N]) -> Result<Fid, Errno> {
+        let newfid = self.conn.alloc_fid();
+        match Self::walk_step(&self.conn, from, newfid, names) {
+            Ok(qid) => Ok(Fid::new(self.conn.clone(), newfid, qid.unwrap_or(self.qid))),
+            Err(e) => {
+                self.conn.free_fid(newfid);
+                Err(e)
+            }
+        }
+    }
+
+    fn walk_step<N: AsRef<[u8]>>(
+        conn: &Connection,
+        fid: u32,
+        newfid: u32,
+        names: &[N],
+    ) -> Result<Option<Qid>, Errno> {
+        let r = conn.rpc(&Message::Twalk {
+            fid,
+            newfid,
+            names: names.iter().map(|n| n.as_ref().to_vec()).collect(),
+        });
+        match r {
+            Ok(Reply {
+                msg: Message::Rwalk { qids },
+                ..
+            }) => {
+                if qids.len() == names.len() {
+                    Ok(qids.last().copied())
+                } else {
+                    Err(Errno::ENOENT)
+                }
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn set_open(&mut self, qid: Qid, iounit: u32, fd: Option<OwnedFd>) {
+        if fd.is_some() {
+            self.conn
+                .stats
+                .donated_opens
+                .fetch_add(1, Ordering::Relaxed);
+        }
+        self.qid = qid;
+        self.iounit = iounit;
+        self.host_fd = fd;
+    }
+
+    /// Opens this fid for I/O with Linux `open(2)` flags.
+    pub fn lopen(&mut self, flags: u32) -> Result<Qid, Errno> {
+        match self.rpc(Message::Tlopen {
+            fid: self.fid,
+            flags,
+        }) {
+            Ok(Reply {
+                msg: Message::Rlopen { qid, iounit },
+                fd,
+            }) => {
+                self.set_open(qid, iounit, fd);
+                Ok(qid)
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Creates regular file `name` in this directory and opens it; this fid
+    /// then refers to the new file.
+    pub fn lcreate(&mut self, name: &[u8], flags: u32, mode: u32, gid: u32) -> Result<Qid, Errno> {
+        match self.rpc(Message::Tlcreate {
+            fid: self.fid,
+            name: name.to_vec(),
+            flags,
+            mode,
+            gid,
+        }) {
+            Ok(Reply {
+                msg: Message::Rlcreate { qid, iounit },
+                fd,
+            }) => {
+                self.set_open(qid, iounit, fd);
+                Ok(qid)
+            }
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn max_read(&self) -> usize {
+        let m = self.conn.msize - CLIENT_IO_HEADER;
+        (if self.iounit > 0 {
+            self.iounit.min(m)
+        } else {
+            m
+        }) as usize
+    }
+
+    fn max_write(&self) -> usize {
+        let m = self.conn.msize - CLIENT_IO_HEADER;
+        (if self.iounit > 0 {
+            self.iounit.min(m)
+        } else {
+            m
+        }) as usize
+    }
+
+    /// Reads at `offset` until `buf` is full or the file ends; returns the
+    /// byte count. Uses the donated host fd when there is one.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize, Errno> {
+        let mut done = 0;
+        while done < buf.len() {
+            let off = offset.checked_add(done as u64).ok_or(Errno::EOVERFLOW)?;
+            let n = if let Some(fd) = &self.host_fd {
+                self.conn.stats.host_fd_io.fetch_add(1, Ordering::Relaxed);
+                let off = i64::try_from(off).map_err(|_| Errno::EOVERFLOW)?;
+                nix::sys::uio::pread(fd, &mut buf[done..], off).map_err(crate::error::from_nix)?
+            } else {
+                let want = (buf.len() - done).min(self.max_read());
+                match self.rpc(Message::Tread {
+                    fid: self.fid,
+                    offset: off,
+                    count: want as u32,
+                }) {
+                    Ok(Reply {
+                        msg: Message::Rread { data },
+                        ..
+                    }) if data.len() <= want => {
+                        buf[done..done + data.len()].copy_from_slice(&data);
+                        data.len()
+                    }
+                    Ok(_) => return Err(Errno::EPROTO),
+                    Err(e) => return Err(e),
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        Ok(done)
+    }
+
+    /// Writes all of `data` at `offset` (in msize-sized pieces); returns the
+    /// byte count, short only if the server wrote less than asked.
+    pub fn write_at(&self, data: &[u8], offset: u64) -> Result<usize, Errno> {
+        let mut done = 0;
+        while done < data.len() {
+            let off = offset.checked_add(done as u64).ok_or(Errno::EFBIG)?;
+            let (n, want) = if let Some(fd) = &self.host_fd {
+                self.conn.stats.host_fd_io.fetch_add(1, Ordering::Relaxed);
+                let off = i64::try_from(off).map_err(|_| Errno::EFBIG)?;
+                let n = nix::sys::uio::pwrite(fd, &data[done..], off)
+                    .map_err(crate::error::from_nix)?;
+                (n, data.len() - done)
+            } else {
+                let want = (data.len() - done).min(self.max_write());
+                match self.rpc(Message::Twrite {
+                    fid: self.fid,
+                    offset: off,
+                    data: data[done..done + want].to_vec(),
+                }) {
+                    Ok(Reply {
+                        msg: Message::Rwrite { count },
+                        ..
+                    }) if count as usize <= want => (count as usize, want),
+                    Ok(_) => return Err(Errno::EPROTO),
+                    Err(e) => return Err(e),
+                }
+            };
+            done += n;
+            if n < want {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Reads directory entries starting after `offset` (0 for the start),
+    /// at most `count` bytes of them.
+    pub fn readdir(&self, offset: u64, count: u32) -> Result<Vec<Dirent>, Errno> {
+        let count = count.min(self.conn.msize - CLIENT_IO_HEADER);
+        match self.rpc(Message::Treaddir {
+            fid: self.fid,
+            offset,
+            count,
+        }) {
+            Ok(Reply {
+                msg: Message::Rreaddir { entries },
+                ..
+            }) => Ok(entries),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Reads every entry of an opened directory.
+    pub fn readdir_all(&self) -> Result<Vec<Dirent>, Errno> {
+        let mut all = Vec::new();
+        let mut offset = 0;
+        loop {
+            let batch = self.readdir(offset, u32::MAX)?;
+            match batch.last() {
+                None => return Ok(all),
+                Some(last) => offset = last.offset,
+            }
+            all.extend(batch);
+        }
+    }
+
+    /// Returns the attributes named by `mask` (bits of [`crate::getattr`]).
+    pub fn getattr(&self, mask: u64) -> Result<Attr, Errno> {
+        match self.rpc(Message::Tgetattr {
+            fid: self.fid,
+            request_mask: mask,
+        }) {
+            Ok(Reply {
+                msg: Message::Rgetattr { attr },
+                ..
+            }) => Ok(attr),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn expect_empty(&self, m: Message, want: fn(&Message) -> bool) -> Result<(), Errno> {
+        match self.rpc(m) {
+            Ok(r) if want(&r.msg) => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    fn expect_qid(&self, m: Message) -> Result<Qid, Errno> {
+        match self.rpc(m) {
+            Ok(Reply {
+                msg: Message::Rmkdir { qid } | Message::Rsymlink { qid } | Message::Rmknod { qid },
+                ..
+            }) => Ok(qid),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Changes attributes.
+    pub fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        self.expect_empty(
+            Message::Tsetattr {
+                fid: self.fid,
+                attr: *attr,
+            },
+            |m| matches!(m, Message::Rsetattr),
+        )
+    }
+
+    /// Creates directory `name` in this directory.
+    pub fn mkdir(&self, name: &[u8], mode: u32, gid: u32) -> Result<Qid, Errno> {
+        self.expect_qid(Message::Tmkdir {
+            dfid: self.fid,
+            name: name.to_vec(),
+            mode,
+            gid,
+        })
+    }
+
+    /// Creates symbolic link `name` to `target` in this directory.
+    pub fn symlink(&self, name: &[u8], target: &[u8], gid: u32) -> Result<Qid, Errno> {
+        self.expect_qid(Message::Tsymlink {
+            fid: self.fid,
+            name: name.to_vec(),
+            target: target.to_vec(),
+            gid,
+        })
+    }
+
+    /// Creates node `name` (FIFO, socket or device) in this directory.
+    pub fn mknod(
+        &self,
+        name: &[u8],
+        mode: u32,
+        major: u32,
+        minor: u32,
+        gid: u32,
+    ) -> Result<Qid, Errno> {
+        self.expect_qid(Message::Tmknod {
+            dfid: self.fid,
+            name: name.to_vec(),
+            mode,
+            major,
+            minor,
+            gid,
+        })
+    }
+
+    /// Creates hard link `name` in this directory to the file of `target`.
+    pub fn link(&self, target: &Fid, name: &[u8]) -> Result<(), Errno> {
+        self.expect_empty(
+            Message::Tlink {
+                dfid: self.fid,
+                fid: target.fid,
+                name: name.to_vec(),
+            },
+            |m| matches!(m, Message::Rlink),
+        )
+    }
+
+    /// Renames `oldname` in this directory to `newname` in `newdir`. A
+    /// server without Trenameat (`EOPNOTSUPP`, diod for one) gets a walk and
+    /// a Trename instead, as Linux's v9fs does.
+    pub fn renameat(&self, oldname: &[u8], newdir: &Fid, newname: &[u8]) -> Result<(), Errno> {
+        let r = self.expect_empty(
+            Message::Trenameat {
+                olddirfid: self.fid,
+                oldname: oldname.to_vec(),
+                newdirfid: newdir.fid,
+                newname: newname.to_vec(),
+            },
+            |m| matches!(m, Message::Rrenameat),
+        );
+        match r {
+            Err(Errno::EOPNOTSUPP) => self.walk(&[oldname])?.rename(newdir, newname),
+            r => r,
+        }
+    }
+
+    /// Moves this fid's file to `name` in `newdir` (Trename).
+    pub fn rename(&self, newdir: &Fid, name: &[u8]) -> Result<(), Errno> {
+        self.expect_empty(
+            Message::Trename {
+                fid: self.fid,
+                dfid: newdir.fid,
+                name: name.to_vec(),
+            },
+            |m| matches!(m, Message::Rrename),
+        )
+    }
+
+    /// Removes `name` from this directory; `flags` is 0 or `AT_REMOVEDIR`.
+    /// A server without Tunlinkat (`EOPNOTSUPP`, diod for one) gets a walk
+    /// and a Tremove instead, as Linux's v9fs does, with the file type
+    /// checked first so `AT_REMOVEDIR` still means what it means.
+    pub fn unlinkat(&self, name: &[u8], flags: u32) -> Result<(), Errno> {
+        let r = self.expect_empty(
+            Message::Tunlinkat {
+                dirfid: self.fid,
+                name: name.to_vec(),
+                flags,
+            },
+            |m| matches!(m, Message::Runlinkat),
+        );
+        match r {
+            Err(Errno::EOPNOTSUPP) => {
+                let victim = self.walk(&[name])?;
+                let is_dir = victim.qid.ty & Qid::TYPE_DIR != 0;
+                let want_dir = flags & libc::AT_REMOVEDIR as u32 != 0;
+                match (is_dir, want_dir) {
+                    (true, false) => Err(Errno::EISDIR),
+                    (false, true) => Err(Errno::ENOTDIR),
+                    _ => victim.remove(),
+                }
+            }
+            r => r,
+        }
+    }
+
+    /// Removes this fid's file and clunks the fid (Tremove).
+    pub fn remove(mut self) -> Result<(), Errno> {
+        self.clunked = true;
+        let r = self.expect_empty(Message::Tremove { fid: self.fid }, |m| {
+            matches!(m, Message::Rremove)
+        });
+        self.conn.free_fid(self.fid);
+        r
+    }
+
+    /// Clunks this fid, reporting the server's answer (dropping it does the
+    /// same silently).
+    pub fn clunk(mut self) -> Result<(), Errno> {
+        self.clunked = true;
+        let r = self.expect_empty(Message::Tclunk { fid: self.fid }, |m| {
+            matches!(m, Message::Rclunk)
+        });
+        self.conn.free_fid(self.fid);
+        r
+    }
+
+    /// Reads the target of this symbolic link.
+    pub fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        match self.rpc(Message::Treadlink { fid: self.fid }) {
+            Ok(Reply {
+                msg: Message::Rreadlink { target },
+                ..
+            }) => Ok(target),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Returns file-system statistics.
+    pub fn statfs(&self) -> Result<StatFs, Errno> {
+        match self.rpc(Message::Tstatfs { fid: self.fid }) {
+            Ok(Reply {
+                msg: Message::Rstatfs { stat },
+                ..
+            }) => Ok(stat),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Flushes the open file to stable storage (`fdatasync` if `datasync`).
+    pub fn fsync(&self, datasync: bool) -> Result<(), Errno> {
+        self.expect_empty(
+            Message::Tfsync {
+                fid: self.fid,
+                datasync: u32::from(datasync),
+            },
+            |m| matches!(m, Message::Rfsync),
+        )
+    }
+
+    /// Prepares to read extended attribute `name` (an empty name lists the
+    /// names); returns the reading fid and the value's size.
+    pub fn xattrwalk(&self, name: &[u8]) -> Result<(Fid, u64), Errno> {
+        let newfid = self.conn.alloc_fid();
+        match self.rpc(Message::Txattrwalk {
+            fid: self.fid,
+            newfid,
+            name: name.to_vec(),
+        }) {
+            Ok(Reply {
+                msg: Message::Rxattrwalk { size },
+                ..
+            }) => Ok((Fid::new(self.conn.clone(), newfid, self.qid), size)),
+            other => {
+                self.conn.free_fid(newfid);
+                Err(unexpected(other))
+            }
+        }
+    }
+
+    /// Turns this fid into the writer of extended attribute `name`, whose
+    /// value of exactly `size` bytes is then written with
+    /// [`Fid::write_at`]; clunking the fid sets the attribute.
+    pub fn xattrcreate(self, name: &[u8], size: u64, flags: u32) -> Result<Fid, Errno> {
+        self.expect_empty(
+            Message::Txattrcreate {
+                fid: self.fid,
+                name: name.to_vec(),
+                attr_size: size,
+                flags,
+            },
+            |m| matches!(m, Message::Rxattrcreate),
+        )?;
+        Ok(self)
+    }
+
+    fn read_xattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        let (fid, size) = self.xattrwalk(name)?;
+        // XATTR_SIZE_MAX and XATTR_LIST_MAX: a server claiming more is
+        // refused before anything is allocated.
+        if size > 65536 {
+            return Err(Errno::E2BIG);
+        }
+        let mut buf = vec![0u8; size as usize];
+        let n = fid.read_at(&mut buf, 0)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// Returns the value of extended attribute `name`.
+    pub fn get_xattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        if name.is_empty() {
+            return Err(Errno::EINVAL);
+        }
+        self.read_xattr(name)
+    }
+
+    /// Returns the names of the extended attributes.
+    pub fn list_xattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        let raw = self.read_xattr(b"")?;
+        Ok(raw
+            .split(|&b| b == 0)
+            .filter(|n| !n.is_empty())
+            .map(<[u8]>::to_vec)
+            .collect())
+    }
+
+    /// Sets extended attribute `name` to `value` (`flags`: 0,
+    /// [`XATTR_CREATE`] or [`XATTR_REPLACE`]).
+    pub fn set_xattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        let w = self
+            .walk::<&[u8]>(&[])?
+            .xattrcreate(name, value.len() as u64, flags)?;
+        if !value.is_empty() && w.write_at(value, 0)? != value.len() {
+            return Err(Errno::EIO);
+        }
+        w.clunk()
+    }
+
+    /// Removes extended attribute `name` (as Linux's v9fs does: a
+    /// zero-length Txattrcreate with `XATTR_REPLACE`).
+    pub fn remove_xattr(&self, name: &[u8]) -> Result<(), Errno> {
+        self.set_xattr(name, &[], XATTR_REPLACE)
+    }
+
+    /// Acquires or releases a POSIX record lock; returns a
+    /// [`crate::lock_status`] value.
+    pub fn lock(&self, flags: u32, lock: &LockRange) -> Result<u8, Errno> {
+        match self.rpc(Message::Tlock {
+            fid: self.fid,
+            flags,
+            lock: lock.clone(),
+        }) {
+            Ok(Reply {
+                msg: Message::Rlock { status },
+                ..
+            }) => Ok(status),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Returns the lock that conflicts with `lock`, or `lock` with type
+    /// `UNLCK` if none does.
+    pub fn getlock(&self, lock: &LockRange) -> Result<LockRange, Errno> {
+        match self.rpc(Message::Tgetlock {
+            fid: self.fid,
+            lock: lock.clone(),
+        }) {
+            Ok(Reply {
+                msg: Message::Rgetlock { lock },
+                ..
+            }) => Ok(lock),
+            other => Err(unexpected(other)),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: our client against diod and against our server, the
+//! escape suite, concurrency, cancellation, third-party clients against our
+//! server, and decoder robustness on mutated real frames.
+
+mod codec;
+mod common;
+mod escape;
+mod gofer;
+mod suite;
+mod third_party;
+mod vfs;
