@@ -8,10 +8,12 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use abi_linux::{DT_DIR, Errno, FileMode, FileType, OpenFlags, Statfs, Statx, Whence};
+use abi_linux::{DT_DIR, Errno, FileMode, FileType, OpenFlags, Statfs, Statx};
+use vfs_core::file_description_util::{DirectoryFile, DirectorySource};
+use vfs_core::lock::FileLocks;
 use vfs_core::{
-    Context, Credentials, Dirent, DirentSink, FileDescription, FileDescriptionImpl,
-    FileDescriptionOptions, FileRef, OpenOptions, SetStatOptions, StatOptions, VirtualDentry,
+    Context, Credentials, Dirent, DirentSink, FileDescription, FileDescriptionOptions, FileRef,
+    OpenOptions, SetStatOptions, StatOptions, VirtualDentry,
 };
 
 use crate::dentry::Dentry;
@@ -27,27 +29,68 @@ pub(crate) fn file_dentry(fd: &FileDescription) -> Result<&Dentry, Errno> {
 }
 
 /// The file description of an open kernfs directory: `.` and `..`, then
-/// the inode's entries, with a seekable offset.
+/// the inode's entries, with a seekable offset (vfs-core's
+/// [`DirectoryFile`] over a kernfs [`DirectorySource`]).
 pub struct GenericDirectoryFd {
-    offset: spin::Mutex<i64>,
+    inode: Arc<dyn Inode>,
 }
 
 impl GenericDirectoryFd {
     /// Opens the directory at `vd`.
-    pub fn open(vd: &VirtualDentry, flags: OpenFlags) -> FileRef {
-        FileDescription::new(
+    ///
+    /// # Preconditions
+    ///
+    /// `vd` is a kernfs dentry (kernfs's walk only opens its own).
+    pub fn open(vd: &VirtualDentry, flags: OpenFlags) -> Result<FileRef, Errno> {
+        let inode = Arc::clone(Dentry::from_vfs(&*vd.dentry).ok_or(Errno::EBADF)?.inode());
+        Ok(FileDescription::new(
             flags,
             &vd.mount,
             &vd.dentry,
             FileDescriptionOptions::default(),
-            Box::new(Self {
-                offset: spin::Mutex::new(0),
-            }),
-        )
+            Box::new(DirectoryFile::new(Self { inode })),
+        ))
     }
 }
 
-impl FileDescriptionImpl for GenericDirectoryFd {
+impl DirectorySource for GenericDirectoryFd {
+    fn iter_dirents(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        mut offset: i64,
+        sink: &mut dyn DirentSink,
+    ) -> Result<i64, Errno> {
+        let d = file_dentry(fd)?;
+        let ino = d.inode().attrs().ino();
+        if offset == 0 {
+            if !sink.add(&Dirent {
+                name: b".",
+                ino,
+                dtype: DT_DIR,
+                next_offset: 1,
+            }) {
+                return Ok(offset);
+            }
+            offset = 1;
+        }
+        if offset == 1 {
+            let parent_ino = d.parent().map_or(ino, |p| p.inode().attrs().ino());
+            if !sink.add(&Dirent {
+                name: b"..",
+                ino: parent_ino,
+                dtype: DT_DIR,
+                next_offset: 2,
+            }) {
+                return Ok(offset);
+            }
+            offset = 2;
+        }
+        let offset = d.inode().iter_dirents(ctx, sink, offset, offset - 2)?;
+        d.inode().attrs().touch_atime(ctx.now());
+        Ok(offset)
+    }
+
     fn stat(
         &self,
         ctx: &dyn Context,
@@ -73,86 +116,8 @@ impl FileDescriptionImpl for GenericDirectoryFd {
         d.inode().statfs(ctx, d.filesystem())
     }
 
-    fn read(
-        &self,
-        _: &dyn Context,
-        _: &FileDescription,
-        _: &mut dyn vfs_core::io::IoDest,
-        _: vfs_core::ReadOptions,
-    ) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn pread(
-        &self,
-        _: &dyn Context,
-        _: &FileDescription,
-        _: &mut dyn vfs_core::io::IoDest,
-        _: u64,
-        _: vfs_core::ReadOptions,
-    ) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn iter_dirents(
-        &self,
-        ctx: &dyn Context,
-        fd: &FileDescription,
-        sink: &mut dyn DirentSink,
-    ) -> Result<(), Errno> {
-        let d = file_dentry(fd)?;
-        let mut offset = self.offset.lock();
-        let ino = d.inode().attrs().ino();
-        if *offset == 0 {
-            if !sink.add(&Dirent {
-                name: b".",
-                ino,
-                dtype: DT_DIR,
-                next_offset: 1,
-            }) {
-                return Ok(());
-            }
-            *offset = 1;
-        }
-        if *offset == 1 {
-            let parent_ino = d.parent().map_or(ino, |p| p.inode().attrs().ino());
-            if !sink.add(&Dirent {
-                name: b"..",
-                ino: parent_ino,
-                dtype: DT_DIR,
-                next_offset: 2,
-            }) {
-                return Ok(());
-            }
-            *offset = 2;
-        }
-        *offset = d.inode().iter_dirents(ctx, sink, *offset, *offset - 2)?;
-        d.inode().attrs().touch_atime(ctx.now());
-        Ok(())
-    }
-
-    fn seek(
-        &self,
-        _: &dyn Context,
-        _: &FileDescription,
-        offset: i64,
-        whence: Whence,
-    ) -> Result<i64, Errno> {
-        let mut current = self.offset.lock();
-        let new = match whence {
-            Whence::Set => offset,
-            Whence::Cur => current.checked_add(offset).ok_or(Errno::EOVERFLOW)?,
-            _ => return Err(Errno::EINVAL),
-        };
-        if new < 0 {
-            return Err(Errno::EINVAL);
-        }
-        *current = new;
-        Ok(new)
-    }
-
-    fn sync(&self, _: &dyn Context, _: &FileDescription) -> Result<(), Errno> {
-        Ok(())
+    fn file_locks(&self) -> Option<&FileLocks> {
+        Some(self.inode.attrs().locks())
     }
 }
 
@@ -228,7 +193,7 @@ impl Inode for StaticDirectory {
         vd: &VirtualDentry,
         opts: OpenOptions,
     ) -> Result<FileRef, Errno> {
-        Ok(GenericDirectoryFd::open(vd, opts.flags))
+        GenericDirectoryFd::open(vd, opts.flags)
     }
 }
 
@@ -319,6 +284,6 @@ impl<G: DirectoryGenerator> Inode for DynamicDirectory<G> {
         vd: &VirtualDentry,
         opts: OpenOptions,
     ) -> Result<FileRef, Errno> {
-        Ok(GenericDirectoryFd::open(vd, opts.flags))
+        GenericDirectoryFd::open(vd, opts.flags)
     }
 }

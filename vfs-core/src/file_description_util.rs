@@ -156,6 +156,37 @@ pub trait DirectorySource: Send + Sync + 'static {
         offset: i64,
         sink: &mut dyn DirentSink,
     ) -> Result<i64, Errno>;
+
+    /// `fstat`; by default the filesystem's `stat_at` on the dentry.
+    fn stat(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: StatOptions,
+    ) -> Result<Statx, Errno> {
+        stat_from_dentry(ctx, fd, opts)
+    }
+
+    /// `fchmod` and friends; by default the filesystem's `set_stat_at`.
+    fn set_stat(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: SetStatOptions,
+    ) -> Result<(), Errno> {
+        set_stat_from_dentry(ctx, fd, opts)
+    }
+
+    /// `fstatfs`; by default the filesystem's `statfs_at`.
+    fn statfs(&self, ctx: &dyn Context, fd: &FileDescription) -> Result<Statfs, Errno> {
+        statfs_from_dentry(ctx, fd)
+    }
+
+    /// The directory inode's lock state, for `flock` on directories;
+    /// `None` refuses locks with `ENOLCK`.
+    fn file_locks(&self) -> Option<&FileLocks> {
+        None
+    }
 }
 
 /// A directory description: `getdents` from a [`DirectorySource`] with a
@@ -163,17 +194,14 @@ pub trait DirectorySource: Send + Sync + 'static {
 pub struct DirectoryFile<S: DirectorySource> {
     source: S,
     offset: spin::Mutex<i64>,
-    locks: Option<Arc<FileLocks>>,
 }
 
 impl<S: DirectorySource> DirectoryFile<S> {
-    /// A description listing `source`, with the inode's lock state if the
-    /// filesystem supports `flock` on directories.
-    pub fn new(source: S, locks: Option<Arc<FileLocks>>) -> Self {
+    /// A description listing `source`, starting at offset 0.
+    pub fn new(source: S) -> Self {
         Self {
             source,
             offset: spin::Mutex::new(0),
-            locks,
         }
     }
 
@@ -190,7 +218,7 @@ impl<S: DirectorySource> FileDescriptionImpl for DirectoryFile<S> {
         fd: &FileDescription,
         opts: StatOptions,
     ) -> Result<Statx, Errno> {
-        stat_from_dentry(ctx, fd, opts)
+        self.source.stat(ctx, fd, opts)
     }
 
     fn set_stat(
@@ -199,11 +227,11 @@ impl<S: DirectorySource> FileDescriptionImpl for DirectoryFile<S> {
         fd: &FileDescription,
         opts: SetStatOptions,
     ) -> Result<(), Errno> {
-        set_stat_from_dentry(ctx, fd, opts)
+        self.source.set_stat(ctx, fd, opts)
     }
 
     fn statfs(&self, ctx: &dyn Context, fd: &FileDescription) -> Result<Statfs, Errno> {
-        statfs_from_dentry(ctx, fd)
+        self.source.statfs(ctx, fd)
     }
 
     fn read(
@@ -265,7 +293,7 @@ impl<S: DirectorySource> FileDescriptionImpl for DirectoryFile<S> {
     }
 
     fn file_locks(&self) -> Option<&FileLocks> {
-        self.locks.as_deref()
+        self.source.file_locks()
     }
 }
 

@@ -272,7 +272,7 @@ impl Inode for Directory {
         vd: &VirtualDentry,
         opts: OpenOptions,
     ) -> Result<FileRef, Errno> {
-        Ok(GenericDirectoryFd::open(vd, opts.flags))
+        GenericDirectoryFd::open(vd, opts.flags)
     }
 
     fn list_xattr(&self, ctx: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {

@@ -823,3 +823,21 @@ fn flock_on_memfs_file_conflicts_between_descriptions() {
     b.release(&env.ctx);
     env.finish();
 }
+
+#[test]
+fn flock_on_memfs_directory_conflicts_between_descriptions() {
+    let env = Env::memfs("");
+    env.mkdir(&env.ctx, "/d", 0o755).unwrap();
+    let a = env.open(&env.ctx, "/d", OpenFlags::DIRECTORY, 0).unwrap();
+    let b = env.open(&env.ctx, "/d", OpenFlags::DIRECTORY, 0).unwrap();
+    a.lock_bsd(&env.ctx, abi_linux::FlockOp::SH).unwrap();
+    assert_eq!(
+        b.lock_bsd(&env.ctx, abi_linux::FlockOp::EX | abi_linux::FlockOp::NB),
+        Err(Errno::EWOULDBLOCK)
+    );
+    b.lock_bsd(&env.ctx, abi_linux::FlockOp::SH | abi_linux::FlockOp::NB)
+        .unwrap();
+    a.release(&env.ctx);
+    b.release(&env.ctx);
+    env.finish();
+}
