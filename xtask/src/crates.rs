@@ -52,7 +52,10 @@ pub static CRATES: &[Crate] = &[
     Crate {
         name: "kernfs",
         no_std: true,
-        demo: &[],
+        demo: &[Example {
+            name: "procfs",
+            args: &[],
+        }],
     },
     Crate {
         name: "extfs",

@@ -16,6 +16,7 @@
 
 mod bench;
 mod crates;
+mod demo;
 mod run;
 
 use std::process::ExitCode;
@@ -134,22 +135,53 @@ fn nostd_steps() -> Result<Vec<Step>, String> {
         .collect())
 }
 
-/// The main job. Until the sandbox exists it runs the crates' examples that
-/// show what each layer does on real inputs.
+/// The main job. Until the sandbox runs programs, it shows each layer on
+/// real inputs: an ext4 image made with mkfs.ext4 read through extfs, and a
+/// small procfs built with kernfs.
 fn demo() -> Result<(), String> {
     let mut steps = Vec::new();
+    if crates::CRATES
+        .iter()
+        .any(|krate| krate.name == "extfs" && krate.exists())
+    {
+        let image = demo::ext4_image()?;
+        let image = image.to_string_lossy().into_owned();
+        for args in [
+            vec!["ls", "-l", &image, "/"],
+            vec!["cat", &image, "/hello.txt"],
+            vec!["stat", &image, "/docs/notes.md"],
+            vec!["manifest", &image],
+        ] {
+            let mut command = cargo(&[
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                "extfs",
+                "--example",
+                "extfs",
+                "--",
+            ]);
+            command.args(&args);
+            steps.push(Step::new(format!("extfs {}", args[0]), command));
+        }
+    }
     for krate in CRATES.iter().filter(|krate| krate.exists()) {
         for example in krate.demo {
+            let mut command = cargo(&[
+                "run",
+                "--quiet",
+                "--release",
+                "-p",
+                krate.name,
+                "--example",
+                example.name,
+                "--",
+            ]);
+            command.args(example.args);
             steps.push(Step::new(
-                format!("demo {}::{}", krate.name, example.name),
-                cargo(
-                    &[
-                        &["run", "--quiet", "--release", "-p", krate.name, "--example"],
-                        &[example.name, "--"][..],
-                        example.args,
-                    ]
-                    .concat(),
-                ),
+                format!("{} {}", krate.name, example.name),
+                command,
             ));
         }
     }
