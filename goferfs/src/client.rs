@@ -3,18 +3,24 @@
 //!
 //! # Reference model
 //!
-//! A [`Client`] and every [`Fid`] hold an `Arc` of the connection state.
-//! The reader thread holds only the pending-reply table, so when the last
-//! `Client`/`Fid` goes away the socket is shut down, the reader sees end of
-//! stream and exits. A `Fid` clunks its server fid when dropped; the number
-//! returns to the free list only after the server answered the Tclunk.
+//! A [`Client`] and every [`Fid`] hold an `Arc` of the connection state;
+//! when the last one goes away the socket is shut down. A `Fid` clunks its
+//! server fid when dropped; the number returns to the free list only after
+//! the server answered the Tclunk.
+//!
+//! There is no reader thread. A thread waiting for a reply becomes the
+//! connection's reader if no other thread is (leader/follower): it reads
+//! replies and hands each to the thread waiting for its tag until its own
+//! arrives, then wakes the remaining waiters so one of them takes over. A
+//! single-threaded caller thus sends and receives on its own thread, with
+//! no thread wakeup per request.
 //!
 //! # Lock order
 //!
-//! `Connection::writer` is taken alone. `Pending::table` may be taken while
-//! holding nothing else; a `ReplySlot` lock is taken after releasing the
-//! table (the reader fills a slot it removed from the table). `fids` is a
-//! leaf lock.
+//! `Connection::writer` is taken alone. `Connection::reader` is only ever
+//! try-locked by a thread that holds its own `ReplySlot` lock, and the
+//! thread holding it takes `Pending::table`, then `ReplySlot` locks, never
+//! the other way round. `fids` is a leaf lock.
 
 use crate::error::{from_ecode, from_io};
 use crate::message::{
@@ -29,9 +35,8 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, TryLockError};
+use std::time::{Duration, Instant};
 
 /// Default msize proposed by the client: 1 MiB of payload plus headers.
 pub const DEFAULT_MSIZE: u32 = (1 << 20) + 4096;
@@ -93,35 +98,28 @@ struct Reply {
 }
 
 #[derive(Default)]
+struct SlotState {
+    /// The reply, once it arrived.
+    reply: Option<Result<Reply, Errno>>,
+    /// Set when the reader was released: the waiter should try to take
+    /// it over.
+    lead: bool,
+}
+
+#[derive(Default)]
 struct ReplySlot {
-    value: Mutex<Option<Result<Reply, Errno>>>,
+    value: Mutex<SlotState>,
     ready: Condvar,
 }
 
 impl ReplySlot {
     fn fill(&self, r: Result<Reply, Errno>) {
-        *lock(&self.value) = Some(r);
+        lock(&self.value).reply = Some(r);
         self.ready.notify_all();
     }
 
-    /// Waits for the reply, at most `timeout` if given; `None` on timeout.
-    fn wait(&self, timeout: Option<Duration>) -> Option<Result<Reply, Errno>> {
-        let mut v = lock(&self.value);
-        match timeout {
-            None => {
-                while v.is_none() {
-                    v = self.ready.wait(v).unwrap_or_else(|p| p.into_inner());
-                }
-            }
-            Some(t) => {
-                let (g, _) = self
-                    .ready
-                    .wait_timeout_while(v, t, |v| v.is_none())
-                    .unwrap_or_else(|p| p.into_inner());
-                v = g;
-            }
-        }
-        v.take()
+    fn take(&self) -> Option<Result<Reply, Errno>> {
+        lock(&self.value).reply.take()
     }
 }
 
@@ -169,7 +167,11 @@ impl Pending {
             t.slots.values().cloned().collect()
         };
         for s in slots {
-            s.fill(Err(e));
+            let mut v = lock(&s.value);
+            if v.reply.is_none() {
+                v.reply = Some(Err(e));
+                s.ready.notify_all();
+            }
         }
     }
 }
@@ -186,24 +188,20 @@ struct Writer {
 
 struct Connection {
     writer: Mutex<Writer>,
-    pending: Arc<Pending>,
+    pending: Pending,
     fids: Mutex<FidAlloc>,
     msize: u32,
     donation: bool,
     timeout: Option<Duration>,
     shutdown: Stream,
-    reader: Mutex<Option<JoinHandle<()>>>,
+    /// The receiving side, held by whichever waiting thread is reading.
+    reader: Mutex<FrameReader>,
     stats: ClientStats,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
         self.shutdown.shutdown();
-        if let Some(h) = lock(&self.reader).take() {
-            // The reader only exits on stream end or error; a panic in it
-            // has already failed every pending request.
-            let _ = h.join();
-        }
     }
 }
 
@@ -227,7 +225,8 @@ impl Connection {
             self.pending.release(tag);
             return Err(e);
         }
-        let reply = match slot.wait(self.timeout) {
+        let deadline = self.timeout.map(|t| Instant::now() + t);
+        let reply = match self.wait_reply(&slot, deadline) {
             Some(r) => r,
             None => self.flush(tag, &slot),
         };
@@ -247,12 +246,125 @@ impl Connection {
         let sent = self.send(ftag, &Message::Tflush { oldtag: tag });
         if sent.is_ok() {
             // Rflush (or a dead connection) always ends this wait.
-            let _ = fslot.wait(None);
+            let _ = self.wait_reply(&fslot, None);
         }
         self.pending.release(ftag);
-        match lock(&slot.value).take() {
-            Some(r) => r,
-            None => Err(Errno::EINTR),
+        slot.take().unwrap_or(Err(Errno::EINTR))
+    }
+
+    /// Waits for the reply in `slot` until `deadline` (`None` on timeout),
+    /// reading the connection itself whenever no other thread does.
+    fn wait_reply(
+        &self,
+        slot: &ReplySlot,
+        deadline: Option<Instant>,
+    ) -> Option<Result<Reply, Errno>> {
+        loop {
+            let mut v = lock(&slot.value);
+            if let Some(r) = v.reply.take() {
+                return Some(r);
+            }
+            v.lead = false;
+            let reader = match self.reader.try_lock() {
+                Ok(r) => Some(r),
+                Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+                Err(TryLockError::WouldBlock) => None,
+            };
+            if let Some(mut reader) = reader {
+                drop(v);
+                let r = self.lead(&mut reader, slot, deadline);
+                drop(reader);
+                self.hand_off();
+                return r;
+            }
+            // Another thread reads; it fills our slot or, when it stops
+            // reading, sets `lead` so we take over.
+            let wait = |s: &mut SlotState| s.reply.is_none() && !s.lead;
+            match deadline {
+                None => {
+                    drop(
+                        slot.ready
+                            .wait_while(v, wait)
+                            .unwrap_or_else(|p| p.into_inner()),
+                    );
+                }
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    let (v, t) = slot
+                        .ready
+                        .wait_timeout_while(v, left, wait)
+                        .unwrap_or_else(|p| p.into_inner());
+                    if t.timed_out() && v.reply.is_none() {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads replies, handing each to its waiter, until `slot` is filled
+    /// (or `deadline` passes: `None`).
+    ///
+    /// # Preconditions
+    ///
+    /// `reader` is `self.reader`, locked by the caller.
+    fn lead(
+        &self,
+        reader: &mut FrameReader,
+        slot: &ReplySlot,
+        deadline: Option<Instant>,
+    ) -> Option<Result<Reply, Errno>> {
+        loop {
+            if let Some(r) = slot.take() {
+                return Some(r);
+            }
+            if let Some(d) = deadline {
+                let left = d.saturating_duration_since(Instant::now());
+                match reader.wait_readable(left) {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(e) => self.pending.fail_all(from_io(&e)),
+                }
+            }
+            if let Err(e) = self.read_reply(reader) {
+                // Fills every slot, ours included.
+                self.pending.fail_all(e);
+            }
+        }
+    }
+
+    /// Reads one reply and gives it to the thread waiting for its tag.
+    fn read_reply(&self, reader: &mut FrameReader) -> Result<(), Errno> {
+        let (tag, msg) = match reader.read_frame() {
+            Ok(Some(frame)) => Message::decode(frame, self.msize).map_err(|_| Errno::EIO)?,
+            Ok(None) => return Err(Errno::EIO),
+            Err(e) => return Err(from_io(&e)),
+        };
+        let fd = match &msg {
+            Message::Rlopen { qid, .. } | Message::Rlcreate { qid, .. }
+                if self.donation && qid.ty & (Qid::TYPE_DIR | Qid::TYPE_SYMLINK) == 0 =>
+            {
+                Some(reader.take_fd().ok_or(Errno::EIO)?)
+            }
+            _ => None,
+        };
+        let slot = lock(&self.pending.table).slots.get(&tag).cloned();
+        if let Some(slot) = slot {
+            slot.fill(Ok(Reply { msg, fd }));
+        }
+        Ok(())
+    }
+
+    /// Tells every thread still waiting for a reply that nobody reads the
+    /// connection now, so one of them takes over.
+    fn hand_off(&self) {
+        let t = lock(&self.pending.table);
+        for s in t.slots.values() {
+            let mut v = lock(&s.value);
+            if v.reply.is_none() {
+                v.lead = true;
+                s.ready.notify_all();
+            }
         }
     }
 
@@ -270,35 +382,6 @@ impl Connection {
     fn free_fid(&self, fid: u32) {
         lock(&self.fids).free.push(fid);
     }
-}
-
-fn reader_loop(mut reader: FrameReader, pending: Arc<Pending>, msize: u32, donation: bool) {
-    let err = loop {
-        let (tag, msg) = match reader.read_frame() {
-            Ok(Some(frame)) => match Message::decode(frame, msize) {
-                Ok(v) => v,
-                Err(_) => break Errno::EIO,
-            },
-            Ok(None) => break Errno::EIO,
-            Err(e) => break from_io(&e),
-        };
-        let fd = match &msg {
-            Message::Rlopen { qid, .. } | Message::Rlcreate { qid, .. }
-                if donation && qid.ty & (Qid::TYPE_DIR | Qid::TYPE_SYMLINK) == 0 =>
-            {
-                match reader.take_fd() {
-                    Some(fd) => Some(fd),
-                    None => break Errno::EIO,
-                }
-            }
-            _ => None,
-        };
-        let slot = lock(&pending.table).slots.get(&tag).cloned();
-        if let Some(slot) = slot {
-            slot.fill(Ok(Reply { msg, fd }));
-        }
-    };
-    pending.fail_all(err);
 }
 
 /// A connection to a 9P2000.L server.
@@ -417,19 +500,14 @@ impl Client {
         let (msize, donation) = negotiated?;
         reader.set_msize(msize);
         reader.set_receive_fds(donation);
-        let pending = Arc::new(Pending {
+        let pending = Pending {
             table: Mutex::new(PendingTable {
                 slots: HashMap::new(),
                 free_tags: Vec::new(),
                 next_tag: 0,
                 dead: None,
             }),
-        });
-        let p = pending.clone();
-        let handle = std::thread::Builder::new()
-            .name("9p-client-reader".into())
-            .spawn(move || reader_loop(reader, p, msize, donation))
-            .map_err(io)?;
+        };
         Ok(Self {
             conn: Arc::new(Connection {
                 writer: Mutex::new(writer),
@@ -442,7 +520,7 @@ impl Client {
                 donation,
                 timeout: opts.request_timeout,
                 shutdown,
-                reader: Mutex::new(Some(handle)),
+                reader: Mutex::new(reader),
                 stats: ClientStats::default(),
             }),
         })

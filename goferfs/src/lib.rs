@@ -7,17 +7,17 @@
 //!
 //! # Reference model
 //!
-//! A [`Client`] and each [`Fid`] share one connection (`Arc`); the
-//! connection's reader thread holds only the table of pending replies, so
-//! the socket closes when the last `Client`/`Fid` is dropped. A `Fid` owns
+//! A [`Client`] and each [`Fid`] share one connection (`Arc`); there is no
+//! reader thread (a waiting caller reads the replies), so the socket
+//! closes when the last `Client`/`Fid` is dropped. A `Fid` owns
 //! its server fid and clunks it on drop. On the server, a connection owns
 //! its fid table, and each server fid owns its host fds. The filesystem's
 //! reference model and lock order are in [`fs`]'s module docs.
 //!
 //! # Lock order
 //!
-//! Client: the writer lock and the pending-reply table are never held
-//! together; a reply slot's lock is taken after the table's is released.
+//! Client: the writer lock is taken alone; the reader lock (try-locked
+//! only) → the pending-reply table → a reply slot (see `client`'s docs).
 //! Server: fid table, then one fid's state (see `server`'s module docs).
 //!
 //! # Examples

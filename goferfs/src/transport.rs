@@ -102,6 +102,25 @@ impl FrameReader {
         self.recv_fds = on && self.stream.is_unix();
     }
 
+    /// Waits until a frame may be read without blocking for long: bytes are
+    /// buffered already or the socket is readable. Returns false if
+    /// `timeout` passed first.
+    pub fn wait_readable(&self, timeout: std::time::Duration) -> io::Result<bool> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        if self.end > self.start {
+            return Ok(true);
+        }
+        let ms = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+        let mut fds = [PollFd::new(self.stream.as_fd(), PollFlags::POLLIN)];
+        loop {
+            match poll(&mut fds, ms) {
+                Ok(n) => return Ok(n > 0),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
     /// Takes the oldest received fd that no frame has claimed yet.
     pub fn take_fd(&mut self) -> Option<OwnedFd> {
         self.fds.pop_front()

@@ -12,7 +12,8 @@
 //!
 //! # Lock order
 //!
-//! `data` (page cache) → `meta` → `handles`. `symlink_target` is a leaf.
+//! `maps` (memory mappings) → `data` (page cache) → `meta` → `handles`.
+//! `symlink_target` and `host_file` are leaves.
 
 use std::ops::Range;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -20,10 +21,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use abi_linux::{Errno, FileMode, FileType, OpenFlags, Statx, StatxMask, StatxTimestamp, Timespec};
 use vfs_core::io::{IoDest, IoSource};
 use vfs_core::lock::{FileLocks, LockTable};
-use vfs_core::memmap::{AllocKind, MemoryFile};
+use vfs_core::memmap::{AllocKind, MappingSet, MemoryFile};
 use vfs_core::range_set::{DirtySet, FileRangeSet, page_round_down, page_round_up};
 use vfs_core::{FileOwner, Gid, Uid};
 
+use super::mmap::HostFile;
 use crate::client::Fid;
 use crate::message::{Attr, getattr};
 
@@ -150,8 +152,8 @@ impl Metadata {
 /// the memory file, and which of them differ from the server's copy.
 #[derive(Default)]
 pub struct PageCache {
-    cache: FileRangeSet,
-    dirty: DirtySet,
+    pub(super) cache: FileRangeSet,
+    pub(super) dirty: DirtySet,
 }
 
 /// The opened fids of an inode (gVisor's read and write handles), shared
@@ -165,12 +167,16 @@ struct Handles {
 /// A remote file.
 pub struct Inode {
     ino: u64,
+    /// The memory mappings of the file (see [`super::mmap`]).
+    pub(super) maps: Mutex<MappingSet>,
     meta: Mutex<Metadata>,
-    data: Mutex<PageCache>,
+    pub(super) data: Mutex<PageCache>,
     handles: Mutex<Handles>,
+    /// The donated fds mappings translate to, once a mapping used them.
+    pub(super) host_file: Mutex<Option<Arc<HostFile>>>,
     locks: FileLocks,
     symlink_target: Mutex<Option<Vec<u8>>>,
-    mf: Arc<dyn MemoryFile>,
+    pub(super) mf: Arc<dyn MemoryFile>,
 }
 
 impl std::fmt::Debug for Inode {
@@ -184,6 +190,8 @@ impl Inode {
     pub(crate) fn new(attr: &Attr, mf: Arc<dyn MemoryFile>, lock_table: Arc<LockTable>) -> Self {
         Self {
             ino: attr.qid.path,
+            maps: Mutex::new(MappingSet::new()),
+            host_file: Mutex::new(None),
             meta: Mutex::new(Metadata::from_attr(attr, Metadata::default())),
             data: Mutex::new(PageCache::default()),
             handles: Mutex::new(Handles::default()),
@@ -300,6 +308,32 @@ impl Inode {
         }
     }
 
+    /// The read handle, if one was opened.
+    pub(super) fn read_handle(&self) -> Option<Arc<Fid>> {
+        lock(&self.handles).read.clone()
+    }
+
+    /// Makes later translations use the donated fds of the handles, if
+    /// the server donated them; returns whether it did. Once used, the
+    /// host fds stay (mappings already refer to their pages).
+    pub(crate) fn use_host_mapping(&self) -> Result<bool, Errno> {
+        let mut host = lock(&self.host_file);
+        if host.is_some() {
+            return Ok(true);
+        }
+        let (read, write) = {
+            let h = lock(&self.handles);
+            (h.read.clone(), h.write.clone())
+        };
+        let Some(read) = read else {
+            return Ok(false);
+        };
+        let file = HostFile::from_handles(&read, write.as_deref())?;
+        let found = file.is_some();
+        *host = file.map(Arc::new);
+        Ok(found)
+    }
+
     /// Any open handle (for Tfsync), preferring the write handle.
     pub(crate) fn any_handle(&self) -> Option<Arc<Fid>> {
         let h = lock(&self.handles);
@@ -389,7 +423,12 @@ impl Inode {
     /// Reads `range` (page-aligned, uncached) from the server into newly
     /// allocated cache pages; caches only the pages the server returned
     /// bytes for.
-    fn fill(&self, data: &mut PageCache, range: Range<u64>, h: &Fid) -> Result<(), Errno> {
+    pub(super) fn fill(
+        &self,
+        data: &mut PageCache,
+        range: Range<u64>,
+        h: &Fid,
+    ) -> Result<(), Errno> {
         let len = range.end - range.start;
         let mem = self.mf.allocate(len, AllocKind::PageCache)?;
         let mut got = 0u64;
@@ -518,7 +557,7 @@ impl Inode {
         !lock(&self.data).dirty.as_set().is_empty()
     }
 
-    fn writeback_locked(
+    pub(super) fn writeback_locked(
         &self,
         data: &mut PageCache,
         range: Range<u64>,
@@ -557,9 +596,14 @@ impl Inode {
         if let Some(h) = h {
             self.writeback(range.clone(), h)?;
         }
-        let mut data = lock(&self.data);
         let start = page_round_down(range.start);
         let end = page_round_up(range.end).unwrap_or(u64::MAX);
+        let maps = lock(&self.maps);
+        let mut data = lock(&self.data);
+        // Mappings must fault again and see the server's bytes; private
+        // copies stay, as Linux keeps them across direct I/O.
+        maps.invalidate(start..end, false);
+        data.dirty.allow_clean(start..end);
         data.dirty.mark_clean(start..end);
         for mem in data.cache.remove(start..end) {
             self.mf.dec_ref(mem)?;
@@ -570,8 +614,16 @@ impl Inode {
     /// Truncates the page cache to `new_size` and records the size: pages
     /// past it are freed and the rest of the last page is zeroed.
     pub(crate) fn truncate_cache(&self, new_size: u64) -> Result<(), Errno> {
-        let mut data = lock(&self.data);
         let keep_end = page_round_up(new_size).unwrap_or(u64::MAX);
+        let maps = lock(&self.maps);
+        let old_size = lock(&self.meta).size;
+        let old_end = page_round_up(old_size).unwrap_or(u64::MAX);
+        if old_end > keep_end {
+            // As Linux's truncate_pagecache: mappings of the dropped pages
+            // go, private copies included.
+            maps.invalidate(keep_end..old_end, true);
+        }
+        let mut data = lock(&self.data);
         for mem in data.cache.truncate(new_size) {
             self.mf.dec_ref(mem)?;
         }
@@ -581,6 +633,7 @@ impl Inode {
                 self.mf.zero(mr)?;
             }
         }
+        data.dirty.allow_clean(keep_end..u64::MAX);
         data.dirty.mark_clean(new_size..u64::MAX);
         lock(&self.meta).size = new_size;
         Ok(())

@@ -29,6 +29,7 @@
 pub mod dentry;
 pub mod directory;
 pub mod inode;
+pub mod mmap;
 pub mod regular_file;
 
 use std::collections::{HashMap, VecDeque};

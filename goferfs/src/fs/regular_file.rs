@@ -16,6 +16,7 @@ use std::time::Instant;
 use abi_linux::{Capability, Errno, OpenFlags, Statfs, Statx, Whence};
 use vfs_core::io::{IoDest, IoSource, Limited};
 use vfs_core::lock::FileLocks;
+use vfs_core::memmap::{Mappable, MmapFileAccess, MmapOpts, generic_configure_mmap};
 use vfs_core::permissions::{check_limit, clear_suid_and_sgid};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, ReadOptions, SetStatOptions, StatOptions,
@@ -24,6 +25,7 @@ use vfs_core::{
 
 use super::dentry::GoferDentry;
 use super::inode::lock;
+use super::mmap::MappedFile;
 use super::{InteropMode, fs_of};
 use crate::client::Fid;
 use crate::message::{SetAttr, getattr, setattr};
@@ -355,5 +357,43 @@ impl FileDescriptionImpl for RegularFile {
 
     fn file_locks(&self) -> Option<&FileLocks> {
         Some(self.d.inode().locks())
+    }
+
+    fn configure_mmap(
+        &self,
+        _ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: &mut MmapOpts,
+    ) -> Result<(), Errno> {
+        let fs = fs_of(fd)?;
+        let inode = self.d.inode();
+        let access = MmapFileAccess {
+            readable: fd.is_readable(),
+            writable: fd.is_writable(),
+            append: fd.status_flags().contains(OpenFlags::APPEND),
+        };
+        let identity = Arc::new(MappedFile {
+            name: String::from_utf8_lossy(&self.d.name()).into_owned(),
+            dev: fs.dev(),
+            inode: Arc::clone(inode),
+        });
+        let mut checked = opts.clone();
+        generic_configure_mmap(
+            &mut checked,
+            access,
+            Arc::clone(inode) as Arc<dyn Mappable>,
+            identity,
+        )?;
+        // Translation reads through the read handle and writes back through
+        // the write handle; open them now, while there is a file to open.
+        inode.ensure_handles(&self.d.fid(), true, access.writable)?;
+        let host = inode.use_host_mapping()?;
+        if fs.shared().is_shared() && !host {
+            // Without a host fd the pages would be a private copy that
+            // other users of the remote file never see.
+            return Err(Errno::ENODEV);
+        }
+        *opts = checked;
+        Ok(())
     }
 }

@@ -64,6 +64,8 @@ pub(crate) struct FidEntry {
     pub(crate) path: Arc<OwnedFd>,
     /// The file's qid.
     pub(crate) qid: Qid,
+    /// The host file type (`st_mode & S_IFMT`) found by the walk.
+    pub(crate) kind: u32,
     /// Where the file was reached from; `None` for the export root.
     pub(crate) parent: Mutex<Option<Parent>>,
     /// The uid the client attached as (owner of files it creates).
@@ -77,7 +79,7 @@ impl FidEntry {
     pub(crate) fn new(
         counter: &Arc<AtomicUsize>,
         path: Arc<OwnedFd>,
-        qid: Qid,
+        (qid, kind): (Qid, u32),
         parent: Option<Parent>,
         uid: u32,
         state: FidState,
@@ -86,6 +88,7 @@ impl FidEntry {
         Self {
             path,
             qid,
+            kind,
             parent: Mutex::new(parent),
             uid,
             state: Mutex::new(state),

@@ -15,6 +15,10 @@
 //! counter). Each connection owns its fid table and its worker threads; the
 //! connection ends when the client closes it, and its fids are dropped then.
 //!
+//! Requests that cannot block (walks, metadata, small I/O on regular files)
+//! are answered by the thread that reads the connection; the others go to
+//! the connection's worker pool (see `Conn::runs_inline`).
+//!
 //! # Lock order
 //!
 //! `Conn::inflight`, then nothing. `Conn::writer` alone. Fid locks: see
@@ -69,6 +73,10 @@ impl ServerConfig {
         }
     }
 }
+
+/// The largest Tread or Twrite of a regular file answered on the reader
+/// thread; larger ones go to a worker so other requests are not held up.
+const INLINE_IO_MAX: usize = 64 * 1024;
 
 struct Shared {
     root: Arc<OwnedFd>,
@@ -312,6 +320,10 @@ impl Conn {
                     drop(inflight);
                     self.reply(tag, Ok((Message::Rflush, None)));
                 }
+                msg if self.runs_inline(&msg) => {
+                    let r = ops::handle(self, msg);
+                    self.reply(tag, r);
+                }
                 msg => {
                     lock(&self.inflight).insert(tag);
                     if tx.send((tag, msg)).is_err() {
@@ -319,6 +331,30 @@ impl Conn {
                     }
                 }
             }
+        }
+    }
+
+    /// Returns true if `msg` is answered on the reader thread: requests
+    /// that cannot block for long (path operations, metadata, opening and
+    /// I/O of regular files and directories up to [`INLINE_IO_MAX`] bytes).
+    /// Handing these to a worker would cost two thread wakeups per request,
+    /// more than the request itself. Everything else (I/O on devices and
+    /// FIFOs, which may block for ever, large transfers, `fsync`, directory
+    /// listings) goes to the worker pool so it never holds up the reader.
+    fn runs_inline(&self, msg: &Message) -> bool {
+        let regular = |fid: u32| {
+            self.fids
+                .get(fid)
+                .map(|e| matches!(e.kind, libc::S_IFREG | libc::S_IFDIR))
+                // An unknown fid is answered with EBADF at once.
+                .unwrap_or(true)
+        };
+        match msg {
+            Message::Tread { fid, count, .. } => *count as usize <= INLINE_IO_MAX && regular(*fid),
+            Message::Twrite { fid, data, .. } => data.len() <= INLINE_IO_MAX && regular(*fid),
+            Message::Tlopen { fid, .. } => regular(*fid),
+            Message::Tfsync { .. } | Message::Treaddir { .. } => false,
+            _ => true,
         }
     }
 

@@ -279,7 +279,14 @@ fn attach(c: &Conn, fid: u32, afid: u32, n_uname: u32) -> Reply {
     };
     c.fids.insert(
         fid,
-        FidEntry::new(&c.shared.open_fids, root, qid, None, uid, FidState::Path),
+        FidEntry::new(
+            &c.shared.open_fids,
+            root,
+            (qid, libc::S_IFDIR),
+            None,
+            uid,
+            FidState::Path,
+        ),
         false,
     )?;
     ok(Message::Rattach { qid })
@@ -294,6 +301,7 @@ fn walk(c: &Conn, fid: u32, newfid: u32, names: &[Vec<u8>]) -> Reply {
     let mut cur = start.path.clone();
     let mut parent = lock(&start.parent).clone();
     let mut qid = start.qid;
+    let mut kind = start.kind;
     for (i, name) in names.iter().enumerate() {
         let step = check_name(name).and_then(|n| {
             let fd = open_child(cur.as_fd(), n)?;
@@ -308,6 +316,7 @@ fn walk(c: &Conn, fid: u32, newfid: u32, names: &[Vec<u8>]) -> Reply {
                 });
                 cur = Arc::new(fd);
                 qid = qid_of(&st);
+                kind = st.st_mode & libc::S_IFMT;
                 qids.push(qid);
             }
             Err(e) if i == 0 => return Err(e),
@@ -319,7 +328,7 @@ fn walk(c: &Conn, fid: u32, newfid: u32, names: &[Vec<u8>]) -> Reply {
         FidEntry::new(
             &c.shared.open_fids,
             cur,
-            qid,
+            (qid, kind),
             parent,
             start.uid,
             FidState::Path,
@@ -449,7 +458,7 @@ fn lcreate(c: &Conn, fid: u32, name: &[u8], flags: u32, mode: u32, gid: u32) -> 
     let new = FidEntry::new(
         &c.shared.open_fids,
         Arc::new(dup(&file)?),
-        qid,
+        (qid, libc::S_IFREG),
         Some(Parent {
             dir: e.path.clone(),
             name: name.to_vec(),
@@ -863,7 +872,7 @@ fn xattrwalk(c: &Conn, fid: u32, newfid: u32, name: &[u8]) -> Reply {
     let new = FidEntry::new(
         &c.shared.open_fids,
         e.path.clone(),
-        e.qid,
+        (e.qid, e.kind),
         lock(&e.parent).clone(),
         e.uid,
         FidState::XattrRead(data),

@@ -6,6 +6,7 @@ mod codec;
 mod common;
 mod escape;
 mod gofer;
+mod mmap;
 mod suite;
 mod third_party;
 mod vfs;

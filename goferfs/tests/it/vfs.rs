@@ -25,25 +25,27 @@ use vfs_core::{
 };
 
 #[derive(Clone, Copy, Debug)]
-enum Backend {
+pub(crate) enum Backend {
     Ours,
+    /// Our server with the fd-donation extension negotiated.
+    OursDonating,
     Diod,
 }
 
 /// A VFS whose namespace root is a gofer mount of a fresh directory.
-struct Env {
+pub(crate) struct Env {
     vfs: Arc<VirtualFilesystem>,
     ns: Arc<MountNamespace>,
     root: VirtualDentry,
-    ctx: SimpleContext,
+    pub(crate) ctx: SimpleContext,
     server: Option<Server>,
     _diod: Option<Diod>,
-    dir: TempDir,
+    pub(crate) dir: TempDir,
     scope: refs::LeakCheckScope,
 }
 
 impl Env {
-    fn new(backend: Backend, interop: InteropMode) -> Self {
+    pub(crate) fn new(backend: Backend, interop: InteropMode) -> Self {
         Self::with(
             backend,
             GoferOptions {
@@ -58,8 +60,12 @@ impl Env {
         let scope = refs::LeakCheckScope::new();
         let dir = TempDir::new("vfs");
         let (server, diod, client, aname) = match backend {
-            Backend::Ours => {
-                let (s, c) = our_client(dir.path(), false, &ClientOptions::default());
+            Backend::Ours | Backend::OursDonating => {
+                let opts = ClientOptions {
+                    fd_donation: matches!(backend, Backend::OursDonating),
+                    ..ClientOptions::default()
+                };
+                let (s, c) = our_client(dir.path(), false, &opts);
                 (Some(s), None, c, Vec::new())
             }
             Backend::Diod => {
@@ -101,7 +107,7 @@ impl Env {
         }
     }
 
-    fn fs(&self) -> &GoferFilesystem {
+    pub(crate) fn fs(&self) -> &GoferFilesystem {
         self.root
             .mount
             .filesystem()
@@ -109,7 +115,7 @@ impl Env {
             .unwrap()
     }
 
-    fn finish(self) {
+    pub(crate) fn finish(self) {
         let Self {
             vfs,
             ns,
@@ -135,11 +141,11 @@ impl Env {
         PathOperation::new(&self.root, &self.root, path)
     }
 
-    fn host(&self, path: &str) -> PathBuf {
+    pub(crate) fn host(&self, path: &str) -> PathBuf {
         self.dir.path().join(path)
     }
 
-    fn open(&self, path: &str, flags: OpenFlags, mode: u32) -> Result<FileRef, Errno> {
+    pub(crate) fn open(&self, path: &str, flags: OpenFlags, mode: u32) -> Result<FileRef, Errno> {
         self.vfs.open_at(
             &self.ctx,
             &self.pop(path.as_bytes()),
@@ -151,7 +157,7 @@ impl Env {
         )
     }
 
-    fn pread(&self, f: &FileRef, len: usize, off: i64) -> Result<Vec<u8>, Errno> {
+    pub(crate) fn pread(&self, f: &FileRef, len: usize, off: i64) -> Result<Vec<u8>, Errno> {
         let mut buf = vec![0; len];
         let n = f.pread(
             &self.ctx,
@@ -163,7 +169,7 @@ impl Env {
         Ok(buf)
     }
 
-    fn pwrite(&self, f: &FileRef, data: &[u8], off: i64) -> Result<usize, Errno> {
+    pub(crate) fn pwrite(&self, f: &FileRef, data: &[u8], off: i64) -> Result<usize, Errno> {
         f.pwrite(
             &self.ctx,
             &mut SliceSource::new(data),
@@ -180,7 +186,7 @@ impl Env {
         )
     }
 
-    fn close(&self, f: FileRef) -> Result<(), Errno> {
+    pub(crate) fn close(&self, f: FileRef) -> Result<(), Errno> {
         let r = f.on_close(&self.ctx);
         f.release(&self.ctx);
         r
