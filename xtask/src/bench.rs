@@ -27,6 +27,12 @@ static BENCHES: &[Bench] = &[
         about: "create, cached/uncached lookup and stat at depth 8 on memfs vs host tmpfs",
     },
     Bench {
+        name: "hostfs",
+        krate: "hostfs",
+        example: "bench",
+        about: "read/write through an imported fd (pipe, file; 4 KiB, 64 KiB) vs direct host syscalls",
+    },
+    Bench {
         name: "goferfs",
         krate: "goferfs",
         example: "bench",
