@@ -1,0 +1,123 @@
+//! The file-descriptor table (gVisor's `kernel.FDTable`): descriptor
+//! numbers mapped to open file descriptions with per-descriptor flags
+//! (`FD_CLOEXEC`).
+//!
+//! # Reference model
+//!
+//! Each slot holds one reference on its description; closing a descriptor
+//! gives it back with the closing task's context. `fork` will clone the
+//! table (a new reference per slot); threads created with `CLONE_FILES`
+//! will share it (`Arc`).
+//!
+//! # Lock order
+//!
+//! `FdTable::slots` is a leaf: descriptions are released after it is
+//! dropped.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use abi_linux::Errno;
+use vfs_core::{Context, FileRef};
+
+/// The default `RLIMIT_NOFILE`.
+pub const NR_OPEN: i32 = 1024;
+
+/// An open descriptor: the description and the close-on-exec flag.
+#[derive(Clone, Debug)]
+pub struct FdEntry {
+    /// The description.
+    pub file: FileRef,
+    /// `FD_CLOEXEC`.
+    pub cloexec: bool,
+}
+
+/// A task's descriptor table.
+#[derive(Debug, Default)]
+pub struct FdTable {
+    slots: Mutex<BTreeMap<i32, FdEntry>>,
+}
+
+impl FdTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slots(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, FdEntry>> {
+        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Returns a new reference to the description at `fd`; `EBADF` if none.
+    pub fn get(&self, fd: i32) -> Result<FileRef, Errno> {
+        self.slots()
+            .get(&fd)
+            .map(|e| e.file.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Returns the entry at `fd`; `EBADF` if none.
+    pub fn entry(&self, fd: i32) -> Result<FdEntry, Errno> {
+        self.slots().get(&fd).cloned().ok_or(Errno::EBADF)
+    }
+
+    /// Sets the close-on-exec flag of `fd`.
+    pub fn set_cloexec(&self, fd: i32, cloexec: bool) -> Result<(), Errno> {
+        let mut slots = self.slots();
+        let entry = slots.get_mut(&fd).ok_or(Errno::EBADF)?;
+        entry.cloexec = cloexec;
+        Ok(())
+    }
+
+    /// Installs `file` at the lowest free descriptor at or above `min`;
+    /// `EMFILE` when none is below [`NR_OPEN`] (the reference is then
+    /// dropped).
+    pub fn add(&self, file: FileRef, cloexec: bool, min: i32) -> Result<i32, Errno> {
+        let mut slots = self.slots();
+        let mut fd = min.max(0);
+        for &used in slots.range(fd..).map(|(k, _)| k) {
+            if used != fd {
+                break;
+            }
+            fd += 1;
+        }
+        if fd >= NR_OPEN {
+            return Err(Errno::EMFILE);
+        }
+        slots.insert(fd, FdEntry { file, cloexec });
+        Ok(fd)
+    }
+
+    /// Installs `file` at exactly `fd` (`dup2`), returning the description
+    /// it replaces for the caller to release.
+    pub fn set(&self, fd: i32, file: FileRef, cloexec: bool) -> Result<Option<FileRef>, Errno> {
+        if !(0..NR_OPEN).contains(&fd) {
+            return Err(Errno::EBADF);
+        }
+        Ok(self
+            .slots()
+            .insert(fd, FdEntry { file, cloexec })
+            .map(|e| e.file))
+    }
+
+    /// Removes `fd`, returning its description; `EBADF` if none.
+    pub fn remove(&self, fd: i32) -> Result<FileRef, Errno> {
+        self.slots().remove(&fd).map(|e| e.file).ok_or(Errno::EBADF)
+    }
+
+    /// The open descriptor numbers, ascending.
+    pub fn fds(&self) -> Vec<i32> {
+        self.slots().keys().copied().collect()
+    }
+
+    /// Closes every descriptor (at exit), releasing with `ctx`.
+    pub fn close_all(&self, ctx: &dyn Context) {
+        let slots = std::mem::take(&mut *self.slots());
+        for entry in slots.into_values() {
+            // An error from the file's close hook cannot reach anyone at
+            // exit; Linux ignores it too.
+            let _ = entry.file.on_close(ctx);
+            entry.file.release(ctx);
+        }
+    }
+}

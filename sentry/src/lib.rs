@@ -1,0 +1,196 @@
+//! `sentry`: a user-space kernel that runs unmodified Linux x86_64
+//! programs, serving their system calls from the project's crates (gVisor's
+//! `pkg/sentry`).
+//!
+//! - [`elf`] and [`loader`]: validate ELF64 executables, load static,
+//!   static-PIE and dynamic programs (with their interpreter from the
+//!   sandbox's filesystem) and `#!` scripts, and build the initial stack.
+//! - [`mm`]: the memory manager: VMAs over a [`platform::AddressSpace`],
+//!   pages from the platform's [`platform::MemoryFile`] allocated on fault,
+//!   copy-in/copy-out through the memory file's internal mapping.
+//! - [`task`]: a task on its own thread driving [`platform::Context`];
+//!   [`syscalls`]: the dispatch table; [`fd_table`]: descriptors.
+//! - [`kernel`]: the VFS with the root filesystem, `/tmp` and `/dev`;
+//!   [`devices`]: the memory devices; [`stdio`]: temporary host standard
+//!   I/O until hostfs lands.
+//! - [`run`]: start a program and wait for its exit status.
+//!
+//! # Reference model
+//!
+//! The kernel owns the VFS and mount namespace; tasks hold the kernel, and
+//! share their memory manager, descriptor table and fs context through
+//! `Arc`s (see [`task`]). Descriptors hold file-description references;
+//! the fs context holds root and working-directory references; both are
+//! released when the task exits. Present application pages hold
+//! memory-file references (see [`mm`]).
+//!
+//! # Lock order
+//!
+//! `FsContext` → `FdTable` → `MemoryManager` → `SharedMemory` → the memory
+//! file's and address space's internal locks. VFS locks are taken inside
+//! VFS calls and never held across into the memory manager, except that a
+//! filesystem's read or write copies into application memory (through
+//! [`mm::io`]) with its own locks held, so the memory manager's lock comes
+//! after every filesystem lock.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use sentry::kernel::{KernelConfig, PlatformKind, RootSource};
+//!
+//! let config = KernelConfig {
+//!     root: RootSource::HostTreeCopy("/tmp/root".into()),
+//!     platform: PlatformKind::Ptrace,
+//!     strace: false,
+//! };
+//! let kernel = sentry::kernel::Kernel::new(&config).unwrap();
+//! let spec = sentry::ProgramSpec {
+//!     argv: vec![b"/bin/busybox".to_vec(), b"true".to_vec()],
+//!     envp: vec![],
+//!     cwd: b"/".to_vec(),
+//! };
+//! let status = sentry::run(&kernel, spec).unwrap();
+//! assert_eq!(status.shell_code(), 0);
+//! ```
+
+pub mod devices;
+pub mod elf;
+pub mod fd_table;
+pub mod kernel;
+pub mod loader;
+pub mod mm;
+pub mod stdio;
+pub mod syscalls;
+pub mod task;
+
+use std::sync::Arc;
+
+use vfs_core::{Credentials, PathOperation};
+
+use crate::fd_table::FdTable;
+use crate::kernel::Kernel;
+use crate::mm::MemoryManager;
+use crate::task::{ExitStatus, FsContext, SignalHandlers, Task, TaskContext};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct ProgramSpec {
+    /// The argument vector; `argv[0]` is the path of the program.
+    pub argv: Vec<Vec<u8>>,
+    /// The environment (`KEY=VALUE`).
+    pub envp: Vec<Vec<u8>>,
+    /// The initial working directory.
+    pub cwd: Vec<u8>,
+}
+
+/// Runs `spec` as the first task (PID 1) of `kernel` on a new thread and
+/// returns its exit status; an error (one line) when the program cannot be
+/// started.
+pub fn run(kernel: &Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
+    let kernel = kernel.clone();
+    let thread = std::thread::Builder::new()
+        .name("task-1".into())
+        .spawn(move || start(kernel, spec))
+        .map_err(|e| format!("spawning the task thread: {e}"))?;
+    thread
+        .join()
+        .map_err(|_| "the task thread panicked".to_string())?
+}
+
+fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
+    let path = spec.argv.first().cloned().ok_or("no program given")?;
+    let shown = String::from_utf8_lossy(&path).into_owned();
+    let ctx = TaskContext {
+        credentials: Credentials::root(),
+        tgid: 1,
+    };
+    let root = kernel.mounts.root();
+    let cwd = {
+        let pop = PathOperation::new(&root, &root, &spec.cwd);
+        kernel
+            .vfs
+            .get_dentry_at(
+                &ctx,
+                &pop,
+                vfs_core::GetDentryOptions {
+                    check_searchable: true,
+                },
+            )
+            .map_err(|e| {
+                format!(
+                    "working directory {}: {}",
+                    String::from_utf8_lossy(&spec.cwd),
+                    e.name()
+                )
+            })?
+    };
+    let fs = FsContext::new(root, cwd);
+    let address_space = kernel
+        .platform
+        .new_address_space()
+        .map_err(|e| format!("creating an address space: {}", e.name()))?;
+    let mm = Arc::new(MemoryManager::new(
+        kernel.platform.memory_file().clone(),
+        address_space,
+        kernel.platform.min_user_address(),
+        kernel.platform.max_user_address(),
+    ));
+    let loaded = {
+        let (root, cwd) = fs.root_and_cwd().map_err(|e| e.name().to_string())?;
+        let req = loader::LoadRequest {
+            vfs: &kernel.vfs,
+            root: &root,
+            cwd: &cwd,
+            path: &path,
+            argv: spec.argv.clone(),
+            envp: spec.envp.clone(),
+            ids: [0; 4],
+        };
+        let loaded = loader::load(&ctx, &mm, req);
+        root.release(&ctx);
+        cwd.release(&ctx);
+        loaded
+    };
+    let loaded = match loaded {
+        Ok(l) => l,
+        Err(e) => {
+            fs.release(&ctx);
+            return Err(format!("cannot run {shown}: {}", e.name()));
+        }
+    };
+    let fds = Arc::new(FdTable::new());
+    for fd in 0..3 {
+        let file = stdio::host_stdio(fd, &kernel.anon_mount);
+        if let Ok(Some(old)) = fds.set(fd, file, false) {
+            old.release(&ctx);
+        }
+    }
+    let mut task = Task {
+        kernel: kernel.clone(),
+        mm,
+        fds,
+        fs,
+        signal_handlers: Arc::new(SignalHandlers::default()),
+        ctx,
+        tid: 1,
+        tgid: 1,
+        ppid: 0,
+        regs: loaded.regs,
+        signal_mask: 0,
+        alt_stack: (0, 2, 0),
+        clear_child_tid: 0,
+        robust_list: (0, 0),
+        comm: comm_of(&path),
+        argv: loaded.argv,
+        exit: None,
+    };
+    task.run()
+        .map_err(|e| format!("running {shown}: {}", e.name()))
+}
+
+/// The `comm` of a program: the last component of its path, truncated to
+/// 15 bytes as Linux does.
+fn comm_of(path: &[u8]) -> Vec<u8> {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
+    name[..name.len().min(15)].to_vec()
+}

@@ -1,0 +1,817 @@
+//! File-system system calls (gVisor's `sys_read_write.go`, `sys_file.go`,
+//! `sys_stat.go`, `sys_getdents.go`).
+
+use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::{Errno, OpenFlags, RenameFlags, Statx, StatxMask, Whence};
+use vfs_core::file_description::IoctlMemory;
+use vfs_core::{
+    AccessTypes, FileRef, Getdents64Buffer, MkdirOptions, OpenOptions, ReadOptions, RenameOptions,
+    SetStatOptions, StatOptions, WriteOptions,
+};
+use zerocopy::IntoBytes;
+
+use super::{AT_FDCWD, Add, Arg, SysResult, read_path, with_file, with_path};
+use crate::mm::MemoryManager;
+use crate::mm::io::{UserDest, UserSource, read_iovecs};
+use crate::task::Task;
+
+const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+const AT_REMOVEDIR: u32 = 0x200;
+const AT_EACCESS: u32 = 0x200;
+const AT_SYMLINK_FOLLOW: u32 = 0x400;
+const AT_EMPTY_PATH: u32 = 0x1000;
+const FIONCLEX: u32 = 0x5450;
+const FIOCLEX: u32 = 0x5451;
+
+const F_DUPFD: u64 = 0;
+const F_GETFD: u64 = 1;
+const F_SETFD: u64 = 2;
+const F_GETFL: u64 = 3;
+const F_SETFL: u64 = 4;
+const F_DUPFD_CLOEXEC: u64 = 1030;
+
+use Arg::{Fd, Hex, Int, Path};
+
+pub(super) fn register(add: &mut Add<'_>) {
+    add(nr::READ, sys_read, &[Fd, Hex, Int]);
+    add(nr::WRITE, sys_write, &[Fd, Hex, Int]);
+    add(nr::READV, sys_readv, &[Fd, Hex, Int]);
+    add(nr::WRITEV, sys_writev, &[Fd, Hex, Int]);
+    add(nr::PREAD64, sys_pread64, &[Fd, Hex, Int, Int]);
+    add(nr::PWRITE64, sys_pwrite64, &[Fd, Hex, Int, Int]);
+    add(nr::OPEN, sys_open, &[Path, Hex, Hex]);
+    add(nr::OPENAT, sys_openat, &[Fd, Path, Hex, Hex]);
+    add(nr::CLOSE, sys_close, &[Fd]);
+    add(nr::FSTAT, sys_fstat, &[Fd, Hex]);
+    add(nr::STAT, sys_stat, &[Path, Hex]);
+    add(nr::LSTAT, sys_lstat, &[Path, Hex]);
+    add(nr::NEWFSTATAT, sys_newfstatat, &[Fd, Path, Hex, Hex]);
+    add(nr::STATX, sys_statx, &[Fd, Path, Hex, Hex, Hex]);
+    add(nr::LSEEK, sys_lseek, &[Fd, Int, Int]);
+    add(nr::GETDENTS64, sys_getdents64, &[Fd, Hex, Int]);
+    add(nr::READLINK, sys_readlink, &[Path, Hex, Int]);
+    add(nr::READLINKAT, sys_readlinkat, &[Fd, Path, Hex, Int]);
+    add(nr::ACCESS, sys_access, &[Path, Hex]);
+    add(nr::FACCESSAT, sys_faccessat, &[Fd, Path, Hex]);
+    add(nr::FACCESSAT2, sys_faccessat2, &[Fd, Path, Hex, Hex]);
+    add(nr::MKDIR, sys_mkdir, &[Path, Hex]);
+    add(nr::MKDIRAT, sys_mkdirat, &[Fd, Path, Hex]);
+    add(nr::UNLINK, sys_unlink, &[Path]);
+    add(nr::RMDIR, sys_rmdir, &[Path]);
+    add(nr::UNLINKAT, sys_unlinkat, &[Fd, Path, Hex]);
+    add(nr::RENAME, sys_rename, &[Path, Path]);
+    add(nr::RENAMEAT, sys_renameat, &[Fd, Path, Fd, Path]);
+    add(nr::RENAMEAT2, sys_renameat2, &[Fd, Path, Fd, Path, Hex]);
+    add(nr::SYMLINKAT, sys_symlinkat, &[Path, Fd, Path]);
+    add(nr::SYMLINK, sys_symlink, &[Path, Path]);
+    add(nr::LINKAT, sys_linkat, &[Fd, Path, Fd, Path, Hex]);
+    add(nr::LINK, sys_link, &[Path, Path]);
+    add(nr::GETCWD, sys_getcwd, &[Hex, Int]);
+    add(nr::CHDIR, sys_chdir, &[Path]);
+    add(nr::FCHDIR, sys_fchdir, &[Fd]);
+    add(nr::FCNTL, sys_fcntl, &[Fd, Int, Hex]);
+    add(nr::DUP, sys_dup, &[Fd]);
+    add(nr::DUP2, sys_dup2, &[Fd, Fd]);
+    add(nr::DUP3, sys_dup3, &[Fd, Fd, Hex]);
+    add(nr::IOCTL, sys_ioctl, &[Fd, Hex, Hex]);
+    add(nr::UMASK, sys_umask, &[Hex]);
+    add(nr::FTRUNCATE, sys_ftruncate, &[Fd, Int]);
+    add(nr::FSYNC, sys_fsync, &[Fd]);
+    add(nr::FDATASYNC, sys_fsync, &[Fd]);
+    add(nr::FCHMOD, sys_fchmod, &[Fd, Hex]);
+    add(nr::FCHMODAT, sys_fchmodat, &[Fd, Path, Hex]);
+    add(nr::CHMOD, sys_chmod, &[Path, Hex]);
+    add(nr::FCHOWN, sys_fchown, &[Fd, Int, Int]);
+    add(nr::FCHOWNAT, sys_fchownat, &[Fd, Path, Int, Int, Hex]);
+    add(nr::UTIMENSAT, sys_utimensat, &[Fd, Path, Hex, Hex]);
+    add(nr::STATFS, sys_statfs, &[Path, Hex]);
+    add(nr::FSTATFS, sys_fstatfs, &[Fd, Hex]);
+}
+
+fn fd_arg(v: u64) -> i32 {
+    v as i32
+}
+
+fn read_to(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
+    with_file(task, fd, |file| {
+        let mut dst = UserDest::new(&task.mm, iovs);
+        let n = match offset {
+            None => file.read(&task.ctx, &mut dst, ReadOptions::default())?,
+            Some(off) => file.pread(&task.ctx, &mut dst, off, ReadOptions::default())?,
+        };
+        Ok(n as u64)
+    })
+}
+
+fn write_from(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
+    with_file(task, fd, |file| {
+        let mut src = UserSource::new(&task.mm, iovs);
+        let n = match offset {
+            None => file.write(&task.ctx, &mut src, WriteOptions::default())?,
+            Some(off) => file.pwrite(&task.ctx, &mut src, off, WriteOptions::default())?,
+        };
+        Ok(n as u64)
+    })
+}
+
+fn count(v: u64) -> Result<usize, Errno> {
+    if v > i64::MAX as u64 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(usize::try_from(v).unwrap_or(usize::MAX))
+}
+
+fn sys_read(t: &mut Task, a: [u64; 6]) -> SysResult {
+    read_to(t, fd_arg(a[0]), vec![(a[1], count(a[2])?)], None)
+}
+
+fn sys_write(t: &mut Task, a: [u64; 6]) -> SysResult {
+    write_from(t, fd_arg(a[0]), vec![(a[1], count(a[2])?)], None)
+}
+
+fn sys_readv(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
+    read_to(t, fd_arg(a[0]), iovs, None)
+}
+
+fn sys_writev(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
+    write_from(t, fd_arg(a[0]), iovs, None)
+}
+
+fn sys_pread64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    read_to(
+        t,
+        fd_arg(a[0]),
+        vec![(a[1], count(a[2])?)],
+        Some(a[3] as i64),
+    )
+}
+
+fn sys_pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    write_from(
+        t,
+        fd_arg(a[0]),
+        vec![(a[1], count(a[2])?)],
+        Some(a[3] as i64),
+    )
+}
+
+fn open(t: &Task, dirfd: i32, path_addr: u64, flags: u64, mode: u64) -> SysResult {
+    let path = read_path(t, path_addr)?;
+    let flags = OpenFlags::from_bits_truncate(flags as u32);
+    let mut mode = mode as u32 & 0o7777;
+    if flags.contains(OpenFlags::CREAT) {
+        mode &= !t.fs.umask();
+    }
+    let file = with_path(t, dirfd, &path, true, false, |pop| {
+        t.kernel.vfs.open_at(
+            &t.ctx,
+            pop,
+            OpenOptions {
+                flags,
+                mode,
+                file_exec: false,
+            },
+        )
+    })?;
+    let fd = t.fds.add(file, flags.contains(OpenFlags::CLOEXEC), 0)?;
+    Ok(fd as u64)
+}
+
+fn sys_open(t: &mut Task, a: [u64; 6]) -> SysResult {
+    open(t, AT_FDCWD, a[0], a[1], a[2])
+}
+
+fn sys_openat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    open(t, fd_arg(a[0]), a[1], a[2], a[3])
+}
+
+fn sys_close(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let file = t.fds.remove(fd_arg(a[0]))?;
+    let r = file.on_close(&t.ctx);
+    file.release(&t.ctx);
+    r.map(|()| 0)
+}
+
+/// Converts `statx` to the x86_64 `struct stat`.
+fn to_stat(s: &Statx) -> abi_linux::stat::x86_64::Stat {
+    abi_linux::stat::x86_64::Stat {
+        st_dev: abi_linux::make_dev(s.stx_dev_major, s.stx_dev_minor),
+        st_ino: s.stx_ino,
+        st_nlink: u64::from(s.stx_nlink),
+        st_mode: u32::from(s.stx_mode),
+        st_uid: s.stx_uid,
+        st_gid: s.stx_gid,
+        st_rdev: abi_linux::make_dev(s.stx_rdev_major, s.stx_rdev_minor),
+        st_size: s.stx_size as i64,
+        st_blksize: i64::from(s.stx_blksize),
+        st_blocks: s.stx_blocks as i64,
+        st_atime: s.stx_atime.tv_sec,
+        st_atime_nsec: i64::from(s.stx_atime.tv_nsec),
+        st_mtime: s.stx_mtime.tv_sec,
+        st_mtime_nsec: i64::from(s.stx_mtime.tv_nsec),
+        st_ctime: s.stx_ctime.tv_sec,
+        st_ctime_nsec: i64::from(s.stx_ctime.tv_nsec),
+        ..Default::default()
+    }
+}
+
+fn stat_path(
+    t: &Task,
+    dirfd: i32,
+    path: &[u8],
+    flags: u32,
+    opts: StatOptions,
+) -> Result<Statx, Errno> {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | 0x6000) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        if dirfd == AT_FDCWD {
+            return with_path(t, dirfd, b".", true, false, |pop| {
+                t.kernel.vfs.stat_at(&t.ctx, pop, opts)
+            });
+        }
+        return with_file(t, dirfd, |f| f.stat(&t.ctx, opts));
+    }
+    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+    with_path(t, dirfd, path, follow, false, |pop| {
+        t.kernel.vfs.stat_at(&t.ctx, pop, opts)
+    })
+}
+
+fn sys_fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let st = with_file(t, fd_arg(a[0]), |f| f.stat(&t.ctx, StatOptions::default()))?;
+    t.mm.copy_out_exact(a[1], to_stat(&st).as_bytes())?;
+    Ok(0)
+}
+
+fn stat_common(t: &Task, dirfd: i32, path: u64, buf: u64, flags: u32) -> SysResult {
+    let path = read_path(t, path)?;
+    let st = stat_path(t, dirfd, &path, flags, StatOptions::default())?;
+    t.mm.copy_out_exact(buf, to_stat(&st).as_bytes())?;
+    Ok(0)
+}
+
+fn sys_stat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    stat_common(t, AT_FDCWD, a[0], a[1], 0)
+}
+
+fn sys_lstat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    stat_common(t, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW)
+}
+
+fn sys_newfstatat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    stat_common(t, fd_arg(a[0]), a[1], a[2], a[3] as u32)
+}
+
+fn sys_statx(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let mask = StatxMask::from_bits_truncate(a[3] as u32);
+    if mask.contains(StatxMask::RESERVED) {
+        return Err(Errno::EINVAL);
+    }
+    let flags = a[2] as u32;
+    if flags & 0x6000 == 0x6000 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, a[1])?;
+    let opts = StatOptions {
+        mask,
+        sync: flags & 0x6000,
+    };
+    let st = stat_path(t, fd_arg(a[0]), &path, flags, opts)?;
+    t.mm.copy_out_exact(a[4], st.as_bytes())?;
+    Ok(0)
+}
+
+fn sys_lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let whence = Whence::from_raw(a[2] as i32).ok_or(Errno::EINVAL)?;
+    with_file(t, fd_arg(a[0]), |f| f.seek(&t.ctx, a[1] as i64, whence)).map(|o| o as u64)
+}
+
+fn sys_getdents64(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let size = (a[2] as u32 as usize).min(1 << 20);
+    let mut buf = vec![0u8; size];
+    let n = with_file(t, fd_arg(a[0]), |f| {
+        let mut sink = Getdents64Buffer::new(&mut buf);
+        f.iter_dirents(&t.ctx, &mut sink)?;
+        sink.finish()
+    })?;
+    t.mm.copy_out_exact(a[1], &buf[..n])?;
+    Ok(n as u64)
+}
+
+fn readlink(t: &Task, dirfd: i32, path: u64, buf: u64, size: u64) -> SysResult {
+    let size = size as i32;
+    if size <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path)?;
+    let target = with_path(t, dirfd, &path, false, false, |pop| {
+        t.kernel.vfs.readlink_at(&t.ctx, pop)
+    })?;
+    let n = target.len().min(size as usize);
+    t.mm.copy_out_exact(buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+fn sys_readlink(t: &mut Task, a: [u64; 6]) -> SysResult {
+    readlink(t, AT_FDCWD, a[0], a[1], a[2])
+}
+
+fn sys_readlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    readlink(t, fd_arg(a[0]), a[1], a[2], a[3])
+}
+
+fn access(t: &Task, dirfd: i32, path: u64, mode: u64, flags: u32) -> SysResult {
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path)?;
+    let access = AccessTypes::from_bits_truncate(mode as u16);
+    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
+    with_path(t, dirfd, &path, follow, flags & AT_EMPTY_PATH != 0, |pop| {
+        t.kernel.vfs.access_at(&t.ctx, pop, access)
+    })?;
+    Ok(0)
+}
+
+fn sys_access(t: &mut Task, a: [u64; 6]) -> SysResult {
+    access(t, AT_FDCWD, a[0], a[1], 0)
+}
+
+fn sys_faccessat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    access(t, fd_arg(a[0]), a[1], a[2], 0)
+}
+
+fn sys_faccessat2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    access(t, fd_arg(a[0]), a[1], a[2], a[3] as u32)
+}
+
+fn mkdir(t: &Task, dirfd: i32, path: u64, mode: u64) -> SysResult {
+    let path = read_path(t, path)?;
+    let mode = mode as u32 & 0o1777 & !t.fs.umask();
+    with_path(t, dirfd, &path, false, false, |pop| {
+        t.kernel.vfs.mkdir_at(
+            &t.ctx,
+            pop,
+            MkdirOptions {
+                mode,
+                for_synthetic_mountpoint: false,
+            },
+        )
+    })?;
+    Ok(0)
+}
+
+fn sys_mkdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    mkdir(t, AT_FDCWD, a[0], a[1])
+}
+
+fn sys_mkdirat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    mkdir(t, fd_arg(a[0]), a[1], a[2])
+}
+
+fn unlink(t: &Task, dirfd: i32, path: u64, flags: u64) -> SysResult {
+    if flags & !u64::from(AT_REMOVEDIR) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path)?;
+    with_path(t, dirfd, &path, false, false, |pop| {
+        if flags & u64::from(AT_REMOVEDIR) != 0 {
+            t.kernel.vfs.rmdir_at(&t.ctx, pop)
+        } else {
+            t.kernel.vfs.unlink_at(&t.ctx, pop)
+        }
+    })?;
+    Ok(0)
+}
+
+fn sys_unlink(t: &mut Task, a: [u64; 6]) -> SysResult {
+    unlink(t, AT_FDCWD, a[0], 0)
+}
+
+fn sys_rmdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    unlink(t, AT_FDCWD, a[0], u64::from(AT_REMOVEDIR))
+}
+
+fn sys_unlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    unlink(t, fd_arg(a[0]), a[1], a[2])
+}
+
+fn rename(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> SysResult {
+    let flags = RenameFlags::from_bits(flags as u32).ok_or(Errno::EINVAL)?;
+    let old = read_path(t, old)?;
+    let new = read_path(t, new)?;
+    with_path(t, olddir, &old, false, false, |old_pop| {
+        with_path(t, newdir, &new, false, false, |new_pop| {
+            t.kernel.vfs.rename_at(
+                &t.ctx,
+                old_pop,
+                new_pop,
+                RenameOptions {
+                    flags,
+                    must_be_dir: false,
+                },
+            )
+        })
+    })?;
+    Ok(0)
+}
+
+fn sys_rename(t: &mut Task, a: [u64; 6]) -> SysResult {
+    rename(t, AT_FDCWD, a[0], AT_FDCWD, a[1], 0)
+}
+
+fn sys_renameat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    rename(t, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], 0)
+}
+
+fn sys_renameat2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    rename(t, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], a[4])
+}
+
+fn symlink(t: &Task, target: u64, dirfd: i32, path: u64) -> SysResult {
+    let target = read_path(t, target)?;
+    let path = read_path(t, path)?;
+    with_path(t, dirfd, &path, false, false, |pop| {
+        t.kernel.vfs.symlink_at(&t.ctx, pop, &target)
+    })?;
+    Ok(0)
+}
+
+fn sys_symlink(t: &mut Task, a: [u64; 6]) -> SysResult {
+    symlink(t, a[0], AT_FDCWD, a[1])
+}
+
+fn sys_symlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    symlink(t, a[0], fd_arg(a[1]), a[2])
+}
+
+fn link(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> SysResult {
+    let flags = flags as u32;
+    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let old = read_path(t, old)?;
+    let new = read_path(t, new)?;
+    let follow = flags & AT_SYMLINK_FOLLOW != 0;
+    with_path(
+        t,
+        olddir,
+        &old,
+        follow,
+        flags & AT_EMPTY_PATH != 0,
+        |old_pop| {
+            with_path(t, newdir, &new, false, false, |new_pop| {
+                t.kernel.vfs.link_at(&t.ctx, old_pop, new_pop)
+            })
+        },
+    )?;
+    Ok(0)
+}
+
+fn sys_link(t: &mut Task, a: [u64; 6]) -> SysResult {
+    link(t, AT_FDCWD, a[0], AT_FDCWD, a[1], 0)
+}
+
+fn sys_linkat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    link(t, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], a[4])
+}
+
+fn sys_getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (root, cwd) = t.fs.root_and_cwd()?;
+    let name = t.kernel.vfs.path_name(&root, &cwd);
+    root.release(&t.ctx);
+    cwd.release(&t.ctx);
+    let mut path = match name {
+        Ok(p) => p,
+        Err(vfs_core::PathNameError::Unreachable(p)) => {
+            let mut v = b"(unreachable)".to_vec();
+            v.extend(p);
+            v
+        }
+        Err(_) => return Err(Errno::ENOENT),
+    };
+    path.push(0);
+    if path.len() as u64 > a[1] {
+        return Err(Errno::ERANGE);
+    }
+    t.mm.copy_out_exact(a[0], &path)?;
+    Ok(path.len() as u64)
+}
+
+fn set_cwd(t: &Task, vd: vfs_core::VirtualDentry) -> SysResult {
+    if let Some(old) = t.fs.set_cwd(vd) {
+        old.release(&t.ctx);
+    }
+    Ok(0)
+}
+
+fn sys_chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let path = read_path(t, a[0])?;
+    let vd = with_path(t, AT_FDCWD, &path, true, false, |pop| {
+        t.kernel.vfs.get_dentry_at(
+            &t.ctx,
+            pop,
+            vfs_core::GetDentryOptions {
+                check_searchable: true,
+            },
+        )
+    })?;
+    set_cwd(t, vd)
+}
+
+fn sys_fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let file = t.fds.get(fd_arg(a[0]))?;
+    let is_dir = file
+        .stat(&t.ctx, StatOptions::default())
+        .map(|s| u32::from(s.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFDIR);
+    let vd = file.virtual_dentry();
+    file.release(&t.ctx);
+    match is_dir {
+        Ok(true) => set_cwd(t, vd),
+        Ok(false) => {
+            vd.release(&t.ctx);
+            Err(Errno::ENOTDIR)
+        }
+        Err(e) => {
+            vd.release(&t.ctx);
+            Err(e)
+        }
+    }
+}
+
+fn dup_to(t: &Task, file: FileRef, min: u64, cloexec: bool) -> SysResult {
+    let min = i32::try_from(min).map_err(|_| Errno::EINVAL)?;
+    if min >= crate::fd_table::NR_OPEN {
+        file.release(&t.ctx);
+        return Err(Errno::EINVAL);
+    }
+    t.fds.add(file, cloexec, min).map(|fd| fd as u64)
+}
+
+fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let fd = fd_arg(a[0]);
+    match a[1] {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let file = t.fds.get(fd)?;
+            dup_to(t, file, a[2], a[1] == F_DUPFD_CLOEXEC)
+        }
+        F_GETFD => Ok(u64::from(t.fds.entry(fd)?.cloexec)),
+        F_SETFD => t.fds.set_cloexec(fd, a[2] & 1 != 0).map(|()| 0),
+        F_GETFL => with_file(t, fd, |f| Ok(u64::from(f.status_flags().bits()))),
+        F_SETFL => with_file(t, fd, |f| {
+            f.set_status_flags(OpenFlags::from_bits_truncate(a[2] as u32))
+                .map(|()| 0)
+        }),
+        _ => {
+            t.fds.get(fd)?.release(&t.ctx);
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+fn sys_dup(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let file = t.fds.get(fd_arg(a[0]))?;
+    dup_to(t, file, 0, false)
+}
+
+fn dup3(t: &Task, old: i32, new: i32, cloexec: bool) -> SysResult {
+    let file = t.fds.get(old)?;
+    match t.fds.set(new, file, cloexec) {
+        Ok(Some(replaced)) => {
+            // Errors closing the replaced description are ignored, as
+            // Linux's dup2 does.
+            let _ = replaced.on_close(&t.ctx);
+            replaced.release(&t.ctx);
+            Ok(new as u64)
+        }
+        Ok(None) => Ok(new as u64),
+        Err(e) => Err(e),
+    }
+}
+
+fn sys_dup2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (old, new) = (fd_arg(a[0]), fd_arg(a[1]));
+    if old == new {
+        t.fds.get(old)?.release(&t.ctx);
+        return Ok(new as u64);
+    }
+    dup3(t, old, new, false)
+}
+
+fn sys_dup3(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (old, new) = (fd_arg(a[0]), fd_arg(a[1]));
+    let cloexec = OpenFlags::CLOEXEC.bits() as u64;
+    if old == new || a[2] & !cloexec != 0 {
+        return Err(Errno::EINVAL);
+    }
+    dup3(t, old, new, a[2] & cloexec != 0)
+}
+
+/// Application memory as `ioctl` handlers see it.
+struct IoctlMm<'a>(&'a MemoryManager);
+
+impl IoctlMemory for IoctlMm<'_> {
+    fn copy_in(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        self.0.copy_in_exact(addr, buf)
+    }
+
+    fn copy_out(&mut self, addr: u64, buf: &[u8]) -> Result<(), Errno> {
+        self.0.copy_out_exact(addr, buf)
+    }
+}
+
+fn sys_ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let fd = fd_arg(a[0]);
+    let cmd = a[1] as u32;
+    match cmd {
+        FIOCLEX => t.fds.set_cloexec(fd, true).map(|()| 0),
+        FIONCLEX => t.fds.set_cloexec(fd, false).map(|()| 0),
+        _ => with_file(t, fd, |f| {
+            f.ioctl(&t.ctx, cmd, a[2], &mut IoctlMm(&t.mm))
+                .map(|r| r as u64)
+        }),
+    }
+}
+
+fn sys_umask(t: &mut Task, a: [u64; 6]) -> SysResult {
+    Ok(u64::from(t.fs.swap_umask(a[0] as u32)))
+}
+
+fn set_stat_fd(t: &Task, fd: i32, stat: Statx) -> SysResult {
+    with_file(t, fd, |f| {
+        f.set_stat(
+            &t.ctx,
+            SetStatOptions {
+                stat,
+                need_write_perm: false,
+            },
+        )
+    })?;
+    Ok(0)
+}
+
+fn set_stat_path(
+    t: &Task,
+    dirfd: i32,
+    path: u64,
+    follow: bool,
+    empty: bool,
+    stat: Statx,
+) -> SysResult {
+    let path = read_path(t, path)?;
+    if path.is_empty() && empty {
+        return set_stat_fd(t, dirfd, stat);
+    }
+    with_path(t, dirfd, &path, follow, false, |pop| {
+        t.kernel.vfs.set_stat_at(
+            &t.ctx,
+            pop,
+            SetStatOptions {
+                stat,
+                need_write_perm: false,
+            },
+        )
+    })?;
+    Ok(0)
+}
+
+fn sys_ftruncate(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let len = a[1] as i64;
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = t.fds.get(fd_arg(a[0]))?;
+    let writable = file.is_writable();
+    file.release(&t.ctx);
+    if !writable {
+        return Err(Errno::EINVAL);
+    }
+    let stat = Statx {
+        stx_mask: StatxMask::SIZE.bits(),
+        stx_size: len as u64,
+        ..Statx::default()
+    };
+    set_stat_fd(t, fd_arg(a[0]), stat)
+}
+
+fn sys_fsync(t: &mut Task, a: [u64; 6]) -> SysResult {
+    with_file(t, fd_arg(a[0]), |f| f.sync(&t.ctx)).map(|()| 0)
+}
+
+fn mode_stat(mode: u64) -> Statx {
+    Statx {
+        stx_mask: StatxMask::MODE.bits(),
+        stx_mode: (mode & 0o7777) as u16,
+        ..Statx::default()
+    }
+}
+
+fn sys_fchmod(t: &mut Task, a: [u64; 6]) -> SysResult {
+    set_stat_fd(t, fd_arg(a[0]), mode_stat(a[1]))
+}
+
+fn sys_fchmodat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    set_stat_path(t, fd_arg(a[0]), a[1], true, false, mode_stat(a[2]))
+}
+
+fn sys_chmod(t: &mut Task, a: [u64; 6]) -> SysResult {
+    set_stat_path(t, AT_FDCWD, a[0], true, false, mode_stat(a[1]))
+}
+
+fn owner_stat(uid: u64, gid: u64) -> Statx {
+    let mut s = Statx::default();
+    if uid as u32 != u32::MAX {
+        s.stx_mask |= StatxMask::UID.bits();
+        s.stx_uid = uid as u32;
+    }
+    if gid as u32 != u32::MAX {
+        s.stx_mask |= StatxMask::GID.bits();
+        s.stx_gid = gid as u32;
+    }
+    s
+}
+
+fn sys_fchown(t: &mut Task, a: [u64; 6]) -> SysResult {
+    set_stat_fd(t, fd_arg(a[0]), owner_stat(a[1], a[2]))
+}
+
+fn sys_fchownat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[4] as u32;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    set_stat_path(
+        t,
+        fd_arg(a[0]),
+        a[1],
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        flags & AT_EMPTY_PATH != 0,
+        owner_stat(a[2], a[3]),
+    )
+}
+
+fn sys_utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[3] as u32;
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let now = vfs_core::UTIME_NOW;
+    let mut times = [(0i64, i64::from(now)); 2];
+    if a[2] != 0 {
+        let mut raw = [0u8; 32];
+        t.mm.copy_in_exact(a[2], &mut raw)?;
+        for (i, time) in times.iter_mut().enumerate() {
+            let w = |o: usize| i64::from_le_bytes(raw[o..o + 8].try_into().unwrap_or([0; 8]));
+            *time = (w(i * 16), w(i * 16 + 8));
+            let nsec = time.1;
+            if !(0..1_000_000_000).contains(&nsec)
+                && nsec != i64::from(vfs_core::UTIME_NOW)
+                && nsec != i64::from(vfs_core::UTIME_OMIT)
+            {
+                return Err(Errno::EINVAL);
+            }
+        }
+    }
+    let ts = |(sec, nsec): (i64, i64)| abi_linux::StatxTimestamp {
+        tv_sec: sec,
+        tv_nsec: nsec as u32,
+        _reserved: 0,
+    };
+    let stat = Statx {
+        stx_mask: (StatxMask::ATIME | StatxMask::MTIME).bits(),
+        stx_atime: ts(times[0]),
+        stx_mtime: ts(times[1]),
+        ..Statx::default()
+    };
+    if a[1] == 0 {
+        // Linux's futimens form: a null path names `dirfd` itself.
+        return set_stat_fd(t, fd_arg(a[0]), stat);
+    }
+    set_stat_path(
+        t,
+        fd_arg(a[0]),
+        a[1],
+        flags & AT_SYMLINK_NOFOLLOW == 0,
+        flags & AT_EMPTY_PATH != 0,
+        stat,
+    )
+}
+
+fn sys_statfs(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let path = read_path(t, a[0])?;
+    let st = with_path(t, AT_FDCWD, &path, true, false, |pop| {
+        t.kernel.vfs.statfs_at(&t.ctx, pop)
+    })?;
+    t.mm.copy_out_exact(a[1], st.as_bytes())?;
+    Ok(0)
+}
+
+fn sys_fstatfs(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let st = with_file(t, fd_arg(a[0]), |f| f.statfs(&t.ctx))?;
+    t.mm.copy_out_exact(a[1], st.as_bytes())?;
+    Ok(0)
+}
