@@ -12,11 +12,14 @@
 //! - `nostd`: builds the no_std crates for `x86_64-unknown-none`.
 //! - `bench NAME`: runs a benchmark that prints ratios against a peer measured
 //!   in the same run. Benchmarks are never part of `ci`.
+//! - `fuzz CRATE [TARGET] [SECONDS]`: runs a crate's cargo-fuzz targets on
+//!   the stable toolchain (no sanitizer), installing cargo-fuzz if needed.
 //! - `demo`: the main job: exercises what the workspace can do today.
 
 mod bench;
 mod crates;
 mod demo;
+mod fuzz;
 mod run;
 
 use std::process::ExitCode;
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         "test" => test(rest),
         "nostd" => nostd(),
         "bench" => bench::run(rest),
+        "fuzz" => fuzz::run(rest),
         "demo" => demo(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
@@ -65,6 +69,8 @@ commands:
   test [CRATE]   run `cargo test -p CRATE` for each crate (all by default)
   nostd          build the no_std crates for x86_64-unknown-none
   bench NAME     run a benchmark (see `cargo xtask bench help`)
+  fuzz CRATE [TARGET] [SECONDS]
+                 run a crate's fuzz targets (default: all, 60 s each)
   demo           the main job: show what the workspace does today
 ";
 
@@ -87,6 +93,7 @@ fn ci() -> Result<(), String> {
     ];
     steps.extend(test_steps(&[])?);
     steps.extend(nostd_steps()?);
+    steps.extend(fuzz::check_steps());
     run::all(steps)
 }
 
