@@ -4,7 +4,10 @@
 //! I/O of the same file. Prints a table of rates and ratios measured in
 //! this one run; it asserts nothing.
 //!
-//! Usage: `cargo run --release -p goferfs --example bench [-- --small N --big-mib M]`
+//! Usage: `cargo run --release -p goferfs --example bench [-- --small N
+//! --big-mib M --rounds R --only small --wait-clunk]`; `--only small` runs
+//! only the small-file comparison (for profiling); `--wait-clunk` makes
+//! the clients (both) wait for Rclunk when a fid is dropped.
 
 use goferfs::{Client, ClientOptions, Server, ServerConfig, Stream};
 use std::io::{Read, Write};
@@ -35,13 +38,22 @@ impl Drop for Diod {
     }
 }
 
+/// The options of every client in this run, ours and diod's alike:
+/// dropped fids are clunked without waiting unless `--wait-clunk` is given.
+fn client_options() -> ClientOptions {
+    ClientOptions {
+        clunk_without_waiting: !std::env::args().any(|a| a == "--wait-clunk"),
+        ..ClientOptions::default()
+    }
+}
+
 fn ours(dir: &Path, donation: bool) -> (Server, Client) {
     let server = Server::new(ServerConfig::new(dir)).expect("gofer server");
     let (a, b) = UnixStream::pair().expect("socketpair");
     drop(server.spawn_connection(Stream::Unix(b)));
     let opts = ClientOptions {
         fd_donation: donation,
-        ..ClientOptions::default()
+        ..client_options()
     };
     (server, Client::from_unix_stream(a, &opts).expect("client"))
 }
@@ -79,34 +91,89 @@ fn diod(dir: &Path) -> Option<(Diod, Client)> {
         .spawn()
         .ok()?;
     drop(b);
-    let client = Client::from_unix_stream(a, &ClientOptions::default()).ok()?;
+    let client = Client::from_unix_stream(a, &client_options()).ok()?;
     Some((Diod(child), client))
 }
 
-/// Walk + Tgetattr + Tclunk of each small file; returns ops/s.
-fn stat_rate(c: &Client, aname: &[u8], names: &[String]) -> f64 {
-    let root = c.attach(b"root", aname).expect("attach");
-    let dir = root.walk(&["small"]).expect("walk small");
-    let start = Instant::now();
-    for n in names {
-        let f = dir.walk(&[n.as_str()]).expect("walk");
-        f.getattr(goferfs::getattr::BASIC).expect("getattr");
-    }
-    names.len() as f64 / start.elapsed().as_secs_f64()
+/// One timed pass: operations per second of wall time, and microseconds
+/// of CPU time per operation spent by the client and the server together.
+#[derive(Clone, Copy)]
+struct Pass {
+    rate: f64,
+    cpu_us: f64,
 }
 
-/// Walk + Tlopen + Tread + Tclunk of each small file; returns ops/s.
-fn open_read_rate(c: &Client, aname: &[u8], names: &[String]) -> f64 {
+/// Returns the CPU time in nanoseconds used so far by every thread of
+/// process `pid` (the first field of each task's `schedstat`).
+fn cpu_ns(pid: u32) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return 0;
+    };
+    tasks
+        .filter_map(Result::ok)
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Runs `body` over `n` operations, timing it; the CPU time is that of
+/// this process (client and, for ours, server) and of `peer` (diod).
+fn timed(n: usize, peer: Option<u32>, body: impl FnOnce()) -> Pass {
+    let cpu = || cpu_ns(std::process::id()) + peer.map_or(0, cpu_ns);
+    let cpu0 = cpu();
+    let start = Instant::now();
+    body();
+    let wall = start.elapsed().as_secs_f64();
+    let cpu_us = cpu().saturating_sub(cpu0) as f64 / 1e3 / n as f64;
+    Pass {
+        rate: n as f64 / wall,
+        cpu_us,
+    }
+}
+
+/// Walk + Tgetattr + Tclunk of each small file.
+fn stat_pass(c: &Client, aname: &[u8], names: &[String], peer: Option<u32>) -> Pass {
+    let root = c.attach(b"root", aname).expect("attach");
+    let dir = root.walk(&["small"]).expect("walk small");
+    timed(names.len(), peer, || {
+        for n in names {
+            let f = dir.walk(&[n.as_str()]).expect("walk");
+            f.getattr(goferfs::getattr::BASIC).expect("getattr");
+        }
+    })
+}
+
+/// Walk + Tlopen + Tread + Tclunk of each small file.
+fn open_read_pass(c: &Client, aname: &[u8], names: &[String], peer: Option<u32>) -> Pass {
     let root = c.attach(b"root", aname).expect("attach");
     let dir = root.walk(&["small"]).expect("walk small");
     let mut buf = vec![0u8; 8192];
-    let start = Instant::now();
-    for n in names {
-        let mut f = dir.walk(&[n.as_str()]).expect("walk");
-        f.lopen(libc::O_RDONLY as u32).expect("lopen");
-        f.read_at(&mut buf, 0).expect("read");
-    }
-    names.len() as f64 / start.elapsed().as_secs_f64()
+    timed(names.len(), peer, || {
+        for n in names {
+            let mut f = dir.walk(&[n.as_str()]).expect("walk");
+            f.lopen(libc::O_RDONLY as u32).expect("lopen");
+            f.read_at(&mut buf, 0).expect("read");
+        }
+    })
+}
+
+/// Prints one comparison row: median rate and median CPU per operation
+/// of each side.
+fn small_row(what: &str, ours: &[Pass], peer: &[Pass]) {
+    let (or, pr) = (
+        median(ours.iter().map(|p| p.rate)),
+        median(peer.iter().map(|p| p.rate)),
+    );
+    let (oc, pc) = (
+        median(ours.iter().map(|p| p.cpu_us)),
+        median(peer.iter().map(|p| p.cpu_us)),
+    );
+    println!("{what:<34} {or:>10.0}/s {pr:>10.0}/s {:>10.2}", or / pr);
+    println!(
+        "{:<34} {oc:>8.1} us/op {pc:>7.1} us/op {:>10.2}",
+        "  CPU per op (client+server; peer/ours)",
+        pc / oc
+    );
 }
 
 /// Sequential write then read of `big` through the client; returns MB/s.
@@ -155,6 +222,12 @@ fn mb_per_s(bytes: usize, start: Instant) -> f64 {
     bytes as f64 / (1 << 20) as f64 / start.elapsed().as_secs_f64()
 }
 
+fn median(v: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = v.collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
@@ -162,6 +235,11 @@ fn arg(name: &str, default: usize) -> usize {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+fn only_small() -> bool {
+    let args: Vec<String> = std::env::args().collect();
+    args.windows(2).any(|w| w[0] == "--only" && w[1] == "small")
 }
 
 fn main() {
@@ -179,33 +257,36 @@ fn main() {
 
     println!("goferfs bench: {small} small files of 4 KiB, {big_mib} MiB sequential file");
     println!(
+        "(one client for both servers; clunk_without_waiting: {})",
+        client_options().clunk_without_waiting
+    );
+    println!(
         "{:<34} {:>12} {:>12} {:>10}",
         "operation", "ours", "peer", "ours/peer"
     );
 
     let (server, c) = ours(&dir.0, false);
-    let ours_stat = stat_rate(&c, b"", &names);
-    let ours_read = open_read_rate(&c, b"", &names);
+    let rounds = arg("--rounds", 5).max(1);
     match diod(&dir.0) {
-        Some((_d, dc)) => {
-            let diod_stat = stat_rate(&dc, &aname_diod, &names);
-            let diod_read = open_read_rate(&dc, &aname_diod, &names);
-            println!(
-                "{:<34} {:>10.0}/s {:>10.0}/s {:>10.2}",
-                "small stat (walk+getattr), vs diod",
-                ours_stat,
-                diod_stat,
-                ours_stat / diod_stat
-            );
-            println!(
-                "{:<34} {:>10.0}/s {:>10.0}/s {:>10.2}",
-                "small open+read+close, vs diod",
-                ours_read,
-                diod_read,
-                ours_read / diod_read
-            );
+        Some((d, dc)) => {
+            // Rounds alternate between the servers so that neither gets a
+            // warmer host cache or a quieter machine; each figure is the
+            // median of its rounds.
+            let peer = Some(d.0.id());
+            let (mut os, mut or, mut ds, mut dr) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                os.push(stat_pass(&c, b"", &names, None));
+                ds.push(stat_pass(&dc, &aname_diod, &names, peer));
+                or.push(open_read_pass(&c, b"", &names, None));
+                dr.push(open_read_pass(&dc, &aname_diod, &names, peer));
+            }
+            small_row("small stat (walk+getattr), vs diod", &os, &ds);
+            small_row("small open+read+close, vs diod", &or, &dr);
         }
         None => println!("diod not found at {DIOD}: server comparison skipped"),
+    }
+    if only_small() {
+        return;
     }
 
     let (host_read, host_write) = host_seq(&dir.0.join("big"), size);

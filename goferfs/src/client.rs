@@ -6,7 +6,9 @@
 //! A [`Client`] and every [`Fid`] hold an `Arc` of the connection state;
 //! when the last one goes away the socket is shut down. A `Fid` clunks its
 //! server fid when dropped; the number returns to the free list only after
-//! the server answered the Tclunk.
+//! the server answered the Tclunk (with
+//! [`ClientOptions::clunk_without_waiting`], whichever thread reads that
+//! answer later frees it).
 //!
 //! There is no reader thread. A thread waiting for a reply becomes the
 //! connection's reader if no other thread is (leader/follower): it reads
@@ -66,6 +68,15 @@ pub struct ClientOptions {
     /// If set, a request not answered in this time is cancelled with
     /// Tflush and fails with `EINTR` (unless its reply arrives first).
     pub request_timeout: Option<Duration>,
+    /// Dropping a [`Fid`] sends its Tclunk without waiting for Rclunk (the
+    /// fid number is reused only once Rclunk arrived, read by whichever
+    /// later request reads the connection). This saves a round trip per
+    /// dropped fid. A server that answers in order (ours) has forgotten
+    /// the fid before it answers any later request; one that runs requests
+    /// concurrently (diod) may still hold the file open while it answers
+    /// the next one, so leave this off where that matters.
+    /// [`Fid::clunk`] always waits.
+    pub clunk_without_waiting: bool,
 }
 
 impl Default for ClientOptions {
@@ -74,6 +85,7 @@ impl Default for ClientOptions {
             msize: DEFAULT_MSIZE,
             fd_donation: false,
             request_timeout: None,
+            clunk_without_waiting: false,
         }
     }
 }
@@ -104,6 +116,9 @@ struct SlotState {
     /// Set when the reader was released: the waiter should try to take
     /// it over.
     lead: bool,
+    /// Set while the waiter sleeps on `ready`, so that filling a slot
+    /// whose waiter is awake (the reader's own) costs no wakeup call.
+    sleeping: bool,
 }
 
 #[derive(Default)]
@@ -114,8 +129,11 @@ struct ReplySlot {
 
 impl ReplySlot {
     fn fill(&self, r: Result<Reply, Errno>) {
-        lock(&self.value).reply = Some(r);
-        self.ready.notify_all();
+        let mut v = lock(&self.value);
+        v.reply = Some(r);
+        if v.sleeping {
+            self.ready.notify_one();
+        }
     }
 
     fn take(&self) -> Option<Result<Reply, Errno>> {
@@ -123,8 +141,17 @@ impl ReplySlot {
     }
 }
 
+/// Who is owed the reply to a tag.
+enum Waiter {
+    /// A thread waiting in `Connection::rpc`.
+    Call(Arc<ReplySlot>),
+    /// Nobody: a Tclunk sent by a dropped fid (`clunk_without_waiting`);
+    /// its reply frees the fid number.
+    Clunk(u32),
+}
+
 struct PendingTable {
-    slots: HashMap<u16, Arc<ReplySlot>>,
+    slots: HashMap<u16, Waiter>,
     free_tags: Vec<u16>,
     next_tag: u16,
     /// Set once the connection failed; later requests fail with it.
@@ -137,6 +164,12 @@ struct Pending {
 
 impl Pending {
     fn register(&self) -> Result<(u16, Arc<ReplySlot>), Errno> {
+        let slot = Arc::new(ReplySlot::default());
+        let tag = self.register_waiter(Waiter::Call(slot.clone()))?;
+        Ok((tag, slot))
+    }
+
+    fn register_waiter(&self, w: Waiter) -> Result<u16, Errno> {
         let mut t = lock(&self.table);
         if let Some(e) = t.dead {
             return Err(e);
@@ -149,9 +182,8 @@ impl Pending {
             }
             None => return Err(Errno::EAGAIN),
         };
-        let slot = Arc::new(ReplySlot::default());
-        t.slots.insert(tag, slot.clone());
-        Ok((tag, slot))
+        t.slots.insert(tag, w);
+        Ok(tag)
     }
 
     fn release(&self, tag: u16) {
@@ -164,13 +196,21 @@ impl Pending {
         let slots: Vec<_> = {
             let mut t = lock(&self.table);
             t.dead = Some(e);
-            t.slots.values().cloned().collect()
+            t.slots
+                .values()
+                .filter_map(|w| match w {
+                    Waiter::Call(s) => Some(s.clone()),
+                    Waiter::Clunk(_) => None,
+                })
+                .collect()
         };
         for s in slots {
             let mut v = lock(&s.value);
             if v.reply.is_none() {
                 v.reply = Some(Err(e));
-                s.ready.notify_all();
+                if v.sleeping {
+                    s.ready.notify_one();
+                }
             }
         }
     }
@@ -193,6 +233,7 @@ struct Connection {
     msize: u32,
     donation: bool,
     timeout: Option<Duration>,
+    clunk_without_waiting: bool,
     shutdown: Stream,
     /// The receiving side, held by whichever waiting thread is reading.
     reader: Mutex<FrameReader>,
@@ -280,20 +321,22 @@ impl Connection {
             // Another thread reads; it fills our slot or, when it stops
             // reading, sets `lead` so we take over.
             let wait = |s: &mut SlotState| s.reply.is_none() && !s.lead;
+            v.sleeping = true;
             match deadline {
                 None => {
-                    drop(
-                        slot.ready
-                            .wait_while(v, wait)
-                            .unwrap_or_else(|p| p.into_inner()),
-                    );
+                    let mut v = slot
+                        .ready
+                        .wait_while(v, wait)
+                        .unwrap_or_else(|p| p.into_inner());
+                    v.sleeping = false;
                 }
                 Some(d) => {
                     let left = d.saturating_duration_since(Instant::now());
-                    let (v, t) = slot
+                    let (mut v, t) = slot
                         .ready
                         .wait_timeout_while(v, left, wait)
                         .unwrap_or_else(|p| p.into_inner());
+                    v.sleeping = false;
                     if t.timed_out() && v.reply.is_none() {
                         return None;
                     }
@@ -348,9 +391,22 @@ impl Connection {
             }
             _ => None,
         };
-        let slot = lock(&self.pending.table).slots.get(&tag).cloned();
-        if let Some(slot) = slot {
-            slot.fill(Ok(Reply { msg, fd }));
+        let mut t = lock(&self.pending.table);
+        match t.slots.get(&tag) {
+            Some(Waiter::Call(slot)) => {
+                let slot = slot.clone();
+                drop(t);
+                slot.fill(Ok(Reply { msg, fd }));
+            }
+            Some(&Waiter::Clunk(fid)) => {
+                // The server forgets a clunked fid even when it reports an
+                // error, so the number is free either way.
+                t.slots.remove(&tag);
+                t.free_tags.push(tag);
+                drop(t);
+                self.free_fid(fid);
+            }
+            None => {}
         }
         Ok(())
     }
@@ -359,12 +415,33 @@ impl Connection {
     /// connection now, so one of them takes over.
     fn hand_off(&self) {
         let t = lock(&self.pending.table);
-        for s in t.slots.values() {
+        for w in t.slots.values() {
+            let Waiter::Call(s) = w else { continue };
             let mut v = lock(&s.value);
             if v.reply.is_none() {
                 v.lead = true;
-                s.ready.notify_all();
+                if v.sleeping {
+                    s.ready.notify_one();
+                }
             }
+        }
+    }
+
+    /// Sends Tclunk for `fid` without waiting; the reply, read by a later
+    /// request, frees the number.
+    fn clunk_detached(&self, fid: u32) {
+        let Ok(tag) = self.pending.register_waiter(Waiter::Clunk(fid)) else {
+            // The connection is dead or out of tags: fall back to waiting.
+            let _ = self.rpc(&Message::Tclunk { fid });
+            self.free_fid(fid);
+            return;
+        };
+        if self.send(tag, &Message::Tclunk { fid }).is_err() {
+            // Nothing was sent, or the connection broke: the number must
+            // not be reused, since the server may still hold it.
+            let mut t = lock(&self.pending.table);
+            t.slots.remove(&tag);
+            t.free_tags.push(tag);
         }
     }
 
@@ -519,6 +596,7 @@ impl Client {
                 msize,
                 donation,
                 timeout: opts.request_timeout,
+                clunk_without_waiting: opts.clunk_without_waiting,
                 shutdown,
                 reader: Mutex::new(reader),
                 stats: ClientStats::default(),
@@ -603,6 +681,10 @@ impl std::fmt::Debug for Fid {
 impl Drop for Fid {
     fn drop(&mut self) {
         if !self.clunked {
+            if self.conn.clunk_without_waiting {
+                self.conn.clunk_detached(self.fid);
+                return;
+            }
             // The server forgets a fid on Tclunk even when it reports an
             // error, and a dead connection forgets everything.
             let _ = self.conn.rpc(&Message::Tclunk { fid: self.fid });

@@ -52,8 +52,9 @@ pub(crate) fn send_with_fd(
     Ok(())
 }
 
-/// Receives bytes from `sock` into `buf` and appends any descriptors that
-/// came with them to `fds`. Returns the byte count (0 at end of stream).
+/// Receives bytes from `sock` into `buf` without blocking and appends any
+/// descriptors that came with them to `fds`. Returns the byte count (0 at
+/// end of stream), or `WouldBlock` if nothing is queued.
 pub(crate) fn recv_with_fds(
     sock: BorrowedFd<'_>,
     buf: &mut [u8],
@@ -66,7 +67,7 @@ pub(crate) fn recv_with_fds(
             sock.as_raw_fd(),
             &mut iov,
             Some(&mut space),
-            MsgFlags::MSG_CMSG_CLOEXEC,
+            MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT,
         ) {
             Ok(msg) => msg,
             Err(nix::errno::Errno::EINTR) => continue,

@@ -4,7 +4,7 @@
 use crate::fdpass;
 use crate::message::{HEADER_SIZE, frame_len};
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -121,34 +121,73 @@ impl FrameReader {
         }
     }
 
+    /// Returns true if a whole, acceptable frame is buffered, so
+    /// `read_frame` returns it without reading the socket.
+    pub fn has_frame(&self) -> bool {
+        let have = self.end - self.start;
+        if have < 4 {
+            return false;
+        }
+        let mut size = [0u8; 4];
+        size.copy_from_slice(&self.buf[self.start..self.start + 4]);
+        frame_len(size, self.msize).is_ok_and(|len| have >= len)
+    }
+
     /// Takes the oldest received fd that no frame has claimed yet.
     pub fn take_fd(&mut self) -> Option<OwnedFd> {
         self.fds.pop_front()
     }
 
+    /// Reads what the socket has queued, waiting for at least one byte.
+    ///
+    /// The wait is a `poll` for `POLLIN`, never a blocking `recv`: a thread
+    /// asleep in `recv` on a Unix socket is also woken each time the peer
+    /// consumes a frame this side sent (the kernel's write-space wakeup
+    /// does not say what it is for), which doubled the context switches
+    /// per request; a `poll` waiter is only woken for input. So a read is
+    /// first tried without blocking, and only an empty socket costs the
+    /// `poll` and a second attempt.
     fn fill(&mut self) -> io::Result<usize> {
         if self.start > 0 {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
-        let dst = &mut self.buf[self.end..];
         let n = loop {
+            let dst = &mut self.buf[self.end..];
             let r = if self.recv_fds {
                 fdpass::recv_with_fds(self.stream.as_fd(), dst, &mut self.fds)
             } else {
-                match &mut self.stream {
-                    Stream::Unix(s) => s.read(dst),
-                    Stream::Tcp(s) => s.read(dst),
-                }
+                nix::sys::socket::recv(
+                    std::os::fd::AsRawFd::as_raw_fd(&self.stream.as_fd()),
+                    dst,
+                    nix::sys::socket::MsgFlags::MSG_DONTWAIT,
+                )
+                .map_err(io::Error::from)
             };
             match r {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.wait_input()?;
+                }
                 r => break r?,
             }
         };
         self.end += n;
         Ok(n)
+    }
+
+    /// Sleeps until the socket has input, an error or a hangup.
+    fn wait_input(&self) -> io::Result<()> {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let mut fds = [PollFd::new(self.stream.as_fd(), PollFlags::POLLIN)];
+        loop {
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(_) => return Ok(()),
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Returns the next whole frame, or `None` at a clean end of stream.

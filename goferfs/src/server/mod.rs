@@ -80,6 +80,8 @@ const INLINE_IO_MAX: usize = 64 * 1024;
 
 struct Shared {
     root: Arc<OwnedFd>,
+    /// `/proc/self/fd`, through which path fds are reopened for I/O.
+    proc_fds: OwnedFd,
     config: ServerConfig,
     open_fids: Arc<AtomicUsize>,
     /// Whether created files can be given to the client's uid/gid.
@@ -114,7 +116,8 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Opens the export root. It must be a directory.
+    /// Opens the export root, which must be a directory, and
+    /// `/proc/self/fd`, which must be procfs (`ENODEV` otherwise).
     pub fn new(config: ServerConfig) -> Result<Self, Errno> {
         let root = nix::fcntl::open(
             &config.root,
@@ -125,6 +128,7 @@ impl Server {
         Ok(Self {
             shared: Arc::new(Shared {
                 root: Arc::new(root),
+                proc_fds: confine::open_proc_fds()?,
                 can_chown: nix::unistd::geteuid().is_root(),
                 config,
                 open_fids: Arc::new(AtomicUsize::new(0)),
@@ -322,7 +326,11 @@ impl Conn {
                 }
                 msg if self.runs_inline(&msg) => {
                     let r = ops::handle(self, msg);
-                    self.reply(tag, r);
+                    // A client that sent several requests at once (a
+                    // Tclunk it does not wait for, then its next request)
+                    // gets their replies in one write: the last of the
+                    // batch flushes them all before the reader sleeps.
+                    self.queue_reply(tag, r, !reader.has_frame());
                 }
                 msg => {
                     lock(&self.inflight).insert(tag);
@@ -372,7 +380,16 @@ impl Conn {
         self.done.notify_all();
     }
 
+    /// Sends the reply to `tag` at once, with any replies queued before it.
     fn reply(&self, tag: u16, r: Result<(Message, Option<OwnedFd>), Errno>) {
+        self.queue_reply(tag, r, true);
+    }
+
+    /// Appends the reply to `tag` to the replies not yet written, and
+    /// writes them all if `flush` or if the reply carries an fd. Replies
+    /// left queued go out with the next flushing reply, so the reader
+    /// thread flushes before it waits for more requests.
+    fn queue_reply(&self, tag: u16, r: Result<(Message, Option<OwnedFd>), Errno>, flush: bool) {
         let (msg, fd) = match r {
             Ok(v) => v,
             Err(e) => (
@@ -384,18 +401,26 @@ impl Conn {
         };
         let mut w = lock(&self.writer);
         let (stream, buf) = &mut *w;
-        buf.clear();
-        if msg.encode(tag, buf).is_err() {
+        if fd.is_some() && !buf.is_empty() {
+            // A donated fd travels with the first byte of its own frame.
+            // A write error means the client is gone; the reader sees the
+            // end of the stream and tears the connection down.
+            let _ = stream.write_frame(buf, None);
             buf.clear();
-            let e = Message::Rlerror {
-                ecode: Errno::EIO.raw() as u32,
-            };
-            if e.encode(tag, buf).is_err() {
-                return;
-            }
         }
-        // A write error means the client is gone; the reader sees the end
-        // of the stream and tears the connection down.
-        let _ = stream.write_frame(buf, fd.as_ref().map(std::os::fd::AsFd::as_fd));
+        let start = buf.len();
+        if msg.encode(tag, buf).is_err() {
+            buf.truncate(start);
+            // An Rlerror always fits; the replies queued before still have
+            // to go out below either way.
+            let _ = Message::Rlerror {
+                ecode: Errno::EIO.raw() as u32,
+            }
+            .encode(tag, buf);
+        }
+        if flush || fd.is_some() {
+            let _ = stream.write_frame(buf, fd.as_ref().map(std::os::fd::AsFd::as_fd));
+            buf.clear();
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::Conn;
 use super::confine::{
-    check_name, dup, file_type, open_child, open_dir, os, proc_path, qid_of, reopen, stat_fd,
+    check_name, dup, open_child, open_dir, os, proc_path, qid_of, reopen, stat_fd,
 };
 use super::fid::{FidEntry, FidState, Parent, lock};
 use crate::error::{from_io, from_nix};
@@ -383,15 +383,16 @@ fn lopen(c: &Conn, fid: u32, flags: u32) -> Reply {
     if !matches!(*state, FidState::Path) {
         return Err(Errno::EINVAL);
     }
-    let st = stat_fd(e.path.as_fd())?;
-    let ty = file_type(&st);
+    // The walk recorded the file's type and qid; neither can change for
+    // the inode the fid's fd names, so no stat is needed here.
+    let ty = SFlag::from_bits_truncate(e.kind);
     let oflags = open_flags(c, ty, flags)?;
     let file = if ty == SFlag::S_IFDIR {
         open_dir(e.path.as_fd())?
     } else {
-        reopen(e.path.as_fd(), oflags)?
+        reopen(c.shared.proc_fds.as_fd(), e.path.as_fd(), oflags)?
     };
-    let qid = qid_of(&st);
+    let qid = e.qid;
     let fd = donation(c, qid, &file)?;
     *state = FidState::Open {
         file,

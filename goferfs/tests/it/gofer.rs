@@ -142,6 +142,99 @@ fn eight_threads_share_one_connection_and_leave_no_fid() {
     assert_eq!(wait_no_fids(&server), 0);
 }
 
+fn walk_and_drop_many(c: &Client, aname: &[u8]) -> u32 {
+    let root = c.attach(b"root", aname).unwrap();
+    let mut highest = 0;
+    for _ in 0..200 {
+        let f = root.walk(&["f"]).unwrap();
+        f.getattr(getattr::BASIC).unwrap();
+        highest = highest.max(f.number());
+    }
+    highest
+}
+
+#[test]
+fn fids_clunked_without_waiting_are_reused_and_none_is_left() {
+    let dir = TempDir::new("nowait");
+    std::fs::write(dir.path().join("f"), b"x").unwrap();
+    let opts = ClientOptions {
+        clunk_without_waiting: true,
+        ..ClientOptions::default()
+    };
+    let (server, c) = our_client(dir.path(), false, &opts);
+    // Each dropped fid's Rclunk is read by a later request, which frees
+    // the number: 200 walks do not use 200 numbers.
+    assert!(walk_and_drop_many(&c, b"") < 16);
+    drop(c);
+    assert_eq!(wait_no_fids(&server), 0);
+    let (_d, c) = diod_client(dir.path(), &opts);
+    assert!(walk_and_drop_many(&c, dir.path().as_os_str().as_encoded_bytes()) < 16);
+}
+
+#[test]
+fn requests_written_at_once_are_each_answered_in_order() {
+    let dir = TempDir::new("batch");
+    std::fs::write(dir.path().join("f"), b"x").unwrap();
+    let (server, mut s) = raw_server(dir.path());
+    send_msg(
+        &mut s,
+        NOTAG,
+        &Message::Tversion {
+            msize: 8192,
+            version: b"9P2000.L".to_vec(),
+        },
+    );
+    read_msg(&mut s);
+    let mut batch = Vec::new();
+    let requests = [
+        Message::Tattach {
+            fid: 0,
+            afid: goferfs::NOFID,
+            uname: b"root".to_vec(),
+            aname: Vec::new(),
+            n_uname: goferfs::NONUNAME,
+        },
+        Message::Twalk {
+            fid: 0,
+            newfid: 1,
+            names: vec![b"f".to_vec()],
+        },
+        Message::Tclunk { fid: 1 },
+        Message::Tgetattr {
+            fid: 1,
+            request_mask: getattr::BASIC,
+        },
+        Message::Tclunk { fid: 0 },
+    ];
+    for (tag, m) in (1u16..).zip(&requests) {
+        m.encode(tag, &mut batch).unwrap();
+    }
+    s.write_all(&batch).unwrap();
+    let ino = std::fs::metadata(dir.path().join("f")).unwrap().ino();
+    let replies: Vec<_> = (0..requests.len()).map(|_| read_msg(&mut s)).collect();
+    assert!(
+        matches!(replies[0], (1, Message::Rattach { .. })),
+        "{replies:?}"
+    );
+    assert!(
+        matches!(&replies[1], (2, Message::Rwalk { qids }) if qids.len() == 1 && qids[0].path == ino),
+        "{replies:?}"
+    );
+    assert_eq!(replies[2], (3, Message::Rclunk));
+    // The fid was clunked by the request before.
+    assert_eq!(
+        replies[3],
+        (
+            4,
+            Message::Rlerror {
+                ecode: libc::EBADF as u32
+            }
+        )
+    );
+    assert_eq!(replies[4], (5, Message::Rclunk));
+    assert_eq!(wait_no_fids(&server), 0);
+}
+
 /// A scripted server on a socketpair: answers Tversion, then hands each
 /// request to `script`.
 fn scripted(

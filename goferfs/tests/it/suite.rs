@@ -18,8 +18,17 @@ fn host_errno(r: std::io::Result<()>) -> Errno {
     Errno::from_raw(r.unwrap_err().raw_os_error().unwrap()).unwrap()
 }
 
+/// Client options that send a dropped fid's Tclunk without waiting.
+fn no_wait() -> ClientOptions {
+    ClientOptions {
+        clunk_without_waiting: true,
+        ..ClientOptions::default()
+    }
+}
+
 /// Runs `body` against diod and against our server, each on a fresh
-/// directory; for ours, also checks that no fid is left open.
+/// directory, with clunks waited for and not; for ours, also checks that
+/// no fid is left open.
 macro_rules! both_servers {
     ($name:ident) => {
         mod $name {
@@ -36,6 +45,22 @@ macro_rules! both_servers {
             fn gofer() {
                 let dir = TempDir::new("gofer");
                 let (server, client) = our_client(dir.path(), false, &ClientOptions::default());
+                super::$name(&client, b"", dir.path());
+                drop(client);
+                assert_eq!(wait_no_fids(&server), 0);
+            }
+
+            #[test]
+            fn diod_clunk_without_waiting() {
+                let dir = TempDir::new("diod-nowait");
+                let (_d, client) = diod_client(dir.path(), &no_wait());
+                super::$name(&client, dir.path().as_os_str().as_bytes(), dir.path());
+            }
+
+            #[test]
+            fn gofer_clunk_without_waiting() {
+                let dir = TempDir::new("gofer-nowait");
+                let (server, client) = our_client(dir.path(), false, &no_wait());
                 super::$name(&client, b"", dir.path());
                 drop(client);
                 assert_eq!(wait_no_fids(&server), 0);
