@@ -26,6 +26,9 @@ use vfs_core::{
 };
 
 use crate::devices::{self, MemDevice};
+use crate::fd_table::FdTable;
+use crate::procfs::ProcType;
+use crate::task::TaskSet;
 
 /// Where the root filesystem comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,8 +66,14 @@ pub struct Kernel {
     pub mounts: Arc<MountNamespace>,
     /// The platform that runs application code.
     pub platform: Box<dyn Platform>,
-    /// The mount that descriptions with no path (standard I/O) live on.
+    /// The mount that descriptions with no path (pipes) live on.
     pub anon_mount: MountRef,
+    /// The hostfs mount that imported host descriptors live on.
+    pub host_mount: MountRef,
+    /// The live thread groups.
+    pub tasks: Arc<TaskSet>,
+    /// The next inode number of an anonymous file (a pipe).
+    pub next_anon_ino: std::sync::atomic::AtomicU64,
     /// Whether system calls are traced.
     pub strace: bool,
     /// When the kernel started (for `CLOCK_MONOTONIC`-style uptimes).
@@ -105,6 +114,10 @@ impl Kernel {
         let vfs = VirtualFilesystem::new();
         vfs.register_filesystem_type(Arc::new(kernfs::memfs::MemfsType))
             .map_err(|e| format!("registering tmpfs: {e:?}"))?;
+        let tasks = Arc::new(TaskSet::default());
+        let boot = Instant::now();
+        vfs.register_filesystem_type(Arc::new(ProcType::new(tasks.clone(), boot)))
+            .map_err(|e| format!("registering proc: {e:?}"))?;
         let ctx = crate::task::TaskContext {
             credentials: vfs_core::Credentials::root(),
             tgid: 0,
@@ -115,7 +128,10 @@ impl Kernel {
             .map_err(|e| format!("root filesystem: {e:?}"))?;
         match &config.root {
             RootSource::HostTreeCopy(dir) => {
-                copy_host_tree(&vfs, &mounts, &ctx, dir, b"/")
+                let dev = std::fs::metadata(dir)
+                    .map(|m| std::os::unix::fs::MetadataExt::dev(&m))
+                    .map_err(|e| format!("{}: {e}", dir.display()))?;
+                copy_host_tree(&vfs, &mounts, &ctx, dir, b"/", dev)
                     .and_then(|()| copy_attributes(&vfs, &mounts, &ctx, dir, b"/"))
                     .map_err(|e| format!("copying {}: {e}", dir.display()))?;
             }
@@ -123,13 +139,18 @@ impl Kernel {
         let anon_mount = vfs
             .mount_detached(&ctx, b"anon", "tmpfs", &opts)
             .map_err(|e| format!("anonymous mount: {e:?}"))?;
+        let host_mount =
+            hostfs::HostFilesystem::new_mount(&vfs).map_err(|e| format!("hostfs mount: {e:?}"))?;
         let kernel = Kernel {
             vfs,
             mounts,
             platform,
             anon_mount,
+            host_mount,
+            tasks,
+            next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             strace: config.strace,
-            boot: Instant::now(),
+            boot,
             enosys_logged: Mutex::new(HashSet::new()),
         };
         kernel
@@ -138,10 +159,15 @@ impl Kernel {
         Ok(Arc::new(kernel))
     }
 
-    /// Mounts `tmpfs` on `/tmp` and `/dev` and creates the device nodes.
+    /// Mounts `tmpfs` on `/tmp` and `/dev`, `proc` on `/proc`, and creates
+    /// the device nodes.
     fn mount_standard(&self, ctx: &dyn Context) -> Result<(), Errno> {
         let root = self.mounts.root();
-        for (dir, mode) in [(&b"/tmp"[..], 0o1777), (b"/dev", 0o755)] {
+        for (dir, mode, fs_type) in [
+            (&b"/tmp"[..], 0o1777, "tmpfs"),
+            (b"/dev", 0o755, "tmpfs"),
+            (b"/proc", 0o555, "proc"),
+        ] {
             let pop = PathOperation::new(&root, &root, dir);
             match self.vfs.mkdir_at(
                 ctx,
@@ -154,7 +180,11 @@ impl Kernel {
                 Ok(()) | Err(Errno::EEXIST) => {}
                 Err(e) => return Err(e),
             }
-            let data = format!("mode={mode:o}");
+            let data = if fs_type == "tmpfs" {
+                format!("mode={mode:o}")
+            } else {
+                String::new()
+            };
             let opts = MountOptions {
                 get_filesystem: vfs_core::GetFilesystemOptions {
                     data,
@@ -162,7 +192,9 @@ impl Kernel {
                 },
                 ..Default::default()
             };
-            let mount = self.vfs.mount(ctx, b"tmpfs", &pop, "tmpfs", &opts)?;
+            let mount = self
+                .vfs
+                .mount(ctx, fs_type.as_bytes(), &pop, fs_type, &opts)?;
             mount.release(ctx);
         }
         for (kind, name, minor) in MemDevice::ALL {
@@ -186,6 +218,7 @@ impl Kernel {
             ("stdin", "/proc/self/fd/0"),
             ("stdout", "/proc/self/fd/1"),
             ("stderr", "/proc/self/fd/2"),
+            ("fd", "/proc/self/fd"),
         ] {
             let path = format!("/dev/{name}");
             let pop = PathOperation::new(&root, &root, path.as_bytes());
@@ -193,6 +226,65 @@ impl Kernel {
         }
         root.release(ctx);
         Ok(())
+    }
+
+    /// Imports the sentry's own descriptors 0, 1 and 2 (duplicated, so the
+    /// sentry keeps its own) through hostfs into `fds`, as terminals when
+    /// they are ones.
+    pub fn import_host_stdio(&self, ctx: &dyn Context, fds: &FdTable) -> Result<(), String> {
+        use std::io::IsTerminal;
+        use std::os::fd::{AsFd, AsRawFd};
+
+        for fd in 0..3 {
+            let borrowed = match fd {
+                0 => std::io::stdin().as_fd().try_clone_to_owned(),
+                1 => std::io::stdout().as_fd().try_clone_to_owned(),
+                _ => std::io::stderr().as_fd().try_clone_to_owned(),
+            };
+            let owned = match borrowed {
+                Ok(owned) => owned,
+                // A descriptor the sentry was started without stays closed
+                // in the sandbox too.
+                Err(e) if e.raw_os_error() == Some(libc::EBADF) => continue,
+                Err(e) => return Err(format!("duplicating host fd {fd}: {e}")),
+            };
+            let opts = hostfs::ImportOptions {
+                is_tty: owned.is_terminal(),
+                ..Default::default()
+            };
+            // SAFETY: `lseek` takes no pointers; `owned` is open.
+            let host_offset = unsafe { libc::lseek(owned.as_raw_fd(), 0, libc::SEEK_CUR) };
+            let file = hostfs::import_fd(ctx, &self.host_mount, owned, &opts)
+                .map_err(|e| format!("importing host fd {fd}: {}", e.name()))?;
+            // hostfs keeps its own offset for seekable files, starting at
+            // zero: start where the host descriptor is (a shell's `>>` or
+            // a file read partway).
+            if host_offset > 0 {
+                let _ = file.seek(ctx, host_offset, abi_linux::Whence::Set);
+            }
+            if let Ok(Some(old)) = fds.set(fd, file, false) {
+                old.release(ctx);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the host offsets of the standard descriptors imported into
+    /// `fds` to where the program left them, so a parent sharing the host
+    /// file description (a shell writing to the same file) continues after
+    /// the program's output.
+    pub fn sync_host_stdio_offsets(&self, ctx: &dyn Context, fds: &FdTable) {
+        for fd in 0..3 {
+            let Ok(file) = fds.get(fd) else { continue };
+            if let Some(host) = file.downcast::<hostfs::HostFile>()
+                && let Ok(offset) = file.seek(ctx, 0, abi_linux::Whence::Cur)
+            {
+                // SAFETY: `lseek` takes no pointers; the host descriptor
+                // is open while the description is.
+                unsafe { libc::lseek(host.host_fd(), offset, libc::SEEK_SET) };
+            }
+            file.release(ctx);
+        }
     }
 
     /// Logs an unimplemented system call the first time it is seen.
@@ -226,13 +318,16 @@ fn timestamp(t: std::io::Result<std::time::SystemTime>) -> StatxTimestamp {
 
 /// Copies the host tree at `host` into the VFS at `path` (which exists and
 /// is a directory): directories, regular files and symlinks, with their
-/// modes, owners and times. Other file types are skipped.
+/// modes, owners and times. Other file types are skipped, and so is the
+/// content of directories on another host filesystem than `dev` (the
+/// tree's).
 fn copy_host_tree(
     vfs: &Arc<VirtualFilesystem>,
     ns: &MountNamespace,
     ctx: &dyn Context,
     host: &Path,
     path: &[u8],
+    dev: u64,
 ) -> Result<(), String> {
     use std::os::unix::ffi::OsStrExt;
 
@@ -251,7 +346,10 @@ fn copy_host_tree(
         vp.extend_from_slice(entry.file_name().as_bytes());
         let pop = PathOperation::new(&root, &root, &vp);
         let ft = meta.file_type();
-        let step = if ft.is_dir() {
+        let other_mount = std::os::unix::fs::MetadataExt::dev(&meta) != dev;
+        let step = if ft.is_dir() && other_mount {
+            // Like `cp -x`: another filesystem mounted in the tree (a
+            // native `proc`) leaves an empty directory.
             vfs.mkdir_at(
                 ctx,
                 &pop,
@@ -261,7 +359,17 @@ fn copy_host_tree(
                 },
             )
             .map_err(|e| format!("{e:?}"))
-            .and_then(|()| copy_host_tree(vfs, ns, ctx, &hp, &vp))
+        } else if ft.is_dir() {
+            vfs.mkdir_at(
+                ctx,
+                &pop,
+                MkdirOptions {
+                    mode: 0o700,
+                    for_synthetic_mountpoint: false,
+                },
+            )
+            .map_err(|e| format!("{e:?}"))
+            .and_then(|()| copy_host_tree(vfs, ns, ctx, &hp, &vp, dev))
         } else if ft.is_symlink() {
             std::fs::read_link(&hp)
                 .map_err(|e| e.to_string())

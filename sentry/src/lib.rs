@@ -11,8 +11,10 @@
 //! - [`task`]: a task on its own thread driving [`platform::Context`];
 //!   [`syscalls`]: the dispatch table; [`fd_table`]: descriptors.
 //! - [`kernel`]: the VFS with the root filesystem, `/tmp` and `/dev`;
-//!   [`devices`]: the memory devices; [`stdio`]: temporary host standard
-//!   I/O until hostfs lands.
+//!   [`devices`]: the memory devices; standard I/O is the sentry's own
+//!   descriptors imported through hostfs.
+//! - [`wait`]: how a task blocks on a file's waiter queue; [`pipe`]:
+//!   anonymous pipes; [`procfs`]: `/proc` on kernfs.
 //! - [`run`]: start a program and wait for its exit status.
 //!
 //! # Reference model
@@ -59,9 +61,11 @@ pub mod fd_table;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
-pub mod stdio;
+pub mod pipe;
+pub mod procfs;
 pub mod syscalls;
 pub mod task;
+pub mod wait;
 
 use std::sync::Arc;
 
@@ -70,7 +74,7 @@ use vfs_core::{Credentials, PathOperation};
 use crate::fd_table::FdTable;
 use crate::kernel::Kernel;
 use crate::mm::MemoryManager;
-use crate::task::{ExitStatus, FsContext, SignalHandlers, Task, TaskContext};
+use crate::task::{ExitStatus, FsContext, ProcessInfo, SignalHandlers, Task, TaskContext};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -86,15 +90,47 @@ pub struct ProgramSpec {
 /// Runs `spec` as the first task (PID 1) of `kernel` on a new thread and
 /// returns its exit status; an error (one line) when the program cannot be
 /// started.
+///
+/// hostfs puts the imported standard descriptors in non-blocking mode,
+/// which changes the host's open file descriptions (shared with the
+/// sentry's parent, a shell's terminal); their status flags are restored
+/// when the program ends.
 pub fn run(kernel: &Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
+    let saved = HostStdioFlags::save();
     let kernel = kernel.clone();
     let thread = std::thread::Builder::new()
         .name("task-1".into())
         .spawn(move || start(kernel, spec))
-        .map_err(|e| format!("spawning the task thread: {e}"))?;
-    thread
-        .join()
-        .map_err(|_| "the task thread panicked".to_string())?
+        .map_err(|e| format!("spawning the task thread: {e}"));
+    let result = thread.and_then(|t| {
+        t.join()
+            .map_err(|_| "the task thread panicked".to_string())?
+    });
+    saved.restore();
+    result
+}
+
+/// The host status flags of descriptors 0, 1 and 2 (`-1` when closed).
+struct HostStdioFlags([i32; 3]);
+
+impl HostStdioFlags {
+    fn save() -> Self {
+        // SAFETY: `F_GETFL` takes no pointer argument; a closed descriptor
+        // makes it fail with `EBADF`, recorded as -1.
+        Self([0, 1, 2].map(|fd| unsafe { libc::fcntl(fd, libc::F_GETFL) }))
+    }
+
+    fn restore(&self) {
+        for (fd, &flags) in self.0.iter().enumerate() {
+            if flags >= 0 {
+                // SAFETY: `F_SETFL` takes an integer argument; it changes
+                // only the status flags the sentry saved for this
+                // descriptor. A failure leaves the flags as they are,
+                // which is all that can be done.
+                unsafe { libc::fcntl(fd as i32, libc::F_SETFL, flags) };
+            }
+        }
+    }
 }
 
 fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
@@ -159,17 +195,30 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         }
     };
     let fds = Arc::new(FdTable::new());
-    for fd in 0..3 {
-        let file = stdio::host_stdio(fd, &kernel.anon_mount);
-        if let Ok(Some(old)) = fds.set(fd, file, false) {
-            old.release(&ctx);
-        }
+    if let Err(e) = kernel.import_host_stdio(&ctx, &fds) {
+        fds.close_all(&ctx);
+        fs.release(&ctx);
+        return Err(e);
     }
+    let process = Arc::new(ProcessInfo {
+        tgid: 1,
+        ppid: 0,
+        argv: loaded.argv.clone(),
+        envp: spec.envp.clone(),
+        exe: loaded.exe.clone(),
+        comm: std::sync::Mutex::new(comm_of(&path)),
+        mm: mm.clone(),
+        fds: fds.clone(),
+        fs: fs.clone(),
+        start: std::time::Instant::now(),
+    });
+    kernel.tasks.insert(process.clone());
     let mut task = Task {
         kernel: kernel.clone(),
         mm,
         fds,
         fs,
+        process,
         signal_handlers: Arc::new(SignalHandlers::default()),
         ctx,
         tid: 1,
@@ -180,8 +229,6 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         alt_stack: (0, 2, 0),
         clear_child_tid: 0,
         robust_list: (0, 0),
-        comm: comm_of(&path),
-        argv: loaded.argv,
         exit: None,
     };
     task.run()

@@ -58,6 +58,9 @@ pub struct Loaded {
     pub regs: Registers,
     /// The final argument vector (after `#!` rewriting).
     pub argv: Vec<Vec<u8>>,
+    /// The absolute path of the executable run (the interpreter of a `#!`
+    /// script), for `/proc/PID/exe`.
+    pub exe: Vec<u8>,
 }
 
 struct FileSource<'a> {
@@ -254,9 +257,15 @@ pub fn load(
             }
         }
     };
+    let vd = file.virtual_dentry();
+    let exe = req
+        .vfs
+        .path_name(req.root, &vd)
+        .unwrap_or_else(|_| path.clone());
+    vd.release(ctx);
     let result = load_elf(ctx, mm, &req, &path, &file, &info);
     file.release(ctx);
-    result
+    result.map(|loaded| Loaded { exe, ..loaded })
 }
 
 fn load_elf(
@@ -331,6 +340,7 @@ fn load_elf(
     Ok(Loaded {
         regs,
         argv: req.argv.clone(),
+        exe: path.to_vec(),
     })
 }
 

@@ -36,6 +36,7 @@ use vfs_core::{Context, Credentials, ProcessLockOwner, VirtualDentry};
 use crate::fd_table::FdTable;
 use crate::kernel::Kernel;
 use crate::mm::MemoryManager;
+use crate::wait::TaskBlocker;
 
 /// How a task group ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +192,11 @@ impl Context for TaskContext {
             pid: self.tgid,
         })
     }
+
+    fn blocker(&self) -> Option<&dyn vfs_core::lock::Blocker> {
+        static BLOCKER: TaskBlocker = TaskBlocker;
+        Some(&BLOCKER)
+    }
 }
 
 /// An application thread.
@@ -224,10 +230,8 @@ pub struct Task {
     pub clear_child_tid: u64,
     /// `set_robust_list`: `(head, len)`.
     pub robust_list: (u64, u64),
-    /// The command line, for `/proc` and diagnostics.
-    pub argv: Vec<Vec<u8>>,
-    /// The thread name (`comm`, at most 15 bytes).
-    pub comm: Vec<u8>,
+    /// What `/proc/PID` shows of the task's thread group.
+    pub process: Arc<ProcessInfo>,
     /// Set when the task group exits.
     pub exit: Option<ExitStatus>,
 }
@@ -266,9 +270,95 @@ impl Task {
         Ok(status)
     }
 
-    /// Gives back what the task holds in the VFS.
+    /// Gives back what the task holds in the VFS and leaves the task set.
     fn release(&mut self) {
+        self.kernel.tasks.remove(self.tgid);
+        self.kernel.sync_host_stdio_offsets(&self.ctx, &self.fds);
         self.fds.close_all(&self.ctx);
         self.fs.release(&self.ctx);
+    }
+}
+
+/// What `/proc/PID` shows of a thread group: identity, command line and
+/// the shared state of its tasks.
+#[derive(Debug)]
+pub struct ProcessInfo {
+    /// The thread-group ID.
+    pub tgid: i32,
+    /// The parent's process ID.
+    pub ppid: i32,
+    /// The argument vector (`/proc/PID/cmdline`).
+    pub argv: Vec<Vec<u8>>,
+    /// The environment (`/proc/PID/environ`).
+    pub envp: Vec<Vec<u8>>,
+    /// The absolute path of the executable (`/proc/PID/exe`).
+    pub exe: Vec<u8>,
+    /// The thread name (`comm`, at most 15 bytes).
+    pub comm: Mutex<Vec<u8>>,
+    /// The address space.
+    pub mm: Arc<MemoryManager>,
+    /// The descriptor table.
+    pub fds: Arc<FdTable>,
+    /// Root, working directory, umask.
+    pub fs: Arc<FsContext>,
+    /// When the process started.
+    pub start: std::time::Instant,
+}
+
+impl ProcessInfo {
+    /// The thread name.
+    pub fn comm(&self) -> Vec<u8> {
+        self.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sets the thread name.
+    pub fn set_comm(&self, name: &[u8]) {
+        *self.comm.lock().unwrap_or_else(|e| e.into_inner()) = name.to_vec();
+    }
+}
+
+/// The live thread groups by process ID (gVisor's `TaskSet` and PID
+/// namespace, flattened: one namespace).
+///
+/// # Lock order
+///
+/// `TaskSet::processes` is a leaf.
+#[derive(Debug, Default)]
+pub struct TaskSet {
+    processes: Mutex<std::collections::BTreeMap<i32, Arc<ProcessInfo>>>,
+}
+
+impl TaskSet {
+    fn processes(&self) -> MutexGuard<'_, std::collections::BTreeMap<i32, Arc<ProcessInfo>>> {
+        self.processes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a thread group.
+    pub fn insert(&self, info: Arc<ProcessInfo>) {
+        self.processes().insert(info.tgid, info);
+    }
+
+    /// Removes a thread group.
+    pub fn remove(&self, tgid: i32) {
+        self.processes().remove(&tgid);
+    }
+
+    /// The thread group `tgid`.
+    pub fn get(&self, tgid: i32) -> Option<Arc<ProcessInfo>> {
+        self.processes().get(&tgid).cloned()
+    }
+
+    /// The memory the live processes use: their present pages.
+    pub fn memory_used(&self) -> u64 {
+        let processes: Vec<Arc<ProcessInfo>> = self.processes().values().cloned().collect();
+        processes
+            .iter()
+            .map(|p| p.mm.present_pages() as u64 * crate::elf::PAGE_SIZE)
+            .sum()
+    }
+
+    /// The live process IDs, ascending.
+    pub fn pids(&self) -> Vec<i32> {
+        self.processes().keys().copied().collect()
     }
 }

@@ -2,7 +2,7 @@
 //! `sys_stat.go`, `sys_getdents.go`).
 
 use abi_linux::syscalls::x86_64 as nr;
-use abi_linux::{Errno, OpenFlags, RenameFlags, Statx, StatxMask, Whence};
+use abi_linux::{Errno, FcntlCmd, Flock, OpenFlags, RenameFlags, Statx, StatxMask, Whence};
 use vfs_core::file_description::IoctlMemory;
 use vfs_core::{
     AccessTypes, FileRef, Getdents64Buffer, MkdirOptions, OpenOptions, ReadOptions, RenameOptions,
@@ -14,6 +14,8 @@ use super::{AT_FDCWD, Add, Arg, SysResult, read_path, with_file, with_path};
 use crate::mm::MemoryManager;
 use crate::mm::io::{UserDest, UserSource, read_iovecs};
 use crate::task::Task;
+use crate::wait::retry_blocking;
+use vfs_core::waiter::{READABLE_EVENTS, WRITABLE_EVENTS};
 
 const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
 const AT_REMOVEDIR: u32 = 0x200;
@@ -86,6 +88,49 @@ pub(super) fn register(add: &mut Add<'_>) {
     add(nr::UTIMENSAT, sys_utimensat, &[Fd, Path, Hex, Hex]);
     add(nr::STATFS, sys_statfs, &[Path, Hex]);
     add(nr::FSTATFS, sys_fstatfs, &[Fd, Hex]);
+    add(nr::FLOCK, sys_flock, &[Fd, Hex]);
+    add(nr::FALLOCATE, sys_fallocate, &[Fd, Hex, Int, Int]);
+}
+
+fn sys_flock(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let op = abi_linux::FlockOp::from_bits(a[1] as u32).ok_or(Errno::EINVAL)?;
+    with_file(t, fd_arg(a[0]), |f| f.lock_bsd(&t.ctx, op).map(|()| 0))
+}
+
+fn sys_fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let mode = abi_linux::FallocFlags::from_bits(a[1] as u32).ok_or(Errno::EOPNOTSUPP)?;
+    let (offset, len) = (a[2] as i64, a[3] as i64);
+    with_file(t, fd_arg(a[0]), |f| {
+        f.allocate(&t.ctx, mode, offset, len).map(|()| 0)
+    })
+}
+
+/// `F_GETLK`, `F_SETLK(W)` and their OFD forms: a `struct flock` at
+/// `addr`.
+fn fcntl_lock(t: &Task, fd: i32, cmd: FcntlCmd, addr: u64) -> SysResult {
+    use zerocopy::FromBytes;
+
+    let mut raw = [0u8; std::mem::size_of::<Flock>()];
+    t.mm.copy_in_exact(addr, &mut raw)?;
+    let request = Flock::read_from_bytes(&raw).map_err(|_| Errno::EFAULT)?;
+    let ofd = matches!(
+        cmd,
+        FcntlCmd::OFD_GETLK | FcntlCmd::OFD_SETLK | FcntlCmd::OFD_SETLKW
+    );
+    // OFD requests must leave `l_pid` zero.
+    if ofd && request.l_pid != 0 {
+        return Err(Errno::EINVAL);
+    }
+    with_file(t, fd, |f| match cmd {
+        FcntlCmd::GETLK | FcntlCmd::OFD_GETLK => {
+            let answer = f.test_posix(&t.ctx, ofd, &request)?;
+            t.mm.copy_out_exact(addr, answer.as_bytes()).map(|()| 0)
+        }
+        _ => {
+            let wait = matches!(cmd, FcntlCmd::SETLKW | FcntlCmd::OFD_SETLKW);
+            f.lock_posix(&t.ctx, ofd, wait, &request).map(|()| 0)
+        }
+    })
 }
 
 fn fd_arg(v: u64) -> i32 {
@@ -94,23 +139,27 @@ fn fd_arg(v: u64) -> i32 {
 
 fn read_to(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
     with_file(task, fd, |file| {
-        let mut dst = UserDest::new(&task.mm, iovs);
-        let n = match offset {
-            None => file.read(&task.ctx, &mut dst, ReadOptions::default())?,
-            Some(off) => file.pread(&task.ctx, &mut dst, off, ReadOptions::default())?,
-        };
-        Ok(n as u64)
+        retry_blocking(file, READABLE_EVENTS, || {
+            let mut dst = UserDest::new(&task.mm, iovs.clone());
+            let n = match offset {
+                None => file.read(&task.ctx, &mut dst, ReadOptions::default())?,
+                Some(off) => file.pread(&task.ctx, &mut dst, off, ReadOptions::default())?,
+            };
+            Ok(n as u64)
+        })
     })
 }
 
 fn write_from(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
     with_file(task, fd, |file| {
-        let mut src = UserSource::new(&task.mm, iovs);
-        let n = match offset {
-            None => file.write(&task.ctx, &mut src, WriteOptions::default())?,
-            Some(off) => file.pwrite(&task.ctx, &mut src, off, WriteOptions::default())?,
-        };
-        Ok(n as u64)
+        retry_blocking(file, WRITABLE_EVENTS, || {
+            let mut src = UserSource::new(&task.mm, iovs.clone());
+            let n = match offset {
+                None => file.write(&task.ctx, &mut src, WriteOptions::default())?,
+                Some(off) => file.pwrite(&task.ctx, &mut src, off, WriteOptions::default())?,
+            };
+            Ok(n as u64)
+        })
     })
 }
 
@@ -566,6 +615,7 @@ fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
             f.set_status_flags(OpenFlags::from_bits_truncate(a[2] as u32))
                 .map(|()| 0)
         }),
+        cmd @ (5..=7 | 36..=38) => fcntl_lock(t, fd, FcntlCmd(cmd as i32), a[2]),
         _ => {
             t.fds.get(fd)?.release(&t.ctx);
             Err(Errno::EINVAL)

@@ -180,12 +180,13 @@ fn sys_uname(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn sys_sysinfo(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let usage = t.mm.present_pages() as u64 * crate::elf::PAGE_SIZE;
+    // The same numbers as /proc/meminfo and /proc/uptime.
+    let usage = t.kernel.tasks.memory_used();
     let info = Sysinfo {
         uptime: t.kernel.boot.elapsed().as_secs() as i64,
-        totalram: 1 << 32,
-        freeram: (1u64 << 32).saturating_sub(usage),
-        procs: 1,
+        totalram: crate::procfs::TOTAL_RAM,
+        freeram: crate::procfs::TOTAL_RAM.saturating_sub(usage),
+        procs: t.kernel.tasks.pids().len() as u16,
         mem_unit: 1,
         ..Sysinfo::default()
     };
@@ -499,12 +500,13 @@ fn sys_prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
                 .position(|&b| b == 0)
                 .unwrap_or(n)
                 .min(TASK_COMM_LEN - 1);
-            t.comm = name[..len].to_vec();
+            t.process.set_comm(&name[..len]);
             Ok(0)
         }
         PR_GET_NAME => {
             let mut name = [0u8; TASK_COMM_LEN];
-            name[..t.comm.len()].copy_from_slice(&t.comm);
+            let comm = t.process.comm();
+            name[..comm.len()].copy_from_slice(&comm);
             t.mm.copy_out_exact(a[1], &name).map(|()| 0)
         }
         // The other options are not offered yet; Linux answers an unknown

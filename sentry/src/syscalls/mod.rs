@@ -6,6 +6,7 @@
 mod fs;
 mod mem;
 mod misc;
+mod poll;
 
 use std::sync::OnceLock;
 
@@ -59,6 +60,7 @@ fn table() -> &'static [Option<Entry>] {
         fs::register(&mut add);
         mem::register(&mut add);
         misc::register(&mut add);
+        poll::register(&mut add);
         t
     })
 }

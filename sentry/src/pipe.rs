@@ -1,0 +1,308 @@
+//! Anonymous pipes (gVisor's `kernel/pipe`): a bounded byte buffer shared
+//! by a read end and a write end, with readiness on a waiter queue.
+//!
+//! Reads of an empty pipe return `EAGAIN` while a writer exists (the task
+//! waits through [`crate::wait::retry_blocking`]) and 0 after the last
+//! writer is gone; writes with no reader left are `EPIPE`; writes of at
+//! most `PIPE_BUF` bytes are atomic, larger ones may be partial.
+//!
+//! # Reference model
+//!
+//! Each end's description holds the shared [`Pipe`] (`Arc`); releasing
+//! the last reference to an end decrements its count and wakes waiters.
+//!
+//! # Lock order
+//!
+//! `Pipe::state` is a leaf: waiters are notified after it is dropped.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use abi_linux::{Errno, OpenFlags, Statx, StatxMask};
+use vfs_core::io::{IoDest, IoSource};
+use vfs_core::waiter::{
+    EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue,
+};
+use vfs_core::{
+    Context, FileDescription, FileDescriptionImpl, FileDescriptionOptions, FileRef, MountRef,
+    ReadOptions, StatOptions, WriteOptions,
+};
+
+/// The capacity of a pipe (Linux's default, 16 pages).
+pub const PIPE_CAPACITY: usize = 65536;
+
+/// Writes up to this size are atomic (`PIPE_BUF`).
+pub const PIPE_BUF: usize = 4096;
+
+#[derive(Debug, Default)]
+struct State {
+    buf: VecDeque<u8>,
+    readers: usize,
+    writers: usize,
+}
+
+/// The buffer both ends share.
+#[derive(Default)]
+pub struct Pipe {
+    state: Mutex<State>,
+    queue: WaiterQueue,
+    ino: u64,
+}
+
+impl Pipe {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn readiness(&self, mask: EventMask) -> EventMask {
+        let st = self.state();
+        let mut ready = EventMask::empty();
+        if !st.buf.is_empty() {
+            ready |= READABLE_EVENTS;
+        }
+        if st.writers == 0 {
+            ready |= EventMask::HUP;
+        }
+        if st.readers == 0 {
+            ready |= EventMask::ERR;
+        }
+        if st.buf.len() < PIPE_CAPACITY {
+            ready |= WRITABLE_EVENTS;
+        }
+        ready & mask
+    }
+}
+
+/// One end of a pipe.
+struct PipeEnd {
+    pipe: Arc<Pipe>,
+    write: bool,
+}
+
+impl FileDescriptionImpl for PipeEnd {
+    fn stat(&self, _: &dyn Context, fd: &FileDescription, _: StatOptions) -> Result<Statx, Errno> {
+        let dev = fd.mount().filesystem().dev();
+        Ok(Statx {
+            stx_mask: StatxMask::BASIC_STATS.bits(),
+            stx_blksize: PIPE_BUF as u32,
+            stx_nlink: 1,
+            stx_mode: (abi_linux::S_IFIFO | 0o600) as u16,
+            stx_ino: self.pipe.ino,
+            stx_dev_major: abi_linux::dev_major(dev),
+            stx_dev_minor: abi_linux::dev_minor(dev),
+            ..Statx::default()
+        })
+    }
+
+    fn read(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        dst: &mut dyn IoDest,
+        _: ReadOptions,
+    ) -> Result<usize, Errno> {
+        if dst.remaining() == 0 {
+            return Ok(0);
+        }
+        let n = {
+            let mut st = self.pipe.state();
+            if st.buf.is_empty() {
+                return if st.writers == 0 {
+                    Ok(0)
+                } else {
+                    Err(Errno::EAGAIN)
+                };
+            }
+            let (a, b) = st.buf.as_slices();
+            let mut chunk = Vec::with_capacity(dst.remaining().min(a.len() + b.len()));
+            chunk.extend_from_slice(a);
+            chunk.extend_from_slice(b);
+            chunk.truncate(dst.remaining());
+            let mut done = 0;
+            dst.copy_from_reader(&mut |block| {
+                let k = block.len().min(chunk.len() - done);
+                block[..k].copy_from_slice(&chunk[done..done + k]);
+                done += k;
+                Ok(k)
+            })?;
+            st.buf.drain(..done);
+            done
+        };
+        self.pipe.queue.notify(WRITABLE_EVENTS);
+        Ok(n)
+    }
+
+    fn write(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        src: &mut dyn IoSource,
+        _: WriteOptions,
+    ) -> Result<usize, Errno> {
+        let want = src.remaining();
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = {
+            let mut st = self.pipe.state();
+            if st.readers == 0 {
+                return Err(Errno::EPIPE);
+            }
+            let room = PIPE_CAPACITY - st.buf.len();
+            if room == 0 || (want <= PIPE_BUF && room < want) {
+                return Err(Errno::EAGAIN);
+            }
+            let mut data = Vec::with_capacity(want.min(room));
+            src.copy_to_writer(&mut |block| {
+                let k = block.len().min(room - data.len());
+                data.extend_from_slice(&block[..k]);
+                Ok(k)
+            })?;
+            st.buf.extend(data.iter());
+            data.len()
+        };
+        self.pipe.queue.notify(READABLE_EVENTS);
+        Ok(n)
+    }
+
+    fn readiness(&self, mask: EventMask) -> EventMask {
+        let ends = if self.write {
+            WRITABLE_EVENTS | EventMask::ERR
+        } else {
+            READABLE_EVENTS | EventMask::HUP
+        };
+        self.pipe.readiness(mask & ends)
+    }
+
+    fn event_register(
+        &self,
+        waiter: Arc<dyn Waiter>,
+        mask: EventMask,
+    ) -> Result<Option<WaitEntryId>, Errno> {
+        Ok(Some(self.pipe.queue.register(waiter, mask)))
+    }
+
+    fn event_unregister(&self, id: WaitEntryId) {
+        self.pipe.queue.unregister(id);
+    }
+
+    fn release(&self, _: &dyn Context) {
+        {
+            let mut st = self.pipe.state();
+            if self.write {
+                st.writers -= 1;
+            } else {
+                st.readers -= 1;
+            }
+        }
+        self.pipe
+            .queue
+            .notify(READABLE_EVENTS | WRITABLE_EVENTS | EventMask::HUP | EventMask::ERR);
+    }
+
+    fn synthetic_name(&self) -> Option<String> {
+        Some(format!("pipe:[{}]", self.pipe.ino))
+    }
+}
+
+/// Creates a pipe on `mount` (the kernel's anonymous mount) and returns
+/// its read and write ends; `flags` may hold `O_NONBLOCK` (and
+/// `O_CLOEXEC`, which is the caller's business).
+pub fn new_pipe(mount: &MountRef, ino: u64, flags: OpenFlags) -> (FileRef, FileRef) {
+    let pipe = Arc::new(Pipe {
+        state: Mutex::new(State {
+            buf: VecDeque::new(),
+            readers: 1,
+            writers: 1,
+        }),
+        queue: WaiterQueue::new(),
+        ino,
+    });
+    let nonblock = flags & OpenFlags::NONBLOCK;
+    let root = mount.root_ref();
+    let opts = FileDescriptionOptions {
+        allow_direct_io: false,
+        deny_pread: true,
+        deny_pwrite: true,
+    };
+    let end = |write: bool, access: OpenFlags| {
+        FileDescription::new(
+            access | nonblock,
+            mount,
+            &root,
+            opts,
+            Box::new(PipeEnd {
+                pipe: pipe.clone(),
+                write,
+            }),
+        )
+    };
+    let read = end(false, OpenFlags::empty());
+    let write = end(true, OpenFlags::WRONLY);
+    drop(root);
+    (read, write)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vfs_core::io::{SliceDest, SliceSource};
+    use vfs_core::{MountOptions, SimpleContext, VirtualFilesystem};
+
+    fn anon() -> (Arc<VirtualFilesystem>, MountRef, SimpleContext) {
+        let ctx = SimpleContext::root();
+        let vfs = VirtualFilesystem::new();
+        vfs.register_filesystem_type(Arc::new(kernfs::memfs::MemfsType))
+            .unwrap();
+        let mount = vfs
+            .mount_detached(&ctx, b"anon", "tmpfs", &MountOptions::default())
+            .unwrap();
+        (vfs, mount, ctx)
+    }
+
+    #[test]
+    fn bytes_written_are_read_back_then_eof_after_the_writer_closes() {
+        let (_vfs, mount, ctx) = anon();
+        let (r, w) = new_pipe(&mount, 1, OpenFlags::empty());
+        let n = w
+            .write(
+                &ctx,
+                &mut SliceSource::new(b"hello"),
+                WriteOptions::default(),
+            )
+            .unwrap();
+        assert_eq!(n, 5);
+        let mut buf = [0u8; 16];
+        let got = r
+            .read(&ctx, &mut SliceDest::new(&mut buf), ReadOptions::default())
+            .unwrap();
+        assert_eq!(&buf[..got], b"hello");
+        let empty = r.read(&ctx, &mut SliceDest::new(&mut buf), ReadOptions::default());
+        assert_eq!(empty, Err(Errno::EAGAIN));
+        w.release(&ctx);
+        let eof = r.read(&ctx, &mut SliceDest::new(&mut buf), ReadOptions::default());
+        assert_eq!(eof, Ok(0));
+        assert!(r.readiness(EventMask::HUP).contains(EventMask::HUP));
+        r.release(&ctx);
+        mount.release(&ctx);
+    }
+
+    #[test]
+    fn write_without_reader_is_epipe_and_full_pipe_is_eagain() {
+        let (_vfs, mount, ctx) = anon();
+        let (r, w) = new_pipe(&mount, 2, OpenFlags::NONBLOCK);
+        let big = vec![7u8; PIPE_CAPACITY + 10];
+        let n = w
+            .write(&ctx, &mut SliceSource::new(&big), WriteOptions::default())
+            .unwrap();
+        assert_eq!(n, PIPE_CAPACITY);
+        assert!(!w.readiness(WRITABLE_EVENTS).intersects(WRITABLE_EVENTS));
+        let more = w.write(&ctx, &mut SliceSource::new(b"x"), WriteOptions::default());
+        assert_eq!(more, Err(Errno::EAGAIN));
+        r.release(&ctx);
+        let broken = w.write(&ctx, &mut SliceSource::new(b"x"), WriteOptions::default());
+        assert_eq!(broken, Err(Errno::EPIPE));
+        w.release(&ctx);
+        mount.release(&ctx);
+    }
+}

@@ -1,0 +1,628 @@
+//! `/proc` on kernfs (gVisor's `fsimpl/proc`): `self`, one directory per
+//! live process (`cmdline`, `comm`, `environ`, `exe`, `fd/`, `maps`,
+//! `mounts`, `stat`, `status`) and the system files `cpuinfo` (the
+//! host's), `meminfo`, `uptime`, `loadavg`, `filesystems` and `mounts`.
+//!
+//! Every file is generated when it is opened, from the kernel's
+//! [`TaskSet`]; the caller's process ID (for `self`) comes from its
+//! context's POSIX lock owner, which the sentry sets to the thread-group
+//! ID.
+//!
+//! # Reference model
+//!
+//! The mount holds the kernfs filesystem, which holds the root inode; each
+//! inode holds the filesystem's [`Proc`] state (`Arc`), which holds the
+//! task set and weak references to the kernfs filesystem and the VFS (so
+//! no cycle runs through the VFS). Inodes are created on lookup and not
+//! cached (`max_cached_dentries` 0).
+//!
+//! # Lock order
+//!
+//! Generation takes `TaskSet::processes` (released before anything
+//! else), then per-process locks (`FdTable`, `FsContext`,
+//! `MemoryManager`), one at a time.
+
+use std::sync::{Arc, Weak};
+use std::time::Instant;
+
+use abi_linux::{Errno, FileMode, FileType, Statx};
+use kernfs::{
+    BytesSource, DirectoryGenerator, DynamicBytesFile, DynamicDirectory, FilesystemOptions, Inode,
+    InodeAttrs, LinkTarget, Symlink,
+};
+use vfs_core::{
+    Context, Credentials, DentryRef, FileRef, FilesystemRef, FilesystemType, GetFilesystemOptions,
+    MountRef, OpenOptions, PathNameError, StatOptions, VirtualDentry, VirtualFilesystem,
+};
+
+use crate::elf::PAGE_SIZE;
+use crate::task::{ProcessInfo, TaskSet};
+
+/// `PROC_SUPER_MAGIC`.
+pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
+
+/// Clock ticks per second (`USER_HZ`, `AT_CLKTCK`).
+const USER_HZ: u128 = 100;
+
+/// The memory the sandbox reports as installed (`sysinfo`, `meminfo`).
+pub const TOTAL_RAM: u64 = 1 << 32;
+
+/// The `proc` filesystem type.
+#[derive(Debug)]
+pub struct ProcType {
+    tasks: Arc<TaskSet>,
+    boot: Instant,
+}
+
+impl ProcType {
+    /// A type whose filesystems show `tasks`; uptimes count from `boot`.
+    pub fn new(tasks: Arc<TaskSet>, boot: Instant) -> Self {
+        Self { tasks, boot }
+    }
+}
+
+impl FilesystemType for ProcType {
+    fn name(&self) -> &str {
+        "proc"
+    }
+
+    fn get_filesystem(
+        &self,
+        _ctx: &dyn Context,
+        vfs: &Arc<VirtualFilesystem>,
+        _source: &[u8],
+        _opts: &GetFilesystemOptions,
+    ) -> Result<(FilesystemRef, DentryRef), Errno> {
+        let fs = kernfs::Filesystem::new(
+            vfs,
+            FilesystemOptions {
+                max_cached_dentries: 0,
+                magic: PROC_SUPER_MAGIC,
+                mount_options: String::new(),
+            },
+        )?;
+        let proc = Arc::new(Proc {
+            tasks: self.tasks.clone(),
+            boot: self.boot,
+            fs: Arc::downgrade(&fs),
+            vfs: Arc::downgrade(vfs),
+        });
+        let root = DynamicDirectory::new(&fs, &Credentials::root(), 0o555, RootDir(proc));
+        Ok(fs.into_vfs(vfs, "proc", root))
+    }
+}
+
+/// What every inode of one proc filesystem shares.
+#[derive(Debug)]
+struct Proc {
+    tasks: Arc<TaskSet>,
+    boot: Instant,
+    fs: Weak<kernfs::Filesystem>,
+    vfs: Weak<VirtualFilesystem>,
+}
+
+impl Proc {
+    fn fs(&self) -> Result<Arc<kernfs::Filesystem>, Errno> {
+        self.fs.upgrade().ok_or(Errno::ENOENT)
+    }
+
+    fn vfs(&self) -> Result<Arc<VirtualFilesystem>, Errno> {
+        self.vfs.upgrade().ok_or(Errno::ENOENT)
+    }
+
+    fn process(&self, tgid: i32) -> Result<Arc<ProcessInfo>, Errno> {
+        self.tasks.get(tgid).ok_or(Errno::ESRCH)
+    }
+
+    fn file(self: &Arc<Self>, kind: Kind, tgid: i32) -> Result<Arc<dyn Inode>, Errno> {
+        let fs = self.fs()?;
+        Ok(DynamicBytesFile::new(
+            &fs,
+            &Credentials::root(),
+            0o444,
+            ProcFile {
+                proc: self.clone(),
+                kind,
+                tgid,
+            },
+        ))
+    }
+
+    fn link(self: &Arc<Self>, kind: LinkKind, tgid: i32) -> Result<Arc<dyn Inode>, Errno> {
+        self.link_with_perms(kind, tgid, 0o777)
+    }
+
+    fn link_with_perms(
+        self: &Arc<Self>,
+        kind: LinkKind,
+        tgid: i32,
+        perms: u32,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        let fs = self.fs()?;
+        Ok(Arc::new(ProcLink {
+            attrs: InodeAttrs::new(
+                fs.next_ino(),
+                0,
+                0,
+                FileMode::new(FileType::Symlink, perms),
+                Default::default(),
+            ),
+            proc: self.clone(),
+            kind,
+            tgid,
+        }))
+    }
+}
+
+/// The process ID of the caller, from its POSIX lock owner.
+fn caller_pid(ctx: &dyn Context) -> Result<i32, Errno> {
+    ctx.lock_owner().map(|o| o.pid).ok_or(Errno::ENOENT)
+}
+
+const ROOT_FILES: [(&str, Kind); 5] = [
+    ("cpuinfo", Kind::Cpuinfo),
+    ("filesystems", Kind::Filesystems),
+    ("loadavg", Kind::Loadavg),
+    ("meminfo", Kind::Meminfo),
+    ("uptime", Kind::Uptime),
+];
+
+/// `/proc`: the system files, `self`, `mounts` and one entry per process.
+struct RootDir(Arc<Proc>);
+
+impl DirectoryGenerator for RootDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        let mut names: Vec<Vec<u8>> = ROOT_FILES
+            .iter()
+            .map(|(n, _)| n.as_bytes().to_vec())
+            .collect();
+        names.push(b"mounts".to_vec());
+        names.push(b"self".to_vec());
+        names.extend(
+            self.0
+                .tasks
+                .pids()
+                .into_iter()
+                .map(|p| p.to_string().into_bytes()),
+        );
+        Ok(names)
+    }
+
+    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        if let Some((_, kind)) = ROOT_FILES.iter().find(|(n, _)| n.as_bytes() == name) {
+            return self.0.file(*kind, 0);
+        }
+        match name {
+            b"self" => self.0.link(LinkKind::SelfPid, 0),
+            b"mounts" => Ok(Symlink::new(
+                &*self.0.fs()?,
+                &Credentials::root(),
+                b"self/mounts",
+            )),
+            _ => {
+                let tgid = parse_number(name).ok_or(Errno::ENOENT)?;
+                self.0.tasks.get(tgid).ok_or(Errno::ENOENT)?;
+                let fs = self.0.fs()?;
+                Ok(DynamicDirectory::new(
+                    &fs,
+                    &Credentials::root(),
+                    0o555,
+                    PidDir {
+                        proc: self.0.clone(),
+                        tgid,
+                    },
+                ))
+            }
+        }
+    }
+}
+
+/// A decimal number without sign or leading zeros, as `/proc` names are.
+fn parse_number(name: &[u8]) -> Option<i32> {
+    if name.is_empty() || (name[0] == b'0' && name.len() > 1) {
+        return None;
+    }
+    std::str::from_utf8(name).ok()?.parse().ok()
+}
+
+const PID_FILES: [(&str, Kind); 7] = [
+    ("cmdline", Kind::Cmdline),
+    ("comm", Kind::Comm),
+    ("environ", Kind::Environ),
+    ("maps", Kind::Maps),
+    ("mounts", Kind::Mounts),
+    ("stat", Kind::Stat),
+    ("status", Kind::Status),
+];
+
+/// `/proc/PID`.
+struct PidDir {
+    proc: Arc<Proc>,
+    tgid: i32,
+}
+
+impl DirectoryGenerator for PidDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        self.proc.process(self.tgid)?;
+        let mut names: Vec<Vec<u8>> = PID_FILES
+            .iter()
+            .map(|(n, _)| n.as_bytes().to_vec())
+            .collect();
+        names.push(b"exe".to_vec());
+        names.push(b"fd".to_vec());
+        names.sort();
+        Ok(names)
+    }
+
+    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
+        if let Some((_, kind)) = PID_FILES.iter().find(|(n, _)| n.as_bytes() == name) {
+            return self.proc.file(*kind, self.tgid);
+        }
+        match name {
+            b"exe" => self.proc.link(LinkKind::Exe, self.tgid),
+            b"fd" => Ok(DynamicDirectory::new(
+                &*self.proc.fs()?,
+                &Credentials::root(),
+                0o500,
+                FdDir {
+                    proc: self.proc.clone(),
+                    tgid: self.tgid,
+                },
+            )),
+            _ => Err(Errno::ENOENT),
+        }
+    }
+}
+
+/// `/proc/PID/fd`.
+struct FdDir {
+    proc: Arc<Proc>,
+    tgid: i32,
+}
+
+impl DirectoryGenerator for FdDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        let process = self.proc.process(self.tgid)?;
+        Ok(process
+            .fds
+            .fds()
+            .into_iter()
+            .map(|fd| fd.to_string().into_bytes())
+            .collect())
+    }
+
+    fn lookup(&self, ctx: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let process = self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
+        let fd = parse_number(name).ok_or(Errno::ENOENT)?;
+        let file = process.fds.get(fd).map_err(|_| Errno::ENOENT)?;
+        // Linux shows the access mode in the link's permissions.
+        let mut perms = 0;
+        if file.is_readable() {
+            perms |= 0o500;
+        }
+        if file.is_writable() {
+            perms |= 0o300;
+        }
+        file.release(ctx);
+        self.proc
+            .link_with_perms(LinkKind::Fd(fd), self.tgid, perms)
+    }
+}
+
+/// What a [`ProcLink`] points at.
+#[derive(Clone, Copy, Debug)]
+enum LinkKind {
+    /// `/proc/self`: the caller's `/proc/PID`.
+    SelfPid,
+    /// `/proc/PID/exe`: the executable.
+    Exe,
+    /// `/proc/PID/fd/N`: the open file (a magic link).
+    Fd(i32),
+}
+
+/// A link whose target is computed when it is read or followed.
+struct ProcLink {
+    attrs: InodeAttrs,
+    proc: Arc<Proc>,
+    kind: LinkKind,
+    tgid: i32,
+}
+
+impl ProcLink {
+    /// The open file behind an `fd` link.
+    fn fd_file(&self, fd: i32) -> Result<FileRef, Errno> {
+        let process = self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
+        process.fds.get(fd).map_err(|_| Errno::ENOENT)
+    }
+}
+
+impl Inode for ProcLink {
+    fn attrs(&self) -> &InodeAttrs {
+        &self.attrs
+    }
+
+    fn stat(
+        &self,
+        _: &dyn Context,
+        fs: &kernfs::Filesystem,
+        _: StatOptions,
+    ) -> Result<Statx, Errno> {
+        Ok(self.attrs.stat(fs.dev(), 64, 0))
+    }
+
+    fn valid(&self, _: &dyn Context, _: &[u8]) -> bool {
+        // The target may change with every call (another caller, a
+        // descriptor reused): look the link up again each time.
+        false
+    }
+
+    fn readlink(&self, ctx: &dyn Context) -> Result<Vec<u8>, Errno> {
+        match self.kind {
+            LinkKind::SelfPid => Ok(caller_pid(ctx)?.to_string().into_bytes()),
+            LinkKind::Exe => Ok(self
+                .proc
+                .process(self.tgid)
+                .map_err(|_| Errno::ENOENT)?
+                .exe
+                .clone()),
+            LinkKind::Fd(fd) => {
+                let file = self.fd_file(fd)?;
+                let name = file_path(&self.proc, self.tgid, ctx, &file);
+                file.release(ctx);
+                name
+            }
+        }
+    }
+
+    fn getlink(&self, ctx: &dyn Context, _mount: &MountRef) -> Result<LinkTarget, Errno> {
+        match self.kind {
+            LinkKind::Fd(fd) => {
+                let file = self.fd_file(fd)?;
+                let vd = file.virtual_dentry();
+                file.release(ctx);
+                Ok(LinkTarget::Jump(vd))
+            }
+            _ => self.readlink(ctx).map(LinkTarget::Path),
+        }
+    }
+
+    fn open(&self, _: &dyn Context, _: &VirtualDentry, _: OpenOptions) -> Result<FileRef, Errno> {
+        Err(Errno::ELOOP)
+    }
+}
+
+/// The path `/proc/PID/fd/N` reads as: the file's path from the process's
+/// root, or its synthetic name (`pipe:[5]`).
+fn file_path(proc: &Proc, tgid: i32, ctx: &dyn Context, file: &FileRef) -> Result<Vec<u8>, Errno> {
+    if let Some(name) = file.imp().synthetic_name() {
+        return Ok(name.into_bytes());
+    }
+    let process = proc.process(tgid).map_err(|_| Errno::ENOENT)?;
+    let (root, cwd) = process.fs.root_and_cwd().map_err(|_| Errno::ENOENT)?;
+    let vd = file.virtual_dentry();
+    let name = match proc.vfs()?.path_name(&root, &vd) {
+        Ok(path) => path,
+        Err(PathNameError::Unreachable(path)) => path,
+        Err(PathNameError::Synthetic) => format!("anon_inode:[{}]", file.id()).into_bytes(),
+    };
+    vd.release(ctx);
+    root.release(ctx);
+    cwd.release(ctx);
+    Ok(name)
+}
+
+/// Which generated file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Cpuinfo,
+    Filesystems,
+    Loadavg,
+    Meminfo,
+    Uptime,
+    Cmdline,
+    Comm,
+    Environ,
+    Maps,
+    Mounts,
+    Stat,
+    Status,
+}
+
+/// A generated file of `/proc` or `/proc/PID`.
+struct ProcFile {
+    proc: Arc<Proc>,
+    kind: Kind,
+    tgid: i32,
+}
+
+fn nul_joined(items: &[Vec<u8>], buf: &mut Vec<u8>) {
+    for item in items {
+        buf.extend_from_slice(item);
+        buf.push(0);
+    }
+}
+
+/// `/proc/meminfo`'s `"%-16s%8lu kB"` lines.
+fn kb_line(buf: &mut Vec<u8>, name: &str, kb: u64) {
+    buf.extend_from_slice(format!("{:<16}{kb:>8} kB\n", format!("{name}:")).as_bytes());
+}
+
+impl BytesSource for ProcFile {
+    fn generate(&self, ctx: &dyn Context, buf: &mut Vec<u8>) -> Result<(), Errno> {
+        let proc = &self.proc;
+        match self.kind {
+            Kind::Cpuinfo => {
+                let host =
+                    std::fs::read("/proc/cpuinfo").map_err(|e| crate::kernel::host_errno(&e))?;
+                buf.extend_from_slice(&host);
+            }
+            Kind::Filesystems => buf.extend_from_slice(proc.vfs()?.proc_filesystems().as_bytes()),
+            Kind::Loadavg => {
+                let pids = proc.tasks.pids();
+                let last = pids.last().copied().unwrap_or(0);
+                buf.extend_from_slice(
+                    format!("0.00 0.00 0.00 1/{} {last}\n", pids.len()).as_bytes(),
+                );
+            }
+            Kind::Meminfo => {
+                let total = TOTAL_RAM / 1024;
+                let free = TOTAL_RAM.saturating_sub(proc.tasks.memory_used()) / 1024;
+                kb_line(buf, "MemTotal", total);
+                kb_line(buf, "MemFree", free);
+                kb_line(buf, "MemAvailable", free);
+                for name in ["Buffers", "Cached", "SwapCached", "SwapTotal", "SwapFree"] {
+                    kb_line(buf, name, 0);
+                }
+            }
+            Kind::Uptime => {
+                let up = proc.boot.elapsed().as_secs_f64();
+                buf.extend_from_slice(format!("{up:.2} 0.00\n").as_bytes());
+            }
+            _ => {
+                let process = proc.process(self.tgid)?;
+                self.generate_process(ctx, &process, buf)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ProcFile {
+    fn generate_process(
+        &self,
+        ctx: &dyn Context,
+        process: &ProcessInfo,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), Errno> {
+        match self.kind {
+            Kind::Cmdline => nul_joined(&process.argv, buf),
+            Kind::Environ => nul_joined(&process.envp, buf),
+            Kind::Comm => {
+                buf.extend_from_slice(&process.comm());
+                buf.push(b'\n');
+            }
+            Kind::Maps => {
+                for (start, vma) in process.mm.vmas() {
+                    let shared = matches!(vma.backing, crate::mm::Backing::Shared { .. });
+                    let mut line = format!(
+                        "{start:08x}-{:08x} {}{}{}{} 00000000 00:00 0",
+                        vma.end,
+                        if vma.perms.read { 'r' } else { '-' },
+                        if vma.perms.write { 'w' } else { '-' },
+                        if vma.perms.execute { 'x' } else { '-' },
+                        if shared { 's' } else { 'p' },
+                    );
+                    if let Some(name) = &vma.name {
+                        // Linux pads the fixed fields to 72 columns and
+                        // adds one blank before the name.
+                        while line.len() < 72 {
+                            line.push(' ');
+                        }
+                        line.push(' ');
+                        line.push_str(name);
+                    } else {
+                        line.push(' ');
+                    }
+                    line.push('\n');
+                    buf.extend_from_slice(line.as_bytes());
+                }
+            }
+            Kind::Mounts => {
+                let (root, cwd) = process.fs.root_and_cwd().map_err(|_| Errno::ESRCH)?;
+                let text = self.proc.vfs().map(|vfs| vfs.proc_mounts(ctx, &root));
+                root.release(ctx);
+                cwd.release(ctx);
+                buf.extend_from_slice(text?.as_bytes());
+            }
+            Kind::Stat => {
+                let vsize: u64 = process.mm.vmas().iter().map(|(s, v)| v.end - s).sum();
+                let rss = process.mm.present_pages();
+                let start = process.start.saturating_duration_since(self.proc.boot);
+                let start_ticks = start.as_millis() * USER_HZ / 1000;
+                let tgid = process.tgid;
+                let comm = String::from_utf8_lossy(&process.comm()).into_owned();
+                // Fields 1-7, then 8-52 (Linux's `do_task_stat`).
+                let mut fields: Vec<String> = vec![
+                    tgid.to_string(),
+                    format!("({comm})"),
+                    "R".into(),
+                    process.ppid.to_string(),
+                    tgid.to_string(),
+                    tgid.to_string(),
+                    "0".into(),
+                ];
+                let rest: [u128; 45] = [
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    20,
+                    0,
+                    1,
+                    0,
+                    start_ticks,
+                    u128::from(vsize),
+                    rss as u128,
+                    u128::from(u64::MAX),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    17,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                ];
+                fields.extend(rest.iter().map(u128::to_string));
+                buf.extend_from_slice(fields.join(" ").as_bytes());
+                buf.push(b'\n');
+            }
+            Kind::Status => {
+                let vsize: u64 = process.mm.vmas().iter().map(|(s, v)| v.end - s).sum();
+                let rss = process.mm.present_pages() as u64 * PAGE_SIZE;
+                let comm = String::from_utf8_lossy(&process.comm()).into_owned();
+                let text = format!(
+                    "Name:\t{comm}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{tgid}\n\
+                     Ngid:\t0\nPid:\t{tgid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t0\t0\t0\t0\n\
+                     Gid:\t0\t0\t0\t0\nFDSize:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\n\
+                     Threads:\t1\n",
+                    process.fs.umask(),
+                    process.ppid,
+                    crate::fd_table::NR_OPEN,
+                    vsize / 1024,
+                    rss / 1024,
+                    tgid = process.tgid,
+                );
+                buf.extend_from_slice(text.as_bytes());
+            }
+            _ => return Err(Errno::EIO),
+        }
+        Ok(())
+    }
+}
