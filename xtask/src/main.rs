@@ -14,12 +14,14 @@
 //!   in the same run. Benchmarks are never part of `ci`.
 //! - `fuzz CRATE [TARGET] [SECONDS]`: runs a crate's cargo-fuzz targets on
 //!   the stable toolchain (no sanitizer), installing cargo-fuzz if needed.
+//! - `rootfs [IMAGE] [--force]`: builds the sandbox's test root image.
 //! - `demo`: the main job: exercises what the workspace can do today.
 
 mod bench;
 mod crates;
 mod demo;
 mod fuzz;
+mod rootfs;
 mod run;
 
 use std::process::ExitCode;
@@ -45,6 +47,14 @@ fn main() -> ExitCode {
         "nostd" => nostd(),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "rootfs" => {
+            let force = rest.iter().any(|arg| arg == "--force");
+            let image = rest
+                .iter()
+                .find(|arg| !arg.starts_with("--"))
+                .map_or_else(rootfs::default_image, std::path::PathBuf::from);
+            rootfs::build(&image, force)
+        }
         "demo" => demo(),
         "help" | "-h" | "--help" => {
             print!("{USAGE}");
@@ -69,6 +79,8 @@ commands:
   test [CRATE]   run `cargo test -p CRATE` for each crate (all by default)
   nostd          build the no_std crates for x86_64-unknown-none
   bench NAME     run a benchmark (see `cargo xtask bench help`)
+  rootfs [IMAGE] [--force]
+                 build the sandbox's test root image (ext4, mkfs.ext4 -d)
   fuzz CRATE [TARGET] [SECONDS]
                  run a crate's fuzz targets (default: all, 60 s each)
   demo           the main job: show what the workspace does today
