@@ -197,7 +197,7 @@ const SA_RESTORER: u64 = 0x0400_0000;
 /// The system calls stub code makes (itself or injected by a tracer); the
 /// stub filter allows them when made from the stub code and traps every
 /// other system call.
-const STUB_SYSCALLS: [i64; 15] = [
+const STUB_SYSCALLS: [i64; 16] = [
     libc::SYS_seccomp,
     libc::SYS_mmap,
     libc::SYS_munmap,
@@ -213,16 +213,18 @@ const STUB_SYSCALLS: [i64; 15] = [
     libc::SYS_arch_prctl,
     libc::SYS_exit,
     libc::SYS_exit_group,
+    libc::SYS_sched_yield,
 ];
 
 /// The system calls the seccomp-trap handler makes. A set-up seccomp-trap
 /// stub adds a filter allowing only these from the stub code, so that an
 /// application jumping into the stub code cannot make the others (`kill`,
 /// `mmap` of the memory file, ...) on the host: they trap like any other.
-const HANDLER_SYSCALLS: [i64; 3] = [
+const HANDLER_SYSCALLS: [i64; 4] = [
     libc::SYS_futex,
     libc::SYS_rt_sigreturn,
     libc::SYS_arch_prctl,
+    libc::SYS_sched_yield,
 ];
 
 const BPF_LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;

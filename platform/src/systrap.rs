@@ -2,11 +2,32 @@
 //! threads run in untraced stub processes whose seccomp filter turns every
 //! application system call into `SIGSYS` (`SECCOMP_RET_TRAP`). A signal
 //! handler in the stub code saves the thread's state into a *message slot*
-//! shared with the sentry, posts the trap and waits on a futex (spinning
-//! first); the sentry reads the state, handles the trap, writes the state
-//! back and wakes the stub, which returns from the handler into the
-//! application. No ptrace stop and no scheduler round trip through a tracer
-//! is on the path, which is what makes it faster than ptrace.
+//! shared with the sentry, posts the trap and waits; the sentry reads the
+//! state, handles the trap, writes the state back and hands the thread
+//! back, and the stub returns from the handler into the application. No
+//! ptrace stop and no scheduler round trip through a tracer is on the path,
+//! which is what makes it faster than ptrace.
+//!
+//! # Hand-off
+//!
+//! Both sides wait the same way, after gVisor's systrap fast path: each
+//! records in the slot the processor it ran on when it handed over, and
+//! the waiting side
+//!
+//! 1. polls the state word with `pause` for [`SPIN_TIME`] (measured with
+//!    the time-stamp counter), but only if the peer last ran on another
+//!    processor (polling the processor the peer needs only delays it);
+//! 2. then polls it around `sched_yield`, which on a shared processor runs
+//!    the runnable peer directly: no futex wake, no wake-up of an idle
+//!    processor;
+//! 3. then sleeps on the state word (`FUTEX_WAIT`), having said so in its
+//!    *sleeping* word, which the handing-over side checks (after its
+//!    sequentially consistent exchange of the state) to decide whether it
+//!    must `FUTEX_WAKE`.
+//!
+//! In a tight trap loop neither side normally sleeps, so a round trip costs the
+//! trap, the signal delivery and `rt_sigreturn`, plus either two processor
+//! switches (one processor) or two cache-line hand-offs (two processors).
 //!
 //! Faults (`SIGSEGV`, `SIGBUS`), other synchronous signals and the
 //! interrupt signal take the same path. A slot is 64 KiB of the memory file
@@ -28,6 +49,7 @@ use std::marker::PhantomData;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::Duration;
 
 use abi_linux::{Errno, Result};
 
@@ -54,8 +76,13 @@ const HANDLED_SIGNALS: [i32; 7] = [
 /// `si_code` of a `SIGSYS` raised by a seccomp filter.
 const SYS_SECCOMP: i32 = 1;
 
-/// How many times the sentry polls a slot before sleeping on its futex.
-const SENTRY_SPIN: u32 = 100;
+/// How long either side polls the slot with `pause` while the peer last ran
+/// on another processor: longer than an idle processor takes to wake up
+/// (tens of microseconds in a virtual machine), so that once both sides
+/// poll on two processors neither sleeps while the trap loop is tight.
+const SPIN_TIME: Duration = Duration::from_micros(50);
+/// How many times the sentry yields its processor before sleeping.
+const SENTRY_YIELD_SPIN: u32 = 10;
 
 /// How long the sentry sleeps before checking that the stub is alive.
 const LIVENESS_PERIOD: libc::timespec = libc::timespec {
@@ -134,6 +161,8 @@ impl Platform for SystrapPlatform {
 struct Slot {
     /// The slot's memory in the sentry's mapping of the memory file.
     ptr: *mut u8,
+    /// [`SPIN_TIME`] in time-stamp-counter ticks.
+    spin_ticks: u64,
 }
 
 impl Slot {
@@ -187,6 +216,8 @@ impl Slot {
 
     /// Hands the thread back to the stub.
     fn resume(&self) {
+        self.word(slot::SENTRY_CPU)
+            .store(current_cpu(), Ordering::Relaxed);
         self.word(slot::STATE).swap(slot::RUNNING, Ordering::SeqCst);
         if self.word(slot::STUB_SLEEPING).load(Ordering::SeqCst) != 0 {
             // Waking cannot fail on a valid futex word.
@@ -197,11 +228,21 @@ impl Slot {
     /// Waits for the stub `pid` to post a trap.
     fn wait_trap(&self, pid: i32) -> Result<()> {
         let state = self.word(slot::STATE);
-        for _ in 0..SENTRY_SPIN {
+        if self.word(slot::STUB_CPU).load(Ordering::Relaxed) != current_cpu() {
+            let deadline = arch::tsc().saturating_add(self.spin_ticks);
+            while arch::tsc() < deadline {
+                if state.load(Ordering::Acquire) == slot::TRAPPED {
+                    return Ok(());
+                }
+                std::hint::spin_loop();
+            }
+        }
+        for _ in 0..SENTRY_YIELD_SPIN {
             if state.load(Ordering::Acquire) == slot::TRAPPED {
                 return Ok(());
             }
-            std::hint::spin_loop();
+            // SAFETY: `sched_yield` takes no arguments.
+            unsafe { libc::sched_yield() };
         }
         let sleeping = self.word(slot::SENTRY_SLEEPING);
         sleeping.swap(1, Ordering::SeqCst);
@@ -242,6 +283,12 @@ fn futex(word: &AtomicU32, op: i32, val: u32, timeout: Option<&libc::timespec>) 
         )
     };
     crate::sys::check(ret).map(drop)
+}
+
+/// Returns the processor the calling thread runs on.
+fn current_cpu() -> u32 {
+    // SAFETY: `sched_getcpu` has no preconditions.
+    u32::try_from(unsafe { libc::sched_getcpu() }).unwrap_or(u32::MAX)
 }
 
 /// Reports whether the stub `pid` has not exited, without reaping it.
@@ -294,15 +341,18 @@ impl SystrapContext {
     /// Returns the index of this context's stub in `a`, creating it on first
     /// use.
     fn stub_for(&mut self, a: &StubAddressSpace) -> Result<usize> {
-        let dead: Vec<SysStub> = {
-            let (live, dead) = std::mem::take(&mut self.stubs)
+        if self
+            .stubs
+            .iter()
+            .any(|s| s.address_space.strong_count() == 0)
+        {
+            let (live, dead): (Vec<SysStub>, Vec<SysStub>) = std::mem::take(&mut self.stubs)
                 .into_iter()
                 .partition(|s| s.address_space.strong_count() > 0);
             self.stubs = live;
-            dead
-        };
-        for s in dead {
-            self.release(s);
+            for s in dead {
+                self.release(s);
+            }
         }
         if let Some(i) = self.stubs.iter().position(|s| s.id == a.shared.id) {
             return Ok(i);
@@ -344,7 +394,10 @@ impl SystrapContext {
             pid,
             slot_index,
             slot_range,
-            slot: Slot { ptr },
+            slot: Slot {
+                ptr,
+                spin_ticks: arch::tsc_ticks(SPIN_TIME),
+            },
         };
         if let Err(e) = self.setup(&s) {
             self.release(s);
@@ -369,6 +422,7 @@ impl SystrapContext {
         s.slot
             .word(slot::FSGSBASE)
             .store(u32::from(arch::has_fsgsbase()), Ordering::Relaxed);
+        s.slot.write_u64(slot::SPIN_TICKS, s.slot.spin_ticks);
         let memfd = self.memory_file.fd().as_raw_fd() as u64;
         let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
         let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;

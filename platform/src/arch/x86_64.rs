@@ -163,6 +163,31 @@ pub(crate) fn has_fsgsbase() -> bool {
     unsafe { libc::getauxval(libc::AT_HWCAP2) & HWCAP2_FSGSBASE != 0 }
 }
 
+/// Returns the time-stamp counter.
+pub(crate) fn tsc() -> u64 {
+    // SAFETY: `rdtsc` reads a counter every x86_64 processor has; the
+    // kernel lets user code read it unless a process opts out
+    // (`PR_SET_TSC`), which the sentry does not.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// Returns how many time-stamp-counter ticks `d` lasts, from a rate
+/// measured once against the monotonic clock (over 200 µs).
+pub(crate) fn tsc_ticks(d: std::time::Duration) -> u64 {
+    static TICKS_PER_MS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let per_ms = *TICKS_PER_MS.get_or_init(|| {
+        let start = std::time::Instant::now();
+        let first = tsc();
+        while start.elapsed() < std::time::Duration::from_micros(200) {
+            std::hint::spin_loop();
+        }
+        let ticks = tsc().saturating_sub(first);
+        let ns = start.elapsed().as_nanos().max(1);
+        u64::try_from(u128::from(ticks) * 1_000_000 / ns).unwrap_or(u64::MAX)
+    });
+    u64::try_from(u128::from(per_ms) * d.as_nanos() / 1_000_000).unwrap_or(u64::MAX)
+}
+
 /// `AUDIT_ARCH_X86_64`, the architecture word seccomp filters check.
 pub(crate) const AUDIT_ARCH: u32 = 0xc000_003e;
 
@@ -220,19 +245,21 @@ pub(crate) fn set_syscall(regs: &mut GeneralRegisters, rip: u64, nr: i64, args: 
 pub(crate) mod slot {
     /// The size and alignment of a slot.
     pub(crate) const SIZE: u64 = 64 * 1024;
+
+    // The first cache line holds only the hand-off words, which the waiting
+    // side polls: the other side's writes to the rest of the message do
+    // not disturb the poll.
+
     /// `u32`: [`RUNNING`] or [`TRAPPED`]; the futex word.
     pub(crate) const STATE: usize = 0;
     /// `u32`: nonzero while the stub sleeps on the futex.
     pub(crate) const STUB_SLEEPING: usize = 4;
     /// `u32`: nonzero while the sentry sleeps on the futex.
     pub(crate) const SENTRY_SLEEPING: usize = 8;
-    /// `u32`: the size of the XSAVE image at [`FP`].
-    pub(crate) const FP_SIZE: usize = 12;
-    /// `u32`: the signal number of the trap.
-    pub(crate) const SIGNO: usize = 16;
-    /// `u32`: nonzero if the stub may use the FSGSBASE instructions
-    /// (written once by the sentry).
-    pub(crate) const FSGSBASE: usize = 20;
+    /// `u32`: the processor the stub posted its last trap from.
+    pub(crate) const STUB_CPU: usize = 24;
+    /// `u32`: the processor the sentry last resumed the stub from.
+    pub(crate) const SENTRY_CPU: usize = 28;
     /// `siginfo_t` (128 bytes).
     pub(crate) const SIGINFO: usize = 64;
     /// `mcontext_t.gregs` (23 words).
@@ -247,6 +274,17 @@ pub(crate) mod slot {
     pub(crate) const GS_ORIG: usize = 408;
     /// `stack_t` the sentry writes for `sigaltstack`.
     pub(crate) const ALTSTACK: usize = 416;
+    /// `u32`: the size of the XSAVE image at [`FP`].
+    pub(crate) const FP_SIZE: usize = 448;
+    /// `u32`: the signal number of the trap.
+    pub(crate) const SIGNO: usize = 452;
+    /// `u32`: nonzero if the stub may use the FSGSBASE instructions
+    /// (written once by the sentry).
+    pub(crate) const FSGSBASE: usize = 456;
+    /// `u64`: how long a waiting stub polls with `pause` (while the sentry
+    /// last ran on another processor), in time-stamp-counter ticks
+    /// (written once by the sentry).
+    pub(crate) const SPIN_TICKS: usize = 464;
     /// The XSAVE image (up to `FP_MAX` bytes).
     pub(crate) const FP: usize = 1024;
     /// The bottom of the signal stack.
@@ -263,8 +301,13 @@ const ARCH_SET_FS: u32 = 0x1002;
 const ARCH_GET_FS: u32 = 0x1003;
 const ARCH_GET_GS: u32 = 0x1004;
 
-/// How many times the stub polls the slot before sleeping on the futex.
-const STUB_SPIN: u32 = 100;
+/// How many times the stub yields its processor before sleeping.
+const STUB_YIELD_SPIN: u32 = 10;
+/// The segment selector whose limit holds the processor and node numbers
+/// (`__CPUNODE_SEG`, what the vDSO's `getcpu` reads with `lsl`).
+const CPUNODE_SEGMENT: u32 = 15 * 8 + 3;
+/// The processor-number bits of the `__CPUNODE_SEG` limit.
+const CPU_MASK: u32 = 0xfff;
 
 // The stub code. Entry points:
 // - `platform_stub_syscall`: a system call then a breakpoint, for the
@@ -362,7 +405,12 @@ global_asm!(
     "mov qword ptr [r8 + {fs_orig}], rax",
     "mov rax, qword ptr [r8 + {gs_base}]",
     "mov qword ptr [r8 + {gs_orig}], rax",
-    // Post the trap; wake the sentry if it sleeps.
+    // Post the trap and the processor it was taken on; wake the sentry if
+    // it sleeps.
+    "mov eax, {cpunode_segment}",
+    "lsl eax, ax",
+    "and eax, {cpu_mask}",
+    "mov dword ptr [r8 + {stub_cpu}], eax",
     "mov eax, {trapped}",
     "xchg dword ptr [r8 + {state}], eax",
     "cmp dword ptr [r8 + {sentry_sleeping}], 0",
@@ -373,14 +421,35 @@ global_asm!(
     "mov edx, 1",
     "syscall",
     "5:",
-    // Spin, then sleep, until the sentry hands the thread back.
-    "mov ecx, {spin}",
+    // Poll (unless the sentry last ran on this processor), then yield, then
+    // sleep, until the sentry hands the thread back. rsi: the polling
+    // deadline in time-stamp-counter ticks.
+    "mov eax, dword ptr [r8 + {stub_cpu}]",
+    "cmp eax, dword ptr [r8 + {sentry_cpu}]",
+    "je 10f",
+    "rdtsc",
+    "shl rdx, 32",
+    "or rax, rdx",
+    "mov rsi, rax",
+    "add rsi, qword ptr [r8 + {spin_ticks}]",
     "6:",
     "cmp dword ptr [r8 + {state}], {trapped}",
     "jne 9f",
     "pause",
-    "dec ecx",
-    "jnz 6b",
+    "rdtsc",
+    "shl rdx, 32",
+    "or rax, rdx",
+    "cmp rax, rsi",
+    "jb 6b",
+    "10:",
+    "mov esi, {yield_spin}",
+    "11:",
+    "cmp dword ptr [r8 + {state}], {trapped}",
+    "jne 9f",
+    "mov eax, {nr_sched_yield}",
+    "syscall",
+    "dec esi",
+    "jnz 11b",
     "mov eax, 1",
     "xchg dword ptr [r8 + {stub_sleeping}], eax",
     "7:",
@@ -457,6 +526,7 @@ global_asm!(
     nr_arch_prctl = const libc::SYS_arch_prctl,
     nr_futex = const libc::SYS_futex,
     nr_rt_sigreturn = const libc::SYS_rt_sigreturn,
+    nr_sched_yield = const libc::SYS_sched_yield,
     pr_set_pdeathsig = const libc::PR_SET_PDEATHSIG,
     sigkill = const libc::SIGKILL,
     sigstop = const libc::SIGSTOP,
@@ -488,7 +558,12 @@ global_asm!(
     sentry_sleeping = const slot::SENTRY_SLEEPING,
     futex_wake = const libc::FUTEX_WAKE,
     futex_wait = const libc::FUTEX_WAIT,
-    spin = const STUB_SPIN,
+    spin_ticks = const slot::SPIN_TICKS,
+    yield_spin = const STUB_YIELD_SPIN,
+    stub_cpu = const slot::STUB_CPU,
+    sentry_cpu = const slot::SENTRY_CPU,
+    cpunode_segment = const CPUNODE_SEGMENT,
+    cpu_mask = const CPU_MASK,
     fsgsbase = const slot::FSGSBASE,
 );
 

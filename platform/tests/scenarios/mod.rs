@@ -51,6 +51,35 @@ pub fn syscall_arguments_and_return_value(backend: Backend) {
     assert_eq!(h.data_word(0), 0xdead_beef);
 }
 
+/// A sentry that takes its time to answer (long enough for a waiting stub
+/// to stop polling and sleep) still hands the thread back, with its answer.
+pub fn slow_sentry_answer_reaches_the_program(backend: Backend) {
+    let prog = Asm::default()
+        .sys(libc::SYS_getppid)
+        .mov_imm("rbx", DATA)
+        .store_rax_at_rbx()
+        .sys(libc::SYS_getppid)
+        .mov_imm("rbx", DATA + 8)
+        .store_rax_at_rbx()
+        .sys(libc::SYS_exit);
+    let Some(h) = Harness::new(backend, &prog) else {
+        return;
+    };
+    let mut ctx = h.platform.new_context().unwrap();
+    let mut regs = Registers::new();
+    regs.set_instruction_pointer(CODE);
+
+    for answer in [0x51_0e, 0xca_11] {
+        assert_eq!(ctx.switch(&*h.mm, &mut regs).unwrap(), Trap::Syscall);
+        assert_eq!(regs.syscall_number(), libc::SYS_getppid as u64);
+        std::thread::sleep(Duration::from_millis(100));
+        regs.set_syscall_return(answer);
+    }
+    assert_eq!(ctx.switch(&*h.mm, &mut regs).unwrap(), Trap::Syscall);
+    assert_eq!(regs.syscall_number(), libc::SYS_exit as u64);
+    assert_eq!((h.data_word(0), h.data_word(8)), (0x51_0e, 0xca_11));
+}
+
 /// What the sentry writes through its mapping, the program reads.
 pub fn sentry_writes_are_visible_to_the_program(backend: Backend) {
     let prog = Asm::default()
@@ -424,6 +453,10 @@ macro_rules! backend_tests {
         #[test]
         fn syscall_arguments_and_return_value() {
             scenarios::syscall_arguments_and_return_value($backend);
+        }
+        #[test]
+        fn slow_sentry_answer_reaches_the_program() {
+            scenarios::slow_sentry_answer_reaches_the_program($backend);
         }
         #[test]
         fn sentry_writes_are_visible_to_the_program() {
