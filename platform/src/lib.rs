@@ -66,6 +66,7 @@ mod registers;
 mod stub;
 mod sys;
 mod systrap;
+mod vfs_memory;
 
 /// Compiles the README's example as a doctest.
 #[cfg(doctest)]
