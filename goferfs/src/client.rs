@@ -148,6 +148,10 @@ enum Waiter {
     /// Nobody: a Tclunk sent by a dropped fid (`clunk_without_waiting`);
     /// its reply frees the fid number.
     Clunk(u32),
+    /// Nobody: a timed-out request whose Tflush the server refused with
+    /// Rlerror (unpfs), so its reply may still come; the reply is dropped
+    /// and only then is the tag free again.
+    Orphan,
 }
 
 struct PendingTable {
@@ -200,7 +204,7 @@ impl Pending {
                 .values()
                 .filter_map(|w| match w {
                     Waiter::Call(s) => Some(s.clone()),
-                    Waiter::Clunk(_) => None,
+                    Waiter::Clunk(_) | Waiter::Orphan => None,
                 })
                 .collect()
         };
@@ -268,10 +272,12 @@ impl Connection {
         }
         let deadline = self.timeout.map(|t| Instant::now() + t);
         let reply = match self.wait_reply(&slot, deadline) {
-            Some(r) => r,
+            Some(r) => {
+                self.pending.release(tag);
+                r
+            }
             None => self.flush(tag, &slot),
         };
-        self.pending.release(tag);
         let reply = reply?;
         if let Message::Rlerror { ecode } = reply.msg {
             return Err(from_ecode(ecode));
@@ -281,16 +287,52 @@ impl Connection {
 
     /// Cancels request `tag` with Tflush and waits for the flush to be
     /// answered; returns the original reply if it arrived first, else EINTR.
+    /// Releases `tag`, or, when the server refused the flush (Rlerror, as
+    /// unpfs answers every Tflush) and the original reply has not come,
+    /// keeps it as an orphan until that reply does.
     fn flush(&self, tag: u16, slot: &ReplySlot) -> Result<Reply, Errno> {
         self.stats.flushes.fetch_add(1, Ordering::Relaxed);
-        let (ftag, fslot) = self.pending.register()?;
+        let (ftag, fslot) = match self.pending.register() {
+            Ok(r) => r,
+            Err(e) => {
+                self.pending.release(tag);
+                return Err(e);
+            }
+        };
         let sent = self.send(ftag, &Message::Tflush { oldtag: tag });
-        if sent.is_ok() {
-            // Rflush (or a dead connection) always ends this wait.
-            let _ = self.wait_reply(&fslot, None);
-        }
+        // Rflush (or a dead connection) always ends this wait.
+        let flushed = if sent.is_ok() {
+            self.wait_reply(&fslot, None)
+        } else {
+            None
+        };
         self.pending.release(ftag);
-        slot.take().unwrap_or(Err(Errno::EINTR))
+        let refused = matches!(
+            flushed,
+            Some(Ok(Reply {
+                msg: Message::Rlerror { .. },
+                ..
+            }))
+        );
+        // Replies are delivered under the table lock, so the check and the
+        // orphaning cannot miss one.
+        let mut t = lock(&self.pending.table);
+        match slot.take() {
+            Some(r) => {
+                t.slots.remove(&tag);
+                t.free_tags.push(tag);
+                r
+            }
+            None if refused && t.dead.is_none() => {
+                t.slots.insert(tag, Waiter::Orphan);
+                Err(Errno::EINTR)
+            }
+            None => {
+                t.slots.remove(&tag);
+                t.free_tags.push(tag);
+                Err(Errno::EINTR)
+            }
+        }
     }
 
     /// Waits for the reply in `slot` until `deadline` (`None` on timeout),
@@ -394,9 +436,13 @@ impl Connection {
         let mut t = lock(&self.pending.table);
         match t.slots.get(&tag) {
             Some(Waiter::Call(slot)) => {
-                let slot = slot.clone();
-                drop(t);
+                // Filled under the table lock: `flush` decides whether to
+                // orphan a tag from the slot's state under the same lock.
                 slot.fill(Ok(Reply { msg, fd }));
+            }
+            Some(Waiter::Orphan) => {
+                t.slots.remove(&tag);
+                t.free_tags.push(tag);
             }
             Some(&Waiter::Clunk(fid)) => {
                 // The server forgets a clunked fid even when it reports an
@@ -811,11 +857,14 @@ impl Fid {
 
     /// Creates regular file `name` in this directory and opens it; this fid
     /// then refers to the new file.
+    ///
+    /// `O_CREAT` is always sent in the flags, as Linux's v9fs does: servers
+    /// that hand the flags to `open(2)` (unpfs) need it to create.
     pub fn lcreate(&mut self, name: &[u8], flags: u32, mode: u32, gid: u32) -> Result<Qid, Errno> {
         match self.rpc(Message::Tlcreate {
             fid: self.fid,
             name: name.to_vec(),
-            flags,
+            flags: flags | libc::O_CREAT as u32,
             mode,
             gid,
         }) {

@@ -162,6 +162,18 @@ impl GoferDentry {
         }
     }
 
+    /// Makes `fid` the dentry's walked fid; the previous one is clunked once
+    /// its last user drops it.
+    ///
+    /// # Preconditions
+    ///
+    /// `fid` names the same file as the dentry, and the caller holds a
+    /// count on the dentry.
+    pub(crate) fn replace_fid(&self, fid: Fid) {
+        let old = lock(&self.fid).replace(Arc::new(fid));
+        drop(old);
+    }
+
     /// The file type from the cached mode.
     pub fn file_type(&self) -> Option<FileType> {
         self.inode.metadata().file_type()

@@ -1285,6 +1285,13 @@ impl FilesystemImpl for GoferFilesystem {
                     old_parent
                         .fid()
                         .renameat(old_name, &new_parent.fid(), &new_name)?;
+                    // A server that names fids by path and has no Trename
+                    // (unpfs) leaves the moved file's fid on the old path:
+                    // walk it again. The rename is done either way, so a
+                    // failed walk keeps the old fid rather than failing.
+                    if let Ok(f) = new_parent.fid().walk(&[&new_name[..]]) {
+                        old.replace_fid(f);
+                    }
                 }
                 r => r?,
             }

@@ -338,6 +338,55 @@ fn reply_arriving_before_rflush_wins_over_cancellation() {
     server.join().unwrap();
 }
 
+/// A server that refuses Tflush (Rlerror, as unpfs does) still owes the
+/// original reply: its tag is not reused until that reply comes, so a
+/// late reply never reaches a later request.
+#[test]
+fn refused_flush_keeps_the_tag_until_the_late_reply() {
+    let (sock, server) = scripted(|s| {
+        let (atag, _) = read_msg(s);
+        send_msg(
+            s,
+            atag,
+            &Message::Rattach {
+                qid: Default::default(),
+            },
+        );
+        let (gtag, _) = read_msg(s);
+        let (ftag, m) = read_msg(s);
+        assert_eq!(m, Message::Tflush { oldtag: gtag });
+        send_msg(
+            s,
+            ftag,
+            &Message::Rlerror {
+                ecode: libc::EOPNOTSUPP as u32,
+            },
+        );
+        let (next, m) = read_msg(s);
+        assert!(matches!(m, Message::Tgetattr { .. }), "{m:?}");
+        assert_ne!(next, gtag, "the orphaned tag was reused");
+        let late = goferfs::Attr {
+            size: 1,
+            ..Default::default()
+        };
+        send_msg(s, gtag, &Message::Rgetattr { attr: late });
+        let attr = goferfs::Attr {
+            size: 2,
+            ..Default::default()
+        };
+        send_msg(s, next, &Message::Rgetattr { attr });
+        let (ctag, m) = read_msg(s);
+        assert!(matches!(m, Message::Tclunk { .. }), "{m:?}");
+        send_msg(s, ctag, &Message::Rclunk);
+    });
+    let c = Client::from_unix_stream(sock, &with_timeout()).unwrap();
+    let root = c.attach(b"root", b"").unwrap();
+    assert_eq!(root.getattr(getattr::BASIC).unwrap_err(), Errno::EINTR);
+    assert_eq!(root.getattr(getattr::BASIC).unwrap().size, 2);
+    drop(root);
+    server.join().unwrap();
+}
+
 fn raw_server(dir: &std::path::Path) -> (Server, UnixStream) {
     let server = Server::new(ServerConfig::new(dir)).unwrap();
     let (a, b) = UnixStream::pair().unwrap();

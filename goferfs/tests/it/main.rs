@@ -1,4 +1,4 @@
-//! Integration tests: our client against diod and against our server, the
+//! Integration tests: our client against diod, unpfs and our server, the
 //! escape suite, concurrency, cancellation, third-party clients against our
 //! server, and decoder robustness on mutated real frames.
 
