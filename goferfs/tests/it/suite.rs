@@ -451,11 +451,23 @@ fn unpfs_refuses_tflush() {
         c.stats().flushes.load(std::sync::atomic::Ordering::Relaxed),
         1
     );
-    // A writer lets unpfs's open finish and its late Rlopen come.
-    let _w = std::fs::OpenOptions::new()
-        .write(true)
-        .open(dir.path().join("fifo"))
-        .unwrap();
+    // A writer lets unpfs's open finish and its late Rlopen come. The open
+    // is non-blocking (ENXIO while no reader is waiting) and retried for a
+    // bounded time, so the test fails instead of hanging if unpfs never
+    // opened the FIFO.
+    let _w = (0..500)
+        .find_map(|_| {
+            use std::os::unix::fs::OpenOptionsExt;
+            let opened = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(dir.path().join("fifo"));
+            if opened.is_err() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened.ok()
+        })
+        .expect("unpfs's blocked open of the FIFO never started");
     let f = root.walk(&["f"]).unwrap();
     for _ in 0..50 {
         assert_eq!(f.getattr(getattr::ALL).unwrap().size, 5);
