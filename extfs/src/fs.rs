@@ -347,6 +347,67 @@ impl Ext4 {
         Ok(n)
     }
 
+    /// `lseek(SEEK_DATA)`: the first offset at or after `offset` that holds
+    /// data, or `None` when only holes remain before the end of the file.
+    ///
+    /// Holes and uninitialized extents are holes, as Linux reports them
+    /// for pages that are not in its page cache; inline data and files of
+    /// other types are all data.
+    pub fn seek_data(&self, inode: &Inode, offset: u64) -> Result<Option<u64>> {
+        self.seek_run(inode, offset, true)
+    }
+
+    /// `lseek(SEEK_HOLE)`: the first offset at or after `offset` inside a
+    /// hole, the end of the file counting as one; `None` when `offset` is at
+    /// or past the end.
+    pub fn seek_hole(&self, inode: &Inode, offset: u64) -> Result<Option<u64>> {
+        if offset >= inode.size {
+            return Ok(None);
+        }
+        Ok(Some(
+            self.seek_run(inode, offset, false)?.unwrap_or(inode.size),
+        ))
+    }
+
+    /// The first offset at or after `offset` (below the size) whose block
+    /// holds data (`data`) or is a hole (`!data`).
+    fn seek_run(&self, inode: &Inode, offset: u64, data: bool) -> Result<Option<u64>> {
+        if offset >= inode.size {
+            return Ok(None);
+        }
+        let mapped = matches!(
+            inode.file_type(),
+            Some(FileType::Regular | FileType::Directory)
+        ) && !inode.has_inline_data();
+        if !mapped {
+            return Ok(data.then_some(offset));
+        }
+        let bits = self.sb.block_size_bits;
+        let mut meta = BlockBuf::default();
+        let mut lblk = offset >> bits;
+        loop {
+            let start = lblk.checked_shl(bits).filter(|b| b >> bits == lblk);
+            let pos = match start {
+                Some(b) => b.max(offset),
+                None => return Ok(None),
+            };
+            if pos >= inode.size {
+                return Ok(None);
+            }
+            let (len, is_data) = match self.map_block(inode, lblk, &mut meta)? {
+                Run::Mapped { len, uninit, .. } => (len, !uninit),
+                Run::Hole { len } => (len, false),
+            };
+            if is_data == data {
+                return Ok(Some(pos));
+            }
+            lblk = match lblk.checked_add(len.max(1)) {
+                Some(next) => next,
+                None => return Ok(None),
+            };
+        }
+    }
+
     /// Reads inline data: the 60-byte block area, then the `system.data`
     /// attribute; bytes past both (up to the file size) read as zeros, as
     /// Linux fills the rest of an inline file's page.

@@ -66,6 +66,7 @@ mod mmap;
 mod path;
 mod source;
 mod superblock;
+pub mod vfs;
 mod xattr;
 
 pub use dir::{DirEntry, ReadDir};

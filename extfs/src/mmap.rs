@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 
 use memmap2::Mmap;
 
@@ -18,6 +19,9 @@ use crate::source::BlockSource;
 #[derive(Debug)]
 pub struct MmapSource {
     map: Mmap,
+    /// A duplicate of the mapped file's descriptor, lent to `mmap(2)` of
+    /// the image's files through [`BlockSource::host_fd`].
+    file: File,
 }
 
 impl MmapSource {
@@ -33,7 +37,10 @@ impl MmapSource {
         // SAFETY: The caller upholds that the file is not truncated or
         // modified while mapped, which is what memmap2 requires.
         let map = unsafe { Mmap::map(file)? };
-        Ok(MmapSource { map })
+        Ok(MmapSource {
+            map,
+            file: file.try_clone()?,
+        })
     }
 }
 
@@ -48,5 +55,9 @@ impl BlockSource for MmapSource {
 
     fn as_slice(&self) -> Option<&[u8]> {
         Some(&self.map)
+    }
+
+    fn host_fd(&self) -> Option<i32> {
+        Some(self.file.as_raw_fd())
     }
 }

@@ -31,6 +31,14 @@ pub trait BlockSource: Send + Sync {
     fn as_slice(&self) -> Option<&[u8]> {
         None
     }
+
+    /// Returns a host file descriptor whose offsets are the image's, when
+    /// the image is a host file: a memory-mapped image lends it to
+    /// `mmap(2)` of files of the image so the platform maps the image's
+    /// pages directly. The descriptor stays open while the source lives.
+    fn host_fd(&self) -> Option<i32> {
+        None
+    }
 }
 
 /// Returns the bytes of `slice` at `offset..offset + len`, or an
@@ -79,7 +87,27 @@ macro_rules! forward_source {
     )*};
 }
 
-forward_source!(Vec<u8>, Box<[u8]>, Arc<[u8]>, &'static [u8]);
+forward_source!(Vec<u8>, Box<[u8]>, &'static [u8]);
+
+/// A shared source, such as the `Arc<dyn BlockSource>` a vfs-core mount
+/// receives, is a source.
+impl<T: BlockSource + ?Sized> BlockSource for Arc<T> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+
+    fn read_exact_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        (**self).read_exact_at(offset, buf)
+    }
+
+    fn as_slice(&self) -> Option<&[u8]> {
+        (**self).as_slice()
+    }
+
+    fn host_fd(&self) -> Option<i32> {
+        (**self).host_fd()
+    }
+}
 
 #[cfg(feature = "std")]
 pub use file::FileSource;

@@ -27,6 +27,12 @@ static BENCHES: &[Bench] = &[
         about: "create, cached/uncached lookup and stat at depth 8 on memfs vs host tmpfs",
     },
     Bench {
+        name: "extfs",
+        krate: "extfs",
+        example: "bench",
+        about: "walk/stat/read a ~1 GiB corpus image: extfs vs kernel loop mount vs ext4-view; stat at depth",
+    },
+    Bench {
         name: "hostfs",
         krate: "hostfs",
         example: "bench",
@@ -37,6 +43,12 @@ static BENCHES: &[Bench] = &[
         krate: "goferfs",
         example: "bench",
         about: "9P small-file ops vs diod, 256 MiB read/write with and without fd donation vs host",
+    },
+    Bench {
+        name: "sentry",
+        krate: "sentry",
+        example: "bench",
+        about: "syscall microbenchmarks natively, in the sentry (ptrace, seccomp) and under runsc if installed",
     },
     Bench {
         name: "platform",
