@@ -1,11 +1,15 @@
 //! The kernel: what every task shares (gVisor's `kernel.Kernel`): the VFS
-//! and its mount namespace, the platform, the sentry's anonymous mount for
+//! and its mount namespace (the root is a copied host tree on memfs or a
+//! read-only ext4 image on extfs; memfs on `/tmp` and `/dev`, `proc` on
+//! `/proc`; memfs and extfs keep their pages in the platform's memory
+//! file, see [`crate::memory`]), the platform, the sentry's anonymous mount for
 //! descriptions with no path, and global switches such as `--strace`.
 //!
 //! # Reference model
 //!
 //! The kernel owns the VFS and holds the mount namespace (whose root mount
 //! holds the root filesystem) and one reference on the anonymous mount.
+//! Dropping the kernel detaches every mount of the namespace.
 //! Tasks hold the kernel (`Arc`).
 //!
 //! # Lock order
@@ -34,8 +38,25 @@ use crate::task::TaskSet;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RootSource {
     /// A host directory tree, copied into an in-memory filesystem at start
-    /// (until goferfs serves host directories and extfs ext4 images).
+    /// (until goferfs serves host directories).
     HostTreeCopy(PathBuf),
+    /// An ext2/3/4 image file, mounted read-only with extfs. It should
+    /// hold `/tmp`, `/dev` and `/proc` directories for the standard mounts
+    /// (a read-only root cannot get them later).
+    Image(PathBuf),
+}
+
+impl RootSource {
+    /// The root for a `--rootfs` path: a directory is copied, anything
+    /// else is taken for an image.
+    pub fn detect(path: PathBuf) -> Result<RootSource, String> {
+        let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(if meta.is_dir() {
+            RootSource::HostTreeCopy(path)
+        } else {
+            RootSource::Image(path)
+        })
+    }
 }
 
 /// Which platform backend runs application code.
@@ -89,6 +110,34 @@ impl std::fmt::Debug for Kernel {
     }
 }
 
+impl Drop for Kernel {
+    /// Tears the mount namespace down, so that the filesystems (and the
+    /// memory-file pages of their files) go when the last task does.
+    fn drop(&mut self) {
+        self.vfs.release_mount_namespace(&self.mounts);
+    }
+}
+
+/// The mount data that makes a memfs keep its pages in the platform's
+/// memory file (so mappings of its files share them).
+fn memfs_data(mf: &Arc<MemoryFile>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+    let memory = Arc::new(crate::memory::PlatformMemory(mf.clone()));
+    Some(Arc::new(kernfs::memfs::MemfsMemory(memory)))
+}
+
+/// The mount data of an image root: the image read through the host
+/// file, with the page cache in the platform's memory file.
+fn image_data(
+    image: &Path,
+    mf: &Arc<MemoryFile>,
+) -> Result<Arc<dyn std::any::Any + Send + Sync>, String> {
+    let file = std::fs::File::open(image).map_err(|e| format!("{}: {e}", image.display()))?;
+    let source = extfs::FileSource::new(file).map_err(|e| format!("{}: {e}", image.display()))?;
+    let mut data = extfs::vfs::ExtMountData::new(extfs::vfs::ExtImage::Source(Arc::new(source)));
+    data.memory_file = Some(Arc::new(crate::memory::PlatformMemory(mf.clone())));
+    Ok(Arc::new(data))
+}
+
 /// Converts an I/O error from the host to an errno.
 pub fn host_errno(e: &std::io::Error) -> Errno {
     e.raw_os_error()
@@ -122,11 +171,36 @@ impl Kernel {
             credentials: vfs_core::Credentials::root(),
             tgid: 0,
         };
-        let opts = MountOptions::default();
-        let mounts = vfs
-            .new_mount_namespace(&ctx, b"rootfs", "tmpfs", &opts)
-            .map_err(|e| format!("root filesystem: {e:?}"))?;
+        for fs_type in extfs::vfs::ExtFilesystemType::all() {
+            vfs.register_filesystem_type(fs_type)
+                .map_err(|e| format!("registering ext4: {e:?}"))?;
+        }
+        let opts = MountOptions {
+            get_filesystem: vfs_core::GetFilesystemOptions {
+                internal_data: memfs_data(platform.memory_file()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mounts = match &config.root {
+            RootSource::HostTreeCopy(_) => vfs.new_mount_namespace(&ctx, b"rootfs", "tmpfs", &opts),
+            RootSource::Image(image) => {
+                let data = image_data(image, platform.memory_file())?;
+                let opts = MountOptions {
+                    flags: vfs_core::MountOptionFlags::READ_ONLY,
+                    get_filesystem: vfs_core::GetFilesystemOptions {
+                        data: "ro".into(),
+                        internal_data: Some(data),
+                        ..Default::default()
+                    },
+                };
+                let source = image.as_os_str().as_encoded_bytes();
+                vfs.new_mount_namespace(&ctx, source, "ext4", &opts)
+            }
+        }
+        .map_err(|e| format!("root filesystem: {}", e.name()))?;
         match &config.root {
+            RootSource::Image(_) => {}
             RootSource::HostTreeCopy(dir) => {
                 let dev = std::fs::metadata(dir)
                     .map(|m| std::os::unix::fs::MetadataExt::dev(&m))
@@ -188,6 +262,7 @@ impl Kernel {
             let opts = MountOptions {
                 get_filesystem: vfs_core::GetFilesystemOptions {
                     data,
+                    internal_data: memfs_data(self.platform.memory_file()),
                     ..Default::default()
                 },
                 ..Default::default()

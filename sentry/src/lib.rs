@@ -7,7 +7,10 @@
 //!   sandbox's filesystem) and `#!` scripts, and build the initial stack.
 //! - [`mm`]: the memory manager: VMAs over a [`platform::AddressSpace`],
 //!   pages from the platform's [`platform::MemoryFile`] allocated on fault,
-//!   copy-in/copy-out through the memory file's internal mapping.
+//!   copy-in/copy-out through the memory file's internal mapping; file
+//!   mappings through vfs-core's memmap contracts, with copy-on-write;
+//!   [`memory`]: the platform's memory file as vfs-core's, so memfs pages
+//!   are mapped into applications as they are.
 //! - [`task`]: a task on its own thread driving [`platform::Context`];
 //!   [`syscalls`]: the dispatch table; [`fd_table`]: descriptors.
 //! - [`kernel`]: the VFS with the root filesystem, `/tmp` and `/dev`;
@@ -60,6 +63,7 @@ pub mod elf;
 pub mod fd_table;
 pub mod kernel;
 pub mod loader;
+pub mod memory;
 pub mod mm;
 pub mod pipe;
 pub mod procfs;

@@ -33,7 +33,8 @@ enum PlatformArg {
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
-    /// The root filesystem: a host directory, copied into memory.
+    /// The root filesystem: a host directory (copied into memory) or an
+    /// ext2/3/4 image file (mounted read-only with extfs).
     #[arg(long)]
     rootfs: PathBuf,
     /// The platform that runs application code.
@@ -54,14 +55,8 @@ struct RunArgs {
 }
 
 fn run(args: RunArgs) -> Result<i32, String> {
-    if !args.rootfs.is_dir() {
-        return Err(format!(
-            "--rootfs {}: not a directory (ext4 images come with extfs)",
-            args.rootfs.display()
-        ));
-    }
     let config = KernelConfig {
-        root: RootSource::HostTreeCopy(args.rootfs),
+        root: RootSource::detect(args.rootfs).map_err(|e| format!("--rootfs {e}"))?,
         platform: match args.platform {
             PlatformArg::Ptrace => PlatformKind::Ptrace,
             PlatformArg::Seccomp => PlatformKind::Seccomp,

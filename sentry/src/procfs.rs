@@ -504,14 +504,22 @@ impl ProcFile {
             }
             Kind::Maps => {
                 for (start, vma) in process.mm.vmas() {
-                    let shared = matches!(vma.backing, crate::mm::Backing::Shared { .. });
+                    let (dev, ino) = match &vma.backing {
+                        crate::mm::Backing::File(f) => {
+                            (f.identity.device_id(), f.identity.inode_id())
+                        }
+                        _ => (0, 0),
+                    };
                     let mut line = format!(
-                        "{start:08x}-{:08x} {}{}{}{} 00000000 00:00 0",
+                        "{start:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {ino}",
                         vma.end,
                         if vma.perms.read { 'r' } else { '-' },
                         if vma.perms.write { 'w' } else { '-' },
                         if vma.perms.execute { 'x' } else { '-' },
-                        if shared { 's' } else { 'p' },
+                        if vma.is_shared() { 's' } else { 'p' },
+                        vma.file_offset(),
+                        abi_linux::dev_major(dev),
+                        abi_linux::dev_minor(dev),
                     );
                     if let Some(name) = &vma.name {
                         // Linux pads the fixed fields to 72 columns and

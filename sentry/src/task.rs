@@ -254,14 +254,33 @@ impl Task {
                     }
                 }
                 Trap::PageFault { addr, access, info } => {
-                    if self.mm.handle_fault(addr, access).is_err() {
+                    if let Err(e) = self.mm.handle_fault(addr, access) {
+                        if self.kernel.strace {
+                            eprintln!(
+                                "[{:>5}] fault at {addr:#x} ({access:?}, ip {:#x}): {}, signal {}",
+                                self.tid,
+                                self.regs.instruction_pointer(),
+                                e.name(),
+                                info.signo
+                            );
+                        }
                         // No signal delivery yet: a fault Linux turns into
                         // SIGSEGV (or SIGBUS) kills the task group, as it
                         // does when the signal is not caught.
                         break ExitStatus::Signaled(info.signo);
                     }
                 }
-                Trap::Signal(info) => break ExitStatus::Signaled(info.signo),
+                Trap::Signal(info) => {
+                    if self.kernel.strace {
+                        eprintln!(
+                            "[{:>5}] signal {} at ip {:#x}",
+                            self.tid,
+                            info.signo,
+                            self.regs.instruction_pointer()
+                        );
+                    }
+                    break ExitStatus::Signaled(info.signo);
+                }
                 Trap::Interrupted => {}
                 _ => break ExitStatus::Signaled(libc::SIGKILL),
             }

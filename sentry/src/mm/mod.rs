@@ -15,35 +15,58 @@
 //! per copy. [`io`] implements vfs-core's `IoDest`/`IoSource` over
 //! application iovecs.
 //!
+//! File-backed mappings go through vfs-core's memmap contracts: a VMA
+//! holds the file's [`Mappable`], the memory manager registers with it
+//! (`add_mapping`, as a [`MappingSpace`]) and a fault asks it to
+//! [`Mappable::translate`] the file offset to pages. Pages of the platform's
+//! own memory file (memfs contents, see [`crate::memory`]) are mapped as
+//! they are; pages of any other memory are copied into a fresh page. A
+//! private mapping maps file pages read-only and copies a page on the first
+//! write (copy-on-write); a shared one maps them with the VMA's
+//! permissions, so writes land in the file.
+//!
 //! # Reference model
 //!
 //! Each present page holds one reference on its memory-file page, dropped
 //! when the page is unmapped. Private pages are allocated for one memory
 //! manager; pages of a shared anonymous mapping belong to a
 //! [`SharedMemory`] object (which holds its own reference on each page), and
-//! each memory manager that maps one takes a further reference. `fork`
+//! each memory manager that maps one takes a further reference; a file
+//! page holds a reference taken on the file's pages. A file VMA holds its
+//! [`Mappable`] and [`MappingIdentity`]; the Mappable holds the memory
+//! manager's [`Active`] part (as its [`MappingSpace`]) until the mapping is
+//! removed, which unmapping and dropping the memory manager do. `fork`
 //! will copy VMAs and present pages (copy-on-write needs a reference per
 //! sharer, which this layout already has).
 //!
 //! # Lock order
 //!
-//! `MemoryManager::state` → `SharedMemory::pages` → the memory file's
-//! allocator lock (inside `MemoryFile`) and the address space's locks
-//! (inside `AddressSpace`).
+//! `MemoryManager::state` → `SharedMemory::pages` and each Mappable's locks
+//! → `Active::pages` → the memory file's allocator lock (inside
+//! `MemoryFile`) and the address space's locks (inside `AddressSpace`).
+//! A Mappable invalidates with its own lock held, so [`Active`] takes only
+//! its page lock there.
 
 pub mod io;
 
 use std::collections::BTreeMap;
+use std::ops::Range;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::{Errno, Result};
 use platform::{Access, AddressSpace, FileRange, MemoryFile, UsageKind};
+use vfs_core::memmap::{AccessType, Mappable, MappingIdentity, MappingSpace};
 
 use crate::elf::{PAGE_SIZE, page_down, page_up};
 
 /// How many pages a fault on private memory populates at most (faults are
 /// expensive under ptrace; neighbours are likely to be touched next).
 const FAULT_AROUND_PAGES: u64 = 16;
+
+/// The room left above the top-down mmap area for the stack (Linux's
+/// minimum gap between `mmap_base` and the top of the address space).
+const MMAP_GAP: u64 = 128 << 20;
 
 /// The largest brk heap (Linux limits it by `RLIMIT_DATA`).
 const MAX_BRK_SIZE: u64 = 1 << 34;
@@ -92,6 +115,39 @@ impl Drop for SharedMemory {
     }
 }
 
+/// A file mapped by a VMA.
+#[derive(Clone)]
+pub struct FileMapping {
+    /// What translates file offsets to pages.
+    pub mappable: Arc<dyn Mappable>,
+    /// What `/proc/PID/maps` shows and what `msync` writes back.
+    pub identity: Arc<dyn MappingIdentity>,
+    /// The file offset of the VMA's first page.
+    pub offset: u64,
+    /// `MAP_PRIVATE`: writes go to private copies of the pages.
+    pub private: bool,
+    /// The permissions `mprotect` may grant.
+    pub max_perms: Access,
+}
+
+impl FileMapping {
+    /// Whether the Mappable was told the mapping is writable (a shared
+    /// mapping that may be made writable).
+    fn writable(&self) -> bool {
+        !self.private && self.max_perms.write
+    }
+}
+
+impl std::fmt::Debug for FileMapping {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileMapping")
+            .field("name", &self.identity.mapped_name())
+            .field("offset", &self.offset)
+            .field("private", &self.private)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What backs a VMA.
 #[derive(Clone, Debug)]
 pub enum Backing {
@@ -105,6 +161,8 @@ pub enum Backing {
         /// The object offset of the VMA's first page.
         offset: u64,
     },
+    /// A file, through its Mappable.
+    File(FileMapping),
 }
 
 /// A virtual memory area: one mapping's range, permissions and backing.
@@ -129,28 +187,128 @@ impl Vma {
                 memory: memory.clone(),
                 offset: offset + delta,
             },
+            Backing::File(f) => Backing::File(FileMapping {
+                offset: f.offset + delta,
+                ..f.clone()
+            }),
+        }
+    }
+
+    /// Whether the VMA is shared (`s` in `/proc/PID/maps`).
+    pub fn is_shared(&self) -> bool {
+        match &self.backing {
+            Backing::Private => false,
+            Backing::Shared { .. } => true,
+            Backing::File(f) => !f.private,
+        }
+    }
+
+    /// The file offset of the VMA's start (0 for anonymous memory).
+    pub fn file_offset(&self) -> u64 {
+        match &self.backing {
+            Backing::File(f) => f.offset,
+            _ => 0,
         }
     }
 }
 
-/// The mutable state of a memory manager.
+/// A present page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Page {
+    /// The memory-file offset of the page (one reference held).
+    off: u64,
+    /// The page is the file's own (or a copy of it standing in for it):
+    /// an invalidation drops it, and a private mapping maps it read-only
+    /// and copies it on write.
+    from_file: bool,
+}
+
+/// The mapping-independent state of a memory manager.
 #[derive(Debug, Default)]
 struct State {
     /// VMAs keyed by start address; they never overlap.
     vmas: BTreeMap<u64, Vma>,
-    /// Present pages: application page address → memory-file offset. Each
-    /// holds one reference and is mapped in the address space.
-    pages: BTreeMap<u64, u64>,
     /// The start of the heap.
     brk_start: u64,
     /// The current program break.
     brk: u64,
 }
 
+/// The pages of a memory manager that are present in its address space
+/// (gVisor's `mm.activeMu` side); the Mappables of mapped files hold it as
+/// their [`MappingSpace`].
+pub struct Active {
+    mf: Arc<MemoryFile>,
+    address_space: Box<dyn AddressSpace>,
+    /// Application page address → page. Each is mapped in the address
+    /// space and holds one memory-file reference.
+    pages: Mutex<BTreeMap<u64, Page>>,
+}
+
+impl std::fmt::Debug for Active {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Active").finish_non_exhaustive()
+    }
+}
+
+impl Active {
+    /// Unmaps and releases the present pages in `start..end` for which
+    /// `which` holds.
+    fn drop_pages(&self, start: u64, end: u64, which: impl Fn(&Page) -> bool) -> Result<()> {
+        let mut pages = lock(&self.pages);
+        let gone: Vec<(u64, Page)> = pages
+            .range(start..end)
+            .filter(|(_, p)| which(p))
+            .map(|(&a, &p)| (a, p))
+            .collect();
+        if gone.is_empty() {
+            return Ok(());
+        }
+        if gone.len() as u64 == (end - start) / PAGE_SIZE {
+            self.address_space.unmap(start, end - start)?;
+        } else {
+            for &(addr, _) in &gone {
+                self.address_space.unmap(addr, PAGE_SIZE)?;
+            }
+        }
+        for (addr, page) in gone {
+            pages.remove(&addr);
+            self.mf
+                .dec_ref(FileRange::new(page.off, page.off + PAGE_SIZE))?;
+        }
+        Ok(())
+    }
+
+    /// Maps `page` at `addr` with `perms` and records it; the caller's
+    /// reference on the page moves to the address space. A page already
+    /// present there is released.
+    fn install(&self, addr: u64, page: Page, perms: Access) -> Result<()> {
+        let mut pages = lock(&self.pages);
+        let range = FileRange::new(page.off, page.off + PAGE_SIZE);
+        self.address_space
+            .map_file(addr, &self.mf, range, perms, false)?;
+        if let Some(old) = pages.insert(addr, page) {
+            self.mf
+                .dec_ref(FileRange::new(old.off, old.off + PAGE_SIZE))?;
+        }
+        Ok(())
+    }
+}
+
+impl MappingSpace for Active {
+    fn invalidate(&self, app_range: Range<u64>, invalidate_private: bool) {
+        // An error means the stub process is gone; the pages are released
+        // with the memory manager then.
+        let _ = self.drop_pages(app_range.start, app_range.end, |p| {
+            p.from_file || invalidate_private
+        });
+    }
+}
+
 /// An application's address space and what is mapped in it.
 pub struct MemoryManager {
     mf: Arc<MemoryFile>,
-    address_space: Box<dyn AddressSpace>,
+    active: Arc<Active>,
     min_addr: u64,
     max_addr: u64,
     state: Mutex<State>,
@@ -179,6 +337,23 @@ fn permits(have: Access, want: Access) -> bool {
         && (!want.execute || have.execute)
 }
 
+/// The permissions a present page is mapped with: file pages of a private
+/// mapping are read-only until copied.
+fn page_perms(vma: &Vma, page: &Page) -> Access {
+    match &vma.backing {
+        Backing::File(f) if f.private && page.from_file => Access {
+            write: false,
+            ..vma.perms
+        },
+        _ => vma.perms,
+    }
+}
+
+/// vfs-core's access type for platform permissions.
+fn access_type(a: Access) -> AccessType {
+    AccessType::new(a.read, a.write, a.execute)
+}
+
 impl MemoryManager {
     /// Creates an empty memory manager over `address_space`, whose pages
     /// come from `mf`; applications may map `min_addr..max_addr`.
@@ -189,17 +364,26 @@ impl MemoryManager {
         max_addr: u64,
     ) -> Self {
         Self {
+            active: Arc::new(Active {
+                mf: mf.clone(),
+                address_space,
+                pages: Mutex::new(BTreeMap::new()),
+            }),
             mf,
-            address_space,
             min_addr,
             max_addr,
             state: Mutex::new(State::default()),
         }
     }
 
+    /// The memory manager as the mapping space file Mappables invalidate.
+    fn space(&self) -> Arc<dyn MappingSpace> {
+        self.active.clone()
+    }
+
     /// The platform address space, for [`platform::Context::switch`].
     pub fn address_space(&self) -> &dyn AddressSpace {
-        &*self.address_space
+        &*self.active.address_space
     }
 
     /// The lowest mappable address.
@@ -210,6 +394,11 @@ impl MemoryManager {
     /// The address above the highest mappable one.
     pub fn max_addr(&self) -> u64 {
         self.max_addr
+    }
+
+    /// Where the top-down search for free space starts: below the stack.
+    fn mmap_top(&self) -> u64 {
+        self.max_addr.saturating_sub(MMAP_GAP).max(self.min_addr)
     }
 
     fn check_range(&self, addr: u64, len: u64) -> Result<u64> {
@@ -241,6 +430,26 @@ impl MemoryManager {
         Err(Errno::ENOMEM)
     }
 
+    /// Chooses where a new mapping of `len` (page-aligned) bytes goes: at
+    /// `addr` exactly with `fixed`, else at `addr` if free, else wherever
+    /// fits.
+    fn place(&self, st: &State, addr: u64, len: u64, fixed: bool) -> Result<u64> {
+        if fixed {
+            self.check_range(addr, len)?;
+            return Ok(addr);
+        }
+        let hint = page_down(addr);
+        let hint_ok = hint >= self.min_addr
+            && hint
+                .checked_add(len)
+                .is_some_and(|e| e <= self.max_addr && Self::is_free(st, hint, e));
+        if hint != 0 && hint_ok {
+            Ok(hint)
+        } else {
+            Self::find_free(st, len, self.mmap_top(), self.min_addr)
+        }
+    }
+
     /// Maps `len` bytes of anonymous memory (`mmap(2)`), at `addr` exactly
     /// with `fixed`, else at `addr` if free, else wherever fits; returns the
     /// address. `EINVAL` for a zero length or a misaligned fixed address,
@@ -259,21 +468,7 @@ impl MemoryManager {
         }
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
         let mut st = lock(&self.state);
-        let start = if fixed {
-            self.check_range(addr, len)?;
-            addr
-        } else {
-            let hint = page_down(addr);
-            let hint_ok = hint >= self.min_addr
-                && hint
-                    .checked_add(len)
-                    .is_some_and(|e| e <= self.max_addr && Self::is_free(&st, hint, e));
-            if hint != 0 && hint_ok {
-                hint
-            } else {
-                Self::find_free(&st, len, self.max_addr, self.min_addr)?
-            }
-        };
+        let start = self.place(&st, addr, len, fixed)?;
         let end = start + len;
         self.unmap_locked(&mut st, start, end)?;
         let backing = if shared {
@@ -290,6 +485,48 @@ impl MemoryManager {
                 end,
                 perms,
                 backing,
+                name,
+            },
+        );
+        Ok(start)
+    }
+
+    /// Maps `len` bytes of a file (`mmap(2)` of a file the description
+    /// configured into `file`), placed as [`Self::map_anonymous`]; the
+    /// Mappable learns of the mapping. Pages are translated on fault.
+    ///
+    /// Errors: `EINVAL` for a zero length, a misaligned fixed address or
+    /// file offset; `EACCES` if `perms` exceed `file.max_perms`; `ENOMEM`
+    /// if nothing fits; the Mappable's `add_mapping` errors.
+    pub fn map_file(
+        &self,
+        addr: u64,
+        len: u64,
+        perms: Access,
+        fixed: bool,
+        file: FileMapping,
+        name: Option<String>,
+    ) -> Result<u64> {
+        if len == 0 || !file.offset.is_multiple_of(PAGE_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        if !permits(file.max_perms, perms) {
+            return Err(Errno::EACCES);
+        }
+        let len = page_up(len).ok_or(Errno::ENOMEM)?;
+        file.offset.checked_add(len).ok_or(Errno::EOVERFLOW)?;
+        let mut st = lock(&self.state);
+        let start = self.place(&st, addr, len, fixed)?;
+        let end = start + len;
+        self.unmap_locked(&mut st, start, end)?;
+        file.mappable
+            .add_mapping(&self.space(), start..end, file.offset, file.writable())?;
+        st.vmas.insert(
+            start,
+            Vma {
+                end,
+                perms,
+                backing: Backing::File(file),
                 name,
             },
         );
@@ -328,33 +565,21 @@ impl MemoryManager {
         st.vmas.insert(addr, tail);
     }
 
-    /// Drops the present pages in `start..end` from the address space and
-    /// the memory file.
-    fn drop_pages(&self, st: &mut State, start: u64, end: u64) -> Result<()> {
-        let gone: Vec<(u64, u64)> = st.pages.range(start..end).map(|(&a, &o)| (a, o)).collect();
-        if gone.is_empty() {
-            return Ok(());
-        }
-        self.address_space.unmap(start, end - start)?;
-        for (addr, off) in gone {
-            st.pages.remove(&addr);
-            self.mf.dec_ref(FileRange::new(off, off + PAGE_SIZE))?;
-        }
-        Ok(())
-    }
-
+    /// Removes the VMAs in `start..end` (telling file Mappables) and their
+    /// present pages.
     fn unmap_locked(&self, st: &mut State, start: u64, end: u64) -> Result<()> {
         Self::split_at(st, start);
         Self::split_at(st, end);
-        for k in st
-            .vmas
-            .range(start..end)
-            .map(|(&k, _)| k)
-            .collect::<Vec<_>>()
-        {
-            st.vmas.remove(&k);
+        let keys: Vec<u64> = st.vmas.range(start..end).map(|(&k, _)| k).collect();
+        for k in keys {
+            if let Some(vma) = st.vmas.remove(&k)
+                && let Backing::File(f) = &vma.backing
+            {
+                f.mappable
+                    .remove_mapping(&self.space(), k..vma.end, f.offset, f.writable());
+            }
         }
-        self.drop_pages(st, start, end)
+        self.active.drop_pages(start, end, |_| true)
     }
 
     /// `munmap(2)`.
@@ -364,7 +589,27 @@ impl MemoryManager {
         self.unmap_locked(&mut st, addr, end)
     }
 
-    /// `mprotect(2)`: `ENOMEM` if part of the range is not mapped.
+    /// Maps the present pages of `vmas` again with the permissions their
+    /// VMA gives them now.
+    fn remap_present(&self, st: &State, start: u64, end: u64) -> Result<()> {
+        let pages = lock(&self.active.pages);
+        for (&vstart, vma) in st.vmas.range(start..end) {
+            for (&addr, page) in pages.range(vstart..vma.end) {
+                self.active.address_space.map_file(
+                    addr,
+                    &self.mf,
+                    FileRange::new(page.off, page.off + PAGE_SIZE),
+                    page_perms(vma, page),
+                    false,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `mprotect(2)`: `ENOMEM` if part of the range is not mapped, `EACCES`
+    /// if a file mapping may not get `perms` (a shared mapping of a file
+    /// not open for writing made writable).
     pub fn protect(&self, addr: u64, len: u64, perms: Access) -> Result<()> {
         if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
@@ -376,10 +621,16 @@ impl MemoryManager {
         let mut st = lock(&self.state);
         let mut cursor = addr;
         for k in Self::overlapping(&st, addr, end) {
-            if k > cursor || st.vmas[&k].end <= cursor {
+            let vma = &st.vmas[&k];
+            if k > cursor || vma.end <= cursor {
                 return Err(Errno::ENOMEM);
             }
-            cursor = st.vmas[&k].end;
+            if let Backing::File(f) = &vma.backing
+                && !permits(f.max_perms, perms)
+            {
+                return Err(Errno::EACCES);
+            }
+            cursor = vma.end;
         }
         if cursor < end {
             return Err(Errno::ENOMEM);
@@ -389,21 +640,12 @@ impl MemoryManager {
         for (_, vma) in st.vmas.range_mut(addr..end) {
             vma.perms = perms;
         }
-        let present: Vec<(u64, u64)> = st.pages.range(addr..end).map(|(&a, &o)| (a, o)).collect();
-        for (page, off) in present {
-            self.address_space.map_file(
-                page,
-                &self.mf,
-                FileRange::new(off, off + PAGE_SIZE),
-                perms,
-                false,
-            )?;
-        }
-        Ok(())
+        self.remap_present(&st, addr, end)
     }
 
-    /// `madvise(MADV_DONTNEED)`: private pages read as zeros afterwards;
-    /// shared pages are refetched from their object.
+    /// `madvise(MADV_DONTNEED)`: private pages read as zeros (or the
+    /// file's contents) afterwards; shared pages are refetched from their
+    /// object.
     pub fn discard(&self, addr: u64, len: u64) -> Result<()> {
         if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
@@ -412,8 +654,49 @@ impl MemoryManager {
             return Ok(());
         }
         let end = self.check_range(addr, len)?;
-        let mut st = lock(&self.state);
-        self.drop_pages(&mut st, addr, end)
+        let _st = lock(&self.state);
+        self.active.drop_pages(addr, end, |_| true)
+    }
+
+    /// `msync(2)`: writes back the shared file mappings in the range when
+    /// `sync`. `EINVAL` for a misaligned address, `ENOMEM` if part of the
+    /// range is not mapped.
+    pub fn sync(&self, addr: u64, len: u64, sync: bool) -> Result<()> {
+        if !addr.is_multiple_of(PAGE_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_up(len).ok_or(Errno::ENOMEM)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        let mut work = Vec::new();
+        let mut cursor = addr;
+        let mut hole = false;
+        {
+            let st = lock(&self.state);
+            for k in Self::overlapping(&st, addr, end) {
+                let vma = &st.vmas[&k];
+                hole |= k > cursor;
+                if let Backing::File(f) = &vma.backing
+                    && !f.private
+                    && sync
+                {
+                    let from = k.max(addr);
+                    let to = vma.end.min(end);
+                    let file_start = f.offset + (from - k);
+                    work.push((f.identity.clone(), file_start..file_start + (to - from)));
+                }
+                cursor = vma.end;
+            }
+        }
+        for (identity, range) in work {
+            identity.msync(range)?;
+        }
+        if hole || cursor < end {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
     }
 
     /// `mremap(2)` without `MREMAP_FIXED`: shrinks in place, grows in place
@@ -437,6 +720,14 @@ impl MemoryManager {
         }
         let new_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
         if vma.end == old_end && new_end <= self.max_addr && Self::is_free(&st, old_end, new_end) {
+            if let Backing::File(f) = &vma.backing {
+                f.mappable.add_mapping(
+                    &self.space(),
+                    old_end..new_end,
+                    f.offset + (old_end - vstart),
+                    f.writable(),
+                )?;
+            }
             if let Some(v) = st.vmas.get_mut(&vstart) {
                 v.end = new_end;
             }
@@ -445,30 +736,45 @@ impl MemoryManager {
         if !may_move {
             return Err(Errno::ENOMEM);
         }
-        let dest = Self::find_free(&st, new_len, self.max_addr, self.min_addr)?;
-        let moved: Vec<(u64, u64)> = st
-            .pages
-            .range(old..old_end)
-            .map(|(&a, &o)| (a, o))
-            .collect();
-        for &(page, off) in &moved {
-            st.pages.remove(&page);
-            let to = dest + (page - old);
-            self.address_space.map_file(
-                to,
-                &self.mf,
-                FileRange::new(off, off + PAGE_SIZE),
-                vma.perms,
-                false,
-            )?;
-            st.pages.insert(to, off);
-        }
-        if !moved.is_empty() {
-            self.address_space.unmap(old, old_len)?;
-        }
+        let dest = Self::find_free(&st, new_len, self.mmap_top(), self.min_addr)?;
         Self::split_at(&mut st, old);
         Self::split_at(&mut st, old_end);
         let mut moved_vma = st.vmas.remove(&old).ok_or(Errno::EFAULT)?;
+        if let Backing::File(f) = &moved_vma.backing {
+            let space = self.space();
+            if let Err(e) = f.mappable.copy_mapping(
+                &space,
+                old..old_end,
+                dest..dest + new_len,
+                f.offset,
+                f.writable(),
+            ) {
+                st.vmas.insert(old, moved_vma);
+                return Err(e);
+            }
+            f.mappable
+                .remove_mapping(&space, old..old_end, f.offset, f.writable());
+        }
+        {
+            let mut pages = lock(&self.active.pages);
+            let moved: Vec<(u64, Page)> =
+                pages.range(old..old_end).map(|(&a, &p)| (a, p)).collect();
+            for &(addr, page) in &moved {
+                pages.remove(&addr);
+                let to = dest + (addr - old);
+                self.active.address_space.map_file(
+                    to,
+                    &self.mf,
+                    FileRange::new(page.off, page.off + PAGE_SIZE),
+                    page_perms(&moved_vma, &page),
+                    false,
+                )?;
+                pages.insert(to, page);
+            }
+            if !moved.is_empty() {
+                self.active.address_space.unmap(old, old_len)?;
+            }
+        }
         moved_vma.end = dest + new_len;
         st.vmas.insert(dest, moved_vma);
         Ok(dest)
@@ -524,47 +830,169 @@ impl MemoryManager {
         addr
     }
 
+    /// Replaces the file page `page` at `addr` of a private mapping by a
+    /// private copy mapped with the VMA's permissions; returns the copy's
+    /// memory-file offset.
+    fn copy_on_write(&self, vma: &Vma, addr: u64, page: Page) -> Result<u64> {
+        let copy = self.mf.allocate(PAGE_SIZE, UsageKind::Anonymous)?;
+        let copied = self
+            .mf
+            .map_internal(FileRange::new(page.off, page.off + PAGE_SIZE))
+            .and_then(|src| Ok((src, self.mf.map_internal(copy)?)))
+            .map(|(src, dst)| {
+                // SAFETY: both are whole pages of the memory file's
+                // mapping, distinct allocations (the copy is new), each
+                // referenced by this memory manager.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(
+                        src.as_ptr().cast_const(),
+                        dst.as_ptr(),
+                        PAGE_SIZE as usize,
+                    )
+                }
+            });
+        let page = Page {
+            off: copy.start,
+            from_file: false,
+        };
+        if let Err(e) = copied.and_then(|()| self.active.install(addr, page, vma.perms)) {
+            self.mf.dec_ref(copy)?;
+            return Err(e);
+        }
+        Ok(copy.start)
+    }
+
+    /// Translates the file page at `page` of the file VMA `vstart..vma.end`
+    /// and maps it, with up to [`FAULT_AROUND_PAGES`] following pages that
+    /// are not present; returns the memory-file offset of `page`. Pages of
+    /// another memory than the platform's are copied into a fresh page.
+    /// `EFAULT` past the end of the file.
+    fn fault_file(&self, vstart: u64, vma: &Vma, file: &FileMapping, page: u64) -> Result<u64> {
+        let foff = file.offset + (page - vstart);
+        let window = FAULT_AROUND_PAGES * PAGE_SIZE;
+        let mut app_end = (page - page % window + window).min(vma.end);
+        if let Some((&next, _)) = lock(&self.active.pages).range(page + 1..app_end).next() {
+            app_end = next;
+        }
+        let optional = foff..foff + (app_end - page);
+        let at = if file.private {
+            AccessType::READ
+        } else {
+            access_type(vma.perms)
+        };
+        let translations = file
+            .mappable
+            .translate(foff..foff + PAGE_SIZE, optional.clone(), at)?;
+        let ours = self.mf.fd().as_raw_fd();
+        let mut first = None;
+        for t in translations {
+            let mut src = t.source.start.max(optional.start);
+            while src < t.source.end.min(optional.end) {
+                let addr = page + (src - foff);
+                let file_off = t.offset + (src - t.source.start);
+                let off = if t.file.host_fd() == Some(ours) {
+                    self.mf
+                        .inc_ref(FileRange::new(file_off, file_off + PAGE_SIZE))?;
+                    file_off
+                } else {
+                    self.copy_foreign_page(&*t.file, file_off)?
+                };
+                let p = Page {
+                    off,
+                    from_file: true,
+                };
+                if let Err(e) = self.active.install(addr, p, page_perms(vma, &p)) {
+                    self.mf.dec_ref(FileRange::new(off, off + PAGE_SIZE))?;
+                    return Err(e);
+                }
+                if addr == page {
+                    first = Some(off);
+                }
+                src += PAGE_SIZE;
+            }
+        }
+        first.ok_or(Errno::EFAULT)
+    }
+
+    /// Copies the page at `offset` of `file` (memory the platform cannot
+    /// map) into a new page; returns its offset, with one reference.
+    fn copy_foreign_page(&self, file: &dyn vfs_core::memmap::File, offset: u64) -> Result<u64> {
+        let range = self.mf.allocate(PAGE_SIZE, UsageKind::PageCache)?;
+        let copied = self.mf.map_internal(range).and_then(|map| {
+            // SAFETY: a whole page of the memory file's mapping, just
+            // allocated: nothing else refers to it.
+            let dst = unsafe { std::slice::from_raw_parts_mut(map.as_ptr(), PAGE_SIZE as usize) };
+            file.read_at(offset, dst)
+        });
+        match copied {
+            Ok(_) => Ok(range.start),
+            Err(e) => {
+                self.mf.dec_ref(range)?;
+                Err(e)
+            }
+        }
+    }
+
     /// Makes the page at `page` present, checking `want` against the VMA
-    /// unless `force`; populates up to [`FAULT_AROUND_PAGES`] private pages
-    /// around it. Returns the memory-file offset of `page`.
+    /// unless `force`; populates up to [`FAULT_AROUND_PAGES`] pages around
+    /// it; a write to a private file page copies it. Returns the
+    /// memory-file offset of `page`.
     fn populate(&self, st: &mut State, page: u64, want: Access, force: bool) -> Result<u64> {
         let (&vstart, vma) = st.vmas.range(..=page).next_back().ok_or(Errno::EFAULT)?;
         if vma.end <= page || (!force && !permits(vma.perms, want)) {
             return Err(Errno::EFAULT);
         }
-        if let Some(&off) = st.pages.get(&page) {
-            return Ok(off);
-        }
-        let perms = vma.perms;
-        match vma.backing.clone() {
-            Backing::Shared { memory, offset } => {
-                let off = memory.page_ref(offset + (page - vstart))?;
-                self.address_space.map_file(
-                    page,
-                    &self.mf,
-                    FileRange::new(off, off + PAGE_SIZE),
-                    perms,
-                    false,
-                )?;
-                st.pages.insert(page, off);
+        let present = lock(&self.active.pages).get(&page).copied();
+        match (&vma.backing, present) {
+            (Backing::File(f), Some(p)) if f.private && p.from_file && want.write => {
+                self.copy_on_write(vma, page, p)
+            }
+            (_, Some(p)) => Ok(p.off),
+            (Backing::File(f), None) => {
+                let off = self.fault_file(vstart, vma, f, page)?;
+                if f.private && want.write {
+                    let p = Page {
+                        off,
+                        from_file: true,
+                    };
+                    return self.copy_on_write(vma, page, p);
+                }
                 Ok(off)
             }
-            Backing::Private => {
+            (Backing::Shared { memory, offset }, None) => {
+                let off = memory.page_ref(offset + (page - vstart))?;
+                let p = Page {
+                    off,
+                    from_file: false,
+                };
+                if let Err(e) = self.active.install(page, p, vma.perms) {
+                    self.mf.dec_ref(FileRange::new(off, off + PAGE_SIZE))?;
+                    return Err(e);
+                }
+                Ok(off)
+            }
+            (Backing::Private, None) => {
+                let mut pages = lock(&self.active.pages);
                 let window = FAULT_AROUND_PAGES * PAGE_SIZE;
                 let mut end = (page - page % window + window).min(vma.end);
-                if let Some((&next, _)) = st.pages.range(page..end).next() {
+                if let Some((&next, _)) = pages.range(page..end).next() {
                     end = next;
                 }
                 let range = self.mf.allocate(end - page, UsageKind::Anonymous)?;
                 if let Err(e) = self
+                    .active
                     .address_space
-                    .map_file(page, &self.mf, range, perms, false)
+                    .map_file(page, &self.mf, range, vma.perms, false)
                 {
                     self.mf.dec_ref(range)?;
                     return Err(e);
                 }
                 for (i, addr) in (page..end).step_by(PAGE_SIZE as usize).enumerate() {
-                    st.pages.insert(addr, range.start + i as u64 * PAGE_SIZE);
+                    let p = Page {
+                        off: range.start + i as u64 * PAGE_SIZE,
+                        from_file: false,
+                    };
+                    pages.insert(addr, p);
                 }
                 Ok(range.start)
             }
@@ -576,22 +1004,31 @@ impl MemoryManager {
     pub fn handle_fault(&self, addr: u64, access: Access) -> Result<()> {
         let page = page_down(addr);
         let mut st = lock(&self.state);
-        let present = st.pages.get(&page).copied();
-        let off = self.populate(&mut st, page, access, false)?;
-        if present.is_some() {
-            // Mapped already: the platform saw an access the mapping
-            // refused that the VMA allows (the ptrace backend reports some
-            // writes as reads); map it again with the VMA's permissions.
-            let (_, vma) = st.vmas.range(..=page).next_back().ok_or(Errno::EFAULT)?;
-            self.address_space.map_file(
-                page,
-                &self.mf,
-                FileRange::new(off, off + PAGE_SIZE),
-                vma.perms,
-                false,
-            )?;
+        let present = lock(&self.active.pages).get(&page).copied();
+        let Some(p) = present else {
+            return self.populate(&mut st, page, access, false).map(drop);
+        };
+        // Mapped already: a write to a private file page, or an access the
+        // platform reported differently from what it was (the ptrace
+        // backend reports some writes as reads).
+        let (_, vma) = st.vmas.range(..=page).next_back().ok_or(Errno::EFAULT)?;
+        if vma.end <= page || !permits(vma.perms, access) {
+            return Err(Errno::EFAULT);
         }
-        Ok(())
+        if let Backing::File(f) = &vma.backing
+            && f.private
+            && p.from_file
+            && vma.perms.write
+        {
+            return self.copy_on_write(vma, page, p).map(drop);
+        }
+        self.active.address_space.map_file(
+            page,
+            &self.mf,
+            FileRange::new(p.off, p.off + PAGE_SIZE),
+            page_perms(vma, &p),
+            false,
+        )
     }
 
     /// Runs `f` on each page-sized piece of `addr..addr + len` as a pointer
@@ -619,13 +1056,14 @@ impl MemoryManager {
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
             };
-            let map = self.mf.map_internal(FileRange::new(off, off + PAGE_SIZE))?;
-            let in_page = (cur - page) as usize;
-            let n = (PAGE_SIZE as usize - in_page).min(len - done);
-            // SAFETY: `in_page + n <= PAGE_SIZE`, the length of `map`.
-            let ptr = unsafe { map.as_ptr().add(in_page) };
-            let moved = match f(ptr, n) {
-                Ok(moved) => moved,
+            // A reference of its own keeps the page alive while `f` runs,
+            // even if a file truncation invalidates the mapping meanwhile.
+            let range = FileRange::new(off, off + PAGE_SIZE);
+            self.mf.inc_ref(range)?;
+            let moved = self.visit_page(range, cur - page, len - done, f);
+            self.mf.dec_ref(range)?;
+            let (moved, n) = match moved {
+                Ok(r) => r,
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
             };
@@ -635,6 +1073,50 @@ impl MemoryManager {
             }
         }
         Ok(done)
+    }
+
+    /// Runs `f` on the bytes of the page `range` from `in_page`, at most
+    /// `left`; returns what `f` consumed and what it was offered.
+    fn visit_page(
+        &self,
+        range: FileRange,
+        in_page: u64,
+        left: usize,
+        f: &mut dyn FnMut(*mut u8, usize) -> Result<usize>,
+    ) -> Result<(usize, usize)> {
+        let map = self.mf.map_internal(range)?;
+        let n = ((PAGE_SIZE - in_page) as usize).min(left);
+        // SAFETY: `in_page + n <= PAGE_SIZE`, the length of `map`.
+        let ptr = unsafe { map.as_ptr().add(in_page as usize) };
+        Ok((f(ptr, n)?, n))
+    }
+
+    /// Makes present, for `want`, the pages of `addr..addr + len` that lie
+    /// in file mappings, so that a filesystem copying to or from them
+    /// with its own locks held never faults through a file's `translate`
+    /// (possibly the same file's). Errors are left for the copy to report.
+    pub fn prefault_file_pages(&self, addr: u64, len: usize, want: Access) {
+        let Some(end) = addr.checked_add(len as u64) else {
+            return;
+        };
+        if len == 0 {
+            return;
+        }
+        let mut st = lock(&self.state);
+        let files: Vec<(u64, u64)> = Self::overlapping(&st, page_down(addr), end)
+            .into_iter()
+            .filter_map(|k| {
+                let vma = &st.vmas[&k];
+                matches!(vma.backing, Backing::File(_)).then_some((k.max(addr), vma.end.min(end)))
+            })
+            .collect();
+        for (from, to) in files {
+            for page in (page_down(from)..to).step_by(PAGE_SIZE as usize) {
+                if self.populate(&mut st, page, want, false).is_err() {
+                    break;
+                }
+            }
+        }
     }
 
     /// Copies `buf` to application memory at `addr`; returns how many
@@ -734,7 +1216,7 @@ impl MemoryManager {
 
     /// How many pages are present.
     pub fn present_pages(&self) -> usize {
-        lock(&self.state).pages.len()
+        lock(&self.active.pages).len()
     }
 
     /// Runs `f` with each block of application memory `addr..addr + len`
@@ -753,10 +1235,20 @@ impl MemoryManager {
 impl Drop for MemoryManager {
     fn drop(&mut self) {
         let st = std::mem::take(&mut *lock(&self.state));
-        for off in st.pages.into_values() {
+        let space = self.space();
+        for (start, vma) in st.vmas {
+            if let Backing::File(f) = &vma.backing {
+                f.mappable
+                    .remove_mapping(&space, start..vma.end, f.offset, f.writable());
+            }
+        }
+        let pages = std::mem::take(&mut *lock(&self.active.pages));
+        for page in pages.into_values() {
             // The address space goes away with `self`; only the memory-file
             // references remain to give back.
-            let _ = self.mf.dec_ref(FileRange::new(off, off + PAGE_SIZE));
+            let _ = self
+                .mf
+                .dec_ref(FileRange::new(page.off, page.off + PAGE_SIZE));
         }
     }
 }

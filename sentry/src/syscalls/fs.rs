@@ -2,11 +2,13 @@
 //! `sys_stat.go`, `sys_getdents.go`).
 
 use abi_linux::syscalls::x86_64 as nr;
-use abi_linux::{Errno, FcntlCmd, Flock, OpenFlags, RenameFlags, Statx, StatxMask, Whence};
+use abi_linux::{
+    Errno, FcntlCmd, Flock, OpenFlags, OpenHow, RenameFlags, ResolveFlags, Statx, StatxMask, Whence,
+};
 use vfs_core::file_description::IoctlMemory;
 use vfs_core::{
-    AccessTypes, FileRef, Getdents64Buffer, MkdirOptions, OpenOptions, ReadOptions, RenameOptions,
-    SetStatOptions, StatOptions, WriteOptions,
+    AccessTypes, FileRef, Getdents64Buffer, MkdirOptions, OpenOptions, PathOperation, ReadOptions,
+    RenameOptions, SetStatOptions, StatOptions, WriteOptions,
 };
 use zerocopy::IntoBytes;
 
@@ -41,8 +43,13 @@ pub(super) fn register(add: &mut Add<'_>) {
     add(nr::WRITEV, sys_writev, &[Fd, Hex, Int]);
     add(nr::PREAD64, sys_pread64, &[Fd, Hex, Int, Int]);
     add(nr::PWRITE64, sys_pwrite64, &[Fd, Hex, Int, Int]);
+    add(nr::PREADV, sys_preadv, &[Fd, Hex, Int, Int, Int]);
+    add(nr::PWRITEV, sys_pwritev, &[Fd, Hex, Int, Int, Int]);
+    add(nr::PREADV2, sys_preadv2, &[Fd, Hex, Int, Int, Int, Hex]);
+    add(nr::PWRITEV2, sys_pwritev2, &[Fd, Hex, Int, Int, Int, Hex]);
     add(nr::OPEN, sys_open, &[Path, Hex, Hex]);
     add(nr::OPENAT, sys_openat, &[Fd, Path, Hex, Hex]);
+    add(nr::OPENAT2, sys_openat2, &[Fd, Path, Hex, Int]);
     add(nr::CLOSE, sys_close, &[Fd]);
     add(nr::FSTAT, sys_fstat, &[Fd, Hex]);
     add(nr::STAT, sys_stat, &[Path, Hex]);
@@ -206,17 +213,77 @@ fn sys_pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
     )
 }
 
+/// The offset of `preadv`/`pwritev` from its two halves; `EINVAL` if
+/// negative.
+fn vector_offset(low: u64, high: u64) -> Result<i64, Errno> {
+    let off = (low | (high << 32)) as i64;
+    if off < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(off)
+}
+
+/// The offset of `preadv2`/`pwritev2`: `None` (the file position) for -1.
+/// Flags other than `RWF_HIPRI`, `RWF_DSYNC` and `RWF_SYNC` (which change
+/// nothing on these filesystems) are `EOPNOTSUPP`.
+fn vector2_offset(low: u64, high: u64, flags: u64) -> Result<Option<i64>, Errno> {
+    const RWF_HIPRI_DSYNC_SYNC: u64 = 1 | 2 | 4;
+    if flags & !RWF_HIPRI_DSYNC_SYNC != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if (low | (high << 32)) as i64 == -1 {
+        return Ok(None);
+    }
+    vector_offset(low, high).map(Some)
+}
+
+fn sys_preadv(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let off = vector_offset(a[3], a[4])?;
+    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
+    read_to(t, fd_arg(a[0]), iovs, Some(off))
+}
+
+fn sys_pwritev(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let off = vector_offset(a[3], a[4])?;
+    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
+    write_from(t, fd_arg(a[0]), iovs, Some(off))
+}
+
+fn sys_preadv2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let off = vector2_offset(a[3], a[4], a[5])?;
+    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
+    read_to(t, fd_arg(a[0]), iovs, off)
+}
+
+fn sys_pwritev2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let off = vector2_offset(a[3], a[4], a[5])?;
+    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
+    write_from(t, fd_arg(a[0]), iovs, off)
+}
+
 fn open(t: &Task, dirfd: i32, path_addr: u64, flags: u64, mode: u64) -> SysResult {
-    let path = read_path(t, path_addr)?;
     let flags = OpenFlags::from_bits_truncate(flags as u32);
+    open_resolve(t, dirfd, path_addr, flags, mode, ResolveFlags::empty())
+}
+
+fn open_resolve(
+    t: &Task,
+    dirfd: i32,
+    path_addr: u64,
+    flags: OpenFlags,
+    mode: u64,
+    resolve: ResolveFlags,
+) -> SysResult {
+    let path = read_path(t, path_addr)?;
     let mut mode = mode as u32 & 0o7777;
     if flags.contains(OpenFlags::CREAT) {
         mode &= !t.fs.umask();
     }
     let file = with_path(t, dirfd, &path, true, false, |pop| {
+        let pop = PathOperation { resolve, ..*pop };
         t.kernel.vfs.open_at(
             &t.ctx,
-            pop,
+            &pop,
             OpenOptions {
                 flags,
                 mode,
@@ -234,6 +301,50 @@ fn sys_open(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn sys_openat(t: &mut Task, a: [u64; 6]) -> SysResult {
     open(t, fd_arg(a[0]), a[1], a[2], a[3])
+}
+
+/// `openat2(2)`: `struct open_how` is checked strictly, as Linux does
+/// (unknown flags or resolve bits, a mode without `O_CREAT`/`O_TMPFILE`:
+/// `EINVAL`; a larger struct with non-zero tail: `E2BIG`).
+fn sys_openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
+    const OPEN_HOW_SIZE_VER0: u64 = 24;
+    let size = a[3];
+    if size < OPEN_HOW_SIZE_VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > crate::elf::PAGE_SIZE {
+        return Err(Errno::E2BIG);
+    }
+    let mut raw = vec![0u8; size as usize];
+    t.mm.copy_in_exact(a[2], &mut raw)?;
+    if raw[OPEN_HOW_SIZE_VER0 as usize..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let word = |i: usize| u64::from_ne_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let how = OpenHow {
+        flags: word(0),
+        mode: word(1),
+        resolve: word(2),
+    };
+    let flags = u32::try_from(how.flags)
+        .ok()
+        .and_then(OpenFlags::from_bits)
+        .ok_or(Errno::EINVAL)?;
+    let resolve = u32::try_from(how.resolve)
+        .ok()
+        .and_then(|r| ResolveFlags::from_bits(r as _))
+        .ok_or(Errno::EINVAL)?;
+    let creates = flags.contains(OpenFlags::CREAT) || flags.contains(OpenFlags::TMPFILE);
+    if how.mode & !0o7777 != 0 || (how.mode != 0 && !creates) {
+        return Err(Errno::EINVAL);
+    }
+    if resolve.contains(ResolveFlags::BENEATH | ResolveFlags::IN_ROOT) {
+        return Err(Errno::EINVAL);
+    }
+    if resolve.contains(ResolveFlags::CACHED) && (creates || flags.contains(OpenFlags::TRUNC)) {
+        return Err(Errno::EAGAIN);
+    }
+    open_resolve(t, fd_arg(a[0]), a[1], flags, how.mode, resolve)
 }
 
 fn sys_close(t: &mut Task, a: [u64; 6]) -> SysResult {

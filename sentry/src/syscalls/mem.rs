@@ -3,8 +3,11 @@
 use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{Errno, MadviseAdvice, MmapFlags, MmapProt, MremapFlags};
 use platform::Access;
+use vfs_core::PathNameError;
+use vfs_core::memmap::{AccessType, MmapOpts};
 
 use super::{Add, Arg, SysResult};
+use crate::mm::FileMapping;
 use crate::task::Task;
 
 use Arg::{Fd, Hex, Int};
@@ -16,7 +19,13 @@ pub(super) fn register(add: &mut Add<'_>) {
     add(nr::MPROTECT, sys_mprotect, &[Hex, Int, Hex]);
     add(nr::MREMAP, sys_mremap, &[Hex, Int, Int, Hex, Hex]);
     add(nr::MADVISE, sys_madvise, &[Hex, Int, Int]);
+    add(nr::MSYNC, sys_msync, &[Hex, Int, Hex]);
 }
+
+/// `msync` flags.
+const MS_ASYNC: u64 = 1;
+const MS_INVALIDATE: u64 = 2;
+const MS_SYNC: u64 = 4;
 
 fn perms(prot: u64) -> Result<Access, Errno> {
     let prot = MmapProt::from_bits(prot as u32).ok_or(Errno::EINVAL)?;
@@ -48,13 +57,6 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let perms = perms(prot)?;
-    if !flags.contains(MmapFlags::ANONYMOUS) {
-        // File-backed mappings need vfs-core's `configure_mmap`/`Mappable`
-        // path, which comes next; Linux's answer for a file that cannot be
-        // mapped is ENODEV.
-        t.fds.get(a[4] as i32)?.release(&t.ctx);
-        return Err(Errno::ENODEV);
-    }
     if flags.contains(MmapFlags::FIXED_NOREPLACE) && !flags.contains(MmapFlags::FIXED) {
         let overlaps =
             t.mm.vmas()
@@ -64,7 +66,78 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
             return Err(Errno::EEXIST);
         }
     }
+    if !flags.contains(MmapFlags::ANONYMOUS) {
+        let request = FileRequest {
+            addr,
+            len,
+            offset: a[5],
+            perms,
+            private: !shared,
+            fixed,
+        };
+        return map_file(t, a[4] as i32, request);
+    }
     t.mm.map_anonymous(addr, len, perms, shared, fixed, None)
+}
+
+/// A file `mmap` request.
+struct FileRequest {
+    addr: u64,
+    len: u64,
+    offset: u64,
+    perms: Access,
+    private: bool,
+    fixed: bool,
+}
+
+/// Maps the file at `fd`: its description checks the request and names the
+/// Mappable (`ENODEV` for files that cannot be mapped).
+fn map_file(t: &mut Task, fd: i32, r: FileRequest) -> SysResult {
+    let file = t.fds.get(fd)?;
+    let mut opts = MmapOpts {
+        length: r.len,
+        offset: r.offset,
+        addr: r.addr,
+        fixed: r.fixed,
+        perms: AccessType::new(r.perms.read, r.perms.write, r.perms.execute),
+        max_perms: AccessType::ANY,
+        private: r.private,
+        ..MmapOpts::default()
+    };
+    let configured = file.configure_mmap(&t.ctx, &mut opts);
+    let name = mapped_path(t, &file);
+    file.release(&t.ctx);
+    configured?;
+    let (Some(mappable), Some(identity)) = (opts.mappable, opts.mapping_identity) else {
+        return Err(Errno::ENODEV);
+    };
+    let max = opts.max_perms;
+    let mapping = FileMapping {
+        mappable,
+        identity,
+        offset: r.offset,
+        private: r.private,
+        max_perms: Access {
+            read: max.read,
+            write: max.write,
+            execute: max.execute,
+        },
+    };
+    t.mm.map_file(r.addr, r.len, r.perms, r.fixed, mapping, name)
+}
+
+/// The path `/proc/PID/maps` shows for a mapping of `file`.
+fn mapped_path(t: &Task, file: &vfs_core::FileRef) -> Option<String> {
+    let (root, cwd) = t.fs.root_and_cwd().ok()?;
+    let vd = file.virtual_dentry();
+    let name = match t.kernel.vfs.path_name(&root, &vd) {
+        Ok(path) | Err(PathNameError::Unreachable(path)) => Some(path),
+        Err(PathNameError::Synthetic) => None,
+    };
+    vd.release(&t.ctx);
+    root.release(&t.ctx);
+    cwd.release(&t.ctx);
+    name.map(|n| String::from_utf8_lossy(&n).into_owned())
 }
 
 fn sys_munmap(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -102,4 +175,14 @@ fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         _ => Err(Errno::EINVAL),
     }
+}
+
+fn sys_msync(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let flags = a[2];
+    if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || (flags & MS_ASYNC != 0 && flags & MS_SYNC != 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    t.mm.sync(a[0], a[1], flags & MS_SYNC != 0).map(|()| 0)
 }

@@ -351,7 +351,7 @@ fn sys_sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 /// Reads a host clock (the clocks of the sandbox are the host's).
-fn host_clock(id: i32, res: bool) -> Result<(i64, i64), Errno> {
+pub(super) fn host_clock(id: i32, res: bool) -> Result<(i64, i64), Errno> {
     if !(0..=11).contains(&id) || id == 10 || id == 11 {
         return Err(Errno::EINVAL);
     }
@@ -412,7 +412,7 @@ fn sys_time(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(sec as u64)
 }
 
-fn read_timespec(t: &Task, addr: u64) -> Result<std::time::Duration, Errno> {
+pub(super) fn read_timespec(t: &Task, addr: u64) -> Result<std::time::Duration, Errno> {
     let mut raw = [0u8; 16];
     t.mm.copy_in_exact(addr, &mut raw)?;
     let sec = i64::from_le_bytes(raw[..8].try_into().unwrap_or([0; 8]));

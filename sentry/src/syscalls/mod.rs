@@ -4,9 +4,11 @@
 //! `ENOSYS`, logged once per number.
 
 mod fs;
+mod futex;
 mod mem;
 mod misc;
 mod poll;
+mod xattr;
 
 use std::sync::OnceLock;
 
@@ -58,9 +60,11 @@ fn table() -> &'static [Option<Entry>] {
             t[n as usize] = Some(Entry { handler, args });
         };
         fs::register(&mut add);
+        futex::register(&mut add);
         mem::register(&mut add);
         misc::register(&mut add);
         poll::register(&mut add);
+        xattr::register(&mut add);
         t
     })
 }

@@ -1,5 +1,5 @@
-//! `pipe`, `pipe2`, `poll` and `ppoll` (gVisor's `sys_pipe.go`,
-//! `sys_poll.go`).
+//! `pipe`, `pipe2`, `poll`, `ppoll`, `select` and `pselect6` (gVisor's
+//! `sys_pipe.go`, `sys_poll.go`).
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -27,6 +27,8 @@ pub(super) fn register(add: &mut Add<'_>) {
     add(nr::PIPE2, sys_pipe2, &[Hex, Hex]);
     add(nr::POLL, sys_poll, &[Hex, Int, Int]);
     add(nr::PPOLL, sys_ppoll, &[Hex, Int, Hex, Hex, Int]);
+    add(nr::SELECT, sys_select, &[Int, Hex, Hex, Hex, Hex]);
+    add(nr::PSELECT6, sys_pselect6, &[Int, Hex, Hex, Hex, Hex, Hex]);
 }
 
 fn pipe2(t: &Task, addr: u64, flags: u64) -> SysResult {
@@ -76,55 +78,45 @@ fn sys_pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
     pipe2(t, a[0], a[1])
 }
 
-/// One `struct pollfd`'s descriptor and requested events.
+/// One polled descriptor and its requested events.
 struct PollFd {
     fd: i32,
     events: EventMask,
     file: Option<FileRef>,
 }
 
-/// Polls `nfds` entries at `addr` until one is ready or `deadline`
-/// (`None`: forever) passes; writes `revents` back.
-fn do_poll(t: &Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> SysResult {
-    if nfds > MAX_POLL_FDS {
-        return Err(Errno::EINVAL);
-    }
-    let len = nfds as usize * 8;
-    let mut raw = vec![0u8; len];
-    t.mm.copy_in_exact(addr, &mut raw)?;
-    let mut fds: Vec<PollFd> = raw
-        .chunks_exact(8)
-        .map(|c| {
-            let fd = i32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
-            let events = u16::from_ne_bytes([c[4], c[5]]);
-            PollFd {
-                fd,
-                events: with_always_reported(EventMask::from_bits_truncate(u32::from(events))),
-                file: if fd >= 0 { t.fds.get(fd).ok() } else { None },
-            }
+/// Waits until one of `entries` (descriptor, requested events) is ready
+/// or `deadline` (`None`: forever) passes; returns each entry's returned
+/// events (`POLLNVAL` for a descriptor that is not open, nothing for a
+/// negative one).
+fn poll_files(
+    t: &Task,
+    entries: &[(i32, EventMask)],
+    deadline: Option<Instant>,
+) -> Result<Vec<u16>, Errno> {
+    let mut fds: Vec<PollFd> = entries
+        .iter()
+        .map(|&(fd, events)| PollFd {
+            fd,
+            events: with_always_reported(events),
+            file: if fd >= 0 { t.fds.get(fd).ok() } else { None },
         })
         .collect();
-    let check = |fds: &[PollFd], out: &mut [u8]| -> u64 {
-        let mut ready = 0;
-        for (p, chunk) in fds.iter().zip(out.chunks_exact_mut(8)) {
-            let revents: u16 = match &p.file {
+    let check = |fds: &[PollFd]| -> Vec<u16> {
+        fds.iter()
+            .map(|p| match &p.file {
                 None if p.fd < 0 => 0,
                 None => POLLNVAL,
                 Some(f) => f.readiness(p.events).bits() as u16,
-            };
-            chunk[6..8].copy_from_slice(&revents.to_ne_bytes());
-            if revents != 0 {
-                ready += 1;
-            }
-        }
-        ready
+            })
+            .collect()
     };
     let waker = TaskWaker::new();
     let mut registrations = Vec::new();
-    let result: Result<u64, Errno> = 'poll: loop {
-        let ready = check(&fds, &mut raw);
-        if ready > 0 || deadline.is_some_and(|d| Instant::now() >= d) {
-            break Ok(ready);
+    let result: Result<Vec<u16>, Errno> = 'poll: loop {
+        let revents = check(&fds);
+        if revents.iter().any(|&r| r != 0) || deadline.is_some_and(|d| Instant::now() >= d) {
+            break Ok(revents);
         }
         if registrations.is_empty() {
             for p in &fds {
@@ -147,9 +139,172 @@ fn do_poll(t: &Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> SysResu
             f.release(&t.ctx);
         }
     }
-    let ready = result?;
+    result
+}
+
+/// Polls `nfds` `struct pollfd`s at `addr` until one is ready or
+/// `deadline` passes; writes `revents` back.
+fn do_poll(t: &Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> SysResult {
+    if nfds > MAX_POLL_FDS {
+        return Err(Errno::EINVAL);
+    }
+    let len = nfds as usize * 8;
+    let mut raw = vec![0u8; len];
+    t.mm.copy_in_exact(addr, &mut raw)?;
+    let entries: Vec<(i32, EventMask)> = raw
+        .chunks_exact(8)
+        .map(|c| {
+            let fd = i32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
+            let events = u16::from_ne_bytes([c[4], c[5]]);
+            (fd, EventMask::from_bits_truncate(u32::from(events)))
+        })
+        .collect();
+    let revents = poll_files(t, &entries, deadline)?;
+    for (chunk, r) in raw.chunks_exact_mut(8).zip(&revents) {
+        chunk[6..8].copy_from_slice(&r.to_ne_bytes());
+    }
     t.mm.copy_out_exact(addr, &raw)?;
-    Ok(ready)
+    Ok(revents.iter().filter(|&&r| r != 0).count() as u64)
+}
+
+/// The events `select` waits for in each set and reports a descriptor
+/// ready for (Linux's `POLLIN_SET`, `POLLOUT_SET`, `POLLEX_SET`).
+const SELECT_SETS: [(EventMask, EventMask); 3] = [
+    (
+        EventMask::IN
+            .union(EventMask::RDNORM)
+            .union(EventMask::RDBAND),
+        EventMask::IN
+            .union(EventMask::RDNORM)
+            .union(EventMask::RDBAND)
+            .union(EventMask::HUP)
+            .union(EventMask::ERR),
+    ),
+    (
+        EventMask::OUT
+            .union(EventMask::WRNORM)
+            .union(EventMask::WRBAND),
+        EventMask::OUT
+            .union(EventMask::WRNORM)
+            .union(EventMask::WRBAND)
+            .union(EventMask::ERR),
+    ),
+    (EventMask::PRI, EventMask::PRI),
+];
+
+/// `select`/`pselect6`: `sets` are the read, write and except `fd_set`
+/// addresses (0 for none). `EBADF` if a set names a closed descriptor.
+fn do_select(t: &Task, nfds: u64, sets: [u64; 3], deadline: Option<Instant>) -> SysResult {
+    let nfds = nfds as i32;
+    if nfds < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let nfds = (nfds as usize).min(crate::fd_table::NR_OPEN as usize);
+    let bytes = nfds.div_ceil(64) * 8;
+    let mut bits = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    for (set, &addr) in bits.iter_mut().zip(&sets) {
+        if addr != 0 {
+            t.mm.copy_in_exact(addr, set)?;
+        }
+    }
+    let is_set = |set: &[u8], fd: usize| set[fd / 8] & (1 << (fd % 8)) != 0;
+    let mut entries = Vec::new();
+    for fd in 0..nfds {
+        let mut events = EventMask::empty();
+        for (set, (wanted, _)) in bits.iter().zip(SELECT_SETS) {
+            if is_set(set, fd) {
+                events |= wanted;
+            }
+        }
+        if !events.is_empty() {
+            entries.push((fd as i32, events));
+        }
+    }
+    let revents = poll_files(t, &entries, deadline)?;
+    if revents.contains(&POLLNVAL) {
+        return Err(Errno::EBADF);
+    }
+    let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    let mut count = 0;
+    for (&(fd, _), &r) in entries.iter().zip(&revents) {
+        let fd = fd as usize;
+        let r = EventMask::from_bits_truncate(u32::from(r));
+        for ((set, result), (_, reported)) in bits.iter().zip(out.iter_mut()).zip(SELECT_SETS) {
+            if is_set(set, fd) && r.intersects(reported) {
+                result[fd / 8] |= 1 << (fd % 8);
+                count += 1;
+            }
+        }
+    }
+    for (set, &addr) in out.iter().zip(&sets) {
+        if addr != 0 {
+            t.mm.copy_out_exact(addr, set)?;
+        }
+    }
+    Ok(count)
+}
+
+/// Writes the time left until `deadline` back to a `timeval` (`micros`)
+/// or `timespec`, as Linux does for `select` and `pselect6`.
+fn write_remaining(
+    t: &Task,
+    addr: u64,
+    deadline: Option<Instant>,
+    micros: bool,
+) -> Result<(), Errno> {
+    let Some(deadline) = deadline else {
+        return Ok(());
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    let frac = if micros {
+        i64::from(left.subsec_micros())
+    } else {
+        i64::from(left.subsec_nanos())
+    };
+    let mut raw = [0u8; 16];
+    raw[..8].copy_from_slice(&(left.as_secs() as i64).to_ne_bytes());
+    raw[8..].copy_from_slice(&frac.to_ne_bytes());
+    t.mm.copy_out_exact(addr, &raw)
+}
+
+/// Reads a `timeval` (`micros`) or `timespec` timeout into a deadline;
+/// `EINVAL` if negative or out of range.
+fn read_deadline(t: &Task, addr: u64, micros: bool) -> Result<Option<Instant>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let mut raw = [0u8; 16];
+    t.mm.copy_in_exact(addr, &mut raw)?;
+    let sec = i64::from_ne_bytes(raw[..8].try_into().map_err(|_| Errno::EFAULT)?);
+    let frac = i64::from_ne_bytes(raw[8..].try_into().map_err(|_| Errno::EFAULT)?);
+    let limit = if micros { 1_000_000 } else { 1_000_000_000 };
+    if sec < 0 || !(0..limit).contains(&frac) {
+        return Err(Errno::EINVAL);
+    }
+    let nanos = if micros { frac * 1000 } else { frac };
+    Ok(Some(
+        Instant::now() + Duration::new(sec as u64, nanos as u32),
+    ))
+}
+
+fn sys_select(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let deadline = read_deadline(t, a[4], true)?;
+    let n = do_select(t, a[0], [a[1], a[2], a[3]], deadline)?;
+    if a[4] != 0 {
+        write_remaining(t, a[4], deadline, true)?;
+    }
+    Ok(n)
+}
+
+fn sys_pselect6(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let deadline = read_deadline(t, a[4], false)?;
+    // The signal mask (the sixth argument) is ignored: no signal is
+    // delivered yet.
+    let n = do_select(t, a[0], [a[1], a[2], a[3]], deadline)?;
+    if a[4] != 0 {
+        write_remaining(t, a[4], deadline, false)?;
+    }
+    Ok(n)
 }
 
 fn sys_poll(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -1,0 +1,254 @@
+//! `cargo xtask bench sentry`: a static system-call microbenchmark
+//! (`bench_guest/guest.rs`, built here with `rustc` for
+//! `x86_64-unknown-none`) run on the same tree natively (`chroot`), in the
+//! sentry on both platforms, and in `runsc` when it is on `PATH`. Prints
+//! nanoseconds per operation and the ratios sentry/native and
+//! runsc/sentry, all measured in this run.
+//!
+//! Usage: `bench [--scale PERCENT]` (iteration counts scaled, default
+//! 100). The sentry runs happen in a child process of this example
+//! (`bench --inner PLATFORM TREE PERCENT`) so their output can be read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
+
+/// The cases, in the order the guest prints them.
+const CASES: [&str; 9] = [
+    "getppid",
+    "stat",
+    "stat-depth8",
+    "open+close",
+    "pread-4k",
+    "pread-64k",
+    "pwrite-4k",
+    "open+read+close",
+    "getdents-1000",
+];
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--inner") {
+        std::process::exit(inner(&args[1..]));
+    }
+    let scale = match args.as_slice() {
+        [flag, value] if flag == "--scale" => value.parse().unwrap_or(100u64),
+        _ => 100,
+    };
+    if let Err(e) = outer(scale) {
+        eprintln!("bench: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Runs the guest in the sentry: `PLATFORM TREE PERCENT`.
+fn inner(args: &[String]) -> i32 {
+    let [platform, tree, scale] = args else {
+        eprintln!("bench --inner PLATFORM TREE PERCENT");
+        return 2;
+    };
+    let config = KernelConfig {
+        root: RootSource::HostTreeCopy(PathBuf::from(tree)),
+        platform: if platform == "seccomp" {
+            PlatformKind::Seccomp
+        } else {
+            PlatformKind::Ptrace
+        },
+        strace: false,
+    };
+    let kernel = match Kernel::new(&config) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("sentry: {e}");
+            return 125;
+        }
+    };
+    let spec = sentry::ProgramSpec {
+        argv: vec![
+            b"/bin/guest".to_vec(),
+            b"/".to_vec(),
+            scale.clone().into_bytes(),
+        ],
+        envp: vec![],
+        cwd: b"/".to_vec(),
+    };
+    match sentry::run(&kernel, spec) {
+        Ok(status) => status.shell_code(),
+        Err(e) => {
+            eprintln!("sentry: {e}");
+            125
+        }
+    }
+}
+
+/// The benchmark tree; removed on drop.
+struct Tree(PathBuf);
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn build_tree() -> Result<Tree, String> {
+    let base = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let tree = Tree(base.join(format!("sentry-bench-{}", std::process::id())));
+    let dir = &tree.0;
+    let io = |e: std::io::Error| e.to_string();
+    let deep = dir.join("bench/d1/d2/d3/d4/d5/d6/d7/d8");
+    for sub in [
+        dir.join("bin"),
+        dir.join("tmp"),
+        dir.join("dev"),
+        dir.join("proc"),
+    ] {
+        std::fs::create_dir_all(sub).map_err(io)?;
+    }
+    std::fs::create_dir_all(&deep).map_err(io)?;
+    std::fs::create_dir_all(dir.join("bench/dir1000")).map_err(io)?;
+    std::fs::write(dir.join("bench/f0"), vec![b'x'; 4096]).map_err(io)?;
+    std::fs::write(dir.join("bench/big"), vec![b'y'; 65536]).map_err(io)?;
+    std::fs::write(deep.join("f"), b"deep").map_err(io)?;
+    for i in 0..1000 {
+        std::fs::write(dir.join(format!("bench/dir1000/e{i:04}")), b"").map_err(io)?;
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join("tmp"), std::fs::Permissions::from_mode(0o1777))
+            .map_err(io)?;
+    }
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/bench_guest/guest.rs");
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(&rustc)
+        .args(["--edition", "2021", "--target", "x86_64-unknown-none"])
+        .args(["-C", "opt-level=2", "-C", "panic=abort"])
+        .args(["-C", "relocation-model=static", "-o"])
+        .arg(dir.join("bin/guest"))
+        .arg(&source)
+        .output()
+        .map_err(|e| format!("running {rustc}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "building the guest failed (is the x86_64-unknown-none target installed?):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(tree)
+}
+
+/// Runs `cmd` and parses the guest's `NAME NS` lines.
+fn measure(what: &str, cmd: &mut Command) -> Result<BTreeMap<String, u64>, String> {
+    let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{what}: {}; {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let (name, ns) = l.split_once(' ')?;
+            Some((name.to_string(), ns.trim().parse().ok()?))
+        })
+        .collect())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+fn ratio(a: Option<u64>, b: Option<u64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0 => format!("{:.1}x", a as f64 / b as f64),
+        _ => "-".into(),
+    }
+}
+
+fn outer(scale: u64) -> Result<(), String> {
+    let tree = build_tree()?;
+    let dir = tree.0.clone();
+    let scale_arg = scale.to_string();
+    let probe = Command::new("chroot").arg(&dir).arg("/bin/guest").output();
+    let native = if probe.is_ok_and(|o| o.status.code() == Some(2)) {
+        measure(
+            "native (chroot)",
+            Command::new("chroot")
+                .arg(&dir)
+                .args(["/bin/guest", "/", &scale_arg]),
+        )?
+    } else {
+        println!("(chroot refused: the native run uses the tree's host path)");
+        let base = format!("{}/", dir.display());
+        measure(
+            "native",
+            Command::new(dir.join("bin/guest")).args([&base, &scale_arg]),
+        )?
+    };
+    let me = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut sentry = BTreeMap::new();
+    for platform in ["ptrace", "seccomp"] {
+        let mut cmd = Command::new(&me);
+        cmd.args(["--inner", platform]).arg(&dir).arg(&scale_arg);
+        match measure(&format!("sentry ({platform})"), &mut cmd) {
+            Ok(m) => {
+                sentry.insert(platform, m);
+            }
+            Err(e) => println!("({e})"),
+        }
+    }
+    let runsc = if on_path("runsc") {
+        let base = format!("{}/", dir.display());
+        let mut cmd = Command::new("runsc");
+        cmd.args(["--rootless", "--network=none", "--platform=ptrace", "do"])
+            .arg(dir.join("bin/guest"))
+            .args([&base, &scale_arg]);
+        match measure("runsc", &mut cmd) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                println!("({e})");
+                None
+            }
+        }
+    } else {
+        println!("(runsc is not on PATH: no runsc column)");
+        None
+    };
+    print!(
+        "{:<16} {:>10} {:>12} {:>8} {:>12} {:>8}",
+        "case (ns/op)", "native", "ptrace", "/native", "seccomp", "/native"
+    );
+    if runsc.is_some() {
+        print!(" {:>10} {:>14}", "runsc", "runsc/ptrace");
+    }
+    println!();
+    let cell = |m: Option<&BTreeMap<String, u64>>, case: &str| m.and_then(|m| m.get(case).copied());
+    let show = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    for case in CASES {
+        let n = native.get(case).copied();
+        let p = cell(sentry.get("ptrace"), case);
+        let s = cell(sentry.get("seccomp"), case);
+        print!(
+            "{case:<16} {:>10} {:>12} {:>8} {:>12} {:>8}",
+            show(n),
+            show(p),
+            ratio(p, n),
+            show(s),
+            ratio(s, n)
+        );
+        if let Some(r) = &runsc {
+            let r = r.get(case).copied();
+            print!(" {:>10} {:>14}", show(r), ratio(r, p));
+        }
+        println!();
+    }
+    Ok(())
+}

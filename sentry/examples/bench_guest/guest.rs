@@ -1,0 +1,265 @@
+//! The system-call microbenchmark run natively, in the sentry and in
+//! runsc: a static program without libc (built by `examples/bench.rs`
+//! with `rustc`), so every case is exactly the system calls it names.
+//!
+//! Usage: `guest BASE`, where `BASE` is the directory holding `bench/`
+//! (`/` inside a chroot or sandbox). Prints one line per case:
+//! `NAME NANOSECONDS_PER_OP`.
+
+#![no_std]
+#![no_main]
+
+use core::arch::{asm, global_asm};
+
+const SYS_READ: u64 = 0;
+const SYS_WRITE: u64 = 1;
+const SYS_OPEN: u64 = 2;
+const SYS_CLOSE: u64 = 3;
+const SYS_STAT: u64 = 4;
+const SYS_PREAD64: u64 = 17;
+const SYS_PWRITE64: u64 = 18;
+const SYS_LSEEK: u64 = 8;
+const SYS_GETPPID: u64 = 110;
+const SYS_GETDENTS64: u64 = 217;
+const SYS_CLOCK_GETTIME: u64 = 228;
+const SYS_EXIT_GROUP: u64 = 231;
+
+const O_RDONLY: u64 = 0;
+const O_RDWR: u64 = 2;
+const O_CREAT: u64 = 0o100;
+const O_DIRECTORY: u64 = 0o200000;
+
+global_asm!(
+    ".globl _start",
+    "_start:",
+    "mov rdi, rsp",
+    "and rsp, -16",
+    "call guest_main",
+    "ud2",
+);
+
+unsafe fn syscall(n: u64, a: u64, b: u64, c: u64, d: u64) -> i64 {
+    let ret: i64;
+    // SAFETY: the caller passes arguments valid for system call `n`.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") n as i64 => ret,
+            in("rdi") a,
+            in("rsi") b,
+            in("rdx") c,
+            in("r10") d,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+fn exit(code: u64) -> ! {
+    // SAFETY: `exit_group` takes an integer and does not return.
+    unsafe { syscall(SYS_EXIT_GROUP, code, 0, 0, 0) };
+    loop {}
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    exit(101)
+}
+
+fn now_ns() -> u64 {
+    let mut ts = [0i64; 2];
+    // SAFETY: `ts` is a `struct timespec` to write.
+    unsafe { syscall(SYS_CLOCK_GETTIME, 1, ts.as_mut_ptr() as u64, 0, 0) };
+    ts[0] as u64 * 1_000_000_000 + ts[1] as u64
+}
+
+fn write_all(bytes: &[u8]) {
+    // SAFETY: `bytes` is readable for its length.
+    unsafe { syscall(SYS_WRITE, 1, bytes.as_ptr() as u64, bytes.len() as u64, 0) };
+}
+
+/// A path: `BASE` + `rest` + NUL, in a fixed buffer.
+struct Path {
+    buf: [u8; 256],
+}
+
+impl Path {
+    fn new(base: &[u8], rest: &[u8]) -> Path {
+        let mut buf = [0u8; 256];
+        let mut n = 0;
+        for &b in base.iter().chain(rest) {
+            if n + 1 >= buf.len() {
+                exit(102);
+            }
+            buf[n] = b;
+            n += 1;
+        }
+        Path { buf }
+    }
+
+    fn ptr(&self) -> u64 {
+        self.buf.as_ptr() as u64
+    }
+}
+
+fn check(ret: i64) -> u64 {
+    if ret < 0 {
+        exit(103);
+    }
+    ret as u64
+}
+
+fn report(name: &[u8], iterations: u64, start: u64) {
+    let per_op = (now_ns() - start) / iterations;
+    let mut line = [0u8; 64];
+    let mut n = 0;
+    for &b in name {
+        line[n] = b;
+        n += 1;
+    }
+    line[n] = b' ';
+    n += 1;
+    let mut digits = [0u8; 20];
+    let mut d = 0;
+    let mut v = per_op;
+    loop {
+        digits[d] = b'0' + (v % 10) as u8;
+        d += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    while d > 0 {
+        d -= 1;
+        line[n] = digits[d];
+        n += 1;
+    }
+    line[n] = b'\n';
+    write_all(&line[..n + 1]);
+}
+
+static mut BUF: [u8; 65536] = [0; 65536];
+
+#[no_mangle]
+extern "C" fn guest_main(sp: *const u64) -> ! {
+    // SAFETY: the kernel put `argc` at `sp` and `argv` after it.
+    let (argc, argv) = unsafe { (*sp, sp.add(1) as *const *const u8) };
+    if argc < 3 {
+        exit(2);
+    }
+    // SAFETY: `argv[1]` is a NUL-terminated string.
+    let base = unsafe { cstr(*argv.add(1)) };
+    // SAFETY: as above; `argv[2]` is the iteration scale in percent.
+    let scale = parse(unsafe { cstr(*argv.add(2)) });
+    let n = |base_count: u64| (base_count * scale / 100).max(1);
+    // SAFETY: the only access to `BUF`, from this single thread.
+    let buf = unsafe { &mut *core::ptr::addr_of_mut!(BUF) };
+    let buf_ptr = buf.as_mut_ptr() as u64;
+
+    let iters = n(20000);
+    let start = now_ns();
+    for _ in 0..iters {
+        // SAFETY: `getppid` takes no arguments.
+        unsafe { syscall(SYS_GETPPID, 0, 0, 0, 0) };
+    }
+    report(b"getppid", iters, start);
+
+    let file = Path::new(base, b"bench/f0\0");
+    let deep = Path::new(base, b"bench/d1/d2/d3/d4/d5/d6/d7/d8/f\0");
+    let big = Path::new(base, b"bench/big\0");
+    let dir = Path::new(base, b"bench/dir1000\0");
+    let out = Path::new(base, b"tmp/bench-out\0");
+    let mut st = [0u8; 144];
+    for (name, path) in [(&b"stat"[..], &file), (b"stat-depth8", &deep)] {
+        let iters = n(5000);
+        let start = now_ns();
+        for _ in 0..iters {
+            // SAFETY: a path and a `struct stat` buffer.
+            check(unsafe { syscall(SYS_STAT, path.ptr(), st.as_mut_ptr() as u64, 0, 0) });
+        }
+        report(name, iters, start);
+    }
+
+    let iters = n(5000);
+    let start = now_ns();
+    for _ in 0..iters {
+        // SAFETY: a path, flags and mode; then the descriptor returned.
+        let fd = check(unsafe { syscall(SYS_OPEN, file.ptr(), O_RDONLY, 0, 0) });
+        // SAFETY: closing the descriptor just opened.
+        unsafe { syscall(SYS_CLOSE, fd, 0, 0, 0) };
+    }
+    report(b"open+close", iters, start);
+
+    // SAFETY: a path, flags and mode.
+    let fd = check(unsafe { syscall(SYS_OPEN, big.ptr(), O_RDONLY, 0, 0) });
+    for (name, len, count) in [(&b"pread-4k"[..], 4096, 5000), (b"pread-64k", 65536, 2000)] {
+        let iters = n(count);
+        let start = now_ns();
+        for _ in 0..iters {
+            // SAFETY: `buf` holds `len` bytes.
+            check(unsafe { syscall(SYS_PREAD64, fd, buf_ptr, len, 0) });
+        }
+        report(name, iters, start);
+    }
+    // SAFETY: closing the descriptor opened above.
+    unsafe { syscall(SYS_CLOSE, fd, 0, 0, 0) };
+
+    // SAFETY: a path, flags and mode.
+    let fd = check(unsafe { syscall(SYS_OPEN, out.ptr(), O_RDWR | O_CREAT, 0o644, 0) });
+    let iters = n(5000);
+    let start = now_ns();
+    for _ in 0..iters {
+        // SAFETY: `buf` holds 4096 bytes.
+        check(unsafe { syscall(SYS_PWRITE64, fd, buf_ptr, 4096, 0) });
+    }
+    report(b"pwrite-4k", iters, start);
+    // SAFETY: closing the descriptor opened above.
+    unsafe { syscall(SYS_CLOSE, fd, 0, 0, 0) };
+
+    let iters = n(3000);
+    let start = now_ns();
+    for _ in 0..iters {
+        // SAFETY: a path, flags and mode; then reads into `buf` and closes.
+        let fd = check(unsafe { syscall(SYS_OPEN, file.ptr(), O_RDONLY, 0, 0) });
+        check(unsafe { syscall(SYS_READ, fd, buf_ptr, 4096, 0) });
+        unsafe { syscall(SYS_CLOSE, fd, 0, 0, 0) };
+    }
+    report(b"open+read+close", iters, start);
+
+    // SAFETY: a path, flags and mode.
+    let fd = check(unsafe { syscall(SYS_OPEN, dir.ptr(), O_RDONLY | O_DIRECTORY, 0, 0) });
+    let iters = n(200);
+    let start = now_ns();
+    for _ in 0..iters {
+        // SAFETY: rewinds the directory, then lists it into `buf`.
+        check(unsafe { syscall(SYS_LSEEK, fd, 0, 0, 0) });
+        while check(unsafe { syscall(SYS_GETDENTS64, fd, buf_ptr, 32768, 0) }) > 0 {}
+    }
+    report(b"getdents-1000", iters, start);
+    exit(0)
+}
+
+/// The bytes of a NUL-terminated string.
+///
+/// # Safety
+///
+/// `p` points at a NUL-terminated string that lives for the program.
+unsafe fn cstr(p: *const u8) -> &'static [u8] {
+    let mut n = 0;
+    // SAFETY: the string is NUL-terminated, so every byte up to the NUL
+    // is readable.
+    while unsafe { *p.add(n) } != 0 {
+        n += 1;
+    }
+    // SAFETY: the `n` bytes before the NUL are readable.
+    unsafe { core::slice::from_raw_parts(p, n) }
+}
+
+fn parse(s: &[u8]) -> u64 {
+    s.iter()
+        .filter(|b| b.is_ascii_digit())
+        .fold(0, |v, &b| v * 10 + u64::from(b - b'0'))
+}

@@ -1,0 +1,126 @@
+//! Extended-attribute system calls, read side (gVisor's `sys_xattr.go`):
+//! `getxattr`, `lgetxattr`, `fgetxattr`, `listxattr`, `llistxattr`,
+//! `flistxattr`.
+
+use abi_linux::Errno;
+use abi_linux::syscalls::x86_64 as nr;
+use vfs_core::GetXattrOptions;
+
+use super::{AT_FDCWD, Add, Arg, SysResult, read_path, with_path};
+use crate::task::Task;
+
+use Arg::{Fd, Hex, Int, Path};
+
+/// The longest attribute name (`XATTR_NAME_MAX`).
+const XATTR_NAME_MAX: usize = 255;
+
+/// The largest attribute value or list (`XATTR_SIZE_MAX`).
+const XATTR_SIZE_MAX: u64 = 65536;
+
+pub(super) fn register(add: &mut Add<'_>) {
+    add(nr::GETXATTR, sys_getxattr, &[Path, Path, Hex, Int]);
+    add(nr::LGETXATTR, sys_lgetxattr, &[Path, Path, Hex, Int]);
+    add(nr::FGETXATTR, sys_fgetxattr, &[Fd, Path, Hex, Int]);
+    add(nr::LISTXATTR, sys_listxattr, &[Path, Hex, Int]);
+    add(nr::LLISTXATTR, sys_llistxattr, &[Path, Hex, Int]);
+    add(nr::FLISTXATTR, sys_flistxattr, &[Fd, Hex, Int]);
+}
+
+/// Where the attributes come from: a path (following a final symlink or
+/// not) or a descriptor.
+enum Target {
+    Path { addr: u64, follow: bool },
+    Fd(i32),
+}
+
+fn with_target<T>(
+    t: &Task,
+    target: Target,
+    f: impl FnOnce(&vfs_core::PathOperation<'_>) -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    match target {
+        Target::Path { addr, follow } => {
+            let path = read_path(t, addr)?;
+            with_path(t, AT_FDCWD, &path, follow, false, f)
+        }
+        Target::Fd(fd) => with_path(t, fd, b"", true, true, f),
+    }
+}
+
+/// Copies `value` out as `getxattr(2)` does: the size alone for a zero
+/// `size`, `ERANGE` if it does not fit.
+fn copy_value(t: &Task, value: &[u8], buf: u64, size: u64) -> SysResult {
+    if size == 0 {
+        return Ok(value.len() as u64);
+    }
+    if value.len() as u64 > size.min(XATTR_SIZE_MAX) {
+        return Err(Errno::ERANGE);
+    }
+    t.mm.copy_out_exact(buf, value)?;
+    Ok(value.len() as u64)
+}
+
+fn getxattr(t: &Task, target: Target, name: u64, buf: u64, size: u64) -> SysResult {
+    let name = match t.mm.copy_in_string(name, XATTR_NAME_MAX) {
+        Err(Errno::ENAMETOOLONG) => return Err(Errno::ERANGE),
+        other => other?,
+    };
+    let opts = GetXattrOptions {
+        name,
+        size: size.min(XATTR_SIZE_MAX),
+    };
+    let value = with_target(t, target, |pop| {
+        t.kernel.vfs.get_xattr_at(&t.ctx, pop, &opts)
+    })?;
+    copy_value(t, &value, buf, size)
+}
+
+fn listxattr(t: &Task, target: Target, buf: u64, size: u64) -> SysResult {
+    let names = with_target(t, target, |pop| t.kernel.vfs.list_xattr_at(&t.ctx, pop))?;
+    let mut list = Vec::new();
+    for name in names {
+        list.extend_from_slice(&name);
+        list.push(0);
+    }
+    copy_value(t, &list, buf, size)
+}
+
+fn sys_getxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = Target::Path {
+        addr: a[0],
+        follow: true,
+    };
+    getxattr(t, target, a[1], a[2], a[3])
+}
+
+fn sys_lgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = Target::Path {
+        addr: a[0],
+        follow: false,
+    };
+    getxattr(t, target, a[1], a[2], a[3])
+}
+
+fn sys_fgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    getxattr(t, Target::Fd(a[0] as i32), a[1], a[2], a[3])
+}
+
+fn sys_listxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = Target::Path {
+        addr: a[0],
+        follow: true,
+    };
+    listxattr(t, target, a[1], a[2])
+}
+
+fn sys_llistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let target = Target::Path {
+        addr: a[0],
+        follow: false,
+    };
+    listxattr(t, target, a[1], a[2])
+}
+
+fn sys_flistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+    listxattr(t, Target::Fd(a[0] as i32), a[1], a[2])
+}
