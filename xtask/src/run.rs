@@ -40,7 +40,9 @@ pub fn all(steps: Vec<Step>) -> Result<(), String> {
         let outcome = step.command.status();
         let seconds = started.elapsed().as_secs_f64();
         match outcome {
-            Ok(status) if status.success() => println!("<== {} ok ({seconds:.1}s)", step.name),
+            Ok(status) if status.success() => {
+                println!("<== {} ok, exit status 0 ({seconds:.1}s)", step.name);
+            }
             Ok(status) => {
                 println!("<== {} FAILED: {status} ({seconds:.1}s)", step.name);
                 failed.push(step.name);
