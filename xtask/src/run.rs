@@ -1,7 +1,8 @@
 //! Running external commands as named steps and reporting the outcome.
 
-use std::process::Command;
-use std::time::Instant;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitStatus};
+use std::time::{Duration, Instant};
 
 use crate::crates::workspace_root;
 
@@ -37,7 +38,7 @@ pub fn all(steps: Vec<Step>) -> Result<(), String> {
     for mut step in steps {
         println!("==> {}", step.name);
         let started = Instant::now();
-        let outcome = step.command.status();
+        let outcome = run_with_deadline(&mut step.command, STEP_TIMEOUT);
         let seconds = started.elapsed().as_secs_f64();
         match outcome {
             Ok(status) if status.success() => {
@@ -88,5 +89,38 @@ pub fn ensure_rust_target(target: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("`rustup target add {target}` failed: {status}"))
+    }
+}
+
+/// How long one step may run before it is killed: a hung test must fail
+/// CI quickly instead of using up its time budget.
+const STEP_TIMEOUT: Duration = Duration::from_secs(25 * 60);
+
+/// Runs `command` and kills it if it is still running after `limit`. Under
+/// CI (`CI` set) the command gets its own process group and the whole group
+/// is killed, cargo's test binaries included; interactively it stays in the
+/// terminal's group so Ctrl-C reaches it.
+fn run_with_deadline(command: &mut Command, limit: Duration) -> std::io::Result<ExitStatus> {
+    let in_ci = std::env::var_os("CI").is_some();
+    if in_ci {
+        command.process_group(0);
+    }
+    let mut child = command.spawn()?;
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if Instant::now() >= deadline {
+            println!("xtask: step exceeded {} s; killing it", limit.as_secs());
+            if in_ci {
+                let group = format!("-{}", child.id());
+                let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            } else {
+                let _ = child.kill();
+            }
+            return child.wait();
+        }
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
