@@ -93,11 +93,9 @@ impl Drop for Tree {
 }
 
 fn build_tree() -> Result<Tree, String> {
-    let base = if Path::new("/dev/shm").is_dir() {
-        PathBuf::from("/dev/shm")
-    } else {
-        std::env::temp_dir()
-    };
+    // Not /dev/shm: `runsc do` gives the sandbox its own /dev, so the tree
+    // must live where the host root it exposes can reach it.
+    let base = std::env::temp_dir();
     let tree = Tree(base.join(format!("sentry-bench-{}", std::process::id())));
     let dir = &tree.0;
     let io = |e: std::io::Error| e.to_string();
