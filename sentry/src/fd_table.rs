@@ -5,7 +5,7 @@
 //! # Reference model
 //!
 //! Each slot holds one reference on its description; closing a descriptor
-//! gives it back with the closing task's context. `fork` will clone the
+//! gives it back with the closing task's context. `fork` copies the
 //! table (a new reference per slot); threads created with `CLONE_FILES`
 //! will share it (`Arc`).
 //!
@@ -108,6 +108,33 @@ impl FdTable {
     /// The open descriptor numbers, ascending.
     pub fn fds(&self) -> Vec<i32> {
         self.slots().keys().copied().collect()
+    }
+
+    /// A copy for a new process (`fork`): every descriptor refers to the
+    /// same description (one new reference each), with the same flags.
+    pub fn fork(&self) -> FdTable {
+        FdTable {
+            slots: Mutex::new(self.slots().clone()),
+        }
+    }
+
+    /// Closes the descriptors marked close-on-exec (`execve`), releasing
+    /// with `ctx`.
+    pub fn close_on_exec(&self, ctx: &dyn Context) {
+        let closed: Vec<FdEntry> = {
+            let mut slots = self.slots();
+            let fds: Vec<i32> = slots
+                .iter()
+                .filter(|(_, e)| e.cloexec)
+                .map(|(&fd, _)| fd)
+                .collect();
+            fds.iter().filter_map(|fd| slots.remove(fd)).collect()
+        };
+        for entry in closed {
+            // As at exit, a close hook's error reaches nobody.
+            let _ = entry.file.on_close(ctx);
+            entry.file.release(ctx);
+        }
     }
 
     /// Closes every descriptor (at exit), releasing with `ctx`.

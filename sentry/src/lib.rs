@@ -11,7 +11,8 @@
 //!   mappings through vfs-core's memmap contracts, with copy-on-write;
 //!   [`memory`]: the platform's memory file as vfs-core's, so memfs pages
 //!   are mapped into applications as they are.
-//! - [`task`]: a task on its own thread driving [`platform::Context`];
+//! - [`task`]: a task on its own thread driving [`platform::Context`],
+//!   the process tree (`fork`, `execve`, `wait4`, `kill`, caught signals);
 //!   [`syscalls`]: the dispatch table; [`fd_table`]: descriptors.
 //! - [`kernel`]: the VFS with the root filesystem, `/tmp` and `/dev`;
 //!   [`devices`]: the memory devices; standard I/O is the sentry's own
@@ -79,6 +80,7 @@ use crate::fd_table::FdTable;
 use crate::kernel::Kernel;
 use crate::mm::MemoryManager;
 use crate::task::{ExitStatus, FsContext, ProcessInfo, SignalHandlers, Task, TaskContext};
+use crate::wait::KillSwitch;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -93,7 +95,8 @@ pub struct ProgramSpec {
 
 /// Runs `spec` as the first task (PID 1) of `kernel` on a new thread and
 /// returns its exit status; an error (one line) when the program cannot be
-/// started.
+/// started. Returns once every process it created has ended too (its exit
+/// kills them).
 ///
 /// hostfs puts the imported standard descriptors in non-blocking mode,
 /// which changes the host's open file descriptions (shared with the
@@ -101,6 +104,7 @@ pub struct ProgramSpec {
 /// when the program ends.
 pub fn run(kernel: &Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
     let saved = HostStdioFlags::save();
+    let kernel_tasks = kernel.tasks.clone();
     let kernel = kernel.clone();
     let thread = std::thread::Builder::new()
         .name("task-1".into())
@@ -110,6 +114,9 @@ pub fn run(kernel: &Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String
         t.join()
             .map_err(|_| "the task thread panicked".to_string())?
     });
+    // The init process's exit killed every other process; their threads
+    // give back what they hold before the kernel may go.
+    kernel_tasks.wait_threads();
     saved.restore();
     result
 }
@@ -204,9 +211,15 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         fs.release(&ctx);
         return Err(e);
     }
+    let handlers = Arc::new(SignalHandlers::default());
+    let kill = KillSwitch::new();
+    if let Err(e) = kernel.tasks.new_process(0, kill.clone(), handlers.clone()) {
+        fds.close_all(&ctx);
+        fs.release(&ctx);
+        return Err(format!("cannot run {shown}: {}", e.name()));
+    }
     let process = Arc::new(ProcessInfo {
         tgid: 1,
-        ppid: 0,
         argv: loaded.argv.clone(),
         envp: spec.envp.clone(),
         exe: loaded.exe.clone(),
@@ -223,25 +236,33 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         fds,
         fs,
         process,
-        signal_handlers: Arc::new(SignalHandlers::default()),
+        signal_handlers: handlers,
         ctx,
         tid: 1,
         tgid: 1,
-        ppid: 0,
+        kill,
         regs: loaded.regs,
         signal_mask: 0,
         alt_stack: (0, 2, 0),
         clear_child_tid: 0,
         robust_list: (0, 0),
+        signal_frames: Vec::new(),
+        saved_mask: None,
         exit: None,
     };
-    task.run()
-        .map_err(|e| format!("running {shown}: {}", e.name()))
+    let result = task
+        .run()
+        .map_err(|e| format!("running {shown}: {}", e.name()));
+    let tasks = kernel.tasks.clone();
+    drop(task);
+    drop(kernel);
+    tasks.thread_done();
+    result
 }
 
 /// The `comm` of a program: the last component of its path, truncated to
 /// 15 bytes as Linux does.
-fn comm_of(path: &[u8]) -> Vec<u8> {
+pub(crate) fn comm_of(path: &[u8]) -> Vec<u8> {
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     name[..name.len().min(15)].to_vec()
 }

@@ -49,6 +49,10 @@ struct RunArgs {
     /// The working directory inside the sandbox.
     #[arg(long, default_value = "/")]
     cwd: String,
+    /// The most processes (live and zombie) the sandbox may have; `fork`
+    /// beyond it fails with `EAGAIN`.
+    #[arg(long, default_value_t = sentry::task::DEFAULT_MAX_PROCESSES)]
+    max_processes: usize,
     /// The program and its arguments.
     #[arg(last = true, required = true)]
     program: Vec<String>,
@@ -64,6 +68,7 @@ fn run(args: RunArgs) -> Result<i32, String> {
         strace: args.strace,
     };
     let kernel = Kernel::new(&config)?;
+    kernel.tasks.set_max_processes(args.max_processes);
     let spec = sentry::ProgramSpec {
         argv: args.program.into_iter().map(String::into_bytes).collect(),
         envp: args.env.into_iter().map(String::into_bytes).collect(),

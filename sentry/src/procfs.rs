@@ -555,7 +555,7 @@ impl ProcFile {
                     tgid.to_string(),
                     format!("({comm})"),
                     "R".into(),
-                    process.ppid.to_string(),
+                    self.proc.tasks.ppid(process.tgid).to_string(),
                     tgid.to_string(),
                     tgid.to_string(),
                     "0".into(),
@@ -621,7 +621,7 @@ impl ProcFile {
                      Gid:\t0\t0\t0\t0\nFDSize:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\n\
                      Threads:\t1\n",
                     process.fs.umask(),
-                    process.ppid,
+                    self.proc.tasks.ppid(process.tgid),
                     crate::fd_table::NR_OPEN,
                     vsize / 1024,
                     rss / 1024,

@@ -35,9 +35,11 @@
 //! page holds a reference taken on the file's pages. A file VMA holds its
 //! [`Mappable`] and [`MappingIdentity`]; the Mappable holds the memory
 //! manager's [`Active`] part (as its [`MappingSpace`]) until the mapping is
-//! removed, which unmapping and dropping the memory manager do. `fork`
-//! will copy VMAs and present pages (copy-on-write needs a reference per
-//! sharer, which this layout already has).
+//! removed, which unmapping and dropping the memory manager do.
+//! [`MemoryManager::fork`] copies the VMAs (registering the copy with each
+//! file's Mappable) and shares private pages copy-on-write: each side holds
+//! its own reference on a shared page and maps it read-only; the first
+//! write on either side copies it and drops that side's reference.
 //!
 //! # Lock order
 //!
@@ -221,6 +223,9 @@ struct Page {
     /// an invalidation drops it, and a private mapping maps it read-only
     /// and copies it on write.
     from_file: bool,
+    /// The page is shared with another memory manager since a `fork`: it
+    /// is mapped read-only and the first write copies it.
+    cow: bool,
 }
 
 /// The mapping-independent state of a memory manager.
@@ -329,6 +334,21 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Appends the page `addr` (memory-file offset `off`) to `runs`, extending
+/// the last run when both the addresses and the offsets continue it with
+/// the same permissions.
+fn push_run(runs: &mut Vec<(u64, u64, u64, Access)>, addr: u64, off: u64, perms: Access) {
+    if let Some(last) = runs.last_mut()
+        && last.0 + last.2 == addr
+        && last.1 + last.2 == off
+        && last.3 == perms
+    {
+        last.2 += PAGE_SIZE;
+        return;
+    }
+    runs.push((addr, off, PAGE_SIZE, perms));
+}
+
 /// Reports whether `have` permits `want` (on x86_64 a writable or
 /// executable page is also readable).
 fn permits(have: Access, want: Access) -> bool {
@@ -342,6 +362,10 @@ fn permits(have: Access, want: Access) -> bool {
 fn page_perms(vma: &Vma, page: &Page) -> Access {
     match &vma.backing {
         Backing::File(f) if f.private && page.from_file => Access {
+            write: false,
+            ..vma.perms
+        },
+        _ if page.cow => Access {
             write: false,
             ..vma.perms
         },
@@ -780,6 +804,85 @@ impl MemoryManager {
         Ok(dest)
     }
 
+    /// A copy of this memory manager over `address_space` for a new
+    /// process (`fork(2)`, gVisor's `MemoryManager.Fork`): the same VMAs
+    /// and heap; shared mappings stay shared (their pages come back from
+    /// the shared object or file on the child's faults); private pages are
+    /// shared copy-on-write: both sides map them read-only and the first
+    /// write on either side copies the page.
+    ///
+    /// Errors: a Mappable's `add_mapping` errors and the address space's
+    /// (the partly built copy is dropped, releasing what it took).
+    pub fn fork(&self, address_space: Box<dyn AddressSpace>) -> Result<MemoryManager> {
+        let child =
+            MemoryManager::new(self.mf.clone(), address_space, self.min_addr, self.max_addr);
+        let st = lock(&self.state);
+        {
+            let mut cst = lock(&child.state);
+            cst.brk_start = st.brk_start;
+            cst.brk = st.brk;
+            for (&start, vma) in &st.vmas {
+                if let Backing::File(f) = &vma.backing {
+                    f.mappable.add_mapping(
+                        &child.space(),
+                        start..vma.end,
+                        f.offset,
+                        f.writable(),
+                    )?;
+                }
+                cst.vmas.insert(start, vma.clone());
+            }
+        }
+        let mut pages = lock(&self.active.pages);
+        let mut child_pages = lock(&child.active.pages);
+        // Runs of (address, memory-file offset, length, permissions) to map
+        // in the child, and runs of the parent's pages to map read-only.
+        let mut child_runs: Vec<(u64, u64, u64, Access)> = Vec::new();
+        let mut parent_runs: Vec<(u64, u64, u64, Access)> = Vec::new();
+        for (&vstart, vma) in &st.vmas {
+            let private = match &vma.backing {
+                Backing::Private => true,
+                Backing::File(f) => f.private,
+                Backing::Shared { .. } => false,
+            };
+            if !private {
+                continue;
+            }
+            for (&addr, page) in pages.range_mut(vstart..vma.end) {
+                if !page.from_file && !page.cow {
+                    page.cow = true;
+                    if vma.perms.write {
+                        push_run(&mut parent_runs, addr, page.off, page_perms(vma, page));
+                    }
+                }
+                self.mf
+                    .inc_ref(FileRange::new(page.off, page.off + PAGE_SIZE))?;
+                child_pages.insert(addr, *page);
+                push_run(&mut child_runs, addr, page.off, page_perms(vma, page));
+            }
+        }
+        for (addr, off, len, perms) in parent_runs {
+            self.active.address_space.map_file(
+                addr,
+                &self.mf,
+                FileRange::new(off, off + len),
+                perms,
+                false,
+            )?;
+        }
+        for (addr, off, len, perms) in child_runs {
+            child.active.address_space.map_file(
+                addr,
+                &self.mf,
+                FileRange::new(off, off + len),
+                perms,
+                false,
+            )?;
+        }
+        drop(child_pages);
+        Ok(child)
+    }
+
     /// Sets up the heap to start at `start` (after loading an executable).
     pub fn set_brk_start(&self, start: u64) {
         let mut st = lock(&self.state);
@@ -854,6 +957,7 @@ impl MemoryManager {
         let page = Page {
             off: copy.start,
             from_file: false,
+            cow: false,
         };
         if let Err(e) = copied.and_then(|()| self.active.install(addr, page, vma.perms)) {
             self.mf.dec_ref(copy)?;
@@ -900,6 +1004,7 @@ impl MemoryManager {
                 let p = Page {
                     off,
                     from_file: true,
+                    cow: false,
                 };
                 if let Err(e) = self.active.install(addr, p, page_perms(vma, &p)) {
                     self.mf.dec_ref(FileRange::new(off, off + PAGE_SIZE))?;
@@ -947,6 +1052,7 @@ impl MemoryManager {
             (Backing::File(f), Some(p)) if f.private && p.from_file && want.write => {
                 self.copy_on_write(vma, page, p)
             }
+            (_, Some(p)) if p.cow && want.write => self.copy_on_write(vma, page, p),
             (_, Some(p)) => Ok(p.off),
             (Backing::File(f), None) => {
                 let off = self.fault_file(vstart, vma, f, page)?;
@@ -954,6 +1060,7 @@ impl MemoryManager {
                     let p = Page {
                         off,
                         from_file: true,
+                        cow: false,
                     };
                     return self.copy_on_write(vma, page, p);
                 }
@@ -964,6 +1071,7 @@ impl MemoryManager {
                 let p = Page {
                     off,
                     from_file: false,
+                    cow: false,
                 };
                 if let Err(e) = self.active.install(page, p, vma.perms) {
                     self.mf.dec_ref(FileRange::new(off, off + PAGE_SIZE))?;
@@ -991,6 +1099,7 @@ impl MemoryManager {
                     let p = Page {
                         off: range.start + i as u64 * PAGE_SIZE,
                         from_file: false,
+                        cow: false,
                     };
                     pages.insert(addr, p);
                 }
@@ -1015,11 +1124,8 @@ impl MemoryManager {
         if vma.end <= page || !permits(vma.perms, access) {
             return Err(Errno::EFAULT);
         }
-        if let Backing::File(f) = &vma.backing
-            && f.private
-            && p.from_file
-            && vma.perms.write
-        {
+        let private_file = matches!(&vma.backing, Backing::File(f) if f.private && p.from_file);
+        if (private_file || p.cow) && vma.perms.write {
             return self.copy_on_write(vma, page, p).map(drop);
         }
         self.active.address_space.map_file(

@@ -479,3 +479,88 @@ fn shared_mapping_of_a_read_only_file_cannot_become_writable() {
         Err(Errno::EACCES)
     );
 }
+
+/// A memory manager and its platform (for more address spaces).
+fn manager_and_platform() -> Option<(MemoryManager, PtracePlatform, Arc<MemoryFile>)> {
+    let mf = Arc::new(MemoryFile::new().ok()?);
+    let Ok(p) = PtracePlatform::new(mf.clone()) else {
+        eprintln!("skipped: the host refuses ptrace");
+        return None;
+    };
+    let space = p.new_address_space().ok()?;
+    let mm = MemoryManager::new(
+        mf.clone(),
+        space,
+        p.min_user_address(),
+        p.max_user_address(),
+    );
+    Some((mm, p, mf))
+}
+
+#[test]
+fn fork_shares_private_pages_copy_on_write() {
+    let Some((parent, p, mf)) = manager_and_platform() else {
+        return;
+    };
+    let addr = parent
+        .map_anonymous(0, 2 * PAGE_SIZE, Access::READ_WRITE, false, false, None)
+        .unwrap();
+    parent.copy_out_exact(addr, b"before").unwrap();
+    let pages_before = mf.usage().allocated;
+    let child = parent.fork(p.new_address_space().unwrap()).unwrap();
+    // Nothing is copied by the fork itself.
+    assert_eq!(mf.usage().allocated, pages_before);
+    assert_eq!(read(&child, addr, 6), b"before");
+    parent.copy_out_exact(addr, b"parent").unwrap();
+    child.copy_out_exact(addr + 1, b"CHILD").unwrap();
+    assert_eq!(read(&parent, addr, 6), b"parent");
+    assert_eq!(read(&child, addr, 6), b"bCHILD");
+    drop(parent);
+    assert_eq!(read(&child, addr, 6), b"bCHILD");
+    drop(child);
+    assert_eq!(mf.usage().allocated, 0);
+}
+
+#[test]
+fn fork_keeps_shared_anonymous_memory_shared() {
+    let Some((parent, p, mf)) = manager_and_platform() else {
+        return;
+    };
+    let addr = parent
+        .map_anonymous(0, PAGE_SIZE, Access::READ_WRITE, true, false, None)
+        .unwrap();
+    parent.copy_out_exact(addr, b"one").unwrap();
+    let child = parent.fork(p.new_address_space().unwrap()).unwrap();
+    child.copy_out_exact(addr, b"two").unwrap();
+    assert_eq!(read(&parent, addr, 3), b"two");
+    drop(child);
+    drop(parent);
+    assert_eq!(mf.usage().allocated, 0);
+}
+
+#[test]
+fn fork_shares_private_file_pages_until_written() {
+    let Some((parent, p, _mf)) = manager_and_platform() else {
+        return;
+    };
+    let f = platform_file(&parent, 1);
+    f.write(0, b"filedata");
+    let addr = parent
+        .map_file(
+            0,
+            PAGE_SIZE,
+            Access::READ_WRITE,
+            false,
+            mapping(&f, 0, true),
+            None,
+        )
+        .unwrap();
+    assert_eq!(read(&parent, addr, 8), b"filedata");
+    let child = parent.fork(p.new_address_space().unwrap()).unwrap();
+    child.copy_out_exact(addr, b"childwr!").unwrap();
+    assert_eq!(read(&parent, addr, 8), b"filedata");
+    assert_eq!(read(&child, addr, 8), b"childwr!");
+    assert_eq!(f.read(0, 8), b"filedata");
+    drop(child);
+    drop(parent);
+}

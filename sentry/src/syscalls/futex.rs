@@ -43,12 +43,17 @@ fn load(t: &Task, addr: u64) -> Result<u32, Errno> {
 fn wait(deadline: Option<Duration>) -> SysResult {
     match deadline {
         Some(d) => {
-            std::thread::sleep(d);
+            crate::wait::sleep_until(super::misc::deadline_after(d))?;
             Err(Errno::ETIMEDOUT)
         }
-        None => loop {
-            std::thread::park();
-        },
+        None => {
+            // Only a kill ends this wait.
+            let waker = crate::wait::TaskWaker::new();
+            while !crate::wait::killed() {
+                waker.wait(None);
+            }
+            Err(Errno::EINTR)
+        }
     }
 }
 

@@ -125,7 +125,7 @@ fn sys_getpid(t: &mut Task, _: [u64; 6]) -> SysResult {
 }
 
 fn sys_getppid(t: &mut Task, _: [u64; 6]) -> SysResult {
-    Ok(t.ppid as u64)
+    Ok(t.kernel.tasks.ppid(t.tgid) as u64)
 }
 
 fn sys_gettid(t: &mut Task, _: [u64; 6]) -> SysResult {
@@ -423,11 +423,17 @@ pub(super) fn read_timespec(t: &Task, addr: u64) -> Result<std::time::Duration, 
     Ok(std::time::Duration::new(sec as u64, nsec as u32))
 }
 
+/// The instant `d` from now (far in the future when that overflows).
+pub(super) fn deadline_after(d: std::time::Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + std::time::Duration::from_secs(1 << 32))
+}
+
 fn sys_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
-    // No signals interrupt a sleep yet, so it always completes.
+    // No signals are delivered yet: only a kill ends a sleep early.
     let d = read_timespec(t, a[0])?;
-    std::thread::sleep(d);
-    Ok(0)
+    crate::wait::sleep_until(deadline_after(d)).map(|()| 0)
 }
 
 fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -442,8 +448,7 @@ fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     } else {
         d
     };
-    std::thread::sleep(d);
-    Ok(0)
+    crate::wait::sleep_until(deadline_after(d)).map(|()| 0)
 }
 
 fn sys_getrandom(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -8,6 +8,7 @@ mod futex;
 mod mem;
 mod misc;
 mod poll;
+mod process;
 mod xattr;
 
 use std::sync::OnceLock;
@@ -64,6 +65,7 @@ fn table() -> &'static [Option<Entry>] {
         mem::register(&mut add);
         misc::register(&mut add);
         poll::register(&mut add);
+        process::register(&mut add);
         xattr::register(&mut add);
         t
     })

@@ -131,6 +131,9 @@ fn poll_files(
             // Readiness may have changed before the registration.
             continue;
         }
+        if crate::wait::killed() {
+            break Err(Errno::EINTR);
+        }
         waker.wait(deadline);
     };
     drop(registrations);

@@ -1,0 +1,83 @@
+//! Teardown after processes: a kernel that ran a shell which forked
+//! (a pipeline, a command substitution, a killed background job) and is
+//! dropped leaves no live VFS object (the `refs` leak checker) and no
+//! allocated page in the platform's memory file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
+
+const BUSYBOX: &str = "/usr/bin/busybox";
+
+/// How long the run may take before the test process is aborted.
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// Removes the tree on drop.
+struct Tree(PathBuf);
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn ptrace_available() -> bool {
+    let Ok(mf) = platform::MemoryFile::new() else {
+        return false;
+    };
+    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
+}
+
+#[test]
+fn forking_shell_and_dropping_the_kernel_leaks_nothing() {
+    if !Path::new(BUSYBOX).exists() || !ptrace_available() {
+        eprintln!("skipped: no busybox or no ptrace");
+        return;
+    }
+    // The run is in this process: a hang aborts the whole test binary.
+    std::thread::spawn(|| {
+        std::thread::sleep(TIME_LIMIT);
+        eprintln!("the forking run did not finish within {TIME_LIMIT:?}");
+        std::process::abort();
+    });
+    let tree = Tree(std::env::temp_dir().join(format!("sentry-fork-leak-{}", std::process::id())));
+    std::fs::create_dir_all(tree.0.join("bin")).unwrap();
+    std::fs::create_dir_all(tree.0.join("data")).unwrap();
+    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
+    std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
+
+    let scope = refs::LeakCheckScope::new();
+    let config = KernelConfig {
+        root: RootSource::HostTreeCopy(tree.0.clone()),
+        platform: PlatformKind::Ptrace,
+        strace: false,
+    };
+    let kernel = Kernel::new(&config).unwrap();
+    let mf = kernel.platform.memory_file().clone();
+    // A background job still running when the shell exits is killed with
+    // it.
+    let script = "n=$(busybox cat /data/f | busybox wc -l); \
+                  busybox sleep 30 & kill $!; wait; \
+                  busybox dd if=/dev/zero of=/tmp/x bs=64k count=4 2>/dev/null; \
+                  busybox sleep 30 & \
+                  test \"$n\" = 1";
+    let spec = sentry::ProgramSpec {
+        argv: vec![
+            b"/bin/busybox".to_vec(),
+            b"sh".to_vec(),
+            b"-c".to_vec(),
+            script.into(),
+        ],
+        envp: vec![],
+        cwd: b"/".to_vec(),
+    };
+    let status = sentry::run(&kernel, spec).unwrap();
+    assert_eq!(status.shell_code(), 0);
+    assert!(mf.usage().allocated > 0);
+    assert!(scope.report().leaked() > 0);
+    drop(kernel);
+    scope.assert_clean();
+    assert_eq!(mf.usage().allocated, 0, "memory-file pages left allocated");
+}

@@ -1,0 +1,312 @@
+//! Process creation in the sentry: `fork`, `execve`, `wait4`, `kill`
+//! through busybox `sh` (pipelines, subshells, command substitution,
+//! background jobs), compared with the same commands run natively,
+//! `chroot`ed into the same host tree with a real `proc` mounted (busybox
+//! runs its applets through `/proc/self/exe`). Every run is killed after
+//! [`TIME_LIMIT`].
+//!
+//! Each test skips with a message when busybox is missing, the host
+//! refuses ptrace, or `chroot`, `mknod` or mounting `proc` is not
+//! permitted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BUSYBOX: &str = "/usr/bin/busybox";
+
+/// How long one run may take before it is killed.
+const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// A test root with busybox, `/etc/passwd`, `/dev/{null,zero}`, `/tmp`
+/// and a native `proc` on `/proc` (unmounted, then removed, on drop).
+struct Tree {
+    dir: PathBuf,
+    proc_mounted: bool,
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        if self.proc_mounted {
+            let _ = Command::new("umount").arg(self.dir.join("proc")).status();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn ptrace_available() -> bool {
+    let Ok(mf) = platform::MemoryFile::new() else {
+        return false;
+    };
+    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
+}
+
+fn setup(name: &str) -> Option<Tree> {
+    if !Path::new(BUSYBOX).exists() {
+        eprintln!("skipped: {BUSYBOX} is missing (install busybox-static)");
+        return None;
+    }
+    if !ptrace_available() {
+        eprintln!("skipped: the host refuses ptrace");
+        return None;
+    }
+    let base = if Path::new("/dev/shm").is_dir() {
+        PathBuf::from("/dev/shm")
+    } else {
+        std::env::temp_dir()
+    };
+    let dir = base.join(format!("sentry-proc-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut tree = Tree {
+        dir,
+        proc_mounted: false,
+    };
+    for sub in ["bin", "etc", "tmp", "dev", "proc", "data"] {
+        std::fs::create_dir_all(tree.dir.join(sub)).ok()?;
+    }
+    std::fs::copy(BUSYBOX, tree.dir.join("bin/busybox")).ok()?;
+    std::os::unix::fs::symlink("busybox", tree.dir.join("bin/sh")).ok()?;
+    let passwd =
+        std::fs::read("/etc/passwd").unwrap_or_else(|_| b"root:x:0:0::/:/bin/sh\n".to_vec());
+    std::fs::write(tree.dir.join("etc/passwd"), passwd).ok()?;
+    // A file that is not executable.
+    std::fs::write(tree.dir.join("data/plain"), b"not a program\n").ok()?;
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            tree.dir.join("tmp"),
+            std::fs::Permissions::from_mode(0o1777),
+        )
+        .ok()?;
+    }
+    for (node, minor) in [("null", "3"), ("zero", "5")] {
+        let made = Command::new("mknod")
+            .arg(tree.dir.join("dev").join(node))
+            .args(["c", "1", minor])
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: mknod is not permitted");
+            return None;
+        }
+    }
+    let probe = Command::new("chroot")
+        .arg(&tree.dir)
+        .args(["/bin/busybox", "true"])
+        .output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: chroot is not permitted, so there is no native run to compare with");
+        return None;
+    }
+    let mounted = Command::new("mount")
+        .args(["-t", "proc", "proc"])
+        .arg(tree.dir.join("proc"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: mounting proc for the native run is not permitted");
+        return None;
+    }
+    tree.proc_mounted = true;
+    Some(tree)
+}
+
+/// Runs `cmd`, killing it after [`TIME_LIMIT`].
+fn run_limited(cmd: &mut Command) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawning");
+    let start = Instant::now();
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting") {
+            break status;
+        }
+        if start.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {TIME_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
+}
+
+fn native(tree: &Tree, script: &str) -> Output {
+    run_limited(
+        Command::new("chroot")
+            .arg(&tree.dir)
+            .args(["/bin/busybox", "sh", "-c", script]),
+    )
+}
+
+fn sandboxed(tree: &Tree, platform: &str, extra: &[&str], script: &str) -> Output {
+    run_limited(
+        Command::new(env!("CARGO_BIN_EXE_sentry"))
+            .args(["run", "--platform", platform])
+            .args(extra)
+            .arg("--rootfs")
+            .arg(&tree.dir)
+            .args(["--", "/bin/busybox", "sh", "-c", script]),
+    )
+}
+
+/// Runs `script` in `busybox sh -c` natively and in the sentry on
+/// `platform` and compares stdout and exit status.
+fn assert_same_on(tree: &Tree, platform: &str, script: &str) {
+    let want = native(tree, script);
+    let got = sandboxed(tree, platform, &[], script);
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout),
+        "stdout of {script:?}; sentry stderr: {}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(
+        got.status.code(),
+        want.status.code(),
+        "status of {script:?}; sentry stderr: {}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+}
+
+fn assert_same(tree: &Tree, script: &str) {
+    assert_same_on(tree, "ptrace", script);
+}
+
+#[test]
+fn dd_then_md5sum_in_one_sandbox_matches_native() {
+    let Some(tree) = setup("ddmd5") else { return };
+    assert_same(
+        &tree,
+        "dd if=/dev/zero of=/tmp/x bs=1M count=64 2>/dev/null && md5sum /tmp/x",
+    );
+}
+
+#[test]
+fn pipeline_cat_into_wc_matches_native() {
+    let Some(tree) = setup("pipe") else { return };
+    assert_same(&tree, "cat /etc/passwd | wc -l");
+}
+
+#[test]
+fn loop_output_piped_into_wc_matches_native() {
+    let Some(tree) = setup("loop") else { return };
+    assert_same(&tree, "for i in 1 2 3; do echo $i; done | wc -l");
+}
+
+#[test]
+fn seccomp_platform_pipeline_matches_native() {
+    let Some(tree) = setup("seccomp") else { return };
+    assert_same_on(
+        &tree,
+        "seccomp",
+        "cat /etc/passwd | wc -l; for i in 1 2 3; do echo $i; done | wc -l",
+    );
+}
+
+#[test]
+fn exit_status_of_a_child_reaches_the_parent_through_wait() {
+    let Some(tree) = setup("exit") else { return };
+    assert_same(
+        &tree,
+        "busybox sh -c 'exit 3'; s=$?; echo $s; (exit 5); echo $?; exit $s",
+    );
+}
+
+#[test]
+fn child_killed_by_a_signal_reports_it_through_wait() {
+    let Some(tree) = setup("killed") else { return };
+    assert_same(
+        &tree,
+        "busybox sh -c 'kill -9 $$'; echo $?; busybox sh -c 'kill -TERM $$'; echo $?",
+    );
+}
+
+#[test]
+fn kill_terminates_a_sleeping_background_job() {
+    let Some(tree) = setup("bgkill") else { return };
+    assert_same(&tree, "sleep 30 & kill $!; wait $!; echo $?");
+}
+
+#[test]
+fn command_substitution_and_subshells_match_native() {
+    let Some(tree) = setup("subst") else { return };
+    assert_same(
+        &tree,
+        "x=$(echo sub; echo stitution); echo $x; (echo a; echo b) | wc -l; \
+         echo $(cat /etc/passwd | wc -l)",
+    );
+}
+
+#[test]
+fn getppid_of_a_child_is_its_parent() {
+    let Some(tree) = setup("ppid") else { return };
+    assert_same(
+        &tree,
+        "echo $$ > /tmp/p; busybox sh -c 'test $PPID = $(cat /tmp/p) && echo parent-ok'; true",
+    );
+}
+
+#[test]
+fn failed_exec_leaves_the_shell_running() {
+    let Some(tree) = setup("execfail") else {
+        return;
+    };
+    assert_same(
+        &tree,
+        "/data/plain 2>/dev/null; echo $?; /nonexistent 2>/dev/null; echo $?; \
+         /bin/busybox echo still here",
+    );
+}
+
+#[test]
+fn fork_beyond_the_process_limit_fails_with_eagain() {
+    let Some(tree) = setup("bomb") else { return };
+    // The shell and two sleepers fill the limit of three; the third
+    // background job cannot be forked. The sleepers are killed when the
+    // shell (the init process) exits.
+    let got = sandboxed(
+        &tree,
+        "ptrace",
+        &["--max-processes", "3"],
+        "sleep 30 & sleep 30 & sleep 30 & echo all started",
+    );
+    let stderr = String::from_utf8_lossy(&got.stderr);
+    let eagain = std::io::Error::from_raw_os_error(libc::EAGAIN).to_string();
+    let eagain = eagain.split(" (os error").next().unwrap_or(&eagain);
+    assert!(
+        stderr.contains(eagain),
+        "stderr {stderr:?} lacks {eagain:?}"
+    );
+    assert!(!String::from_utf8_lossy(&got.stdout).contains("all started"));
+    assert_ne!(got.status.code(), Some(0));
+}
+
+#[test]
+fn trapped_signal_runs_the_shells_handler() {
+    let Some(tree) = setup("trap") else { return };
+    assert_same(
+        &tree,
+        "trap 'echo got usr1' USR1; kill -USR1 $$; echo after; \
+         sleep 0 & wait; echo waited $?",
+    );
+}
