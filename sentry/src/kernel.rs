@@ -120,7 +120,7 @@ impl Drop for Kernel {
 
 /// The mount data that makes a memfs keep its pages in the platform's
 /// memory file (so mappings of its files share them).
-fn memfs_data(mf: &Arc<MemoryFile>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+pub(crate) fn memfs_data(mf: &Arc<MemoryFile>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
     let memory = Arc::new(crate::memory::PlatformMemory(mf.clone()));
     Some(Arc::new(kernfs::memfs::MemfsMemory(memory)))
 }

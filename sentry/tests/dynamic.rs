@@ -330,3 +330,23 @@ print(openat2(b'/usr/bin', 8), openat2(b'usr/bin', 8), openat2(b'usr/../..', 8),
 "#;
     assert_same(tree, "ptrace", &["/usr/bin/python3", "-c", script]);
 }
+
+#[test]
+fn python_sendfile_with_and_without_offset_matches_native() {
+    let Some(tree) = tree() else { return };
+    if !tree.python {
+        eprintln!("skipped: no python3 with its standard library on the host");
+        return;
+    }
+    let script = "import os\n\
+                  open('/tmp/src', 'w').write('root:x:0:0:root:/root:/bin/sh\\n')\n\
+                  fd = os.open('/tmp/src', os.O_RDONLY)\n\
+                  r, w = os.pipe()\n\
+                  n = os.sendfile(w, fd, 5, 20)\n\
+                  print(n, os.read(r, 100), os.lseek(fd, 0, os.SEEK_CUR))\n\
+                  n = os.sendfile(w, fd, None, 4)\n\
+                  print(n, os.read(r, 100), os.lseek(fd, 0, os.SEEK_CUR))\n\
+                  out = os.open('/tmp/copy', os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)\n\
+                  try:\n    os.sendfile(out, fd, None, 4)\nexcept OSError as e:\n    print('append', e.errno)\n";
+    assert_same(tree, "ptrace", &["/usr/bin/python3", "-c", script]);
+}

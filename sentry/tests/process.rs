@@ -310,3 +310,31 @@ fn trapped_signal_runs_the_shells_handler() {
          sleep 0 & wait; echo waited $?",
     );
 }
+
+/// `mount -t tmpfs`, a bind mount, a read-only remount and `umount`, as a
+/// privileged shell inside the sandbox does them, against the same script
+/// run natively (which really mounts under the test tree's /tmp).
+#[test]
+fn mount_bind_remount_and_umount_match_native() {
+    let Some(tree) = setup("mount") else {
+        return;
+    };
+    let script = "mkdir -p /tmp/m /tmp/b && mount -t tmpfs -o size=1m tmpfs /tmp/m \
+                  && echo hi > /tmp/m/x && cat /tmp/m/x \
+                  && mount -o bind /tmp/m /tmp/b && cat /tmp/b/x && umount /tmp/b \
+                  && mount -o remount,ro /tmp/m; touch /tmp/m/y 2>/dev/null; echo touch $?; \
+                  umount /tmp/m && ls /tmp/m; echo done $?";
+    let want = native(&tree, script);
+    // Whatever the native run left mounted must not outlive the test.
+    for dir in ["tmp/b", "tmp/m"] {
+        let _ = Command::new("umount").arg(tree.dir.join(dir)).status();
+    }
+    let got = sandboxed(&tree, "ptrace", &[], script);
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout),
+        "sentry stderr: {}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+    assert_eq!(got.status.code(), want.status.code());
+}

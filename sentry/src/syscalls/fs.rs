@@ -42,6 +42,7 @@ pub(super) fn register(add: &mut Add<'_>) {
     add(nr::READV, sys_readv, &[Fd, Hex, Int]);
     add(nr::WRITEV, sys_writev, &[Fd, Hex, Int]);
     add(nr::PREAD64, sys_pread64, &[Fd, Hex, Int, Int]);
+    add(nr::SENDFILE, sys_sendfile, &[Fd, Fd, Hex, Int]);
     add(nr::PWRITE64, sys_pwrite64, &[Fd, Hex, Int, Int]);
     add(nr::PREADV, sys_preadv, &[Fd, Hex, Int, Int, Int]);
     add(nr::PWRITEV, sys_pwritev, &[Fd, Hex, Int, Int, Int]);
@@ -211,6 +212,89 @@ fn sys_pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
         vec![(a[1], count(a[2])?)],
         Some(a[3] as i64),
     )
+}
+
+/// The most `sendfile` moves per step through its kernel buffer.
+const SENDFILE_CHUNK: usize = 64 * 1024;
+
+/// `sendfile(2)`: copies up to `count` bytes from `in_fd` (at `*offset`
+/// when `offset` is given, leaving the file offset alone and updating
+/// `*offset`) to `out_fd`, through a kernel buffer. Returns what was
+/// written; stops early at end of input or when the output would block
+/// after some bytes moved.
+fn sys_sendfile(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (out_fd, in_fd, offset_addr) = (fd_arg(a[0]), fd_arg(a[1]), a[2]);
+    let want = count(a[3])?;
+    let mut offset = if offset_addr == 0 {
+        None
+    } else {
+        let mut raw = [0u8; 8];
+        t.mm.copy_in_exact(offset_addr, &mut raw)?;
+        let off = i64::from_le_bytes(raw);
+        if off < 0 {
+            return Err(Errno::EINVAL);
+        }
+        Some(off)
+    };
+    let total = with_file(t, in_fd, |input| {
+        with_file(t, out_fd, |output| {
+            if !input.is_readable() || !output.is_writable() {
+                return Err(Errno::EBADF);
+            }
+            if output.status_flags().contains(OpenFlags::APPEND) {
+                return Err(Errno::EINVAL);
+            }
+            let mut buf = vec![0u8; want.min(SENDFILE_CHUNK)];
+            let mut total = 0usize;
+            while total < want {
+                let len = buf.len().min(want - total);
+                let read = retry_blocking(input, READABLE_EVENTS, || {
+                    let mut dst = vfs_core::io::SliceDest::new(&mut buf[..len]);
+                    match offset {
+                        Some(off) => input.pread(&t.ctx, &mut dst, off, ReadOptions::default()),
+                        None => input.read(&t.ctx, &mut dst, ReadOptions::default()),
+                    }
+                });
+                let read = match read {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if total == 0 => return Err(e),
+                    Err(_) => break,
+                };
+                let mut written = 0usize;
+                while written < read {
+                    let step = retry_blocking(output, WRITABLE_EVENTS, || {
+                        let mut src = vfs_core::io::SliceSource::new(&buf[written..read]);
+                        output.write(&t.ctx, &mut src, WriteOptions::default())
+                    });
+                    match step {
+                        Ok(0) => break,
+                        Ok(n) => written += n,
+                        Err(e) if total + written == 0 => return Err(e),
+                        Err(_) => break,
+                    }
+                }
+                total += written;
+                match &mut offset {
+                    Some(off) => *off += written as i64,
+                    // Give back what was read but not written, so the
+                    // input's offset says what was sent.
+                    None if written < read => {
+                        let _ = input.seek(&t.ctx, -((read - written) as i64), Whence::Cur);
+                    }
+                    None => {}
+                }
+                if written < read {
+                    break;
+                }
+            }
+            Ok(total)
+        })
+    })?;
+    if let Some(off) = offset {
+        t.mm.copy_out_exact(offset_addr, &off.to_le_bytes())?;
+    }
+    Ok(total as u64)
 }
 
 /// The offset of `preadv`/`pwritev` from its two halves; `EINVAL` if

@@ -7,6 +7,7 @@ mod fs;
 mod futex;
 mod mem;
 mod misc;
+mod mount;
 mod poll;
 mod process;
 mod xattr;
@@ -64,6 +65,7 @@ fn table() -> &'static [Option<Entry>] {
         futex::register(&mut add);
         mem::register(&mut add);
         misc::register(&mut add);
+        mount::register(&mut add);
         poll::register(&mut add);
         process::register(&mut add);
         xattr::register(&mut add);
