@@ -191,3 +191,70 @@ pub fn register(
         Arc::new(MemDeviceDriver { kind, stat }),
     )
 }
+
+/// `/dev/tty` (5:0): the sandbox's controlling terminal, which is the host
+/// terminal its standard I/O was imported from. Opening it without one is
+/// `ENXIO`, Linux's answer for a process with no controlling terminal.
+///
+/// The open returns the imported terminal's description itself rather than
+/// a new one (Linux makes a new description of the same terminal): status
+/// flags are shared with the standard descriptors.
+#[derive(Default)]
+pub struct ControllingTty(std::sync::Mutex<Option<FileRef>>);
+
+impl ControllingTty {
+    /// Records `file` as the terminal, if none is recorded yet.
+    pub fn set_if_unset(&self, file: &FileRef) {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot.is_none() {
+            *slot = Some(file.clone());
+        }
+    }
+
+    /// Forgets the terminal, giving back its reference with `ctx`.
+    pub fn clear(&self, ctx: &dyn Context) {
+        let taken = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(file) = taken {
+            file.release(ctx);
+        }
+    }
+}
+
+/// The `/dev/tty` major and minor numbers.
+pub const TTY_DEVICE: (u32, u32) = (5, 0);
+
+struct TtyDriver(Arc<ControllingTty>);
+
+impl Device for TtyDriver {
+    fn open(
+        &self,
+        _ctx: &dyn Context,
+        _mount: &MountRef,
+        _dentry: &DentryRef,
+        _opts: OpenOptions,
+    ) -> Result<FileRef, Errno> {
+        let slot = self
+            .0
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.clone().ok_or(Errno::ENXIO)
+    }
+}
+
+/// Registers `/dev/tty`'s driver with `vfs`.
+pub fn register_tty(vfs: &VirtualFilesystem, tty: &Arc<ControllingTty>) -> Result<(), Errno> {
+    vfs.register_device(
+        DeviceKind::Char,
+        TTY_DEVICE.0,
+        TTY_DEVICE.1,
+        Arc::new(TtyDriver(Arc::clone(tty))),
+    )
+}

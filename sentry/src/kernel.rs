@@ -91,6 +91,8 @@ pub struct Kernel {
     pub anon_mount: MountRef,
     /// The hostfs mount that imported host descriptors live on.
     pub host_mount: MountRef,
+    /// The terminal `/dev/tty` opens, when standard I/O came from one.
+    pub controlling_tty: Arc<devices::ControllingTty>,
     /// The live thread groups.
     pub tasks: Arc<TaskSet>,
     /// The next inode number of an anonymous file (a pipe).
@@ -114,6 +116,7 @@ impl Drop for Kernel {
     /// Tears the mount namespace down, so that the filesystems (and the
     /// memory-file pages of their files) go when the last task does.
     fn drop(&mut self) {
+        self.controlling_tty.clear(vfs_core::context::background());
         self.vfs.release_mount_namespace(&self.mounts);
     }
 }
@@ -221,6 +224,7 @@ impl Kernel {
             platform,
             anon_mount,
             host_mount,
+            controlling_tty: Arc::default(),
             tasks,
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             strace: config.strace,
@@ -289,6 +293,17 @@ impl Kernel {
                 .stat_at(ctx, &pop, vfs_core::StatOptions::default())?;
             devices::register(&self.vfs, kind, minor, stat)?;
         }
+        let tty = PathOperation::new(&root, &root, b"/dev/tty");
+        self.vfs.mknod_at(
+            ctx,
+            &tty,
+            MknodOptions {
+                mode: abi_linux::S_IFCHR | 0o666,
+                dev_major: devices::TTY_DEVICE.0,
+                dev_minor: devices::TTY_DEVICE.1,
+            },
+        )?;
+        devices::register_tty(&self.vfs, &self.controlling_tty)?;
         for (name, target) in [
             ("stdin", "/proc/self/fd/0"),
             ("stdout", "/proc/self/fd/1"),
@@ -336,6 +351,9 @@ impl Kernel {
             // a file read partway).
             if host_offset > 0 {
                 let _ = file.seek(ctx, host_offset, abi_linux::Whence::Set);
+            }
+            if opts.is_tty {
+                self.controlling_tty.set_if_unset(&file);
             }
             if let Ok(Some(old)) = fds.set(fd, file, false) {
                 old.release(ctx);

@@ -338,3 +338,80 @@ fn mount_bind_remount_and_umount_match_native() {
     );
     assert_eq!(got.status.code(), want.status.code());
 }
+
+/// Runs `args` in a new session, with no controlling terminal.
+fn in_new_session(args: &[&std::ffi::OsStr]) -> Output {
+    run_limited(Command::new("setsid").arg("-w").args(args))
+}
+
+/// Runs `command` (a shell command line) under `script`, which gives it a
+/// pseudo-terminal as stdio and controlling terminal; returns what the
+/// terminal showed.
+fn on_a_terminal(command: &str) -> Output {
+    run_limited(Command::new("script").args(["-qec", command, "/dev/null"]))
+}
+
+fn mknod_tty(tree: &Tree) {
+    let status = Command::new("mknod")
+        .arg(tree.dir.join("dev/tty"))
+        .args(["c", "5", "0"])
+        .status()
+        .expect("mknod");
+    assert!(status.success());
+}
+
+#[test]
+fn dev_tty_without_a_controlling_terminal_is_enxio() {
+    let Some(tree) = setup("notty") else {
+        return;
+    };
+    mknod_tty(&tree);
+    let script = "echo x > /dev/tty; echo status $?";
+    let sentry = std::ffi::OsStr::new(env!("CARGO_BIN_EXE_sentry"));
+    let want = in_new_session(&[
+        "chroot".as_ref(),
+        tree.dir.as_os_str(),
+        "/bin/busybox".as_ref(),
+        "sh".as_ref(),
+        "-c".as_ref(),
+        script.as_ref(),
+    ]);
+    let got = in_new_session(&[
+        sentry,
+        "run".as_ref(),
+        "--rootfs".as_ref(),
+        tree.dir.as_os_str(),
+        "--".as_ref(),
+        "/bin/busybox".as_ref(),
+        "sh".as_ref(),
+        "-c".as_ref(),
+        script.as_ref(),
+    ]);
+    assert_eq!(String::from_utf8_lossy(&want.stdout), "status 1\n");
+    assert_eq!(got.stdout, want.stdout);
+    assert_eq!(got.stderr, want.stderr);
+}
+
+#[test]
+fn dev_tty_reaches_the_terminal_stdio_came_from() {
+    let Some(tree) = setup("tty") else {
+        return;
+    };
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: script (util-linux) is missing");
+        return;
+    }
+    mknod_tty(&tree);
+    let script = "echo via-tty > /dev/tty; echo status $?";
+    let dir = tree.dir.display();
+    let want = on_a_terminal(&format!("chroot {dir} /bin/busybox sh -c '{script}'"));
+    let got = on_a_terminal(&format!(
+        "{} run --rootfs {dir} -- /bin/busybox sh -c '{script}'",
+        env!("CARGO_BIN_EXE_sentry")
+    ));
+    assert!(String::from_utf8_lossy(&want.stdout).contains("via-tty"));
+    assert_eq!(
+        String::from_utf8_lossy(&got.stdout),
+        String::from_utf8_lossy(&want.stdout)
+    );
+}
