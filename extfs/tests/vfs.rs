@@ -63,6 +63,12 @@ fn build_image(tmp: &TempDir, mkfs_args: &[&str]) -> Option<std::path::PathBuf> 
     for i in 0..300 {
         fs::write(src.join("dir").join(format!("entry-{i:03}")), b"").ok()?;
     }
+    // Names on both sides of the dentry's inline name storage, and the
+    // longest name; one is a directory to walk through.
+    for len in [29, 30, 31, 255] {
+        fs::write(src.join("n".repeat(len)), len.to_string()).ok()?;
+    }
+    fs::create_dir_all(src.join("d".repeat(31)).join("e".repeat(255))).ok()?;
     let _ = run(Command::new("mkfifo").arg(src.join("fifo")));
     let _ = run(Command::new("mknod")
         .arg(src.join("null"))
@@ -97,6 +103,11 @@ struct Env {
 
 impl Env {
     fn new(source: Arc<dyn BlockSource>) -> Result<Env, Errno> {
+        Env::with_cache(source, extfs::vfs::DEFAULT_MAX_CACHED_DENTRIES)
+    }
+
+    /// A mount that keeps at most `max_cached` unreferenced dentries.
+    fn with_cache(source: Arc<dyn BlockSource>, max_cached: usize) -> Result<Env, Errno> {
         let scope = refs::LeakCheckScope::new();
         let vfs = VirtualFilesystem::new();
         let ctx = SimpleContext::root();
@@ -104,8 +115,9 @@ impl Env {
             vfs.register_filesystem_type(fs_type)?;
         }
         let mut opts = MountOptions::default();
-        opts.get_filesystem.internal_data =
-            Some(Arc::new(ExtMountData::new(ExtImage::Source(source))));
+        let mut data = ExtMountData::new(ExtImage::Source(source));
+        data.max_cached_dentries = max_cached;
+        opts.get_filesystem.internal_data = Some(Arc::new(data));
         let ns = vfs.new_mount_namespace(&ctx, b"image", "ext4", &opts)?;
         let root = ns.root();
         Ok(Env {
@@ -371,6 +383,29 @@ fn walk_stat_and_read_match_kernel_mount() {
         );
         env.finish();
     }
+}
+
+#[test]
+fn tiny_dentry_cache_under_concurrent_walks_matches_kernel_mount() {
+    let tmp = TempDir::new("vfs-evict");
+    let Some(image) = build_image(&tmp, &["-b", "4096"]) else {
+        return;
+    };
+    let Some(mnt) = kernel_mount(&image) else {
+        return;
+    };
+    let file = fs::File::open(&image).expect("open image");
+    let source = FileSource::new(file).expect("size image");
+    // Four unreferenced dentries at most: walks keep evicting what other
+    // walks looked up a moment before.
+    let env = Env::with_cache(Arc::new(source), 4).expect("mount image");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| assert!(compare_tree(&env, mnt.path()) > 300));
+        }
+    });
+    assert!(compare_tree(&env, mnt.path()) > 300);
+    env.finish();
 }
 
 #[test]

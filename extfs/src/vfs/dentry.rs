@@ -3,9 +3,16 @@
 //!
 //! # Reference model
 //!
-//! - A directory's `children` map holds an `Arc` (memory only, no counted
-//!   reference) on each cached child; a child holds an `Arc` on its parent,
-//!   so a cached path always reaches the root.
+//! - The mount's [`Tree`] (a hash table keyed by parent and name, like
+//!   Linux's dcache hash) holds an `Arc` (memory only, no counted
+//!   reference) on each cached dentry but the root; a child holds an `Arc`
+//!   on its parent, so a cached path always reaches the root. A walk holds
+//!   the tree lock for reading and borrows the dentries it passes from the
+//!   table, as gVisor walks under its filesystem lock: a cached step takes
+//!   no reference and no other lock.
+//! - A dentry looked up while the tree lock is only read-held goes into
+//!   [`Shared`]'s pending table (under its own mutex) and moves into the
+//!   tree the next time someone takes the tree lock for writing.
 //! - The VFS's counted references ([`DentryRef`]) are the dentry's `refs`.
 //!   A dentry whose count drops to zero stays in the tree and enters the
 //!   filesystem's LRU (which holds an `Arc`); taking a reference again takes
@@ -19,21 +26,23 @@
 //!
 //! # Lock order
 //!
-//! [`Shared::tree`] (read for walks, write for eviction and teardown) →
-//! a dentry's `children` → [`Shared::lru`] → [`Shared::inodes`]. Reference
-//! operations take only the LRU lock, so references can be dropped with the
-//! tree lock held; reviving a zero-reference dentry requires the tree lock
-//! (read), which excludes eviction.
+//! [`Shared::tree`] (read for walks, write for eviction, merging pending
+//! dentries and teardown) → [`Shared::pending`] → [`Shared::lru`] →
+//! [`Shared::inodes`]. Reference operations take only the LRU lock, so
+//! references can be dropped with the tree lock held; reviving a
+//! zero-reference dentry requires the tree lock (read), which excludes
+//! eviction.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
+use core::hash::{BuildHasher, Hasher};
 use core::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 use abi_linux::{Errno, FileMode};
-use hashbrown::HashMap;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use vfs_core::lock::FileLocks;
 use vfs_core::permissions::FileOwner;
 use vfs_core::{Context, Dentry, DentryImpl, DentryRef};
@@ -58,10 +67,10 @@ pub struct ExtInode {
 impl ExtInode {
     fn new(raw: Inode, backing: &Arc<Backing>) -> Self {
         ExtInode {
-            raw,
             locks: FileLocks::default(),
             target: spin::Once::new(),
             cache: PageCache::new(Arc::clone(backing)),
+            raw,
         }
     }
 
@@ -100,12 +109,74 @@ struct Lru {
     next_stamp: u64,
 }
 
+/// Cached dentries, found by their parent's [`ExtDentry::id`] and their
+/// name (each dentry keeps the hash of that key).
+#[derive(Default)]
+struct Children(HashTable<Arc<ExtDentry>>);
+
+impl Children {
+    /// The dentry named `name` in the directory of id `parent`, whose key
+    /// hashes to `hash`.
+    fn get(&self, hash: u64, parent: u64, name: &[u8]) -> Option<&Arc<ExtDentry>> {
+        self.0.find(hash, |d| d.is_named(parent, name))
+    }
+
+    /// Adds `dentry`, whose key no dentry of the table has.
+    fn insert(&mut self, dentry: Arc<ExtDentry>) {
+        self.0
+            .insert_unique(dentry.key_hash, dentry, |d| d.key_hash);
+    }
+
+    /// Removes `dentry` itself (not another of the same key).
+    fn remove(&mut self, dentry: &ExtDentry) {
+        if let Ok(entry) = self
+            .0
+            .find_entry(dentry.key_hash, |d| core::ptr::eq(&**d, dentry))
+        {
+            entry.remove();
+        }
+    }
+}
+
+/// The dentry tree of a mount, behind [`Shared::tree`]: every cached
+/// dentry but the root, in one hash table keyed by parent and name (as
+/// Linux's dcache hash), so that a walk's step is one probe and borrows
+/// the child.
+pub(super) struct Tree {
+    children: Children,
+    /// Hashes a dentry's key for `children` and [`Shared::pending`].
+    hasher: DefaultHashBuilder,
+}
+
+impl Tree {
+    /// The hash of the key of a child `name` of `dir`.
+    pub(super) fn key_hash(&self, dir: &ExtDentry, name: &[u8]) -> u64 {
+        let mut hasher = self.hasher.build_hasher();
+        hasher.write_u64(dir.id);
+        hasher.write(name);
+        hasher.finish()
+    }
+
+    /// The cached child `name` of `dir` (whose key hashes to `hash`),
+    /// borrowed for as long as the tree lock is held; `None` when it is not
+    /// cached or still pending (see [`Shared::pending_child`]).
+    pub(super) fn child(&self, hash: u64, dir: &ExtDentry, name: &[u8]) -> Option<&Arc<ExtDentry>> {
+        self.children.get(hash, dir.id, name)
+    }
+}
+
 /// State shared by a filesystem and its dentries.
 pub(super) struct Shared {
     /// The image and where mmap pages come from.
     pub(super) backing: Arc<Backing>,
-    /// Read for walks, write for eviction and teardown.
-    pub(super) tree: spin::RwLock<()>,
+    /// Read for walks, write for eviction, merging and teardown.
+    pub(super) tree: spin::RwLock<Tree>,
+    /// Dentries looked up under the tree's read lock, not yet in it.
+    pending: spin::Mutex<Children>,
+    /// How many dentries `pending` holds (read without its lock).
+    pending_len: AtomicUsize,
+    /// The next [`ExtDentry::id`].
+    next_id: AtomicU64,
     lru: spin::Mutex<Lru>,
     /// How many dentries the LRU holds (read without its lock).
     lru_len: AtomicUsize,
@@ -118,7 +189,13 @@ impl Shared {
     pub(super) fn new(backing: Arc<Backing>, max_cached: usize) -> Self {
         Shared {
             backing,
-            tree: spin::RwLock::new(()),
+            tree: spin::RwLock::new(Tree {
+                children: Children::default(),
+                hasher: DefaultHashBuilder::default(),
+            }),
+            pending: spin::Mutex::new(Children::default()),
+            pending_len: AtomicUsize::new(0),
+            next_id: AtomicU64::new(1),
             lru: spin::Mutex::new(Lru::default()),
             lru_len: AtomicUsize::new(0),
             max_cached,
@@ -174,20 +251,69 @@ impl Shared {
         }
     }
 
-    /// Evicts the oldest unreferenced leaf dentries while the LRU holds
-    /// more than its limit.
+    /// The child `name` of `dir` (whose key hashes to `hash`, see
+    /// [`Tree::key_hash`]) from the pending table, or else a new dentry of
+    /// `inode` (with `dir` as parent) put there.
+    ///
+    /// # Preconditions
+    ///
+    /// [`Self::tree`] is held for reading and the tree has no child
+    /// `name` of `dir`.
+    pub(super) fn pending_child(
+        self: &Arc<Self>,
+        hash: u64,
+        dir: &ExtDentry,
+        name: &[u8],
+        inode: impl FnOnce() -> Result<Arc<ExtInode>, Errno>,
+    ) -> Result<Arc<ExtDentry>, Errno> {
+        if let Some(child) = self.pending.lock().get(hash, dir.id, name) {
+            return Ok(Arc::clone(child));
+        }
+        let inode = inode()?;
+        let mut pending = self.pending.lock();
+        if let Some(child) = pending.get(hash, dir.id, name) {
+            return Ok(Arc::clone(child));
+        }
+        let child = ExtDentry::new(self, Some((dir.arc(), hash)), name, inode, 0);
+        dir.cached_children.fetch_add(1, Ordering::AcqRel);
+        pending.insert(Arc::clone(&child));
+        self.pending_len.store(pending.0.len(), Ordering::Release);
+        Ok(child)
+    }
+
+    /// Moves the pending dentries into the tree.
+    ///
+    /// # Preconditions
+    ///
+    /// [`Self::tree`] is held for writing (`tree` is its content).
+    fn merge_pending(&self, tree: &mut Tree) {
+        let mut pending = self.pending.lock();
+        for dentry in pending.0.drain() {
+            tree.children.insert(dentry);
+        }
+        self.pending_len.store(0, Ordering::Release);
+    }
+
+    /// Moves pending dentries into the tree and evicts the oldest
+    /// unreferenced leaf dentries while the LRU holds more than its limit.
     ///
     /// # Preconditions
     ///
     /// The caller does not hold [`Self::tree`] (it is taken for writing;
-    /// when another thread holds it, eviction waits for a later call).
+    /// when another thread holds it, this waits for a later call).
     pub(super) fn trim(&self) {
+        if self.lru_len.load(Ordering::Acquire) <= self.max_cached
+            && self.pending_len.load(Ordering::Acquire) == 0
+        {
+            return;
+        }
+        let Some(mut tree) = self.tree.try_write() else {
+            return;
+        };
+        self.merge_pending(&mut tree);
         if self.lru_len.load(Ordering::Acquire) <= self.max_cached {
             return;
         }
-        let Some(_tree) = self.tree.try_write() else {
-            return;
-        };
         loop {
             let victims: Vec<Arc<ExtDentry>> = {
                 let mut lru = self.lru.lock();
@@ -195,7 +321,7 @@ impl Shared {
                 let stamps: Vec<u64> = lru
                     .entries
                     .iter()
-                    .filter(|(_, d)| d.children.read().is_empty())
+                    .filter(|(_, d)| d.cached_children.load(Ordering::Acquire) == 0)
                     .take(excess)
                     .map(|(stamp, _)| *stamp)
                     .collect();
@@ -219,7 +345,7 @@ impl Shared {
                     .compare_exchange(0, -1, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok()
                 {
-                    victim.detach();
+                    victim.detach(&mut tree);
                     self.forget_inode(&victim);
                 }
             }
@@ -247,8 +373,9 @@ impl Shared {
     ///
     /// # Preconditions
     ///
-    /// [`Self::tree`] is held for writing.
-    pub(super) fn teardown(&self, root: &Arc<ExtDentry>) {
+    /// [`Self::tree`] is held for writing (`tree` is its content).
+    pub(super) fn teardown(&self, tree: &mut Tree, root: &Arc<ExtDentry>) {
+        self.merge_pending(tree);
         {
             let mut lru = self.lru.lock();
             for dentry in lru.entries.values() {
@@ -257,9 +384,8 @@ impl Shared {
             lru.entries.clear();
             self.lru_len.store(0, Ordering::Release);
         }
-        let mut stack = alloc::vec![Arc::clone(root)];
-        while let Some(dentry) = stack.pop() {
-            stack.extend(core::mem::take(&mut *dentry.children.write()).into_values());
+        let cached = core::mem::take(&mut tree.children.0).into_iter();
+        for dentry in core::iter::once(Arc::clone(root)).chain(cached) {
             if dentry
                 .refs
                 .compare_exchange(0, -1, Ordering::AcqRel, Ordering::Acquire)
@@ -272,44 +398,106 @@ impl Shared {
     }
 }
 
+/// The longest name a dentry stores inline.
+const INLINE_NAME: usize = 30;
+
+/// A dentry's name, inline when short (as most are, like Linux's
+/// `d_iname`) so that comparing it reads the dentry's own cache line.
+enum DentryName {
+    Inline { len: u8, bytes: [u8; INLINE_NAME] },
+    Heap(Box<[u8]>),
+}
+
+impl DentryName {
+    fn new(name: &[u8]) -> Self {
+        match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= INLINE_NAME => {
+                let mut bytes = [0; INLINE_NAME];
+                bytes[..name.len()].copy_from_slice(name);
+                DentryName::Inline { len, bytes }
+            }
+            _ => DentryName::Heap(name.into()),
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            DentryName::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            DentryName::Heap(name) => name,
+        }
+    }
+}
+
 /// A dentry of a mounted image.
+///
+/// The fields a walk reads at each step come first and share one cache
+/// line (the type's alignment).
+#[repr(C, align(64))]
 pub struct ExtDentry {
+    /// The parent's `id` (0 for the root).
+    parent_id: u64,
+    /// The dentry's key as a parent in [`Tree`], unique in its mount.
+    id: u64,
     vfsd: Dentry,
+    /// The name in the parent (empty for the root).
+    name: DentryName,
+    /// The inode's file type (`None` for an invalid mode), kept here for
+    /// walks.
+    file_type: Option<FileType>,
+    /// Whether the owner, group and other classes all have the execute
+    /// bit, so that anyone may search the directory and a walk needs no
+    /// look at the credentials.
+    searchable_by_all: bool,
     me: Weak<ExtDentry>,
+    /// The hash of the dentry's key in [`Tree`] (0 for the root).
+    key_hash: u64,
     shared: Arc<Shared>,
     /// The parent directory; `None` for the root.
     parent: Option<Arc<ExtDentry>>,
-    /// The name in the parent (empty for the root).
-    name: Box<[u8]>,
     pub(super) inode: Arc<ExtInode>,
     /// Counted references; -1 once destroyed.
     refs: AtomicI64,
     /// The dentry's key in the LRU, 0 when not in it.
     lru_stamp: AtomicU64,
-    /// Cached children by name.
-    children: spin::RwLock<HashMap<Box<[u8]>, Arc<ExtDentry>>>,
+    /// How many children are cached (in the tree or pending); only a
+    /// dentry without any is evicted.
+    cached_children: AtomicUsize,
     registration: spin::Mutex<Option<refs::Registration>>,
 }
 
 impl ExtDentry {
-    /// A new dentry with `refs` counted references (0 puts it in the LRU).
+    /// A new dentry with `refs` counted references (0 puts it in the LRU),
+    /// with its parent and the hash of its key in the tree (`None` for the
+    /// root).
     pub(super) fn new(
         shared: &Arc<Shared>,
-        parent: Option<Arc<ExtDentry>>,
+        parent: Option<(Arc<ExtDentry>, u64)>,
         name: &[u8],
         inode: Arc<ExtInode>,
         refs: i64,
     ) -> Arc<Self> {
+        let (parent, parent_id, key_hash) = match parent {
+            Some((parent, hash)) => {
+                let id = parent.id;
+                (Some(parent), id, hash)
+            }
+            None => (None, 0, 0),
+        };
         let dentry = Arc::new_cyclic(|me| ExtDentry {
             vfsd: Dentry::new(),
             me: me.clone(),
+            id: shared.next_id.fetch_add(1, Ordering::Relaxed),
+            parent_id,
+            key_hash,
+            file_type: inode.file_type(),
+            searchable_by_all: inode.raw.mode & 0o111 == 0o111,
             shared: Arc::clone(shared),
             parent,
-            name: name.into(),
+            name: DentryName::new(name),
             inode,
             refs: AtomicI64::new(refs),
             lru_stamp: AtomicU64::new(0),
-            children: spin::RwLock::new(HashMap::new()),
+            cached_children: AtomicUsize::new(0),
             registration: spin::Mutex::new(Some(refs::Registration::new_cyclic(
                 me,
                 "extfs::Dentry",
@@ -347,34 +535,39 @@ impl ExtDentry {
 
     /// The name in the parent.
     pub(super) fn name(&self) -> &[u8] {
-        &self.name
+        self.name.as_bytes()
     }
 
-    /// The cached child `name`.
-    pub(super) fn cached_child(&self, name: &[u8]) -> Option<Arc<ExtDentry>> {
-        self.children.read().get(name).cloned()
+    /// Whether the dentry is the child `name` of the directory of id
+    /// `parent`.
+    fn is_named(&self, parent: u64, name: &[u8]) -> bool {
+        // Names are short: a byte loop beats a call to `memcmp`.
+        let own = self.name.as_bytes();
+        self.parent_id == parent
+            && own.len() == name.len()
+            && own.iter().zip(name).all(|(a, b)| a == b)
     }
 
-    /// Caches `child` under `name` unless another thread cached one
-    /// first; returns the cached one.
+    /// The inode's file type (`None` for an invalid mode).
+    pub(super) fn file_type(&self) -> Option<FileType> {
+        self.file_type
+    }
+
+    /// Whether anyone may search the directory (every class has the
+    /// execute bit), so a walk need not check the credentials.
+    pub(super) fn searchable_by_all(&self) -> bool {
+        self.searchable_by_all
+    }
+
+    /// Removes an evicted dentry from the tree and the leak checker.
     ///
     /// # Preconditions
     ///
-    /// [`Shared::tree`] is held for reading.
-    pub(super) fn cache_child(&self, name: &[u8], inode: Arc<ExtInode>) -> Arc<ExtDentry> {
-        let mut children = self.children.write();
-        if let Some(existing) = children.get(name) {
-            return Arc::clone(existing);
-        }
-        let child = ExtDentry::new(&self.shared, Some(self.arc()), name, inode, 0);
-        children.insert(name.into(), Arc::clone(&child));
-        child
-    }
-
-    /// Removes an evicted dentry from its parent and the leak checker.
-    fn detach(&self) {
+    /// [`Shared::tree`] is held for writing (`tree` is its content).
+    fn detach(&self, tree: &mut Tree) {
         if let Some(parent) = &self.parent {
-            parent.children.write().remove(&*self.name);
+            tree.children.remove(self);
+            parent.cached_children.fetch_sub(1, Ordering::AcqRel);
         }
         self.registration.lock().take();
     }
@@ -439,7 +632,7 @@ impl DentryImpl for ExtDentry {
     fn describe(&self) -> String {
         alloc::format!(
             "extfs:{} ino={}",
-            String::from_utf8_lossy(&self.name),
+            String::from_utf8_lossy(self.name.as_bytes()),
             self.inode.ino()
         )
     }

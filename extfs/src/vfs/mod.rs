@@ -30,9 +30,11 @@
 //!
 //! # Lock order
 //!
-//! The tree lock (read for every path operation, write for eviction and
-//! release) → a dentry's children → the LRU → the inode table; a page
-//! cache's mutex and a description's offset mutex are leaves.
+//! The tree lock (read for every path operation, write for eviction,
+//! moving pending dentries into the tree and release) → the pending
+//! dentries → the LRU → the inode table; a page cache's mutex and a
+//! description's offset mutex are leaves. A walk takes the tree lock once
+//! and no lock or reference per cached component.
 
 mod dentry;
 mod file;
@@ -65,7 +67,7 @@ pub use mmap::ImageFile;
 use crate::fs::{Ext4, MountOptions};
 use crate::inode::{FileType, Inode, Timestamp};
 use crate::source::BlockSource;
-use dentry::Shared;
+use dentry::{Shared, Tree};
 use file::{DirectoryEntries, RegularFile};
 
 /// `statfs(2)`'s `f_type` for ext2, ext3 and ext4.
@@ -317,6 +319,37 @@ pub struct ExtFs {
     minor: u32,
 }
 
+/// A dentry a walk has reached: borrowed from the tree (a cached step
+/// takes no reference) or held by an `Arc` (the start, and dentries just
+/// looked up, which are not in the tree yet).
+enum Node<'t> {
+    /// A dentry of the tree, alive while the tree lock is held.
+    Cached(&'t Arc<ExtDentry>),
+    /// A dentry held by the walk.
+    Fresh(Arc<ExtDentry>),
+}
+
+impl Node<'_> {
+    /// The parent directory, or the dentry itself for the root.
+    fn parent_node(&self) -> Self {
+        match self {
+            Node::Cached(dentry) => Node::Cached(dentry.parent().unwrap_or(dentry)),
+            Node::Fresh(dentry) => Node::Fresh(Arc::clone(dentry.parent().unwrap_or(dentry))),
+        }
+    }
+}
+
+impl core::ops::Deref for Node<'_> {
+    type Target = ExtDentry;
+
+    fn deref(&self) -> &ExtDentry {
+        match self {
+            Node::Cached(dentry) => dentry,
+            Node::Fresh(dentry) => dentry,
+        }
+    }
+}
+
 /// Downcasts a dentry of this filesystem.
 fn ours(dentry: &dyn DentryImpl) -> Result<&ExtDentry, Errno> {
     let any: &dyn Any = dentry;
@@ -342,12 +375,13 @@ impl ExtFs {
         &self.shared.backing.ext4
     }
 
-    /// Runs `op` with the tree lock held for reading, then evicts what
-    /// the walk added beyond the cache's limit.
-    fn read_locked<T>(&self, op: impl FnOnce() -> T) -> T {
+    /// Runs `op` with the tree lock held for reading, then moves the
+    /// dentries the walk added into the tree and evicts what is beyond the
+    /// cache's limit.
+    fn read_locked<T>(&self, op: impl FnOnce(&Tree) -> T) -> T {
         let result = {
-            let _tree = self.shared.tree.read();
-            op()
+            let tree = self.shared.tree.read();
+            op(&tree)
         };
         self.shared.trim();
         result
@@ -376,10 +410,17 @@ impl ExtFs {
     ///
     /// # Preconditions
     ///
-    /// The tree lock is held for reading; `name` is not `.` or `..`.
-    fn child(&self, dir: &ExtDentry, name: &[u8]) -> Result<Option<Arc<ExtDentry>>, Errno> {
-        if let Some(child) = dir.cached_child(name) {
-            return Ok(Some(child));
+    /// `tree` is the content of the tree lock, held for reading; `name` is
+    /// not `.` or `..`.
+    fn child<'t>(
+        &self,
+        tree: &'t Tree,
+        dir: &ExtDentry,
+        name: &[u8],
+    ) -> Result<Option<Node<'t>>, Errno> {
+        let hash = tree.key_hash(dir, name);
+        if let Some(child) = tree.child(hash, dir, name) {
+            return Ok(Some(Node::Cached(child)));
         }
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
@@ -389,8 +430,10 @@ impl ExtFs {
             Ok(None) => return Ok(None),
             Err(e) => return Err(e.errno()),
         };
-        let inode = self.shared.inode(ino)?;
-        Ok(Some(dir.cache_child(name, inode)))
+        let child = self
+            .shared
+            .pending_child(hash, dir, name, || self.shared.inode(ino))?;
+        Ok(Some(Node::Fresh(child)))
     }
 
     /// Takes one step of the walk from directory `dir` at `rp`'s current
@@ -399,12 +442,20 @@ impl ExtFs {
     ///
     /// # Preconditions
     ///
-    /// The tree lock is held for reading; `!rp.done()`.
-    fn step(&self, rp: &mut ResolvingPath<'_>, dir: Arc<ExtDentry>) -> PathResult<Arc<ExtDentry>> {
-        if !dir.inode.raw.is_dir() {
+    /// `tree` is the content of the tree lock, held for reading;
+    /// `!rp.done()`.
+    fn step<'t>(
+        &self,
+        tree: &'t Tree,
+        rp: &mut ResolvingPath<'_>,
+        dir: Node<'t>,
+    ) -> PathResult<Node<'t>> {
+        if dir.file_type() != Some(FileType::Directory) {
             return Err(Errno::ENOTDIR.into());
         }
-        generic_permission(rp.credentials(), AccessTypes::EXEC, dir.inode.owner())?;
+        if !dir.searchable_by_all() {
+            generic_permission(rp.credentials(), AccessTypes::EXEC, dir.inode.owner())?;
+        }
         let name = rp.component();
         if name == b"." {
             rp.advance();
@@ -415,14 +466,14 @@ impl ExtFs {
                 rp.advance();
                 return Ok(dir);
             }
-            let parent = dir.parent().map_or_else(|| Arc::clone(&dir), Arc::clone);
+            let parent = dir.parent_node();
             rp.check_mount(&*parent)?;
             rp.advance();
             return Ok(parent);
         }
-        let child = self.child(&dir, name)?.ok_or(Errno::ENOENT)?;
+        let child = self.child(tree, &dir, name)?.ok_or(Errno::ENOENT)?;
         rp.check_mount(&*child)?;
-        if child.inode.file_type() == Some(FileType::Symlink) && rp.should_follow_symlink() {
+        if child.file_type() == Some(FileType::Symlink) && rp.should_follow_symlink() {
             let target = child.inode.target(self.ext4())?;
             rp.handle_symlink(target)?;
             return Ok(dir);
@@ -435,11 +486,11 @@ impl ExtFs {
     ///
     /// # Preconditions
     ///
-    /// The tree lock is held for reading.
-    fn walk(&self, rp: &mut ResolvingPath<'_>) -> PathResult<Arc<ExtDentry>> {
-        let mut dentry = ours(&**rp.start())?.arc();
+    /// `tree` is the content of the tree lock, held for reading.
+    fn walk<'t>(&self, tree: &'t Tree, rp: &mut ResolvingPath<'_>) -> PathResult<Node<'t>> {
+        let mut dentry = Node::Fresh(ours(&**rp.start())?.arc());
         while !rp.done() {
-            dentry = self.step(rp, dentry)?;
+            dentry = self.step(tree, rp, dentry)?;
         }
         if rp.must_be_dir() && !dentry.inode.raw.is_dir() {
             return Err(Errno::ENOTDIR.into());
@@ -452,15 +503,16 @@ impl ExtFs {
     ///
     /// # Preconditions
     ///
-    /// The tree lock is held for reading.
-    fn walk_parent_from(
+    /// `tree` is the content of the tree lock, held for reading.
+    fn walk_parent_from<'t>(
         &self,
+        tree: &'t Tree,
         rp: &mut ResolvingPath<'_>,
-        from: Arc<ExtDentry>,
-    ) -> PathResult<Arc<ExtDentry>> {
+        from: Node<'t>,
+    ) -> PathResult<Node<'t>> {
         let mut dentry = from;
         while !rp.done() && !rp.is_final() {
-            dentry = self.step(rp, dentry)?;
+            dentry = self.step(tree, rp, dentry)?;
         }
         if !dentry.inode.raw.is_dir() {
             return Err(Errno::ENOTDIR.into());
@@ -470,9 +522,13 @@ impl ExtFs {
 
     /// [`Self::walk_parent_from`] the start, then search permission on the
     /// parent, as every operation on a final name needs.
-    fn walk_parent(&self, rp: &mut ResolvingPath<'_>) -> PathResult<Arc<ExtDentry>> {
-        let start = ours(&**rp.start())?.arc();
-        let parent = self.walk_parent_from(rp, start)?;
+    ///
+    /// # Preconditions
+    ///
+    /// `tree` is the content of the tree lock, held for reading.
+    fn walk_parent<'t>(&self, tree: &'t Tree, rp: &mut ResolvingPath<'_>) -> PathResult<Node<'t>> {
+        let start = Node::Fresh(ours(&**rp.start())?.arc());
+        let parent = self.walk_parent_from(tree, rp, start)?;
         generic_permission(rp.credentials(), AccessTypes::EXEC, parent.inode.owner())?;
         Ok(parent)
     }
@@ -482,8 +538,8 @@ impl ExtFs {
     /// and an existing name, `ENOENT` for a trailing slash on a
     /// non-directory, and finally `EROFS`.
     fn create_at(&self, rp: &mut ResolvingPath<'_>, is_dir: bool) -> PathResult<()> {
-        self.read_locked(|| {
-            let parent = self.walk_parent(rp)?;
+        self.read_locked(|tree| {
+            let parent = self.walk_parent(tree, rp)?;
             if rp.done() {
                 return Err(Errno::EEXIST.into());
             }
@@ -491,7 +547,7 @@ impl ExtFs {
             if is_dot_or_dotdot(name) {
                 return Err(Errno::EEXIST.into());
             }
-            if self.child(&parent, name)?.is_some() {
+            if self.child(tree, &parent, name)?.is_some() {
                 return Err(Errno::EEXIST.into());
             }
             if rp.must_be_dir() && !is_dir {
@@ -511,8 +567,8 @@ impl ExtFs {
         dotdot: Errno,
         root: Errno,
     ) -> PathResult<()> {
-        self.read_locked(|| {
-            self.walk_parent(rp)?;
+        self.read_locked(|tree| {
+            self.walk_parent(tree, rp)?;
             if rp.done() {
                 return Err(root.into());
             }
@@ -533,7 +589,7 @@ impl ExtFs {
         &self,
         ctx: &dyn Context,
         rp: &ResolvingPath<'_>,
-        dentry: &Arc<ExtDentry>,
+        dentry: &ExtDentry,
         opts: OpenOptions,
     ) -> PathResult<FileRef> {
         let flags = opts.flags;
@@ -559,11 +615,11 @@ impl ExtFs {
         let dentry_ref = dentry.new_ref();
         let imp: Box<dyn FileDescriptionImpl> = match file_type {
             Some(FileType::Regular) => Box::new(RegularFile {
-                dentry: Arc::clone(dentry),
+                dentry: dentry.arc(),
                 offset: spin::Mutex::new(0),
             }),
             Some(FileType::Directory) => Box::new(DirectoryFile::new(DirectoryEntries {
-                dentry: Arc::clone(dentry),
+                dentry: dentry.arc(),
             })),
             Some(kind @ (FileType::CharDevice | FileType::BlockDevice)) => {
                 let (major, minor) = dentry.inode.raw.rdev().unwrap_or((0, 0));
@@ -609,16 +665,17 @@ impl ExtFs {
     ///
     /// # Preconditions
     ///
-    /// The tree lock is held for reading.
+    /// `tree` is the content of the tree lock, held for reading.
     fn open_create(
         &self,
+        tree: &Tree,
         ctx: &dyn Context,
         rp: &mut ResolvingPath<'_>,
         opts: OpenOptions,
     ) -> PathResult<FileRef> {
-        let mut dir = ours(&**rp.start())?.arc();
+        let mut dir = Node::Fresh(ours(&**rp.start())?.arc());
         loop {
-            dir = self.walk_parent_from(rp, dir)?;
+            dir = self.walk_parent_from(tree, rp, dir)?;
             if rp.done() {
                 return Err(Errno::EISDIR.into());
             }
@@ -627,14 +684,14 @@ impl ExtFs {
             if is_dot_or_dotdot(name) || rp.must_be_dir() {
                 return Err(Errno::EISDIR.into());
             }
-            let Some(child) = self.child(&dir, name)? else {
+            let Some(child) = self.child(tree, &dir, name)? else {
                 return Err(Errno::EROFS.into());
             };
             if opts.flags.contains(OpenFlags::EXCL) {
                 return Err(Errno::EEXIST.into());
             }
             rp.check_mount(&*child)?;
-            if child.inode.file_type() == Some(FileType::Symlink) && rp.should_follow_symlink() {
+            if child.file_type() == Some(FileType::Symlink) && rp.should_follow_symlink() {
                 let target = child.inode.target(self.ext4())?;
                 rp.handle_symlink(target)?;
                 continue;
@@ -648,8 +705,8 @@ impl ExtFs {
 impl FilesystemImpl for ExtFs {
     fn release(&self, _ctx: &dyn Context) {
         if let Some(root) = self.root.lock().take() {
-            let _tree = self.shared.tree.write();
-            self.shared.teardown(&root);
+            let mut tree = self.shared.tree.write();
+            self.shared.teardown(&mut tree, &root);
         }
         if let Some(vfs) = self.vfs.upgrade() {
             vfs.put_anonymous_block_dev_minor(self.minor);
@@ -662,8 +719,8 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         access: AccessTypes,
     ) -> PathResult<()> {
-        self.read_locked(|| {
-            let dentry = self.walk(rp)?;
+        self.read_locked(|tree| {
+            let dentry = self.walk(tree, rp)?;
             if access.contains(AccessTypes::WRITE) && refuses_writes(dentry.inode.file_type()) {
                 return Err(Errno::EROFS.into());
             }
@@ -678,8 +735,8 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         opts: GetDentryOptions,
     ) -> PathResult<DentryRef> {
-        self.read_locked(|| {
-            let dentry = self.walk(rp)?;
+        self.read_locked(|tree| {
+            let dentry = self.walk(tree, rp)?;
             if opts.check_searchable {
                 if !dentry.inode.raw.is_dir() {
                     return Err(Errno::ENOTDIR.into());
@@ -695,7 +752,7 @@ impl FilesystemImpl for ExtFs {
         _ctx: &dyn Context,
         rp: &mut ResolvingPath<'_>,
     ) -> PathResult<DentryRef> {
-        self.read_locked(|| Ok(self.walk_parent(rp)?.new_ref()))
+        self.read_locked(|tree| Ok(self.walk_parent(tree, rp)?.new_ref()))
     }
 
     fn link_at(
@@ -740,18 +797,18 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         opts: OpenOptions,
     ) -> PathResult<FileRef> {
-        self.read_locked(|| {
+        self.read_locked(|tree| {
             if opts.flags.contains(OpenFlags::CREAT) {
-                return self.open_create(ctx, rp, opts);
+                return self.open_create(tree, ctx, rp, opts);
             }
-            let dentry = self.walk(rp)?;
+            let dentry = self.walk(tree, rp)?;
             self.open_existing(ctx, rp, &dentry, opts)
         })
     }
 
     fn readlink_at(&self, _ctx: &dyn Context, rp: &mut ResolvingPath<'_>) -> PathResult<Vec<u8>> {
-        self.read_locked(|| {
-            let dentry = self.walk(rp)?;
+        self.read_locked(|tree| {
+            let dentry = self.walk(tree, rp)?;
             if dentry.inode.file_type() != Some(FileType::Symlink) {
                 return Err(Errno::EINVAL.into());
             }
@@ -769,8 +826,8 @@ impl FilesystemImpl for ExtFs {
         old_name: &[u8],
         _opts: RenameOptions,
     ) -> PathResult<()> {
-        self.read_locked(|| {
-            self.walk_parent(rp)?;
+        self.read_locked(|tree| {
+            self.walk_parent(tree, rp)?;
             if rp.done() || is_dot_or_dotdot(old_name) || is_dot_or_dotdot(rp.component()) {
                 return Err(Errno::EBUSY.into());
             }
@@ -790,8 +847,8 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         opts: SetStatOptions,
     ) -> PathResult<()> {
-        self.read_locked(|| {
-            let dentry = self.walk(rp)?;
+        self.read_locked(|tree| {
+            let dentry = self.walk(tree, rp)?;
             if StatxMask::from_bits_retain(opts.stat.stx_mask).contains(StatxMask::SIZE) {
                 match dentry.inode.file_type() {
                     Some(FileType::Directory) => return Err(Errno::EISDIR.into()),
@@ -811,15 +868,15 @@ impl FilesystemImpl for ExtFs {
     ) -> PathResult<Statx> {
         let dev = rp.mount().filesystem().dev();
         let mnt_id = rp.mount().id();
-        self.read_locked(|| {
-            let dentry = self.walk(rp)?;
+        self.read_locked(|tree| {
+            let dentry = self.walk(tree, rp)?;
             Ok(statx_of(&dentry.inode.raw, dev, mnt_id))
         })
     }
 
     fn statfs_at(&self, _ctx: &dyn Context, rp: &mut ResolvingPath<'_>) -> PathResult<Statfs> {
-        self.read_locked(|| {
-            self.walk(rp)?;
+        self.read_locked(|tree| {
+            self.walk(tree, rp)?;
             Ok(self.statfs())
         })
     }
@@ -844,8 +901,8 @@ impl FilesystemImpl for ExtFs {
         _ctx: &dyn Context,
         rp: &mut ResolvingPath<'_>,
     ) -> PathResult<Vec<Vec<u8>>> {
-        self.read_locked(|| {
-            let dentry = self.walk(rp)?;
+        self.read_locked(|tree| {
+            let dentry = self.walk(tree, rp)?;
             let mut names = self
                 .ext4()
                 .list_xattrs(&dentry.inode.raw)
@@ -863,8 +920,8 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         opts: &GetXattrOptions,
     ) -> PathResult<Vec<u8>> {
-        self.read_locked(|| {
-            let dentry = self.walk(rp)?;
+        self.read_locked(|tree| {
+            let dentry = self.walk(tree, rp)?;
             check_xattr_permissions(
                 rp.credentials(),
                 AccessTypes::READ,
@@ -888,8 +945,8 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         _opts: &SetXattrOptions,
     ) -> PathResult<()> {
-        self.read_locked(|| {
-            self.walk(rp)?;
+        self.read_locked(|tree| {
+            self.walk(tree, rp)?;
             Err(Errno::EROFS.into())
         })
     }
@@ -900,14 +957,14 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         _name: &[u8],
     ) -> PathResult<()> {
-        self.read_locked(|| {
-            self.walk(rp)?;
+        self.read_locked(|tree| {
+            self.walk(tree, rp)?;
             Err(Errno::EROFS.into())
         })
     }
 
     fn parent_and_name(&self, dentry: &dyn DentryImpl) -> Option<(DentryRef, Vec<u8>)> {
-        self.read_locked(|| {
+        self.read_locked(|_| {
             let dentry = ours(dentry).ok()?;
             let parent = dentry.parent()?;
             Some((parent.new_ref(), dentry.name().to_vec()))
