@@ -222,9 +222,11 @@ extern "C" fn guest_main(sp: *const u64) -> ! {
     let iters = n(3000);
     let start = now_ns();
     for _ in 0..iters {
-        // SAFETY: a path, flags and mode; then reads into `buf` and closes.
+        // SAFETY: a NUL-terminated path, flags and mode.
         let fd = check(unsafe { syscall(SYS_OPEN, file.ptr(), O_RDONLY, 0, 0) });
+        // SAFETY: `buf_ptr` points to at least 4096 writable bytes of `buf`.
         check(unsafe { syscall(SYS_READ, fd, buf_ptr, 4096, 0) });
+        // SAFETY: closes the descriptor just opened; no memory is passed.
         unsafe { syscall(SYS_CLOSE, fd, 0, 0, 0) };
     }
     report(b"open+read+close", iters, start);
@@ -234,8 +236,9 @@ extern "C" fn guest_main(sp: *const u64) -> ! {
     let iters = n(200);
     let start = now_ns();
     for _ in 0..iters {
-        // SAFETY: rewinds the directory, then lists it into `buf`.
+        // SAFETY: rewinds the directory; no memory is passed.
         check(unsafe { syscall(SYS_LSEEK, fd, 0, 0, 0) });
+        // SAFETY: `buf_ptr` points to at least 32768 writable bytes of `buf`.
         while check(unsafe { syscall(SYS_GETDENTS64, fd, buf_ptr, 32768, 0) }) > 0 {}
     }
     report(b"getdents-1000", iters, start);
