@@ -4,23 +4,24 @@
 
 use std::sync::Arc;
 
-use abi_linux::{Errno, OpenFlags};
+use abi_linux::Errno;
 use kernfs::{BytesSource, DirectoryGenerator, DynamicBytesFile, DynamicDirectory, Filesystem};
 use kernfs::{FilesystemOptions, Inode, StaticDirectory, Symlink};
-use vfs_core::{Context, Credentials, DirentVec, MountOptionFlags, OpenOptions, PathOperation};
-use vfs_core::{SimpleContext, VirtualFilesystem};
+use vfs_core::io::SliceDest;
+use vfs_core::{Context, Credentials, DirentVec, FileRef, MountOptionFlags, OpenOptions};
+use vfs_core::{PathOperation, SimpleContext, VirtualDentry, VirtualFilesystem};
 
-/// `/uptime`: generated at every open.
-struct Uptime;
+/// `/uptime`, and `/tasks/N`: contents generated when read.
+struct Text(fn(&dyn Context) -> String);
 
-impl BytesSource for Uptime {
+impl BytesSource for Text {
     fn generate(&self, ctx: &dyn Context, buf: &mut Vec<u8>) -> Result<(), Errno> {
-        buf.extend_from_slice(format!("{}.00\n", ctx.now().tv_sec).as_bytes());
+        buf.extend_from_slice((self.0)(ctx).as_bytes());
         Ok(())
     }
 }
 
-/// `/tasks/N` for N below `count`, each a file holding its number.
+/// `/tasks`: one file per task number below `count`.
 struct Tasks {
     count: u64,
 }
@@ -33,101 +34,54 @@ impl DirectoryGenerator for Tasks {
     }
 
     fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
-        let n: u64 = std::str::from_utf8(name)
+        let n = std::str::from_utf8(name)
             .ok()
-            .and_then(|s| s.parse().ok())
+            .and_then(|s| s.parse::<u64>().ok());
+        let n = n
+            .filter(|n| (1..=self.count).contains(n))
             .ok_or(Errno::ENOENT)?;
-        if n == 0 || n > self.count {
-            return Err(Errno::ENOENT);
-        }
-        struct Status(u64);
-        impl BytesSource for Status {
-            fn generate(&self, _: &dyn Context, buf: &mut Vec<u8>) -> Result<(), Errno> {
-                buf.extend_from_slice(format!("task {}\n", self.0).as_bytes());
-                Ok(())
-            }
-        }
+        let creds = Credentials::root();
         Ok(DynamicBytesFile::with_ino(
             1000 + n,
-            &Credentials::root(),
+            &creds,
             0o444,
-            Status(n),
+            Text(|_| "a task\n".into()),
         ))
     }
+}
+
+fn open(vfs: &Arc<VirtualFilesystem>, top: &VirtualDentry, path: &[u8]) -> Result<FileRef, Errno> {
+    let pop = PathOperation::new(top, top, path);
+    vfs.open_at(&SimpleContext::root(), &pop, OpenOptions::default())
 }
 
 fn main() -> Result<(), Errno> {
     let ctx = SimpleContext::root();
     let creds = Credentials::root();
     let vfs = VirtualFilesystem::new();
-    let fs = Filesystem::new(
-        &vfs,
-        FilesystemOptions {
-            magic: 0x9fa0,
-            ..Default::default()
-        },
-    )?;
-    let root = StaticDirectory::new(
-        &fs,
-        &creds,
-        0o555,
-        vec![
-            (
-                b"uptime".as_slice(),
-                DynamicBytesFile::new(&fs, &creds, 0o444, Uptime) as Arc<dyn Inode>,
-            ),
-            (
-                b"tasks".as_slice(),
-                DynamicDirectory::new(&fs, &creds, 0o555, Tasks { count: 3 }),
-            ),
-            (b"self".as_slice(), Symlink::new(&fs, &creds, b"tasks/1")),
-        ],
-    )?;
+    let fs = Filesystem::new(&vfs, FilesystemOptions::default())?;
+    let uptime = Text(|ctx| format!("{}.00\n", ctx.now().tv_sec));
+    let tasks = Tasks { count: 3 };
+    let children: Vec<(&[u8], Arc<dyn Inode>)> = vec![
+        (b"uptime", DynamicBytesFile::new(&fs, &creds, 0o444, uptime)),
+        (b"tasks", DynamicDirectory::new(&fs, &creds, 0o555, tasks)),
+        (b"self", Symlink::new(&fs, &creds, b"tasks/1")),
+    ];
+    let root = StaticDirectory::new(&fs, &creds, 0o555, children)?;
     let (vfs_fs, root) = fs.into_vfs(&vfs, "proc", root);
-    let ns = vfs.new_mount_namespace_from(vfs.new_disconnected_mount(
-        vfs_fs,
-        root,
-        MountOptionFlags::empty(),
-    ));
-    let top = ns.root();
-    let read = |path: &[u8]| -> Result<String, Errno> {
-        let pop = PathOperation::new(&top, &top, path);
-        let fd = vfs.open_at(
-            &ctx,
-            &pop,
-            OpenOptions {
-                flags: OpenFlags::empty(),
-                ..Default::default()
-            },
-        )?;
-        let mut out = vec![0; 256];
-        let n = fd.read(
-            &ctx,
-            &mut vfs_core::io::SliceDest::new(&mut out),
-            Default::default(),
-        )?;
-        Ok(String::from_utf8_lossy(&out[..n]).into_owned())
-    };
-    let dir = vfs.open_at(
-        &ctx,
-        &PathOperation::new(&top, &top, b"/tasks"),
-        OpenOptions {
-            flags: OpenFlags::DIRECTORY,
-            ..Default::default()
-        },
-    )?;
+    let mount = vfs.new_disconnected_mount(vfs_fs, root, MountOptionFlags::empty());
+    let top = vfs.new_mount_namespace_from(mount).root();
+
     let mut entries = DirentVec::default();
-    dir.iter_dirents(&ctx, &mut entries)?;
-    let names: Vec<String> = entries
-        .entries
-        .iter()
-        .map(|e| String::from_utf8_lossy(&e.0).into_owned())
-        .collect();
-    println!("/tasks: {}", names.join(" "));
-    print!(
-        "/uptime: {}/self via symlink: {}",
-        read(b"/uptime")?,
-        read(b"/self")?
-    );
+    open(&vfs, &top, b"/tasks")?.iter_dirents(&ctx, &mut entries)?;
+    let names: Vec<_> = entries.entries.iter().map(|e| e.0.clone()).collect();
+    println!("/tasks: {}", String::from_utf8_lossy(&names.join(&b' ')));
+    for path in [&b"/uptime"[..], b"/self"] {
+        let mut out = [0u8; 256];
+        let file = open(&vfs, &top, path)?;
+        let n = file.read(&ctx, &mut SliceDest::new(&mut out), Default::default())?;
+        let text = String::from_utf8_lossy(&out[..n]);
+        print!("{}: {text}", String::from_utf8_lossy(path));
+    }
     Ok(())
 }
