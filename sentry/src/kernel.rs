@@ -124,8 +124,9 @@ impl Drop for Kernel {
 /// The mount data that makes a memfs keep its pages in the platform's
 /// memory file (so mappings of its files share them).
 pub(crate) fn memfs_data(mf: &Arc<MemoryFile>) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
-    let memory = Arc::new(crate::memory::PlatformMemory(mf.clone()));
-    Some(Arc::new(kernfs::memfs::MemfsMemory(memory)))
+    // The platform's MemoryFile is a vfs-core memory file itself; the memory
+    // manager recognises its pages by `host_fd()`, the memfd.
+    Some(Arc::new(kernfs::memfs::MemfsMemory(mf.clone())))
 }
 
 /// The mount data of an image root: the image read through the host
@@ -137,7 +138,7 @@ fn image_data(
     let file = std::fs::File::open(image).map_err(|e| format!("{}: {e}", image.display()))?;
     let source = extfs::FileSource::new(file).map_err(|e| format!("{}: {e}", image.display()))?;
     let mut data = extfs::vfs::ExtMountData::new(extfs::vfs::ExtImage::Source(Arc::new(source)));
-    data.memory_file = Some(Arc::new(crate::memory::PlatformMemory(mf.clone())));
+    data.memory_file = Some(mf.clone());
     Ok(Arc::new(data))
 }
 

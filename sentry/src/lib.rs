@@ -9,8 +9,9 @@
 //!   pages from the platform's [`platform::MemoryFile`] allocated on fault,
 //!   copy-in/copy-out through the memory file's internal mapping; file
 //!   mappings through vfs-core's memmap contracts, with copy-on-write;
-//!   [`memory`]: the platform's memory file as vfs-core's, so memfs pages
-//!   are mapped into applications as they are.
+//!   memfs and extfs keep their pages in the platform's memory file (a
+//!   vfs-core memory file itself), so they are mapped into applications as
+//!   they are.
 //! - [`task`]: a task on its own thread driving [`platform::Context`],
 //!   the process tree (`fork`, `execve`, `wait4`, `kill`, caught signals);
 //!   [`syscalls`]: the dispatch table; [`fd_table`]: descriptors.
@@ -64,7 +65,6 @@ pub mod elf;
 pub mod fd_table;
 pub mod kernel;
 pub mod loader;
-pub mod memory;
 pub mod mm;
 pub mod pipe;
 pub mod procfs;

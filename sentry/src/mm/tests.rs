@@ -294,8 +294,7 @@ mod file {
 use file::{Identity, TestFile};
 
 fn platform_file(mm: &MemoryManager, pages: u64) -> Arc<TestFile> {
-    let memory = Arc::new(crate::memory::PlatformMemory(mm.mf.clone()));
-    TestFile::new(memory, pages)
+    TestFile::new(mm.mf.clone(), pages)
 }
 
 fn mapping(f: &Arc<TestFile>, offset: u64, private: bool) -> super::FileMapping {
