@@ -8,9 +8,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
-const BUSYBOX: &str = "/usr/bin/busybox";
+pub mod common;
+use common::{BUSYBOX, ptrace_available};
 
 /// A test root: `bin/busybox`, `etc/passwd` (the host's), and `data/`
 /// with 100 files of deterministic contents, on a host tmpfs so directory
@@ -23,13 +23,6 @@ impl Drop for Tree {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn ptrace_available() -> bool {
-    let Ok(mf) = platform::MemoryFile::new() else {
-        return false;
-    };
-    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
 }
 
 fn setup(name: &str) -> Option<Tree> {

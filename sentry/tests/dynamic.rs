@@ -8,12 +8,11 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
 
-/// How long one run may take before it is killed.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+pub mod common;
+use common::{ptrace_available, try_run_limited};
 
 /// The test root, on a host tmpfs, named after the test process. A static
 /// is never dropped, so each run removes the trees of earlier runs whose
@@ -22,13 +21,6 @@ struct Tree {
     dir: PathBuf,
     /// Whether python3 and its standard library were copied.
     python: bool,
-}
-
-fn ptrace_available() -> bool {
-    let Ok(mf) = platform::MemoryFile::new() else {
-        return false;
-    };
-    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
 }
 
 /// The libraries `ldd` lists for `binary`, the loader included.
@@ -145,7 +137,7 @@ fn build_tree() -> Option<Tree> {
     std::fs::create_dir_all(dir.join("tmp")).ok()?;
     std::fs::create_dir_all(dir.join("dev")).ok()?;
     std::fs::create_dir_all(dir.join("proc")).ok()?;
-    let probe = run_limited(Command::new("chroot").arg(&dir).args(["/bin/ls", "/"]));
+    let probe = try_run_limited(Command::new("chroot").arg(&dir).args(["/bin/ls", "/"]));
     if !probe.is_some_and(|o| o.status.success()) {
         eprintln!("skipped: chroot is not permitted, so there is no native run to compare with");
         let _ = std::fs::remove_dir_all(&dir);
@@ -176,52 +168,12 @@ fn tree() -> Option<&'static Tree> {
     TREE.get_or_init(build_tree).as_ref()
 }
 
-/// Runs `cmd`, killing it after [`TIME_LIMIT`]; `None` if it could not be
-/// started.
-fn run_limited(cmd: &mut Command) -> Option<Output> {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let start = Instant::now();
-    let mut stdout = child.stdout.take()?;
-    let mut stderr = child.stderr.take()?;
-    let out = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
-        buf
-    });
-    let err = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
-        buf
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().ok()? {
-            break status;
-        }
-        if start.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {TIME_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Some(Output {
-        status,
-        stdout: out.join().ok()?,
-        stderr: err.join().ok()?,
-    })
-}
-
 fn native(tree: &Tree, args: &[&str]) -> Output {
-    run_limited(Command::new("chroot").arg(&tree.dir).args(args)).expect("running chroot")
+    try_run_limited(Command::new("chroot").arg(&tree.dir).args(args)).expect("running chroot")
 }
 
 fn sandboxed(tree: &Tree, platform: &str, args: &[&str]) -> Output {
-    run_limited(
+    try_run_limited(
         Command::new(env!("CARGO_BIN_EXE_sentry"))
             .args(["run", "--platform", platform, "--rootfs"])
             .arg(&tree.dir)

@@ -4,15 +4,11 @@
 //! allocated page in the platform's memory file.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
 
 use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
 
-const BUSYBOX: &str = "/usr/bin/busybox";
-
-/// How long the run may take before the test process is aborted.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+pub mod common;
+use common::{BUSYBOX, TIME_LIMIT, ptrace_available};
 
 /// Removes the tree on drop.
 struct Tree(PathBuf);
@@ -21,13 +17,6 @@ impl Drop for Tree {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn ptrace_available() -> bool {
-    let Ok(mf) = platform::MemoryFile::new() else {
-        return false;
-    };
-    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
 }
 
 #[test]

@@ -8,14 +8,10 @@
 //! mounts or chroot.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-const BUSYBOX: &str = "/usr/bin/busybox";
-
-/// How long one run may take before it is killed.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+pub mod common;
+use common::{BUSYBOX, ptrace_available, run_limited};
 
 /// The image, its source tree, and where the kernel mounts it; each test
 /// builds its own and unmounts it when done.
@@ -30,13 +26,6 @@ impl Drop for Image {
         let _ = Command::new("umount").arg(&self.mount).status();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn ptrace_available() -> bool {
-    let Ok(mf) = platform::MemoryFile::new() else {
-        return false;
-    };
-    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
 }
 
 /// Builds the tree (busybox, `/etc/passwd`, 100 data files, mount points),
@@ -108,45 +97,6 @@ fn build(name: &str) -> Option<Image> {
         return None;
     }
     Some(image)
-}
-
-/// Runs `cmd`, killing it after [`TIME_LIMIT`].
-fn run_limited(cmd: &mut Command) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawning");
-    let start = Instant::now();
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
-        buf
-    });
-    let err = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
-        buf
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting") {
-            break status;
-        }
-        if start.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {TIME_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    }
 }
 
 fn native(image: &Image, args: &[&str]) -> Output {

@@ -3,11 +3,11 @@
 //! platform's memory file.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
 
-const BUSYBOX: &str = "/usr/bin/busybox";
+pub mod common;
+use common::{BUSYBOX, ptrace_available};
 
 /// Removes the tree on drop.
 struct Tree(PathBuf);
@@ -16,13 +16,6 @@ impl Drop for Tree {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-fn ptrace_available() -> bool {
-    let Ok(mf) = platform::MemoryFile::new() else {
-        return false;
-    };
-    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
 }
 
 #[test]

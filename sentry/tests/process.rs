@@ -3,21 +3,17 @@
 //! background jobs), compared with the same commands run natively,
 //! `chroot`ed into the same host tree with a real `proc` mounted (busybox
 //! runs its applets through `/proc/self/exe`). Every run is killed after
-//! [`TIME_LIMIT`].
+//! [`common::TIME_LIMIT`].
 //!
 //! Each test skips with a message when busybox is missing, the host
 //! refuses ptrace, or `chroot`, `mknod` or mounting `proc` is not
 //! permitted.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
-const BUSYBOX: &str = "/usr/bin/busybox";
-
-/// How long one run may take before it is killed.
-const TIME_LIMIT: Duration = Duration::from_secs(60);
+pub mod common;
+use common::{BUSYBOX, ptrace_available, run_limited};
 
 /// A test root with busybox, `/etc/passwd`, `/dev/{null,zero}`, `/tmp`
 /// and a native `proc` on `/proc` (unmounted, then removed, on drop).
@@ -33,13 +29,6 @@ impl Drop for Tree {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn ptrace_available() -> bool {
-    let Ok(mf) = platform::MemoryFile::new() else {
-        return false;
-    };
-    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
 }
 
 fn setup(name: &str) -> Option<Tree> {
@@ -109,45 +98,6 @@ fn setup(name: &str) -> Option<Tree> {
     }
     tree.proc_mounted = true;
     Some(tree)
-}
-
-/// Runs `cmd`, killing it after [`TIME_LIMIT`].
-fn run_limited(cmd: &mut Command) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawning");
-    let start = Instant::now();
-    let mut stdout = child.stdout.take().expect("stdout");
-    let mut stderr = child.stderr.take().expect("stderr");
-    let out = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
-        buf
-    });
-    let err = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
-        buf
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("waiting") {
-            break status;
-        }
-        if start.elapsed() > TIME_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {TIME_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Output {
-        status,
-        stdout: out.join().expect("stdout reader"),
-        stderr: err.join().expect("stderr reader"),
-    }
 }
 
 fn native(tree: &Tree, script: &str) -> Output {

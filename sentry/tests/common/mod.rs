@@ -1,0 +1,67 @@
+//! Helpers the sentry's integration tests share: the host facts they skip
+//! on, and running a program with a hard time limit so a hung sandbox
+//! fails its test instead of hanging the suite.
+
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Debian's static busybox (package busybox-static).
+pub const BUSYBOX: &str = "/usr/bin/busybox";
+
+/// How long one program may run before the test kills it and fails.
+pub const TIME_LIMIT: Duration = Duration::from_secs(60);
+
+/// Whether the host lets the platform trace stub processes.
+pub fn ptrace_available() -> bool {
+    let Ok(mf) = platform::MemoryFile::new() else {
+        return false;
+    };
+    platform::PtracePlatform::new(Arc::new(mf)).is_ok()
+}
+
+/// Runs `cmd` with stdin from /dev/null, collecting its output, and kills
+/// it (failing the test) after [`TIME_LIMIT`]; `None` if it could not be
+/// started.
+pub fn try_run_limited(cmd: &mut Command) -> Option<Output> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let start = Instant::now();
+    let mut stdout = child.stdout.take()?;
+    let mut stderr = child.stderr.take()?;
+    let out = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
+    let err = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut buf);
+        buf
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().ok()? {
+            break status;
+        }
+        if start.elapsed() > TIME_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {TIME_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Some(Output {
+        status,
+        stdout: out.join().ok()?,
+        stderr: err.join().ok()?,
+    })
+}
+
+/// [`try_run_limited`] for commands that must start.
+pub fn run_limited(cmd: &mut Command) -> Output {
+    try_run_limited(cmd).unwrap_or_else(|| panic!("cannot run {cmd:?}"))
+}
