@@ -342,9 +342,11 @@ impl FilesystemImpl for Filesystem {
     ) -> PathResult<()> {
         let fs = Arc::clone(start(rp)?.filesystem());
         self.with_write(ctx, |_| {
-            let target = same_fs_dentry(&fs, rp.mount(), target)?;
+            // The mount the new name is on is known only once the walk has
+            // reached its parent (it may cross into another mount first).
             let parent = walk_parent_locked(&fs, ctx, rp)?;
             let name = rp.component().to_vec();
+            let target = same_fs_dentry(&fs, rp.mount(), target)?;
             check_create_locked(&fs, ctx, rp, &parent, &name)?;
             if rp.must_be_dir() {
                 return Err(Errno::ENOENT.into());
@@ -496,8 +498,8 @@ impl FilesystemImpl for Filesystem {
     ) -> PathResult<()> {
         let fs = Arc::clone(start(rp)?.filesystem());
         self.with_write(ctx, |_| {
-            let old_parent = same_fs_dentry(&fs, rp.mount(), old_parent)?;
             let new_parent = walk_parent_locked(&fs, ctx, rp)?;
+            let old_parent = same_fs_dentry(&fs, rp.mount(), old_parent)?;
             let new_name = rp.component().to_vec();
             let creds = rp.credentials();
             if new_name == b"." || new_name == b".." || old_name == b"." || old_name == b".." {

@@ -76,7 +76,8 @@ pub trait FilesystemImpl: Any + Send + Sync {
         rp: &mut ResolvingPath<'_>,
     ) -> PathResult<DentryRef>;
 
-    /// Creates a hard link at `rp` to `target`.
+    /// Creates a hard link at `rp` to `target`; `EXDEV` when `target.mount`
+    /// is not the mount the walk of `rp` ends on (see [`Self::rename_at`]).
     fn link_at(
         &self,
         ctx: &dyn Context,
@@ -125,10 +126,9 @@ pub trait FilesystemImpl: Any + Send + Sync {
 
     /// Renames `old_name` in `old_parent` to `rp`.
     ///
-    /// # Preconditions
-    ///
-    /// `old_parent` is on this filesystem's mount (the VFS checks for
-    /// `EXDEV` first).
+    /// Only the filesystem knows where the walk of `rp` ends: once it has
+    /// walked to the new parent, it returns `EXDEV` when `old_parent.mount`
+    /// is not `rp.mount()` (before checking the entries, as Linux does).
     fn rename_at(
         &self,
         ctx: &dyn Context,

@@ -934,12 +934,7 @@ impl VirtualFilesystem {
     ) -> Result<(), Errno> {
         check_creation_path(new, Errno::EEXIST)?;
         let old_vd = self.get_dentry_at(ctx, old, GetDentryOptions::default())?;
-        let result = self.resolve(ctx, new, false, |fs, rp| {
-            if !MountRef::ptr_eq(rp.mount(), &old_vd.mount) {
-                return Err(Errno::EXDEV.into());
-            }
-            fs.link_at(ctx, rp, &old_vd)
-        });
+        let result = self.resolve(ctx, new, false, |fs, rp| fs.link_at(ctx, rp, &old_vd));
         old_vd.release(ctx);
         result
     }
@@ -1009,9 +1004,6 @@ impl VirtualFilesystem {
         }
         let new_pop = new.follow_final(false);
         let result = self.resolve(ctx, &new_pop, false, |fs, rp| {
-            if !MountRef::ptr_eq(rp.mount(), &old_parent.mount) {
-                return Err(Errno::EXDEV.into());
-            }
             fs.rename_at(ctx, rp, &old_parent, &old_name, opts)
         });
         old_parent.release(ctx);

@@ -327,3 +327,23 @@ fn rename_without_write_permission_is_eacces() {
     );
     env.finish();
 }
+
+#[test]
+fn rename_and_link_within_a_submount_by_absolute_paths_succeed() {
+    // The walk starts on the root mount and crosses into /mnt: the EXDEV
+    // check must compare the mounts the walk ends on, not where it starts.
+    let env = Env::new();
+    env.mkdir(b"/mnt", 0o755).unwrap();
+    let mount = env.mount_testfs(b"/mnt").unwrap();
+    mount.release(&env.ctx);
+    env.write_file(b"/mnt/a", b"data").unwrap();
+    plain(&env, b"/mnt/a", b"/mnt/b").unwrap();
+    assert_eq!(env.read_file(b"/mnt/b").unwrap(), b"data");
+    env.vfs
+        .link_at(&env.ctx, &env.pop(b"/mnt/b"), &env.pop(b"/mnt/c"))
+        .unwrap();
+    assert_eq!(env.stat(b"/mnt/c").unwrap().stx_nlink, 2);
+    env.umount(b"/mnt", abi_linux::UmountFlags::empty())
+        .unwrap();
+    env.finish();
+}

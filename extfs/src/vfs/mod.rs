@@ -822,12 +822,16 @@ impl FilesystemImpl for ExtFs {
         &self,
         _ctx: &dyn Context,
         rp: &mut ResolvingPath<'_>,
-        _old_parent: &VirtualDentry,
+        old_parent: &VirtualDentry,
         old_name: &[u8],
         _opts: RenameOptions,
     ) -> PathResult<()> {
         self.read_locked(|tree| {
             self.walk_parent(tree, rp)?;
+            // Linux compares the two parents' mounts first of all.
+            if !vfs_core::MountRef::ptr_eq(&old_parent.mount, rp.mount()) {
+                return Err(Errno::EXDEV.into());
+            }
             if rp.done() || is_dot_or_dotdot(old_name) || is_dot_or_dotdot(rp.component()) {
                 return Err(Errno::EBUSY.into());
             }

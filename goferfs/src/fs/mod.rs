@@ -581,6 +581,7 @@ impl GoferFilesystem {
         ctx: &dyn Context,
         rp: &mut ResolvingPath<'_>,
         is_dir: bool,
+        link_from: Option<&MountRef>,
         make: impl FnOnce(&GoferDentry, &[u8], u32) -> Result<(), Errno>,
     ) -> PathResult<()> {
         let _guard = self.read_lock();
@@ -600,6 +601,11 @@ impl GoferFilesystem {
             return Err(Errno::ENOENT.into());
         }
         rp.mount().check_writable()?;
+        // A hard link's target must be seen through the mount the new name
+        // is on, known only now that the walk has reached the parent.
+        if link_from.is_some_and(|mount| !MountRef::ptr_eq(mount, rp.mount())) {
+            return Err(Errno::EXDEV.into());
+        }
         let pmeta = parent.inode().metadata();
         generic_permission(
             rp.credentials(),
@@ -1110,9 +1116,10 @@ impl FilesystemImpl for GoferFilesystem {
         target: &VirtualDentry,
     ) -> PathResult<()> {
         self.op(|| {
+            let target_mount = &target.mount;
             let target = ours(&*target.dentry)?.held();
             let creds = ctx.credentials();
-            self.create_at(ctx, rp, false, |parent, name, _gid| {
+            self.create_at(ctx, rp, false, Some(target_mount), |parent, name, _gid| {
                 if target.is_dir() {
                     return Err(Errno::EPERM);
                 }
@@ -1141,7 +1148,7 @@ impl FilesystemImpl for GoferFilesystem {
         opts: MkdirOptions,
     ) -> PathResult<()> {
         self.op(|| {
-            self.create_at(ctx, rp, true, |parent, name, gid| {
+            self.create_at(ctx, rp, true, None, |parent, name, gid| {
                 parent.fid().mkdir(name, opts.mode & 0o1777, gid).map(drop)
             })
         })
@@ -1163,7 +1170,7 @@ impl FilesystemImpl for GoferFilesystem {
                 return Err(Errno::EINVAL.into());
             }
             let creds = ctx.credentials();
-            self.create_at(ctx, rp, false, |parent, name, gid| {
+            self.create_at(ctx, rp, false, None, |parent, name, gid| {
                 if matches!(ft, FileType::CharDevice | FileType::BlockDevice)
                     && !creds.has_capability(Capability::MKNOD)
                 {
@@ -1398,7 +1405,7 @@ impl FilesystemImpl for GoferFilesystem {
         target: &[u8],
     ) -> PathResult<()> {
         self.op(|| {
-            self.create_at(ctx, rp, false, |parent, name, gid| {
+            self.create_at(ctx, rp, false, None, |parent, name, gid| {
                 parent.fid().symlink(name, target, gid).map(drop)
             })
         })

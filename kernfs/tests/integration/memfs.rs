@@ -841,3 +841,32 @@ fn flock_on_memfs_directory_conflicts_between_descriptions() {
     b.release(&env.ctx);
     env.finish();
 }
+
+#[test]
+fn rename_and_link_inside_a_submount_by_absolute_paths_succeed() {
+    // The walk starts on the root mount and crosses into /mnt before it
+    // reaches the parents: the EXDEV check must use where it ends.
+    let env = Env::memfs("");
+    env.mkdir(&env.ctx, "/mnt", 0o755).unwrap();
+    let mount = env
+        .vfs
+        .mount(
+            &env.ctx,
+            b"tmpfs",
+            &env.pop(b"/mnt"),
+            "tmpfs",
+            &vfs_core::MountOptions::default(),
+        )
+        .unwrap();
+    env.write_file("/mnt/a", b"data");
+    rename(&env, "/mnt/a", "/mnt/b", RenameFlags::empty()).unwrap();
+    env.vfs
+        .link_at(&env.ctx, &env.pop(b"/mnt/b"), &env.pop(b"/mnt/c"))
+        .unwrap();
+    assert_eq!(env.stat("/mnt/c").unwrap().stx_nlink, 2);
+    mount.release(&env.ctx);
+    env.vfs
+        .umount(&env.ctx, &env.pop(b"/mnt"), abi_linux::UmountFlags::empty())
+        .unwrap();
+    env.finish();
+}

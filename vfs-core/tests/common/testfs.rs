@@ -710,6 +710,7 @@ impl TestFs {
         ctx: &dyn Context,
         rp: &mut ResolvingPath<'_>,
         is_dir: bool,
+        link_from: Option<&vfs_core::MountRef>,
         make: impl FnOnce(&Self, ParentInfo) -> PathResult<Arc<Inode>>,
     ) -> PathResult<()> {
         let _guard = self.write();
@@ -728,6 +729,12 @@ impl TestFs {
             return Err(Errno::ENOENT.into());
         }
         rp.mount().check_writable()?;
+        // A hard link's target must be seen through the mount the new name
+        // is on (Linux checks after the name and write access, before the
+        // directory's permissions).
+        if link_from.is_some_and(|mount| !vfs_core::MountRef::ptr_eq(mount, rp.mount())) {
+            return Err(Errno::EXDEV.into());
+        }
         parent
             .inode
             .check(rp.credentials(), AccessTypes::WRITE | AccessTypes::EXEC)?;
@@ -1038,9 +1045,10 @@ impl FilesystemImpl for TestFs {
         rp: &mut ResolvingPath<'_>,
         target: &VirtualDentry,
     ) -> PathResult<()> {
+        let target_mount = &target.mount;
         let target = ours(&*target.dentry)?;
         let creds = ctx.credentials();
-        self.create_at(ctx, rp, false, |_, _| {
+        self.create_at(ctx, rp, false, Some(target_mount), |_, _| {
             if target.is_dir() {
                 return Err(Errno::EPERM.into());
             }
@@ -1061,7 +1069,7 @@ impl FilesystemImpl for TestFs {
         rp: &mut ResolvingPath<'_>,
         opts: MkdirOptions,
     ) -> PathResult<()> {
-        self.create_at(ctx, rp, true, |fs, parent| {
+        self.create_at(ctx, rp, true, None, |fs, parent| {
             let mode = FileType::Directory.mode_bits() | (opts.mode & 0o1777);
             Ok(fs.new_inode(ctx, parent, mode, Content::Directory))
         })
@@ -1079,7 +1087,7 @@ impl FilesystemImpl for TestFs {
             bits => FileType::from_mode_bits(bits).ok_or(Errno::EINVAL)?,
         };
         let creds = ctx.credentials();
-        self.create_at(ctx, rp, false, |fs, parent| {
+        self.create_at(ctx, rp, false, None, |fs, parent| {
             let content = match file_type {
                 FileType::Regular => Content::Regular(Vec::new()),
                 FileType::CharDevice | FileType::BlockDevice => {
@@ -1307,7 +1315,7 @@ impl FilesystemImpl for TestFs {
         rp: &mut ResolvingPath<'_>,
         target: &[u8],
     ) -> PathResult<()> {
-        self.create_at(ctx, rp, false, |fs, parent| {
+        self.create_at(ctx, rp, false, None, |fs, parent| {
             let mode = FileType::Symlink.mode_bits() | 0o777;
             Ok(fs.new_inode(ctx, parent, mode, Content::Symlink(target.to_vec())))
         })
