@@ -5,16 +5,13 @@
 //!
 //! # Lock order
 //!
-//! `state` → the dentry's `links`.
+//! `entries` → the dentry's `links`.
 
 use std::sync::{Arc, Mutex};
 
-use abi_linux::{Errno, OpenFlags, Statfs, Statx, Whence};
-use vfs_core::io::IoDest;
-use vfs_core::{
-    Context, Dirent, DirentSink, FileDescription, FileDescriptionImpl, ReadOptions, SetStatOptions,
-    StatOptions,
-};
+use abi_linux::{Errno, OpenFlags, Statfs, Statx};
+use vfs_core::file_description_util::DirectorySource;
+use vfs_core::{Context, Dirent, DirentSink, FileDescription, SetStatOptions, StatOptions};
 
 use super::dentry::GoferDentry;
 use super::fs_of;
@@ -26,26 +23,25 @@ struct Entry {
     dtype: u8,
 }
 
-#[derive(Default)]
-struct State {
-    entries: Option<Vec<Entry>>,
-    offset: i64,
+/// An open directory's listing: vfs-core's directory description keeps
+/// the offset and the seek and `EISDIR` rules.
+pub struct GoferDirectory {
+    d: Arc<GoferDentry>,
+    entries: Mutex<Option<Vec<Entry>>>,
 }
 
 /// An open directory.
-pub struct DirectoryFile {
-    d: Arc<GoferDentry>,
-    state: Mutex<State>,
+pub type DirectoryFile = vfs_core::file_description_util::DirectoryFile<GoferDirectory>;
+
+/// Opens the directory `d`.
+pub(crate) fn open(d: Arc<GoferDentry>) -> DirectoryFile {
+    DirectoryFile::new(GoferDirectory {
+        d,
+        entries: Mutex::new(None),
+    })
 }
 
-impl DirectoryFile {
-    pub(crate) fn new(d: Arc<GoferDentry>) -> Self {
-        Self {
-            d,
-            state: Mutex::new(State::default()),
-        }
-    }
-
+impl GoferDirectory {
     fn load(&self) -> Result<Vec<Entry>, Errno> {
         let mut fid = self.d.fid().walk::<&[u8]>(&[])?;
         fid.lopen(OpenFlags::DIRECTORY.bits())?;
@@ -78,7 +74,38 @@ impl DirectoryFile {
     }
 }
 
-impl FileDescriptionImpl for DirectoryFile {
+impl DirectorySource for GoferDirectory {
+    fn iter_dirents(
+        &self,
+        _ctx: &dyn Context,
+        _fd: &FileDescription,
+        mut offset: i64,
+        sink: &mut dyn DirentSink,
+    ) -> Result<i64, Errno> {
+        let mut entries = lock(&self.entries);
+        if entries.is_none() || offset == 0 {
+            *entries = Some(self.load()?);
+        }
+        let Some(entries) = entries.as_ref() else {
+            return Ok(offset);
+        };
+        let first = usize::try_from(offset).unwrap_or(usize::MAX);
+        for (i, e) in entries.iter().enumerate().skip(first) {
+            let next = i64::try_from(i + 1).map_err(|_| Errno::EOVERFLOW)?;
+            let dirent = Dirent {
+                name: &e.name,
+                ino: e.ino,
+                dtype: e.dtype,
+                next_offset: next,
+            };
+            if !sink.add(&dirent) {
+                break;
+            }
+            offset = next;
+        }
+        Ok(offset)
+    }
+
     fn stat(
         &self,
         _ctx: &dyn Context,
@@ -99,81 +126,5 @@ impl FileDescriptionImpl for DirectoryFile {
 
     fn statfs(&self, _ctx: &dyn Context, fd: &FileDescription) -> Result<Statfs, Errno> {
         fs_of(fd)?.statfs_file()
-    }
-
-    fn read(
-        &self,
-        _ctx: &dyn Context,
-        _fd: &FileDescription,
-        _dst: &mut dyn IoDest,
-        _opts: ReadOptions,
-    ) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn pread(
-        &self,
-        _ctx: &dyn Context,
-        _fd: &FileDescription,
-        _dst: &mut dyn IoDest,
-        _offset: u64,
-        _opts: ReadOptions,
-    ) -> Result<usize, Errno> {
-        Err(Errno::EISDIR)
-    }
-
-    fn iter_dirents(
-        &self,
-        _ctx: &dyn Context,
-        _fd: &FileDescription,
-        sink: &mut dyn DirentSink,
-    ) -> Result<(), Errno> {
-        let mut st = lock(&self.state);
-        if st.entries.is_none() || st.offset == 0 {
-            st.entries = Some(self.load()?);
-        }
-        let State { entries, offset } = &mut *st;
-        let Some(entries) = entries else {
-            return Ok(());
-        };
-        let first = usize::try_from(*offset).unwrap_or(usize::MAX);
-        for (i, e) in entries.iter().enumerate().skip(first) {
-            let next = i64::try_from(i + 1).map_err(|_| Errno::EOVERFLOW)?;
-            let dirent = Dirent {
-                name: &e.name,
-                ino: e.ino,
-                dtype: e.dtype,
-                next_offset: next,
-            };
-            if !sink.add(&dirent) {
-                break;
-            }
-            *offset = next;
-        }
-        Ok(())
-    }
-
-    fn seek(
-        &self,
-        _ctx: &dyn Context,
-        _fd: &FileDescription,
-        offset: i64,
-        whence: Whence,
-    ) -> Result<i64, Errno> {
-        let mut st = lock(&self.state);
-        let target = match whence {
-            Whence::Set => offset,
-            Whence::Cur => st.offset.checked_add(offset).ok_or(Errno::EINVAL)?,
-            _ => return Err(Errno::EINVAL),
-        };
-        if target < 0 {
-            return Err(Errno::EINVAL);
-        }
-        st.offset = target;
-        Ok(target)
-    }
-
-    fn sync(&self, _ctx: &dyn Context, _fd: &FileDescription) -> Result<(), Errno> {
-        Ok(())
     }
 }

@@ -58,7 +58,7 @@ use vfs_core::{
 use crate::client::{Client, XATTR_CREATE, XATTR_REPLACE};
 use crate::message::{Attr, SetAttr, getattr, setattr};
 use dentry::{GoferDentry, Held};
-use directory::DirectoryFile;
+use directory::open as open_directory;
 use inode::{Inode, Metadata, lock};
 use regular_file::RegularFile;
 
@@ -732,7 +732,7 @@ impl GoferFilesystem {
             Some(FileType::Directory) => {
                 self.shared.stats.opens.fetch_add(1, Ordering::Relaxed);
                 let dref = d.clone().into_dentry_ref();
-                let imp = Box::new(DirectoryFile::new(Arc::clone(d.arc())));
+                let imp = Box::new(open_directory(Arc::clone(d.arc())));
                 let file = FileDescription::new(
                     flags,
                     rp.mount(),
