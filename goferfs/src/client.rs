@@ -68,6 +68,12 @@ pub struct ClientOptions {
     /// If set, a request not answered in this time is cancelled with
     /// Tflush and fails with `EINTR` (unless its reply arrives first).
     pub request_timeout: Option<Duration>,
+    /// If set, a Tflush not answered in this time gives up too: the call
+    /// fails with `EINTR` and both tags stay reserved until the server's
+    /// late replies come. 9P says a client waits for Rflush, so the default
+    /// (`None`) waits; set it for a server that may never answer (unpfs
+    /// leaves a flush unanswered while the request it cancels blocks).
+    pub flush_timeout: Option<Duration>,
     /// Dropping a [`Fid`] sends its Tclunk without waiting for Rclunk (the
     /// fid number is reused only once Rclunk arrived, read by whichever
     /// later request reads the connection). This saves a round trip per
@@ -85,6 +91,7 @@ impl Default for ClientOptions {
             msize: DEFAULT_MSIZE,
             fd_donation: false,
             request_timeout: None,
+            flush_timeout: None,
             clunk_without_waiting: false,
         }
     }
@@ -237,6 +244,7 @@ struct Connection {
     msize: u32,
     donation: bool,
     timeout: Option<Duration>,
+    flush_timeout: Option<Duration>,
     clunk_without_waiting: bool,
     shutdown: Stream,
     /// The receiving side, held by whichever waiting thread is reading.
@@ -290,6 +298,12 @@ impl Connection {
     /// Releases `tag`, or, when the server refused the flush (Rlerror, as
     /// unpfs answers every Tflush) and the original reply has not come,
     /// keeps it as an orphan until that reply does.
+    ///
+    /// The wait for Rflush is bounded by the flush timeout, if one is set:
+    /// a server that leaves the flush unanswered (unpfs does when the
+    /// request it cancels blocks the thread that would answer) then does
+    /// not hang the caller. Both tags stay orphaned, never reused, until
+    /// their replies come, as 9P requires.
     fn flush(&self, tag: u16, slot: &ReplySlot) -> Result<Reply, Errno> {
         self.stats.flushes.fetch_add(1, Ordering::Relaxed);
         let (ftag, fslot) = match self.pending.register() {
@@ -300,23 +314,32 @@ impl Connection {
             }
         };
         let sent = self.send(ftag, &Message::Tflush { oldtag: tag });
-        // Rflush (or a dead connection) always ends this wait.
+        // Rflush, a dead connection or the deadline ends this wait.
         let flushed = if sent.is_ok() {
-            self.wait_reply(&fslot, None)
+            let deadline = self.flush_timeout.map(|t| Instant::now() + t);
+            self.wait_reply(&fslot, deadline)
         } else {
             None
         };
-        self.pending.release(ftag);
-        let refused = matches!(
-            flushed,
-            Some(Ok(Reply {
-                msg: Message::Rlerror { .. },
-                ..
-            }))
-        );
-        // Replies are delivered under the table lock, so the check and the
-        // orphaning cannot miss one.
+        // Replies are delivered under the table lock, so the checks and the
+        // orphaning below cannot miss one.
         let mut t = lock(&self.pending.table);
+        let flushed = flushed.or_else(|| fslot.take());
+        let unanswered = sent.is_ok() && flushed.is_none() && t.dead.is_none();
+        if unanswered {
+            t.slots.insert(ftag, Waiter::Orphan);
+        } else {
+            t.slots.remove(&ftag);
+            t.free_tags.push(ftag);
+        }
+        let refused = unanswered
+            || matches!(
+                flushed,
+                Some(Ok(Reply {
+                    msg: Message::Rlerror { .. },
+                    ..
+                }))
+            );
         match slot.take() {
             Some(r) => {
                 t.slots.remove(&tag);
@@ -642,6 +665,7 @@ impl Client {
                 msize,
                 donation,
                 timeout: opts.request_timeout,
+                flush_timeout: opts.flush_timeout,
                 clunk_without_waiting: opts.clunk_without_waiting,
                 shutdown,
                 reader: Mutex::new(reader),

@@ -387,6 +387,58 @@ fn refused_flush_keeps_the_tag_until_the_late_reply() {
     server.join().unwrap();
 }
 
+/// A server that never answers Tflush while the request it cancels runs
+/// (unpfs, when that request blocks its only free thread) cannot hang a
+/// client with a flush timeout; neither tag is reused before its late
+/// reply.
+#[test]
+fn unanswered_flush_gives_up_and_keeps_both_tags_until_the_late_replies() {
+    let (gave_up, client_gave_up) = std::sync::mpsc::channel::<()>();
+    let (sock, server) = scripted(move |s| {
+        let (atag, _) = read_msg(s);
+        send_msg(
+            s,
+            atag,
+            &Message::Rattach {
+                qid: Default::default(),
+            },
+        );
+        let (gtag, _) = read_msg(s);
+        let (ftag, m) = read_msg(s);
+        assert_eq!(m, Message::Tflush { oldtag: gtag });
+        // Answer nothing until the client has returned.
+        client_gave_up.recv().unwrap();
+        let (next, m) = read_msg(s);
+        assert!(matches!(m, Message::Tgetattr { .. }), "{m:?}");
+        assert!(![gtag, ftag].contains(&next), "an orphaned tag was reused");
+        let late = goferfs::Attr {
+            size: 1,
+            ..Default::default()
+        };
+        send_msg(s, gtag, &Message::Rgetattr { attr: late });
+        send_msg(s, ftag, &Message::Rflush);
+        let attr = goferfs::Attr {
+            size: 2,
+            ..Default::default()
+        };
+        send_msg(s, next, &Message::Rgetattr { attr });
+        let (ctag, m) = read_msg(s);
+        assert!(matches!(m, Message::Tclunk { .. }), "{m:?}");
+        send_msg(s, ctag, &Message::Rclunk);
+    });
+    let opts = ClientOptions {
+        flush_timeout: Some(std::time::Duration::from_millis(50)),
+        ..with_timeout()
+    };
+    let c = Client::from_unix_stream(sock, &opts).unwrap();
+    let root = c.attach(b"root", b"").unwrap();
+    assert_eq!(root.getattr(getattr::BASIC).unwrap_err(), Errno::EINTR);
+    gave_up.send(()).unwrap();
+    assert_eq!(root.getattr(getattr::BASIC).unwrap().size, 2);
+    drop(root);
+    server.join().unwrap();
+}
+
 fn raw_server(dir: &std::path::Path) -> (Server, UnixStream) {
     let server = Server::new(ServerConfig::new(dir)).unwrap();
     let (a, b) = UnixStream::pair().unwrap();

@@ -428,9 +428,11 @@ fn lock_and_unlock(c: &Client, aname: &[u8], dir: &Path, srv: Srv) {
 }
 each_server!(lock_and_unlock);
 
-/// unpfs answers Tflush at once with Rlerror while the flushed request runs
-/// on: the client reports `EINTR` and keeps the tag until the late reply,
-/// so later requests get their own replies.
+/// unpfs answers Tflush with Rlerror while the flushed request runs on, or,
+/// when the blocked request holds the runtime thread the flush was queued
+/// on, not until that request ends: either way the client reports `EINTR`
+/// (the flush timeout bounds the second case) and keeps the tags until the
+/// late replies, so later requests get their own replies.
 #[test]
 fn unpfs_refuses_tflush() {
     let dir = TempDir::new("unpfs-flush");
@@ -438,6 +440,7 @@ fn unpfs_refuses_tflush() {
     std::fs::write(dir.path().join("f"), b"12345").unwrap();
     let opts = ClientOptions {
         request_timeout: Some(std::time::Duration::from_millis(500)),
+        flush_timeout: Some(std::time::Duration::from_millis(500)),
         ..ClientOptions::default()
     };
     let Some((_u, c)) = unpfs_client(dir.path(), &opts) else {
