@@ -12,7 +12,13 @@ use crate::error::{Corruption, Error, Result};
 use crate::group::{GroupDesc, read_descriptors};
 use crate::inode::{FileType, Inode, InodeNumber};
 use crate::source::{BlockSource, slice_at};
-use crate::superblock::{INCOMPAT_EA_INODE, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE, Superblock};
+use crate::superblock::{
+    COMPAT_HAS_JOURNAL, INCOMPAT_EA_INODE, INCOMPAT_EXTENTS, SUPERBLOCK_OFFSET, SUPERBLOCK_SIZE,
+    Superblock,
+};
+
+/// The magic number opening a jbd2 journal's superblock (big-endian).
+const JBD2_MAGIC: [u8; 4] = [0xC0, 0x3B, 0x39, 0x98];
 
 /// Options for [`Ext4::open`].
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +81,8 @@ pub struct Ext4 {
     groups: Vec<GroupDesc>,
     bad_group_checksums: Vec<u32>,
     pub(crate) verify: bool,
+    /// Blocks Linux counts as metadata (not in `statfs`'s `f_blocks`).
+    overhead_blocks: u64,
 }
 
 impl core::fmt::Debug for Ext4 {
@@ -164,13 +172,60 @@ impl Ext4 {
             options.verify_checksums,
             |block, buf| source.read_exact_at(block << bits, buf),
         )?;
-        Ok(Ext4 {
+        let mut fs = Ext4 {
             source,
             sb,
             groups,
             bad_group_checksums,
             verify: options.verify_checksums,
-        })
+            overhead_blocks: 0,
+        };
+        fs.overhead_blocks = fs.overhead_blocks();
+        Ok(fs)
+    }
+
+    /// The blocks Linux's ext4 counts as overhead at mount
+    /// (`ext4_calculate_overhead`): the blocks before the first group, each
+    /// group's superblock and descriptor copies, bitmaps and inode table,
+    /// and an internal journal. With `bigalloc` the count mke2fs recorded
+    /// is used, as Linux does.
+    fn overhead_blocks(&self) -> u64 {
+        let sb = &self.sb;
+        if sb.cluster_bits != 0
+            && sb.overhead_clusters != 0
+            && u64::from(sb.overhead_clusters) <= sb.blocks_count
+        {
+            return u64::from(sb.overhead_clusters) << sb.cluster_bits;
+        }
+        let per_table_block = u64::from(sb.block_size / u32::from(sb.inode_size.max(1))).max(1);
+        let table_blocks = u64::from(sb.inodes_per_group).div_ceil(per_table_block);
+        let per_group = table_blocks + 2;
+        let groups: u64 = (0..sb.groups_count)
+            .map(|g| sb.group_base_meta_blocks(g) + per_group)
+            .sum();
+        u64::from(sb.first_data_block) + groups + self.journal_blocks()
+    }
+
+    /// The length of an internal journal in blocks, as jbd2 takes it: the
+    /// journal inode's size, capped by its superblock's `s_maxlen`; 0 when
+    /// there is none or it cannot be read.
+    fn journal_blocks(&self) -> u64 {
+        let sb = &self.sb;
+        if sb.feature_compat & COMPAT_HAS_JOURNAL == 0 || sb.journal_inum == 0 {
+            return 0;
+        }
+        let Ok(inode) = self.inode(sb.journal_inum) else {
+            return 0;
+        };
+        let blocks = inode.size >> sb.block_size_bits;
+        let mut header = [0u8; 20];
+        match self.read_at(&inode, 0, &mut header) {
+            Ok(20) if header[..4] == JBD2_MAGIC => {
+                let max_len = u32::from_be_bytes([header[16], header[17], header[18], header[19]]);
+                blocks.min(u64::from(max_len))
+            }
+            _ => blocks,
+        }
     }
 
     /// Returns the parsed superblock.
@@ -201,18 +256,30 @@ impl Ext4 {
         self.verify && self.sb.has_metadata_csum()
     }
 
-    /// Returns `statfs(2)` figures.
+    /// Returns `statfs(2)` figures, computed as Linux's ext4 does for a
+    /// read-only mount of the image: `blocks` net of the metadata overhead,
+    /// `available_blocks` net of the superuser's reserve and of the pool
+    /// ext4 keeps back on extent filesystems (2% of the blocks, at most
+    /// 4096 clusters).
     pub fn statfs(&self) -> StatFs {
-        let free_blocks: u64 = self.groups.iter().map(|g| u64::from(g.free_blocks)).sum();
+        let sb = &self.sb;
+        let free_clusters: u64 = self.groups.iter().map(|g| u64::from(g.free_blocks)).sum();
+        let free_blocks = free_clusters << sb.cluster_bits;
         let free_inodes: u64 = self.groups.iter().map(|g| u64::from(g.free_inodes)).sum();
-        let u = &self.sb.uuid;
+        let pool_clusters = if sb.feature_incompat & INCOMPAT_EXTENTS != 0 {
+            ((sb.blocks_count >> sb.cluster_bits) / 50).min(4096)
+        } else {
+            0
+        };
+        let kept_back = sb.reserved_blocks_count + (pool_clusters << sb.cluster_bits);
+        let u = &sb.uuid;
         let word = |i: usize| u32::from_le_bytes([u[i], u[i + 1], u[i + 2], u[i + 3]]);
         StatFs {
-            block_size: self.sb.block_size,
-            blocks: self.sb.blocks_count,
+            block_size: sb.block_size,
+            blocks: sb.blocks_count.saturating_sub(self.overhead_blocks),
             free_blocks,
-            available_blocks: free_blocks.saturating_sub(self.sb.reserved_blocks_count),
-            inodes: u64::from(self.sb.inodes_count),
+            available_blocks: free_blocks.saturating_sub(kept_back),
+            inodes: u64::from(sb.inodes_count),
             free_inodes,
             name_max: 255,
             fsid: [word(0) ^ word(8), word(4) ^ word(12)],

@@ -15,6 +15,8 @@ pub const SUPERBLOCK_SIZE: usize = 1024;
 
 const MAGIC: u16 = 0xEF53;
 
+/// `COMPAT` feature: the filesystem has a journal.
+pub const COMPAT_HAS_JOURNAL: u32 = 0x4;
 /// `COMPAT` feature: the filesystem has a directory index.
 pub const COMPAT_DIR_INDEX: u32 = 0x20;
 /// `COMPAT` feature: `s_backup_bgs` names the only superblock backups.
@@ -35,6 +37,8 @@ pub const RO_COMPAT_METADATA_CSUM: u32 = 0x400;
 pub const INCOMPAT_FILETYPE: u32 = 0x2;
 /// `INCOMPAT` feature: group descriptors are spread over meta block groups.
 pub const INCOMPAT_META_BG: u32 = 0x10;
+/// `INCOMPAT` feature: files map their blocks with extent trees.
+pub const INCOMPAT_EXTENTS: u32 = 0x40;
 /// `INCOMPAT` feature: 64-bit block numbers and larger group descriptors.
 pub const INCOMPAT_64BIT: u32 = 0x80;
 /// `INCOMPAT` feature: large xattr values live in their own inodes.
@@ -51,7 +55,7 @@ const INCOMPAT_SUPPORTED: &[(u32, &str)] = &[
     (INCOMPAT_FILETYPE, "filetype"),
     (0x4, "needs_recovery"),
     (INCOMPAT_META_BG, "meta_bg"),
-    (0x40, "extent"),
+    (INCOMPAT_EXTENTS, "extent"),
     (INCOMPAT_64BIT, "64bit"),
     (0x100, "mmp"),
     (0x200, "flex_bg"),
@@ -125,6 +129,12 @@ pub struct Superblock {
     pub log_groups_per_flex: u8,
     /// Backup superblock groups with `sparse_super2`.
     pub backup_bgs: [u32; 2],
+    /// Descriptor blocks reserved for online growth (`resize_inode`).
+    pub reserved_gdt_blocks: u16,
+    /// The journal's inode (0 with an external journal or none).
+    pub journal_inum: u32,
+    /// Metadata clusters as `mke2fs` recorded them (0 if not recorded).
+    pub overhead_clusters: u32,
     /// The seed of all metadata checksums.
     pub csum_seed: u32,
     /// Number of block groups.
@@ -294,6 +304,9 @@ impl Superblock {
             flags: le32(raw, 0x160),
             log_groups_per_flex: byte(raw, 0x174),
             backup_bgs: [le32(raw, 0x24C), le32(raw, 0x250)],
+            reserved_gdt_blocks: le16(raw, 0xCE),
+            journal_inum: le32(raw, 0xE0),
+            overhead_clusters: le32(raw, 0x248),
             csum_seed,
             groups_count,
         })
@@ -330,6 +343,33 @@ impl Superblock {
     /// signed variants, as C's `char` is signed there.
     pub fn unsigned_hash(&self) -> bool {
         self.flags & 0x1 == 0 && self.flags & 0x2 != 0
+    }
+
+    /// The blocks of group `group` that hold a superblock and group
+    /// descriptors (reserved ones included), as Linux counts them.
+    pub fn group_base_meta_blocks(&self, group: u32) -> u64 {
+        let mut blocks = u64::from(self.group_has_super(group));
+        let per_block = u64::from(self.block_size / u32::from(self.desc_size.max(1)));
+        let meta_bg = self.feature_incompat & INCOMPAT_META_BG != 0;
+        if !meta_bg || u64::from(group) < u64::from(self.first_meta_bg) * per_block {
+            if blocks != 0 {
+                let table_blocks = if meta_bg {
+                    u64::from(self.first_meta_bg)
+                } else {
+                    u64::from(self.groups_count).div_ceil(per_block.max(1))
+                };
+                blocks += table_blocks + u64::from(self.reserved_gdt_blocks);
+            }
+        } else {
+            // A meta group's descriptor block and its two backups.
+            let first = u64::from(group) / per_block * per_block;
+            let last = first + per_block - 1;
+            let group = u64::from(group);
+            if group == first || group == first + 1 || group == last {
+                blocks += 1;
+            }
+        }
+        blocks
     }
 
     /// Whether block group `group` holds a superblock backup.

@@ -347,11 +347,10 @@ fn check_image(tag: &str, mkfs_args: &[&str], size: &str, extras: Extras) {
         "{tag}: manifests differ at {}",
         first_difference(&ours, &theirs)
     );
-    // statfs figures the kernel takes straight from the image (it reports
-    // f_blocks net of metadata and f_bavail net of its reserve pool).
+    // Every statfs figure, as the kernel computes it for this image.
     let st = fs.statfs();
     let kernel = run(Command::new("stat")
-        .args(["-f", "-c", "%S %f %c %d %l %i"])
+        .args(["-f", "-c", "%S %b %f %a %c %d %l %i"])
         .arg(mount.path()))
     .unwrap();
     // stat(1) prints f_fsid.val[0] as the high half.
@@ -359,8 +358,14 @@ fn check_image(tag: &str, mkfs_args: &[&str], size: &str, extras: Extras) {
     assert_eq!(
         String::from_utf8_lossy(&kernel).trim(),
         format!(
-            "{} {} {} {} {} {fsid:x}",
-            st.block_size, st.free_blocks, st.inodes, st.free_inodes, st.name_max
+            "{} {} {} {} {} {} {} {fsid:x}",
+            st.block_size,
+            st.blocks,
+            st.free_blocks,
+            st.available_blocks,
+            st.inodes,
+            st.free_inodes,
+            st.name_max
         ),
         "{tag}: statfs"
     );
@@ -517,6 +522,27 @@ fn ext4_meta_bg_matches_kernel() {
     check_image(
         "meta-bg",
         &["-t", "ext4", "-b", "1024", "-O", "meta_bg,^resize_inode"],
+        "64M",
+        Extras::default(),
+    );
+}
+
+#[test]
+fn ext4_bigalloc_matches_kernel() {
+    // 16 KiB clusters of 4 KiB blocks: statfs's free counts are clusters.
+    check_image(
+        "bigalloc",
+        &["-t", "ext4", "-b", "4096", "-C", "16384", "-O", "bigalloc"],
+        "128M",
+        Extras::default(),
+    );
+}
+
+#[test]
+fn ext4_sparse_super2_matches_kernel() {
+    check_image(
+        "sparse-super2",
+        &["-t", "ext4", "-b", "1024", "-O", "sparse_super2"],
         "64M",
         Extras::default(),
     );

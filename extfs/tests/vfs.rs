@@ -793,15 +793,12 @@ fn statfs_and_xattrs_match_kernel() {
     assert_eq!(r, 0);
     assert_eq!(ours.f_type, theirs.f_type);
     assert_eq!(ours.f_bsize, theirs.f_bsize);
-    // Linux's free-block figures are its in-memory counters, which
-    // already discount blocks it reserves at mount; extfs reports the
-    // group descriptors' sums (see the README).
-    assert!(ours.f_bfree >= theirs.f_bfree);
+    assert_eq!(ours.f_blocks, theirs.f_blocks, "f_blocks");
+    assert_eq!(ours.f_bfree, theirs.f_bfree, "f_bfree");
+    assert_eq!(ours.f_bavail, theirs.f_bavail, "f_bavail");
     assert_eq!(ours.f_files, theirs.f_files);
     assert_eq!(ours.f_ffree, theirs.f_ffree);
     assert_eq!(ours.f_namelen, theirs.f_namelen);
-    // Linux subtracts the metadata overhead from the total.
-    assert!(ours.f_blocks >= theirs.f_blocks);
 
     let host = mnt.path().join("hello.txt");
     let mut names = env
