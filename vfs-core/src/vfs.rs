@@ -680,16 +680,21 @@ impl VirtualFilesystem {
     }
 
     fn for_each_mount_below(&self, root: &VirtualDentry, f: &mut dyn FnMut(&Mount, &[u8])) {
+        let mut below: Vec<Arc<Mount>> = Vec::new();
         let mut stack: Vec<Arc<Mount>> = Vec::new();
         stack.push(Arc::clone(root.mount.as_arc()));
         while let Some(mount) = stack.pop() {
+            stack.extend(mount.state.lock().children.iter().cloned());
+            below.push(mount);
+        }
+        // In mount order, as Linux lists its namespace and gVisor sorts by
+        // mount id.
+        below.sort_by_key(|m| m.id());
+        for mount in below {
             let vd = VirtualDentry::new(MountRef::new_ref(&mount), mount.root_ref());
             if let Ok(path) = self.path_name(root, &vd) {
                 f(&mount, &path);
             }
-            let mut children = mount.state.lock().children.clone();
-            children.sort_by_key(|m| core::cmp::Reverse(m.id()));
-            stack.extend(children);
         }
     }
 

@@ -455,6 +455,33 @@ fn proc_mounts_lists_mounts() {
     env.finish();
 }
 
+/// Linux lists a namespace's mounts in the order they were made, not in
+/// tree order (checked with `unshare -m`: tmpfs on m, on r, then on m/sub
+/// lists m, r, m/sub).
+#[test]
+fn proc_mounts_lists_mounts_in_mount_order() {
+    let env = Env::new();
+    env.mkdir(b"/m", 0o755).unwrap();
+    env.mkdir(b"/r", 0o755).unwrap();
+    let m = env.mount_testfs(b"/m").unwrap();
+    let r = env.mount_testfs(b"/r").unwrap();
+    env.mkdir(b"/m/sub", 0o755).unwrap();
+    let sub = env.mount_testfs(b"/m/sub").unwrap();
+    for mount in [m, r, sub] {
+        mount.release(&env.ctx);
+    }
+    let text = env.vfs.proc_mounts(&env.ctx, &env.root);
+    let points: Vec<&str> = text
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(points, ["/", "/m", "/r", "/m/sub"], "{text}");
+    env.umount(b"/m/sub", no_flags()).unwrap();
+    env.umount(b"/m", no_flags()).unwrap();
+    env.umount(b"/r", no_flags()).unwrap();
+    env.finish();
+}
+
 #[test]
 fn mountinfo_has_parent_ids() {
     let env = Env::new();
