@@ -16,6 +16,7 @@
 //! `symlink_target` and `host_file` are leaves.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use abi_linux::{Errno, FileMode, FileType, OpenFlags, Statx, StatxMask, StatxTimestamp, Timespec};
@@ -177,6 +178,9 @@ pub struct Inode {
     locks: FileLocks,
     symlink_target: Mutex<Option<Vec<u8>>>,
     pub(super) mf: Arc<dyn MemoryFile>,
+    /// Whether the file's data changed on the server since its block count
+    /// was last fetched (the count is the server's to know).
+    blocks_stale: AtomicBool,
 }
 
 impl std::fmt::Debug for Inode {
@@ -198,6 +202,7 @@ impl Inode {
             locks: FileLocks::new(lock_table),
             symlink_target: Mutex::new(None),
             mf,
+            blocks_stale: AtomicBool::new(false),
         }
     }
 
@@ -217,9 +222,35 @@ impl Inode {
         *meta = Metadata::from_attr(attr, *meta);
     }
 
-    /// Changes the cached metadata.
+    /// Changes the cached metadata (after a change of the file).
     pub(crate) fn update(&self, f: impl FnOnce(&mut Metadata)) {
         f(&mut lock(&self.meta));
+        self.mark_data_changed();
+    }
+
+    /// Notes that the file's data on the server changed, so its cached
+    /// block count is out of date.
+    pub(crate) fn mark_data_changed(&self) {
+        self.blocks_stale.store(true, Ordering::Release);
+    }
+
+    /// Fetches the block count again if the data changed since it was
+    /// fetched, as a stat on Linux sees the allocation its writes made.
+    pub(crate) fn refresh_blocks(&self, fid: &Fid) -> Result<(), Errno> {
+        if !self.blocks_stale.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        match fid.getattr(getattr::BLOCKS) {
+            Ok(attr) if attr.valid & getattr::BLOCKS != 0 => {
+                lock(&self.meta).blocks = attr.blocks;
+                Ok(())
+            }
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.mark_data_changed();
+                Err(e)
+            }
+        }
     }
 
     /// The file's lock state.
@@ -535,6 +566,7 @@ impl Inode {
                 meta.size = off;
             }
         }
+        self.mark_data_changed();
         if writethrough && written > 0 {
             let size = lock(&self.meta).size;
             self.writeback_locked(&mut data, offset..off, size, h)?;
@@ -586,6 +618,7 @@ impl Inode {
                 }
             }
             data.dirty.mark_clean(r);
+            self.mark_data_changed();
         }
         Ok(())
     }
@@ -636,6 +669,7 @@ impl Inode {
         data.dirty.allow_clean(keep_end..u64::MAX);
         data.dirty.mark_clean(new_size..u64::MAX);
         lock(&self.meta).size = new_size;
+        self.mark_data_changed();
         Ok(())
     }
 

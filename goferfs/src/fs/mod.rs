@@ -997,7 +997,12 @@ impl GoferFilesystem {
     }
 
     fn stat_dentry(&self, d: &GoferDentry, mnt_id: u64) -> Result<Statx, Errno> {
-        self.revalidate(d)?;
+        if self.shared.is_shared() {
+            // A full Rgetattr, block count included.
+            self.revalidate(d)?;
+        } else {
+            d.inode().refresh_blocks(&d.fid())?;
+        }
         Ok(d.inode().statx(self.dev(), mnt_id))
     }
 

@@ -867,6 +867,43 @@ fn stat_matches_host_and_links_share_inode() {
     env.finish();
 }
 
+/// After writes, growth by truncation and a write-back at close, `stat`'s
+/// block count is the host's, in every interop mode (the count is the
+/// server's to know, so cached modes fetch it again after a change).
+#[test]
+fn block_count_after_writes_matches_host() {
+    for mode in [
+        InteropMode::Exclusive,
+        InteropMode::Writethrough,
+        InteropMode::Shared,
+    ] {
+        let env = Env::new(Backend::Ours, mode);
+        let blocks = |name: &str| {
+            env.vfs
+                .stat_at(&env.ctx, &env.pop(name.as_bytes()), StatOptions::default())
+                .unwrap()
+                .stx_blocks
+        };
+        let f = env
+            .open("grown", OpenFlags::RDWR | OpenFlags::CREAT, 0o644)
+            .unwrap();
+        assert_eq!(blocks("grown"), 0);
+        env.pwrite(&f, &[7u8; 10_000], 0).unwrap();
+        env.close(f).unwrap();
+        assert_eq!(
+            blocks("grown"),
+            std::fs::metadata(env.host("grown")).unwrap().blocks()
+        );
+        let f = env.open("grown", OpenFlags::RDWR, 0).unwrap();
+        env.pwrite(&f, &[1u8; 70_000], 10_000).unwrap();
+        env.close(f).unwrap();
+        let host = std::fs::metadata(env.host("grown")).unwrap().blocks();
+        assert!(host > 16, "{mode:?}: {host}");
+        assert_eq!(blocks("grown"), host, "{mode:?}");
+        env.finish();
+    }
+}
+
 /// `statfs` reports the host filesystem's geometry with the 9P magic.
 #[test]
 fn statfs_reports_host_geometry() {
