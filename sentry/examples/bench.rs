@@ -50,13 +50,12 @@ fn inner(args: &[String]) -> i32 {
         return 2;
     };
     let config = KernelConfig {
-        root: RootSource::HostTreeCopy(PathBuf::from(tree)),
         platform: if platform == "seccomp" {
             PlatformKind::Seccomp
         } else {
             PlatformKind::Ptrace
         },
-        strace: false,
+        ..KernelConfig::new(RootSource::HostTreeCopy(PathBuf::from(tree)))
     };
     let kernel = match Kernel::new(&config) {
         Ok(k) => k,

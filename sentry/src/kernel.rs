@@ -1,15 +1,18 @@
 //! The kernel: what every task shares (gVisor's `kernel.Kernel`): the VFS
-//! and its mount namespace (the root is a copied host tree on memfs or a
-//! read-only ext4 image on extfs; memfs on `/tmp` and `/dev`, `proc` on
-//! `/proc`; memfs and extfs keep their pages in the platform's memory
-//! file, see [`crate::memory`]), the platform, the sentry's anonymous mount for
-//! descriptions with no path, and global switches such as `--strace`.
+//! and its mount namespace (the root is a host directory served by a gofer,
+//! a read-only ext4 image on extfs, or a copied host tree on memfs; host
+//! directories mounted with `--mount` are served by gofers too; memfs on
+//! `/tmp` and `/dev`, `proc` on `/proc`; memfs, extfs and the gofer mounts
+//! keep their pages in the platform's memory file), the platform, the
+//! sentry's anonymous mount for descriptions with no path, and global
+//! switches such as `--strace`.
 //!
 //! # Reference model
 //!
 //! The kernel owns the VFS and holds the mount namespace (whose root mount
 //! holds the root filesystem) and one reference on the anonymous mount.
-//! Dropping the kernel detaches every mount of the namespace.
+//! Dropping the kernel detaches every mount of the namespace, which closes
+//! the gofers' connections, and then reaps the gofers.
 //! Tasks hold the kernel (`Arc`).
 //!
 //! # Lock order
@@ -31,14 +34,25 @@ use vfs_core::{
 
 use crate::devices::{self, MemDevice};
 use crate::fd_table::FdTable;
+use crate::gofer::{Gofer, GoferLaunch};
 use crate::procfs::ProcType;
 use crate::task::TaskSet;
 
 /// Where the root filesystem comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RootSource {
-    /// A host directory tree, copied into an in-memory filesystem at start
-    /// (until goferfs serves host directories).
+    /// A host directory served by a gofer: read-only unless `writable`,
+    /// in which case the sandbox's changes reach the host directory. It
+    /// should hold `/tmp`, `/dev` and `/proc` directories for the standard
+    /// mounts when it is read-only.
+    HostDir {
+        /// The host directory.
+        path: PathBuf,
+        /// Whether the sandbox may change it.
+        writable: bool,
+    },
+    /// A host directory tree, copied into an in-memory filesystem at start:
+    /// writable, and the host tree never changes.
     HostTreeCopy(PathBuf),
     /// An ext2/3/4 image file, mounted read-only with extfs. It should
     /// hold `/tmp`, `/dev` and `/proc` directories for the standard mounts
@@ -47,14 +61,56 @@ pub enum RootSource {
 }
 
 impl RootSource {
-    /// The root for a `--rootfs` path: a directory is copied, anything
-    /// else is taken for an image.
+    /// The root for a `--rootfs` path: a directory is served read-only by
+    /// a gofer, anything else is taken for an image.
     pub fn detect(path: PathBuf) -> Result<RootSource, String> {
         let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(if meta.is_dir() {
-            RootSource::HostTreeCopy(path)
+            RootSource::HostDir {
+                path,
+                writable: false,
+            }
         } else {
             RootSource::Image(path)
+        })
+    }
+}
+
+/// A host directory mounted in the sandbox (`--mount SRC:DST[:ro]`),
+/// served by a gofer in gVisor's shared mode: changes made on the host
+/// while the sandbox runs are seen inside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostMount {
+    /// The host directory.
+    pub source: PathBuf,
+    /// The absolute path of the mount point in the sandbox. A missing
+    /// directory is created when its parent is writable.
+    pub target: Vec<u8>,
+    /// Whether the sandbox may only read it.
+    pub read_only: bool,
+}
+
+impl HostMount {
+    /// Parses `SRC:DST` or `SRC:DST:ro` (or `:rw`).
+    pub fn parse(spec: &str) -> Result<HostMount, String> {
+        let mut parts = spec.split(':');
+        let (Some(source), Some(target)) = (parts.next(), parts.next()) else {
+            return Err(format!("{spec}: expected SRC:DST[:ro]"));
+        };
+        let read_only = match parts.next() {
+            None | Some("rw") => false,
+            Some("ro") => true,
+            Some(other) => return Err(format!("{spec}: unknown mount option {other:?}")),
+        };
+        if parts.next().is_some() || source.is_empty() || !target.starts_with('/') {
+            return Err(format!(
+                "{spec}: expected SRC:DST[:ro] with an absolute DST"
+            ));
+        }
+        Ok(HostMount {
+            source: PathBuf::from(source),
+            target: target.as_bytes().to_vec(),
+            read_only,
         })
     }
 }
@@ -77,6 +133,24 @@ pub struct KernelConfig {
     pub platform: PlatformKind,
     /// Print every system call to standard error.
     pub strace: bool,
+    /// Host directories to mount, in order.
+    pub mounts: Vec<HostMount>,
+    /// Where the gofers of host directories run.
+    pub gofer: GoferLaunch,
+}
+
+impl KernelConfig {
+    /// A configuration with `root`, on ptrace, no tracing, no extra mounts
+    /// and gofers in threads of this process.
+    pub fn new(root: RootSource) -> Self {
+        Self {
+            root,
+            platform: PlatformKind::Ptrace,
+            strace: false,
+            mounts: Vec::new(),
+            gofer: GoferLaunch::InProcess,
+        }
+    }
 }
 
 /// What every task shares.
@@ -102,6 +176,9 @@ pub struct Kernel {
     /// When the kernel started (for `CLOCK_MONOTONIC`-style uptimes).
     pub boot: Instant,
     enosys_logged: Mutex<HashSet<u64>>,
+    /// The gofers of host directories; dropped (reaped) after the mounts
+    /// are released.
+    gofers: Vec<Gofer>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -142,6 +219,68 @@ fn image_data(
     Ok(Arc::new(data))
 }
 
+/// Mount options of a `9p` mount over `client`, keeping its page cache
+/// in the platform's memory file.
+fn gofer_mount_options(
+    client: goferfs::Client,
+    interop: goferfs::fs::InteropMode,
+    read_only: bool,
+    mf: &Arc<MemoryFile>,
+) -> MountOptions {
+    let data = goferfs::fs::GoferMountData {
+        client,
+        aname: Vec::new(),
+        options: goferfs::fs::GoferOptions {
+            interop,
+            memory_file: Some(mf.clone()),
+            ..Default::default()
+        },
+    };
+    MountOptions {
+        flags: if read_only {
+            vfs_core::MountOptionFlags::READ_ONLY
+        } else {
+            vfs_core::MountOptionFlags::empty()
+        },
+        get_filesystem: vfs_core::GetFilesystemOptions {
+            data: if read_only { "ro" } else { "rw" }.into(),
+            internal_data: Some(Arc::new(data)),
+            ..Default::default()
+        },
+    }
+}
+
+/// Makes sure `pop` names a directory, creating it with `mode` if it is
+/// missing. An existing directory on a read-only filesystem is fine.
+fn ensure_directory(
+    vfs: &Arc<VirtualFilesystem>,
+    ctx: &dyn Context,
+    pop: &PathOperation<'_>,
+    mode: u32,
+) -> Result<(), Errno> {
+    let made = vfs.mkdir_at(
+        ctx,
+        pop,
+        MkdirOptions {
+            mode,
+            for_synthetic_mountpoint: true,
+        },
+    );
+    match made {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let stat = vfs.stat_at(ctx, pop, vfs_core::StatOptions::default());
+            match stat {
+                Ok(st) if u32::from(st.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFDIR => {
+                    Ok(())
+                }
+                Ok(_) => Err(Errno::ENOTDIR),
+                Err(_) => Err(e),
+            }
+        }
+    }
+}
+
 /// Converts an I/O error from the host to an errno.
 pub fn host_errno(e: &std::io::Error) -> Errno {
     e.raw_os_error()
@@ -179,6 +318,9 @@ impl Kernel {
             vfs.register_filesystem_type(fs_type)
                 .map_err(|e| format!("registering ext4: {e:?}"))?;
         }
+        vfs.register_filesystem_type(Arc::new(goferfs::fs::GoferFilesystemType))
+            .map_err(|e| format!("registering 9p: {e:?}"))?;
+        let mut gofers = Vec::new();
         let opts = MountOptions {
             get_filesystem: vfs_core::GetFilesystemOptions {
                 internal_data: memfs_data(platform.memory_file()),
@@ -187,6 +329,18 @@ impl Kernel {
             ..Default::default()
         };
         let mounts = match &config.root {
+            RootSource::HostDir { path, writable } => {
+                let (gofer, client) = Gofer::start(&config.gofer, path, !writable)?;
+                gofers.push(gofer);
+                let opts = gofer_mount_options(
+                    client,
+                    goferfs::fs::InteropMode::Exclusive,
+                    !writable,
+                    platform.memory_file(),
+                );
+                let source = path.as_os_str().as_encoded_bytes();
+                vfs.new_mount_namespace(&ctx, source, "9p", &opts)
+            }
             RootSource::HostTreeCopy(_) => vfs.new_mount_namespace(&ctx, b"rootfs", "tmpfs", &opts),
             RootSource::Image(image) => {
                 let data = image_data(image, platform.memory_file())?;
@@ -204,7 +358,7 @@ impl Kernel {
         }
         .map_err(|e| format!("root filesystem: {}", e.name()))?;
         match &config.root {
-            RootSource::Image(_) => {}
+            RootSource::Image(_) | RootSource::HostDir { .. } => {}
             RootSource::HostTreeCopy(dir) => {
                 let dev = std::fs::metadata(dir)
                     .map(|m| std::os::unix::fs::MetadataExt::dev(&m))
@@ -231,11 +385,43 @@ impl Kernel {
             strace: config.strace,
             boot,
             enosys_logged: Mutex::new(HashSet::new()),
+            gofers,
         };
         kernel
             .mount_standard(&ctx)
             .map_err(|e| format!("standard mounts: {e:?}"))?;
+        let mut kernel = kernel;
+        for mount in &config.mounts {
+            kernel.mount_host_dir(&ctx, &config.gofer, mount)?;
+        }
         Ok(Arc::new(kernel))
+    }
+
+    /// Mounts the host directory of `mount` through a new gofer.
+    fn mount_host_dir(
+        &mut self,
+        ctx: &dyn Context,
+        launch: &GoferLaunch,
+        mount: &HostMount,
+    ) -> Result<(), String> {
+        let target = String::from_utf8_lossy(&mount.target).into_owned();
+        let (gofer, client) = Gofer::start(launch, &mount.source, mount.read_only)?;
+        self.gofers.push(gofer);
+        let root = self.mounts.root();
+        let pop = PathOperation::new(&root, &root, &mount.target);
+        let made = ensure_directory(&self.vfs, ctx, &pop, 0o755);
+        let opts = gofer_mount_options(
+            client,
+            goferfs::fs::InteropMode::Shared,
+            mount.read_only,
+            self.platform.memory_file(),
+        );
+        let source = mount.source.as_os_str().as_encoded_bytes();
+        let mounted = made.and_then(|()| self.vfs.mount(ctx, source, &pop, "9p", &opts));
+        root.release(ctx);
+        let mounted = mounted.map_err(|e| format!("--mount on {target}: {}", e.name()))?;
+        mounted.release(ctx);
+        Ok(())
     }
 
     /// Mounts `tmpfs` on `/tmp` and `/dev`, `proc` on `/proc`, and creates
@@ -248,17 +434,7 @@ impl Kernel {
             (b"/proc", 0o555, "proc"),
         ] {
             let pop = PathOperation::new(&root, &root, dir);
-            match self.vfs.mkdir_at(
-                ctx,
-                &pop,
-                MkdirOptions {
-                    mode,
-                    for_synthetic_mountpoint: true,
-                },
-            ) {
-                Ok(()) | Err(Errno::EEXIST) => {}
-                Err(e) => return Err(e),
-            }
+            ensure_directory(&self.vfs, ctx, &pop, mode)?;
             let data = if fs_type == "tmpfs" {
                 format!("mode={mode:o}")
             } else {

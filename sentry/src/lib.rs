@@ -45,10 +45,10 @@
 //! ```no_run
 //! use sentry::kernel::{KernelConfig, PlatformKind, RootSource};
 //!
+//! let root = RootSource::HostDir { path: "/srv/root".into(), writable: false };
 //! let config = KernelConfig {
-//!     root: RootSource::HostTreeCopy("/tmp/root".into()),
-//!     platform: PlatformKind::Ptrace,
-//!     strace: false,
+//!     platform: PlatformKind::Seccomp,
+//!     ..KernelConfig::new(root)
 //! };
 //! let kernel = sentry::kernel::Kernel::new(&config).unwrap();
 //! let spec = sentry::ProgramSpec {
@@ -63,6 +63,7 @@
 pub mod devices;
 pub mod elf;
 pub mod fd_table;
+pub mod gofer;
 pub mod kernel;
 pub mod loader;
 pub mod mm;

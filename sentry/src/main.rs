@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
+use sentry::gofer::GoferLaunch;
+use sentry::kernel::{HostMount, Kernel, KernelConfig, PlatformKind, RootSource};
 
 /// The exit status for errors of the sentry itself (as runsc uses).
 const SENTRY_ERROR: u8 = 125;
@@ -23,6 +24,23 @@ struct Cli {
 enum Command {
     /// Runs PROGRAM with ARGS in a new sandbox.
     Run(RunArgs),
+    /// Serves a host directory over 9P on an inherited socket (started by
+    /// `run` for each host directory; not for direct use).
+    #[command(hide = true)]
+    Gofer(GoferArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct GoferArgs {
+    /// The connected socket to serve.
+    #[arg(long)]
+    fd: i32,
+    /// The host directory to export.
+    #[arg(long)]
+    root: PathBuf,
+    /// Refuse every change.
+    #[arg(long)]
+    read_only: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -33,10 +51,22 @@ enum PlatformArg {
 
 #[derive(clap::Args, Debug)]
 struct RunArgs {
-    /// The root filesystem: a host directory (copied into memory) or an
-    /// ext2/3/4 image file (mounted read-only with extfs).
+    /// The root filesystem: a host directory (served by a gofer process,
+    /// read-only unless --writable-root) or an ext2/3/4 image file (mounted
+    /// read-only with extfs).
     #[arg(long)]
     rootfs: PathBuf,
+    /// Let the sandbox change a host-directory root (the host sees it).
+    #[arg(long, conflicts_with = "copy_root")]
+    writable_root: bool,
+    /// Copy a host-directory root into memory instead: writable, and the
+    /// host directory never changes.
+    #[arg(long)]
+    copy_root: bool,
+    /// Mounts host directory SRC on DST, read-only with `:ro`, through a
+    /// gofer process (repeatable).
+    #[arg(long = "mount", value_name = "SRC:DST[:ro]", value_parser = HostMount::parse)]
+    mounts: Vec<HostMount>,
     /// The platform that runs application code.
     #[arg(long, value_enum, default_value = "ptrace")]
     platform: PlatformArg,
@@ -59,13 +89,27 @@ struct RunArgs {
 }
 
 fn run(args: RunArgs) -> Result<i32, String> {
+    let root = match RootSource::detect(args.rootfs).map_err(|e| format!("--rootfs {e}"))? {
+        RootSource::HostDir { path, .. } if args.copy_root => RootSource::HostTreeCopy(path),
+        RootSource::HostDir { path, .. } => RootSource::HostDir {
+            path,
+            writable: args.writable_root,
+        },
+        RootSource::Image(_) if args.copy_root || args.writable_root => {
+            return Err("--rootfs: an image root is read-only".into());
+        }
+        other => other,
+    };
+    let exe = std::env::current_exe().map_err(|e| format!("finding the sentry binary: {e}"))?;
     let config = KernelConfig {
-        root: RootSource::detect(args.rootfs).map_err(|e| format!("--rootfs {e}"))?,
+        root,
         platform: match args.platform {
             PlatformArg::Ptrace => PlatformKind::Ptrace,
             PlatformArg::Seccomp => PlatformKind::Seccomp,
         },
         strace: args.strace,
+        mounts: args.mounts,
+        gofer: GoferLaunch::Process(exe),
     };
     let kernel = Kernel::new(&config)?;
     kernel.tasks.set_max_processes(args.max_processes);
@@ -82,6 +126,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Gofer(args) => {
+            sentry::gofer::serve_fd(args.fd, &args.root, args.read_only).map(|()| 0)
+        }
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

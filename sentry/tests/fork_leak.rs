@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
+use sentry::kernel::{Kernel, KernelConfig, RootSource};
 
 pub mod common;
 use common::{BUSYBOX, TIME_LIMIT, ptrace_available};
@@ -38,11 +38,7 @@ fn forking_shell_and_dropping_the_kernel_leaks_nothing() {
     std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
 
     let scope = refs::LeakCheckScope::new();
-    let config = KernelConfig {
-        root: RootSource::HostTreeCopy(tree.0.clone()),
-        platform: PlatformKind::Ptrace,
-        strace: false,
-    };
+    let config = KernelConfig::new(RootSource::HostTreeCopy(tree.0.clone()));
     let kernel = Kernel::new(&config).unwrap();
     let mf = kernel.platform.memory_file().clone();
     // A background job still running when the shell exits is killed with

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
+use sentry::kernel::{Kernel, KernelConfig, RootSource};
 
 pub mod common;
 use common::{BUSYBOX, ptrace_available};
@@ -31,11 +31,7 @@ fn running_a_program_and_dropping_the_kernel_leaks_nothing() {
     std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
 
     let scope = refs::LeakCheckScope::new();
-    let config = KernelConfig {
-        root: RootSource::HostTreeCopy(tree.0.clone()),
-        platform: PlatformKind::Ptrace,
-        strace: false,
-    };
+    let config = KernelConfig::new(RootSource::HostTreeCopy(tree.0.clone()));
     let kernel = Kernel::new(&config).unwrap();
     let mf = kernel.platform.memory_file().clone();
     // Builtins only (no fork): open a data file, /proc/self/maps and a
@@ -61,4 +57,57 @@ fn running_a_program_and_dropping_the_kernel_leaks_nothing() {
     drop(kernel);
     scope.assert_clean();
     assert_eq!(mf.usage().allocated, 0, "memory-file pages left allocated");
+}
+
+/// The same with a writable host-directory root and a host mount, both
+/// served by gofers (threads here): the gofer filesystems, their dentries
+/// and page cache go with the kernel, and the program's writes are on the
+/// host.
+#[test]
+fn gofer_root_and_host_mount_leak_nothing() {
+    if !Path::new(BUSYBOX).exists() || !ptrace_available() {
+        eprintln!("skipped: no busybox or no ptrace");
+        return;
+    }
+    let tree = Tree(std::env::temp_dir().join(format!("sentry-leak-gofer-{}", std::process::id())));
+    let shared = Tree(tree.0.with_extension("shared"));
+    for dir in ["bin", "data", "tmp", "dev", "proc", "mnt"] {
+        std::fs::create_dir_all(tree.0.join(dir)).unwrap();
+    }
+    std::fs::create_dir_all(&shared.0).unwrap();
+    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
+    std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
+
+    let scope = refs::LeakCheckScope::new();
+    let mut config = KernelConfig::new(RootSource::HostDir {
+        path: tree.0.clone(),
+        writable: true,
+    });
+    config.mounts.push(sentry::kernel::HostMount {
+        source: shared.0.clone(),
+        target: b"/mnt".to_vec(),
+        read_only: false,
+    });
+    let kernel = Kernel::new(&config).unwrap();
+    let mf = kernel.platform.memory_file().clone();
+    let script = "read x < /data/f; echo \"$x\" > /data/copy; echo kept > /mnt/out; \
+                  read z < /mnt/out; test \"$x\" = hello && test \"$z\" = kept";
+    let spec = sentry::ProgramSpec {
+        argv: vec![
+            b"/bin/busybox".to_vec(),
+            b"sh".to_vec(),
+            b"-c".to_vec(),
+            script.into(),
+        ],
+        envp: vec![],
+        cwd: b"/".to_vec(),
+    };
+    let status = sentry::run(&kernel, spec).unwrap();
+    assert_eq!(status.shell_code(), 0);
+    assert!(scope.report().leaked() > 0);
+    drop(kernel);
+    scope.assert_clean();
+    assert_eq!(mf.usage().allocated, 0, "memory-file pages left allocated");
+    assert_eq!(std::fs::read(tree.0.join("data/copy")).unwrap(), b"hello\n");
+    assert_eq!(std::fs::read(shared.0.join("out")).unwrap(), b"kept\n");
 }

@@ -1,0 +1,318 @@
+//! Host directories in the sandbox, served by gofer processes: a
+//! host-directory root (read-only, or writable with `--writable-root`) and
+//! `--mount SRC:DST[:ro]`. The oracles are the kernel (the same program run
+//! natively, `chroot`ed into the same tree, read-only through a read-only
+//! bind mount in a private mount namespace) and the host directory itself.
+//!
+//! Each test skips with a message when busybox is missing, the host
+//! refuses ptrace, or `chroot`/`unshare` are not permitted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub mod common;
+use common::{BUSYBOX, ptrace_available, run_limited};
+
+/// A scratch host tree with `bin/busybox`, `data/` and the directories the
+/// sentry mounts over; removed on drop.
+struct Tree(PathBuf);
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Tree {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+fn setup(name: &str) -> Option<Tree> {
+    if !Path::new(BUSYBOX).exists() {
+        eprintln!("skipped: {BUSYBOX} is missing (install busybox-static)");
+        return None;
+    }
+    if !ptrace_available() {
+        eprintln!("skipped: the host refuses ptrace");
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("sentry-hostdir-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tree = Tree(dir);
+    for sub in ["bin", "data/sub", "tmp", "dev", "proc", "mnt"] {
+        std::fs::create_dir_all(tree.path().join(sub)).ok()?;
+    }
+    std::fs::copy(BUSYBOX, tree.path().join("bin/busybox")).ok()?;
+    std::os::unix::fs::symlink("busybox", tree.path().join("bin/sh")).ok()?;
+    for i in 0..20 {
+        let body: Vec<u8> = (0..i * 311).map(|n| (n * 7 + i) as u8).collect();
+        std::fs::write(tree.path().join(format!("data/f{i:02}")), body).ok()?;
+    }
+    std::os::unix::fs::symlink("f03", tree.path().join("data/link")).ok()?;
+    std::fs::hard_link(
+        tree.path().join("data/f04"),
+        tree.path().join("data/sub/hard"),
+    )
+    .ok()?;
+    Some(tree)
+}
+
+fn sentry(tree: &Tree, options: &[&str], script: &str) -> Output {
+    run_limited(
+        Command::new(env!("CARGO_BIN_EXE_sentry"))
+            .args(["run", "--rootfs"])
+            .arg(tree.path())
+            .args(options)
+            .args(["--", "/bin/busybox", "sh", "-c", script]),
+    )
+}
+
+/// Runs `script` natively in `tree` with `proc` on `/proc`, in a private
+/// mount namespace; the tree is a read-only bind mount there when
+/// `read_only`. `None` when the host does not permit it.
+fn native(tree: &Tree, read_only: bool, script: &str) -> Option<Output> {
+    let root = tree.path().display().to_string();
+    let remount = if read_only {
+        format!("mount --bind {root} {root} && mount -o remount,bind,ro {root} && ")
+    } else {
+        String::new()
+    };
+    let quoted = script.replace('\'', r"'\''");
+    // busybox's shell runs its applets through /proc/self/exe.
+    let outer = format!(
+        "{remount}mount -t proc proc {root}/proc && \
+         exec chroot {root} /bin/busybox sh -c '{quoted}'"
+    );
+    let out = run_limited(Command::new("unshare").args(["-m", "sh", "-c", &outer]));
+    let refused = String::from_utf8_lossy(&out.stderr).contains("unshare failed")
+        || String::from_utf8_lossy(&out.stderr).contains("chroot: cannot change root");
+    if refused {
+        eprintln!(
+            "skipped: no native run to compare with: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    Some(out)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn assert_same_as_native(got: &Output, want: &Output) {
+    assert_eq!(
+        text(&got.stdout),
+        text(&want.stdout),
+        "sentry stderr: {}",
+        text(&got.stderr)
+    );
+    assert_eq!(text(&got.stderr), text(&want.stderr));
+    assert_eq!(got.status.code(), want.status.code());
+}
+
+#[test]
+fn read_only_root_lists_reads_and_refuses_writes_as_a_read_only_bind_mount() {
+    let Some(tree) = setup("ro") else {
+        return;
+    };
+    // The sentry mounts its own /tmp, /dev and /proc, so stay in /data.
+    let script = "ls -lan /data /data/sub; md5sum /data/f*; cat /data/link | wc -c; \
+                  echo x > /data/new; mkdir /data/d; rm /data/f01; \
+                  ln -s f02 /data/l2; mv /data/f02 /data/g; touch /data/f03; \
+                  echo status $?";
+    let Some(want) = native(&tree, true, script) else {
+        return;
+    };
+    let got = sentry(&tree, &[], script);
+    assert_same_as_native(&got, &want);
+    assert!(tree.path().join("data/f01").exists());
+    assert!(!tree.path().join("data/new").exists());
+}
+
+#[test]
+fn writable_root_changes_reach_the_host_as_native_ones_do() {
+    let Some(tree) = setup("rw") else {
+        return;
+    };
+    let script = "echo hello > /data/new && mkdir /data/d && mv /data/new /data/d/moved && \
+                  ln /data/d/moved /data/d/again && ln -s moved /data/d/sym && \
+                  rm /data/f01 && chmod 600 /data/f02 && ls -lan /data/d && \
+                  cat /data/d/sym";
+    let got = sentry(&tree, &["--writable-root"], script);
+    let host_after_sentry = listing(tree.path());
+    assert_eq!(
+        std::fs::read(tree.path().join("data/d/moved")).ok(),
+        Some(b"hello\n".to_vec())
+    );
+    // The same script natively on a fresh copy of the tree gives the same
+    // output and leaves the same tree.
+    drop(tree);
+    let Some(fresh) = setup("rw") else {
+        return;
+    };
+    let Some(want) = native(&fresh, false, script) else {
+        return;
+    };
+    assert_same_as_native(&got, &want);
+    assert_eq!(host_after_sentry, listing(fresh.path()));
+}
+
+/// Names, types, modes, sizes and link counts of every file below `dir`.
+fn listing(dir: &Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let name = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            let size = if meta.is_dir() { 0 } else { meta.size() };
+            out.push(format!("{name} {:o} {size} {}", meta.mode(), meta.nlink()));
+            if meta.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn host_mounts_are_read_write_or_read_only_and_listed_in_mount_order() {
+    let Some(tree) = setup("mounts") else {
+        return;
+    };
+    let shared = Tree(tree.path().with_extension("shared"));
+    let _ = std::fs::remove_dir_all(shared.path());
+    std::fs::create_dir_all(shared.path()).unwrap();
+    std::fs::write(shared.path().join("greeting"), b"from the host\n").unwrap();
+    let source = shared.path().display().to_string();
+    let script = "cat /mnt/greeting; echo written > /mnt/out; cat /tmp/ro/out; \
+                  echo no > /tmp/ro/x; echo status $?; grep ' 9p ' /proc/mounts";
+    let got = sentry(
+        &tree,
+        &[
+            "--mount",
+            &format!("{source}:/mnt"),
+            "--mount",
+            &format!("{source}:/tmp/ro:ro"),
+        ],
+        script,
+    );
+    let root = tree.path().display().to_string();
+    assert_eq!(
+        text(&got.stdout),
+        format!(
+            "from the host\nwritten\nstatus 1\n\
+             {root} / 9p ro,trans=fd,cache=fscache 0 0\n\
+             {source} /mnt 9p rw,trans=fd,cache=remote_revalidating 0 0\n\
+             {source} /tmp/ro 9p ro,trans=fd,cache=remote_revalidating 0 0\n"
+        ),
+        "sentry stderr: {}",
+        text(&got.stderr)
+    );
+    // busybox's message for EROFS, as in the read-only root test.
+    assert_eq!(
+        text(&got.stderr),
+        "sh: can't create /tmp/ro/x: Read-only file system\n"
+    );
+    assert_eq!(
+        std::fs::read(shared.path().join("out")).ok(),
+        Some(b"written\n".to_vec())
+    );
+    assert!(!shared.path().join("x").exists());
+}
+
+#[test]
+fn bad_mount_specs_and_missing_sources_are_sentry_errors() {
+    let Some(tree) = setup("bad") else {
+        return;
+    };
+    for (spec, message) in [
+        ("relative", "expected SRC:DST[:ro]"),
+        ("/x:rel", "absolute DST"),
+        ("/x:/mnt:rx", "unknown mount option"),
+    ] {
+        let got = sentry(&tree, &["--mount", spec], "true");
+        assert_eq!(got.status.code(), Some(2), "{spec}: {}", text(&got.stderr));
+        assert!(
+            text(&got.stderr).contains(message),
+            "{spec}: {}",
+            text(&got.stderr)
+        );
+    }
+    let missing = tree.path().join("no-such-dir").display().to_string();
+    let got = sentry(&tree, &["--mount", &format!("{missing}:/mnt")], "true");
+    assert_eq!(got.status.code(), Some(125));
+    assert!(
+        text(&got.stderr).starts_with("sentry: gofer for "),
+        "{}",
+        text(&got.stderr)
+    );
+}
+
+/// The gofer processes serving `marker` (a host path) now.
+fn gofers_serving(marker: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(" gofer --fd ") && c.contains(marker))
+        .count()
+}
+
+/// Each gofer is a process of its own, and none outlives the sentry.
+#[test]
+fn gofer_processes_run_beside_the_sentry_and_end_with_it() {
+    let Some(tree) = setup("procs") else {
+        return;
+    };
+    let marker = tree.path().display().to_string();
+    // The sandboxed program cannot see host processes: it waits (in a
+    // shared-mode mount, which sees host changes) for a file that a host
+    // thread creates once it has seen both gofers, or given up.
+    let go = tree.path().join("data/go");
+    let counter = {
+        let marker = marker.clone();
+        std::thread::spawn(move || {
+            let mut seen = 0;
+            for _ in 0..600 {
+                seen = gofers_serving(&marker);
+                if seen >= 2 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            std::fs::write(&go, b"").unwrap();
+            seen
+        })
+    };
+    let got = sentry(
+        &tree,
+        &["--mount", &format!("{marker}/data:/mnt:ro")],
+        "while [ ! -e /mnt/go ]; do sleep 0.05; done; echo seen",
+    );
+    assert_eq!(
+        counter.join().unwrap(),
+        2,
+        "sentry stderr: {}",
+        text(&got.stderr)
+    );
+    assert_eq!(text(&got.stdout), "seen\n");
+    assert_eq!(gofers_serving(&marker), 0);
+}
