@@ -112,6 +112,8 @@ pub struct GoferDentry {
     fid: Mutex<Option<Arc<Fid>>>,
     pub(crate) links: Mutex<Links>,
     pub(crate) children: Mutex<Children>,
+    /// A directory's cached listing (cached modes only).
+    pub(crate) listing: Mutex<super::directory::ListingCache>,
     in_lru: AtomicBool,
     detached: AtomicBool,
 }
@@ -139,6 +141,7 @@ impl GoferDentry {
                 name: name.to_vec(),
             }),
             children: Mutex::new(Children::default()),
+            listing: Mutex::new(super::directory::ListingCache::default()),
             in_lru: AtomicBool::new(false),
             detached: AtomicBool::new(false),
         });

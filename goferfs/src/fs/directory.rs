@@ -3,9 +3,15 @@
 //! the listing, so offsets are stable indexes into one snapshot; `.` and
 //! `..` are produced locally.
 //!
+//! In the cached interop modes the snapshot is also kept on the directory's
+//! dentry (gVisor's `dentry.dirents`) until the sandbox changes the
+//! directory (every change goes through `touch_dir`, which invalidates it),
+//! so listing an unchanged directory again costs no round trip.
+//!
 //! # Lock order
 //!
-//! `entries` → the dentry's `links`.
+//! `entries` → the dentry's `listing` → the dentry's `links`. The listing
+//! lock is not held across the Treaddir.
 
 use std::sync::{Arc, Mutex};
 
@@ -23,11 +29,28 @@ struct Entry {
     dtype: u8,
 }
 
+/// A directory dentry's cached listing.
+#[derive(Default)]
+pub(crate) struct ListingCache {
+    /// Bumped by every change of the directory, so a listing read while
+    /// one happened is not kept.
+    generation: u64,
+    entries: Option<Arc<Vec<Entry>>>,
+}
+
+impl ListingCache {
+    /// Forgets the listing: the directory changed.
+    pub(crate) fn invalidate(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+        self.entries = None;
+    }
+}
+
 /// An open directory's listing: vfs-core's directory description keeps
 /// the offset and the seek and `EISDIR` rules.
 pub struct GoferDirectory {
     d: Arc<GoferDentry>,
-    entries: Mutex<Option<Vec<Entry>>>,
+    entries: Mutex<Option<Arc<Vec<Entry>>>>,
 }
 
 /// An open directory.
@@ -42,7 +65,29 @@ pub(crate) fn open(d: Arc<GoferDentry>) -> DirectoryFile {
 }
 
 impl GoferDirectory {
-    fn load(&self) -> Result<Vec<Entry>, Errno> {
+    /// The listing: the dentry's cached one, or a fresh one (cached when
+    /// the mode allows and the directory did not change meanwhile).
+    fn load(&self) -> Result<Arc<Vec<Entry>>, Errno> {
+        if self.d.shared.is_shared() {
+            return self.read().map(Arc::new);
+        }
+        let generation = {
+            let cache = lock(&self.d.listing);
+            if let Some(entries) = &cache.entries {
+                return Ok(Arc::clone(entries));
+            }
+            cache.generation
+        };
+        let entries = Arc::new(self.read()?);
+        let mut cache = lock(&self.d.listing);
+        if cache.generation == generation {
+            cache.entries = Some(Arc::clone(&entries));
+        }
+        Ok(entries)
+    }
+
+    /// Reads the listing from the server.
+    fn read(&self) -> Result<Vec<Entry>, Errno> {
         let mut fid = self.d.fid().walk::<&[u8]>(&[])?;
         fid.lopen(OpenFlags::DIRECTORY.bits())?;
         let raw = fid.readdir_all()?;

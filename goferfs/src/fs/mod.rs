@@ -625,6 +625,7 @@ impl GoferFilesystem {
         if self.shared.is_shared() {
             return;
         }
+        lock(&d.listing).invalidate();
         let now = ctx.now();
         d.inode().update(|m| {
             m.mtime = now;
@@ -1308,6 +1309,8 @@ impl FilesystemImpl for GoferFilesystem {
                 r => r?,
             }
             if old.is_dir() {
+                // Its `..` changes.
+                lock(&old.listing).invalidate();
                 // Fids below a moved directory may still name the old path
                 // on such servers: walk them again.
                 let mut oc = lock(&old.children);

@@ -867,6 +867,54 @@ fn stat_matches_host_and_links_share_inode() {
     env.finish();
 }
 
+/// In the cached modes a directory's listing is read once and kept until
+/// the sandbox changes the directory (gVisor's assumption for them: nobody
+/// else changes the files), so a file created behind its back is not
+/// listed until then; shared mode reads the listing every time. After each
+/// change made through the VFS the listing is the host's.
+#[test]
+fn listings_are_kept_until_the_sandbox_changes_the_directory() {
+    for mode in [
+        InteropMode::Exclusive,
+        InteropMode::Writethrough,
+        InteropMode::Shared,
+    ] {
+        let env = Env::new(Backend::Ours, mode);
+        std::fs::create_dir(env.host("d")).unwrap();
+        std::fs::create_dir(env.host("e")).unwrap();
+        std::fs::write(env.host("d/a"), b"").unwrap();
+        let names = |p: &str| -> Vec<Vec<u8>> {
+            env.readdir(p).unwrap().into_iter().map(|e| e.0).collect()
+        };
+        let host_names = |p: &str| -> Vec<Vec<u8>> {
+            let mut v: Vec<Vec<u8>> = std::fs::read_dir(env.host(p))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_encoded_bytes())
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(names("d"), [b"a"]);
+        std::fs::write(env.host("d/behind"), b"").unwrap();
+        let seen = names("d").contains(&b"behind".to_vec());
+        assert_eq!(seen, mode == InteropMode::Shared, "{mode:?}");
+        let changes: [&dyn Fn() -> Result<(), Errno>; 6] = [
+            &|| env.write_file("d/made", b"x", OpenFlags::CREAT).map(drop),
+            &|| env.mkdir("d/sub", 0o755),
+            &|| env.symlink("a", "d/sym"),
+            &|| env.link("d/a", "d/hard"),
+            &|| env.rename("d/made", "e/moved"),
+            &|| env.unlink("d/a"),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            change().unwrap();
+            assert_eq!(names("d"), host_names("d"), "{mode:?}: after change {i}");
+            assert_eq!(names("e"), host_names("e"), "{mode:?}: after change {i}");
+        }
+        env.finish();
+    }
+}
+
 /// After writes, growth by truncation and a write-back at close, `stat`'s
 /// block count is the host's, in every interop mode (the count is the
 /// server's to know, so cached modes fetch it again after a change).
