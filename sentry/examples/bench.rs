@@ -1,18 +1,24 @@
 //! `cargo xtask bench sentry`: a static system-call microbenchmark
 //! (`bench_guest/guest.rs`, built here with `rustc` for
 //! `x86_64-unknown-none`) run on the same tree natively (`chroot`), in the
-//! sentry on both platforms, and in `runsc` when it is on `PATH`. Prints
+//! sentry on both platforms with the tree copied into memory, in the
+//! sentry on seccomp with the tree served by a gofer process (as `runsc`
+//! serves its root; against the seccomp column it shows what the gofer
+//! costs), and in `runsc` when it is on `PATH`. Prints
 //! nanoseconds per operation and the ratios sentry/native and
 //! runsc/sentry, all measured in this run.
 //!
 //! Usage: `bench [--scale PERCENT]` (iteration counts scaled, default
 //! 100). The sentry runs happen in a child process of this example
-//! (`bench --inner PLATFORM TREE PERCENT`) so their output can be read.
+//! (`bench --inner PLATFORM ROOT TREE PERCENT`, ROOT `copy` or `gofer`)
+//! so their output can be read; its gofer is this example again (`bench
+//! gofer --fd N --root DIR`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use sentry::gofer::GoferLaunch;
 use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
 
 /// The cases, in the order the guest prints them.
@@ -33,6 +39,21 @@ fn main() {
     if args.first().map(String::as_str) == Some("--inner") {
         std::process::exit(inner(&args[1..]));
     }
+    if let [command, fd_flag, fd, root_flag, root] = args.as_slice()
+        && command == "gofer"
+        && fd_flag == "--fd"
+        && root_flag == "--root"
+    {
+        let served = fd
+            .parse()
+            .map_err(|e| format!("--fd {fd}: {e}"))
+            .and_then(|fd| sentry::gofer::serve_fd(fd, Path::new(root), false));
+        if let Err(e) = served {
+            eprintln!("gofer: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let scale = match args.as_slice() {
         [flag, value] if flag == "--scale" => value.parse().unwrap_or(100u64),
         _ => 100,
@@ -43,11 +64,24 @@ fn main() {
     }
 }
 
-/// Runs the guest in the sentry: `PLATFORM TREE PERCENT`.
+/// Runs the guest in the sentry: `PLATFORM ROOT TREE PERCENT`.
 fn inner(args: &[String]) -> i32 {
-    let [platform, tree, scale] = args else {
-        eprintln!("bench --inner PLATFORM TREE PERCENT");
+    let [platform, root, tree, scale] = args else {
+        eprintln!("bench --inner PLATFORM copy|gofer TREE PERCENT");
         return 2;
+    };
+    let tree = PathBuf::from(tree);
+    let root = if root == "gofer" {
+        RootSource::HostDir {
+            path: tree,
+            writable: true,
+        }
+    } else {
+        RootSource::HostTreeCopy(tree)
+    };
+    let Ok(me) = std::env::current_exe() else {
+        eprintln!("bench: cannot find its own binary for the gofer");
+        return 125;
     };
     let config = KernelConfig {
         platform: if platform == "seccomp" {
@@ -55,7 +89,8 @@ fn inner(args: &[String]) -> i32 {
         } else {
             PlatformKind::Ptrace
         },
-        ..KernelConfig::new(RootSource::HostTreeCopy(PathBuf::from(tree)))
+        gofer: GoferLaunch::Process(me),
+        ..KernelConfig::new(root)
     };
     let kernel = match Kernel::new(&config) {
         Ok(k) => k,
@@ -192,12 +227,18 @@ fn outer(scale: u64) -> Result<(), String> {
     };
     let me = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut sentry = BTreeMap::new();
-    for platform in ["ptrace", "seccomp"] {
+    for (column, platform, root) in [
+        ("ptrace", "ptrace", "copy"),
+        ("seccomp", "seccomp", "copy"),
+        ("gofer", "seccomp", "gofer"),
+    ] {
         let mut cmd = Command::new(&me);
-        cmd.args(["--inner", platform]).arg(&dir).arg(&scale_arg);
-        match measure(&format!("sentry ({platform})"), &mut cmd) {
+        cmd.args(["--inner", platform, root])
+            .arg(&dir)
+            .arg(&scale_arg);
+        match measure(&format!("sentry ({platform}, {root} root)"), &mut cmd) {
             Ok(m) => {
-                sentry.insert(platform, m);
+                sentry.insert(column, m);
             }
             Err(e) => println!("({e})"),
         }
@@ -219,12 +260,16 @@ fn outer(scale: u64) -> Result<(), String> {
         println!("(runsc is not on PATH: no runsc column)");
         None
     };
+    println!(
+        "ptrace and seccomp: the tree copied into memory; gofer: seccomp with \
+         the tree served by a gofer process"
+    );
     print!(
-        "{:<16} {:>10} {:>12} {:>8} {:>12} {:>8}",
-        "case (ns/op)", "native", "ptrace", "/native", "seccomp", "/native"
+        "{:<16} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
+        "case (ns/op)", "native", "ptrace", "/native", "seccomp", "/native", "gofer", "/native"
     );
     if runsc.is_some() {
-        print!(" {:>10} {:>14}", "runsc", "runsc/ptrace");
+        print!(" {:>10} {:>13}", "runsc", "runsc/ptrace");
     }
     println!();
     let cell = |m: Option<&BTreeMap<String, u64>>, case: &str| m.and_then(|m| m.get(case).copied());
@@ -233,17 +278,20 @@ fn outer(scale: u64) -> Result<(), String> {
         let n = native.get(case).copied();
         let p = cell(sentry.get("ptrace"), case);
         let s = cell(sentry.get("seccomp"), case);
+        let g = cell(sentry.get("gofer"), case);
         print!(
-            "{case:<16} {:>10} {:>12} {:>8} {:>12} {:>8}",
+            "{case:<16} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
             show(n),
             show(p),
             ratio(p, n),
             show(s),
-            ratio(s, n)
+            ratio(s, n),
+            show(g),
+            ratio(g, n)
         );
         if let Some(r) = &runsc {
             let r = r.get(case).copied();
-            print!(" {:>10} {:>14}", show(r), ratio(r, p));
+            print!(" {:>10} {:>13}", show(r), ratio(r, p));
         }
         println!();
     }
