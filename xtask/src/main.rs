@@ -23,6 +23,7 @@ mod fuzz;
 mod rootfs;
 mod run;
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::crates::{CRATES, Crate};
@@ -189,6 +190,27 @@ fn demo() -> Result<(), String> {
             format!("sentry ({platform}): {}", program.join(" ")),
             command,
         ));
+    }
+    // The tree the image was made from, as a read-only root served by a
+    // gofer process, with this workspace's xtask sources mounted on
+    // /tmp/src (read-only) through a second gofer.
+    let tree = rootfs::tree_dir(Path::new(&image));
+    if tree.is_dir() {
+        let sources = crates::workspace_root().join("xtask/src");
+        let mut command = cargo(&["run", "--quiet", "--release", "-p", "sentry", "--", "run"]);
+        command
+            .arg("--rootfs")
+            .arg(&tree)
+            .arg("--mount")
+            .arg(format!("{}:/tmp/src:ro", sources.display()))
+            .args(["--platform", "seccomp", "--", "/bin/busybox", "sh", "-c"])
+            .arg("wc -l /tmp/src/*.rs && grep ' 9p ' /proc/mounts");
+        steps.push(Step::new(
+            "sentry (seccomp, gofer root + --mount): wc -l /tmp/src/*.rs",
+            command,
+        ));
+    } else {
+        println!("demo: {} is missing; skipping the gofer-root run", tree.display());
     }
     let mut command = cargo(&[
         "run",

@@ -26,6 +26,11 @@ pub fn default_image() -> PathBuf {
         .join("rootfs.ext4")
 }
 
+/// The directory the image at `image` is made from (kept beside it).
+pub fn tree_dir(image: &Path) -> PathBuf {
+    image.parent().unwrap_or(Path::new(".")).join("tree")
+}
+
 /// Builds the root image at `image` unless it exists and `force` is false.
 pub fn build(image: &Path, force: bool) -> Result<(), String> {
     if image.exists() && !force {
@@ -35,8 +40,7 @@ pub fn build(image: &Path, force: bool) -> Result<(), String> {
         );
         return Ok(());
     }
-    let dir = image.parent().ok_or("the image path has no parent")?;
-    let tree = dir.join("tree");
+    let tree = tree_dir(image);
     if tree.exists() {
         fs::remove_dir_all(&tree).map_err(|e| format!("cannot clear {}: {e}", tree.display()))?;
     }
