@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod common;
-use common::{BUSYBOX, ptrace_available};
+use common::{BUSYBOX, busybox_runs_here};
 
 /// A test root: `bin/busybox`, `etc/passwd` (the host's), and `data/`
 /// with 100 files of deterministic contents, on a host tmpfs so directory
@@ -26,12 +26,7 @@ impl Drop for Tree {
 }
 
 fn setup(name: &str) -> Option<Tree> {
-    if !Path::new(BUSYBOX).exists() {
-        eprintln!("skipped: {BUSYBOX} is missing (install busybox-static)");
-        return None;
-    }
-    if !ptrace_available() {
-        eprintln!("skipped: the host refuses ptrace");
+    if !busybox_runs_here() {
         return None;
     }
     let base = if Path::new("/dev/shm").is_dir() {

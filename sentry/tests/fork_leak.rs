@@ -3,12 +3,12 @@
 //! dropped leaves no live VFS object (the `refs` leak checker) and no
 //! allocated page in the platform's memory file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sentry::kernel::{Kernel, KernelConfig, RootSource};
 
 pub mod common;
-use common::{BUSYBOX, TIME_LIMIT, ptrace_available};
+use common::{BUSYBOX, TIME_LIMIT, busybox_runs_here, shell};
 
 /// Removes the tree on drop.
 struct Tree(PathBuf);
@@ -21,8 +21,7 @@ impl Drop for Tree {
 
 #[test]
 fn forking_shell_and_dropping_the_kernel_leaks_nothing() {
-    if !Path::new(BUSYBOX).exists() || !ptrace_available() {
-        eprintln!("skipped: no busybox or no ptrace");
+    if !busybox_runs_here() {
         return;
     }
     // The run is in this process: a hang aborts the whole test binary.
@@ -48,17 +47,7 @@ fn forking_shell_and_dropping_the_kernel_leaks_nothing() {
                   busybox dd if=/dev/zero of=/tmp/x bs=64k count=4 2>/dev/null; \
                   busybox sleep 30 & \
                   test \"$n\" = 1";
-    let spec = sentry::ProgramSpec {
-        argv: vec![
-            b"/bin/busybox".to_vec(),
-            b"sh".to_vec(),
-            b"-c".to_vec(),
-            script.into(),
-        ],
-        envp: vec![],
-        cwd: b"/".to_vec(),
-    };
-    let status = sentry::run(&kernel, spec).unwrap();
+    let status = sentry::run(&kernel, shell(script)).unwrap();
     assert_eq!(status.shell_code(), 0);
     assert!(mf.usage().allocated > 0);
     assert!(scope.report().leaked() > 0);

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod common;
-use common::{BUSYBOX, ptrace_available, run_limited};
+use common::{BUSYBOX, busybox_runs_here, run_limited};
 
 /// A scratch host tree with `bin/busybox`, `data/` and the directories the
 /// sentry mounts over; removed on drop.
@@ -30,12 +30,7 @@ impl Tree {
 }
 
 fn setup(name: &str) -> Option<Tree> {
-    if !Path::new(BUSYBOX).exists() {
-        eprintln!("skipped: {BUSYBOX} is missing (install busybox-static)");
-        return None;
-    }
-    if !ptrace_available() {
-        eprintln!("skipped: the host refuses ptrace");
+    if !busybox_runs_here() {
         return None;
     }
     let dir = std::env::temp_dir().join(format!("sentry-hostdir-{}-{name}", std::process::id()));

@@ -7,11 +7,11 @@
 //! Tests skip with a message without busybox, ptrace, mkfs.ext4, loop
 //! mounts or chroot.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 pub mod common;
-use common::{BUSYBOX, ptrace_available, run_limited};
+use common::{BUSYBOX, busybox_runs_here, run_limited};
 
 /// The image, its source tree, and where the kernel mounts it; each test
 /// builds its own and unmounts it when done.
@@ -32,12 +32,7 @@ impl Drop for Image {
 /// the image, and mounts it; `None` (with a message) when the host lacks
 /// something.
 fn build(name: &str) -> Option<Image> {
-    if !Path::new(BUSYBOX).exists() {
-        eprintln!("skipped: {BUSYBOX} is missing (install busybox-static)");
-        return None;
-    }
-    if !ptrace_available() {
-        eprintln!("skipped: the host refuses ptrace");
+    if !busybox_runs_here() {
         return None;
     }
     let dir = std::env::temp_dir().join(format!("sentry-image-{}-{name}", std::process::id()));

@@ -2,12 +2,12 @@
 //! VFS object (the `refs` leak checker) and no allocated page in the
 //! platform's memory file.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sentry::kernel::{Kernel, KernelConfig, RootSource};
 
 pub mod common;
-use common::{BUSYBOX, ptrace_available};
+use common::{BUSYBOX, busybox_runs_here, shell};
 
 /// Removes the tree on drop.
 struct Tree(PathBuf);
@@ -20,8 +20,7 @@ impl Drop for Tree {
 
 #[test]
 fn running_a_program_and_dropping_the_kernel_leaks_nothing() {
-    if !Path::new(BUSYBOX).exists() || !ptrace_available() {
-        eprintln!("skipped: no busybox or no ptrace");
+    if !busybox_runs_here() {
         return;
     }
     let tree = Tree(std::env::temp_dir().join(format!("sentry-leak-{}", std::process::id())));
@@ -39,17 +38,7 @@ fn running_a_program_and_dropping_the_kernel_leaks_nothing() {
     let script = "read x < /data/f; read y < /proc/self/maps; \
                   echo kept > /tmp/out; read z < /tmp/out; \
                   test \"$x\" = hello && test \"$z\" = kept";
-    let spec = sentry::ProgramSpec {
-        argv: vec![
-            b"/bin/busybox".to_vec(),
-            b"sh".to_vec(),
-            b"-c".to_vec(),
-            script.into(),
-        ],
-        envp: vec![],
-        cwd: b"/".to_vec(),
-    };
-    let status = sentry::run(&kernel, spec).unwrap();
+    let status = sentry::run(&kernel, shell(script)).unwrap();
     assert_eq!(status.shell_code(), 0);
     assert!(mf.usage().allocated > 0);
     // The kernel's mounts, dentries and files are live and checked.
@@ -65,8 +54,7 @@ fn running_a_program_and_dropping_the_kernel_leaks_nothing() {
 /// host.
 #[test]
 fn gofer_root_and_host_mount_leak_nothing() {
-    if !Path::new(BUSYBOX).exists() || !ptrace_available() {
-        eprintln!("skipped: no busybox or no ptrace");
+    if !busybox_runs_here() {
         return;
     }
     let tree = Tree(std::env::temp_dir().join(format!("sentry-leak-gofer-{}", std::process::id())));
@@ -92,17 +80,7 @@ fn gofer_root_and_host_mount_leak_nothing() {
     let mf = kernel.platform.memory_file().clone();
     let script = "read x < /data/f; echo \"$x\" > /data/copy; echo kept > /mnt/out; \
                   read z < /mnt/out; test \"$x\" = hello && test \"$z\" = kept";
-    let spec = sentry::ProgramSpec {
-        argv: vec![
-            b"/bin/busybox".to_vec(),
-            b"sh".to_vec(),
-            b"-c".to_vec(),
-            script.into(),
-        ],
-        envp: vec![],
-        cwd: b"/".to_vec(),
-    };
-    let status = sentry::run(&kernel, spec).unwrap();
+    let status = sentry::run(&kernel, shell(script)).unwrap();
     assert_eq!(status.shell_code(), 0);
     assert!(scope.report().leaked() > 0);
     drop(kernel);

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod common;
-use common::{BUSYBOX, ptrace_available, run_limited};
+use common::{BUSYBOX, busybox_runs_here, run_limited};
 
 /// A test root with busybox, `/etc/passwd`, `/dev/{null,zero}`, `/tmp`
 /// and a native `proc` on `/proc` (unmounted, then removed, on drop).
@@ -32,12 +32,7 @@ impl Drop for Tree {
 }
 
 fn setup(name: &str) -> Option<Tree> {
-    if !Path::new(BUSYBOX).exists() {
-        eprintln!("skipped: {BUSYBOX} is missing (install busybox-static)");
-        return None;
-    }
-    if !ptrace_available() {
-        eprintln!("skipped: the host refuses ptrace");
+    if !busybox_runs_here() {
         return None;
     }
     let base = if Path::new("/dev/shm").is_dir() {

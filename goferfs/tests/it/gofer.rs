@@ -274,6 +274,28 @@ fn send_msg(s: &mut UnixStream, tag: u16, m: &Message) {
     s.write_all(&buf).unwrap();
 }
 
+/// Reads the Tattach and answers it.
+fn answer_attach(s: &mut UnixStream) {
+    let (tag, m) = read_msg(s);
+    assert!(matches!(m, Message::Tattach { .. }), "{m:?}");
+    send_msg(
+        s,
+        tag,
+        &Message::Rattach {
+            qid: Default::default(),
+        },
+    );
+}
+
+/// Answers request `tag` with an Rgetattr of a file of `size` bytes.
+fn send_size(s: &mut UnixStream, tag: u16, size: u64) {
+    let attr = goferfs::Attr {
+        size,
+        ..Default::default()
+    };
+    send_msg(s, tag, &Message::Rgetattr { attr });
+}
+
 fn with_timeout() -> ClientOptions {
     ClientOptions {
         request_timeout: Some(std::time::Duration::from_millis(50)),
@@ -284,14 +306,7 @@ fn with_timeout() -> ClientOptions {
 #[test]
 fn unanswered_request_is_flushed_and_fails_with_eintr() {
     let (sock, server) = scripted(|s| {
-        let (atag, _) = read_msg(s);
-        send_msg(
-            s,
-            atag,
-            &Message::Rattach {
-                qid: Default::default(),
-            },
-        );
+        answer_attach(s);
         let (gtag, m) = read_msg(s);
         assert!(matches!(m, Message::Tgetattr { .. }), "{m:?}");
         let (ftag, m) = read_msg(s);
@@ -312,21 +327,10 @@ fn unanswered_request_is_flushed_and_fails_with_eintr() {
 #[test]
 fn reply_arriving_before_rflush_wins_over_cancellation() {
     let (sock, server) = scripted(|s| {
-        let (atag, _) = read_msg(s);
-        send_msg(
-            s,
-            atag,
-            &Message::Rattach {
-                qid: Default::default(),
-            },
-        );
+        answer_attach(s);
         let (gtag, _) = read_msg(s);
         let (ftag, _) = read_msg(s);
-        let attr = goferfs::Attr {
-            size: 77,
-            ..Default::default()
-        };
-        send_msg(s, gtag, &Message::Rgetattr { attr });
+        send_size(s, gtag, 77);
         send_msg(s, ftag, &Message::Rflush);
         let (ctag, _) = read_msg(s);
         send_msg(s, ctag, &Message::Rclunk);
@@ -344,14 +348,7 @@ fn reply_arriving_before_rflush_wins_over_cancellation() {
 #[test]
 fn refused_flush_keeps_the_tag_until_the_late_reply() {
     let (sock, server) = scripted(|s| {
-        let (atag, _) = read_msg(s);
-        send_msg(
-            s,
-            atag,
-            &Message::Rattach {
-                qid: Default::default(),
-            },
-        );
+        answer_attach(s);
         let (gtag, _) = read_msg(s);
         let (ftag, m) = read_msg(s);
         assert_eq!(m, Message::Tflush { oldtag: gtag });
@@ -365,16 +362,8 @@ fn refused_flush_keeps_the_tag_until_the_late_reply() {
         let (next, m) = read_msg(s);
         assert!(matches!(m, Message::Tgetattr { .. }), "{m:?}");
         assert_ne!(next, gtag, "the orphaned tag was reused");
-        let late = goferfs::Attr {
-            size: 1,
-            ..Default::default()
-        };
-        send_msg(s, gtag, &Message::Rgetattr { attr: late });
-        let attr = goferfs::Attr {
-            size: 2,
-            ..Default::default()
-        };
-        send_msg(s, next, &Message::Rgetattr { attr });
+        send_size(s, gtag, 1);
+        send_size(s, next, 2);
         let (ctag, m) = read_msg(s);
         assert!(matches!(m, Message::Tclunk { .. }), "{m:?}");
         send_msg(s, ctag, &Message::Rclunk);
@@ -395,14 +384,7 @@ fn refused_flush_keeps_the_tag_until_the_late_reply() {
 fn unanswered_flush_gives_up_and_keeps_both_tags_until_the_late_replies() {
     let (gave_up, client_gave_up) = std::sync::mpsc::channel::<()>();
     let (sock, server) = scripted(move |s| {
-        let (atag, _) = read_msg(s);
-        send_msg(
-            s,
-            atag,
-            &Message::Rattach {
-                qid: Default::default(),
-            },
-        );
+        answer_attach(s);
         let (gtag, _) = read_msg(s);
         let (ftag, m) = read_msg(s);
         assert_eq!(m, Message::Tflush { oldtag: gtag });
@@ -411,17 +393,9 @@ fn unanswered_flush_gives_up_and_keeps_both_tags_until_the_late_replies() {
         let (next, m) = read_msg(s);
         assert!(matches!(m, Message::Tgetattr { .. }), "{m:?}");
         assert!(![gtag, ftag].contains(&next), "an orphaned tag was reused");
-        let late = goferfs::Attr {
-            size: 1,
-            ..Default::default()
-        };
-        send_msg(s, gtag, &Message::Rgetattr { attr: late });
+        send_size(s, gtag, 1);
         send_msg(s, ftag, &Message::Rflush);
-        let attr = goferfs::Attr {
-            size: 2,
-            ..Default::default()
-        };
-        send_msg(s, next, &Message::Rgetattr { attr });
+        send_size(s, next, 2);
         let (ctag, m) = read_msg(s);
         assert!(matches!(m, Message::Tclunk { .. }), "{m:?}");
         send_msg(s, ctag, &Message::Rclunk);

@@ -20,6 +20,34 @@ pub fn ptrace_available() -> bool {
     platform::PtracePlatform::new(Arc::new(mf)).is_ok()
 }
 
+/// Whether busybox can run in the sentry here; prints why the test is
+/// skipped when not.
+pub fn busybox_runs_here() -> bool {
+    if !std::path::Path::new(BUSYBOX).exists() {
+        eprintln!("skipped: {BUSYBOX} is missing (install busybox-static)");
+        return false;
+    }
+    if !ptrace_available() {
+        eprintln!("skipped: the host refuses ptrace");
+        return false;
+    }
+    true
+}
+
+/// `busybox sh -c SCRIPT` in `/`, with an empty environment.
+pub fn shell(script: &str) -> sentry::ProgramSpec {
+    sentry::ProgramSpec {
+        argv: vec![
+            b"/bin/busybox".to_vec(),
+            b"sh".to_vec(),
+            b"-c".to_vec(),
+            script.into(),
+        ],
+        envp: vec![],
+        cwd: b"/".to_vec(),
+    }
+}
+
 /// Runs `cmd` with stdin from /dev/null, collecting its output, and kills
 /// it (failing the test) after [`TIME_LIMIT`]; `None` if it could not be
 /// started.
