@@ -210,7 +210,10 @@ fn demo() -> Result<(), String> {
             command,
         ));
     } else {
-        println!("demo: {} is missing; skipping the gofer-root run", tree.display());
+        println!(
+            "demo: {} is missing; skipping the gofer-root run",
+            tree.display()
+        );
     }
     let mut command = cargo(&[
         "run",

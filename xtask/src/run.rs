@@ -133,6 +133,7 @@ impl Tail {
             "error",
             "has been running for over",
             "exceeded",
+            "Diff in",
         ]
         .iter()
         .any(|word| line.contains(word))
