@@ -521,17 +521,6 @@ impl Mappable for HostInode {
         let _ = lock(&self.mappings).remove_mapping(space, app_range, offset, writable);
     }
 
-    fn copy_mapping(
-        &self,
-        space: &Arc<dyn MappingSpace>,
-        _src_app_range: Range<u64>,
-        dst_app_range: Range<u64>,
-        offset: u64,
-        writable: bool,
-    ) -> Result<(), Errno> {
-        self.add_mapping(space, dst_app_range, offset, writable)
-    }
-
     /// Pages of the host file up to its page-rounded end translate to
     /// themselves in the host descriptor; a required range past the end is
     /// `EFAULT` (`SIGBUS`).

@@ -227,8 +227,8 @@ pub trait Mappable: Send + Sync {
     );
 
     /// Records that `space` copies the mapping at `src_app_range` to
-    /// `dst_app_range` (`mremap(2)`); usually the same as adding the
-    /// destination.
+    /// `dst_app_range` (`mremap(2)`). The default adds the destination,
+    /// which is all a mappable that tracks mappings by range needs.
     ///
     /// # Preconditions
     ///
@@ -240,7 +240,10 @@ pub trait Mappable: Send + Sync {
         dst_app_range: Range<u64>,
         offset: u64,
         writable: bool,
-    ) -> Result<(), Errno>;
+    ) -> Result<(), Errno> {
+        let _ = src_app_range;
+        self.add_mapping(space, dst_app_range, offset, writable)
+    }
 
     /// Returns translations covering at least `required` and at most
     /// `optional`, usable for the accesses in `at`.
@@ -1304,17 +1307,6 @@ mod tests {
                 .1
                 .remove_mapping(space, app_range, offset, writable)
                 .unwrap();
-        }
-
-        fn copy_mapping(
-            &self,
-            space: &Arc<dyn MappingSpace>,
-            _src: Range<u64>,
-            dst: Range<u64>,
-            offset: u64,
-            writable: bool,
-        ) -> Result<(), Errno> {
-            self.add_mapping(space, dst, offset, writable)
         }
 
         fn translate(

@@ -284,17 +284,6 @@ impl Mappable for ExtInode {
     ) {
     }
 
-    fn copy_mapping(
-        &self,
-        _space: &Arc<dyn MappingSpace>,
-        _src_app_range: Range<u64>,
-        _dst_app_range: Range<u64>,
-        _offset: u64,
-        _writable: bool,
-    ) -> Result<(), Errno> {
-        Ok(())
-    }
-
     fn translate(
         &self,
         required: MappableRange,

@@ -236,17 +236,6 @@ impl Mappable for Inode {
         }
     }
 
-    fn copy_mapping(
-        &self,
-        space: &Arc<dyn MappingSpace>,
-        _src_app_range: Range<u64>,
-        dst_app_range: Range<u64>,
-        offset: u64,
-        writable: bool,
-    ) -> Result<(), Errno> {
-        self.add_mapping(space, dst_app_range, offset, writable)
-    }
-
     fn translate(
         &self,
         required: MappableRange,

@@ -398,17 +398,6 @@ impl Mappable for RegularFile {
             .remove_mapping(space, app_range, offset, writable);
     }
 
-    fn copy_mapping(
-        &self,
-        space: &Arc<dyn MappingSpace>,
-        _src_app_range: Range<u64>,
-        dst_app_range: Range<u64>,
-        offset: u64,
-        writable: bool,
-    ) -> Result<(), Errno> {
-        self.add_mapping(space, dst_app_range, offset, writable)
-    }
-
     /// Translates to the file's pages, allocating the holes in `optional`
     /// below the end of file. Past the end of file is `EFAULT` (`SIGBUS`).
     fn translate(

@@ -238,17 +238,6 @@ mod file {
                 .unwrap();
         }
 
-        fn copy_mapping(
-            &self,
-            space: &Arc<dyn MappingSpace>,
-            _: Range<u64>,
-            dst: Range<u64>,
-            offset: u64,
-            writable: bool,
-        ) -> Result<(), Errno> {
-            self.add_mapping(space, dst, offset, writable)
-        }
-
         fn translate(
             &self,
             required: MappableRange,
