@@ -222,10 +222,9 @@ impl Inode {
         *meta = Metadata::from_attr(attr, *meta);
     }
 
-    /// Changes the cached metadata (after a change of the file).
+    /// Changes the cached metadata.
     pub(crate) fn update(&self, f: impl FnOnce(&mut Metadata)) {
         f(&mut lock(&self.meta));
-        self.mark_data_changed();
     }
 
     /// Notes that the file's data on the server changed, so its cached

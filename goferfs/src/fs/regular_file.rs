@@ -95,7 +95,9 @@ impl RegularFile {
             }
         }
         let end = offset + done as u64;
-        self.d.inode().update(|m| m.size = m.size.max(end));
+        let inode = self.d.inode();
+        inode.update(|m| m.size = m.size.max(end));
+        inode.mark_data_changed();
         Ok(done)
     }
 
