@@ -37,7 +37,7 @@ pub enum GoferLaunch {
 pub struct Gofer {
     /// The gofer process, reaped on drop.
     child: Option<Child>,
-    /// The exported host directory, for messages.
+    /// The exported host directory, for the message if it must be killed.
     root: PathBuf,
 }
 
@@ -104,11 +104,6 @@ impl Gofer {
             client,
         ))
     }
-
-    /// The exported host directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
 }
 
 impl Drop for Gofer {
@@ -125,6 +120,10 @@ impl Drop for Gofer {
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        eprintln!(
+            "sentry: the gofer for {} outlived its connection; killing it",
+            self.root.display()
+        );
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -373,7 +373,7 @@ impl Kernel {
             .map_err(|e| format!("anonymous mount: {e:?}"))?;
         let host_mount =
             hostfs::HostFilesystem::new_mount(&vfs).map_err(|e| format!("hostfs mount: {e:?}"))?;
-        let kernel = Kernel {
+        let mut kernel = Kernel {
             vfs,
             mounts,
             platform,
@@ -390,7 +390,6 @@ impl Kernel {
         kernel
             .mount_standard(&ctx)
             .map_err(|e| format!("standard mounts: {e:?}"))?;
-        let mut kernel = kernel;
         for mount in &config.mounts {
             kernel.mount_host_dir(&ctx, &config.gofer, mount)?;
         }
