@@ -114,7 +114,7 @@ pub struct GetXattrOptions {
     /// The attribute's full name, namespace prefix included.
     pub name: Vec<u8>,
     /// The caller's buffer size; 0 asks for the size only. A value larger
-    /// than this is `ERANGE`.
+    /// than this is `ERANGE`, which the VFS checks (filesystems need not).
     pub size: u64,
 }
 

@@ -1081,7 +1081,13 @@ impl VirtualFilesystem {
         opts: &GetXattrOptions,
     ) -> Result<Vec<u8>, Errno> {
         check_xattr_name(&opts.name)?;
-        self.resolve(ctx, pop, false, |fs, rp| fs.get_xattr_at(ctx, rp, opts))
+        let value = self.resolve(ctx, pop, false, |fs, rp| fs.get_xattr_at(ctx, rp, opts))?;
+        // Checked here once for every filesystem, as Linux's getxattr does
+        // after the filesystem answered.
+        if opts.size != 0 && value.len() as u64 > opts.size {
+            return Err(Errno::ERANGE);
+        }
+        Ok(value)
     }
 
     /// `setxattr(2)`.

@@ -932,14 +932,10 @@ impl FilesystemImpl for ExtFs {
                 dentry.inode.owner(),
                 &opts.name,
             )?;
-            let value = self
+            Ok(self
                 .ext4()
                 .get_xattr(&dentry.inode.raw, &opts.name)
-                .map_err(|e| e.errno())?;
-            if opts.size != 0 && value.len() as u64 > opts.size {
-                return Err(Errno::ERANGE.into());
-            }
-            Ok(value)
+                .map_err(|e| e.errno())?)
         })
     }
 

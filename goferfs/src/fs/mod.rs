@@ -1450,11 +1450,7 @@ impl FilesystemImpl for GoferFilesystem {
                 d.inode().metadata().owner(),
                 &opts.name,
             )?;
-            let value = d.fid().get_xattr(&opts.name)?;
-            if opts.size != 0 && value.len() as u64 > opts.size {
-                return Err(Errno::ERANGE.into());
-            }
-            Ok(value)
+            Ok(d.fid().get_xattr(&opts.name)?)
         })
     }
 
