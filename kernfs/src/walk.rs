@@ -499,19 +499,16 @@ impl FilesystemImpl for Filesystem {
         let fs = Arc::clone(start(rp)?.filesystem());
         self.with_write(ctx, |_| {
             let new_parent = walk_parent_locked(&fs, ctx, rp)?;
+            vfs_core::check_rename_names(rp, old_parent, old_name, opts)?;
             let old_parent = same_fs_dentry(&fs, rp.mount(), old_parent)?;
             let new_name = rp.component().to_vec();
             let creds = rp.credentials();
-            if new_name == b"." || new_name == b".." || old_name == b"." || old_name == b".." {
-                return Err(Errno::EBUSY.into());
-            }
             old_parent
                 .inode()
                 .check_permission(creds, AccessTypes::EXEC)?;
             new_parent
                 .inode()
                 .check_permission(creds, AccessTypes::EXEC)?;
-            rp.mount().check_writable()?;
             let src = fs.child_locked(ctx, &old_parent, old_name)?;
             let src_dir = src.inode().is_dir();
             if (opts.must_be_dir || rp.must_be_dir()) && !src_dir {

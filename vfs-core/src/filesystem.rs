@@ -16,17 +16,18 @@ use core::any::Any;
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi_linux::{Errno, Statfs, Statx};
+use abi_linux::{Errno, RenameFlags, Statfs, Statx};
 
 use crate::context::Context;
 use crate::dentry::{DentryImpl, DentryRef};
 use crate::file_description::FileRef;
 use crate::handle::{Handle, RefCounted};
-use crate::mount::VirtualDentry;
+use crate::mount::{MountRef, VirtualDentry};
 use crate::options::{
     GetDentryOptions, GetXattrOptions, MkdirOptions, MknodOptions, OpenOptions, RenameOptions,
     SetStatOptions, SetXattrOptions, StatOptions,
 };
+use crate::path::{NAME_MAX, is_dot_or_dotdot};
 use crate::permissions::AccessTypes;
 use crate::resolving_path::{PathResult, ResolvingPath};
 use crate::vfs::VirtualFilesystem;
@@ -127,8 +128,9 @@ pub trait FilesystemImpl: Any + Send + Sync {
     /// Renames `old_name` in `old_parent` to `rp`.
     ///
     /// Only the filesystem knows where the walk of `rp` ends: once it has
-    /// walked to the new parent, it returns `EXDEV` when `old_parent.mount`
-    /// is not `rp.mount()` (before checking the entries, as Linux does).
+    /// walked to the new parent, it calls [`check_rename_names`] (`EXDEV`,
+    /// `.` and `..`, name length, read-only mount, in Linux's order) before
+    /// looking either entry up.
     fn rename_at(
         &self,
         ctx: &dyn Context,
@@ -246,6 +248,41 @@ pub trait FilesystemImpl: Any + Send + Sync {
     fn mount_options(&self) -> String {
         String::new()
     }
+}
+
+/// The checks Linux's `renameat2` makes once both parents are known, in
+/// its order: `EXDEV` when they are on different mounts; `EBUSY` for `.` or
+/// `..` as the old name, then as the new one (`EEXIST` under
+/// `RENAME_NOREPLACE`); `ENAMETOOLONG` for a new name over `NAME_MAX`;
+/// `EROFS` on a read-only mount.
+///
+/// # Preconditions
+///
+/// The walk of `rp` stopped at the new parent: the new name, if any, is
+/// `rp`'s current component.
+pub fn check_rename_names(
+    rp: &ResolvingPath<'_>,
+    old_parent: &VirtualDentry,
+    old_name: &[u8],
+    opts: RenameOptions,
+) -> Result<(), Errno> {
+    if !MountRef::ptr_eq(&old_parent.mount, rp.mount()) {
+        return Err(Errno::EXDEV);
+    }
+    if is_dot_or_dotdot(old_name) {
+        return Err(Errno::EBUSY);
+    }
+    if rp.done() || is_dot_or_dotdot(rp.component()) {
+        return Err(if opts.flags.contains(RenameFlags::NOREPLACE) {
+            Errno::EEXIST
+        } else {
+            Errno::EBUSY
+        });
+    }
+    if rp.component().len() > NAME_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    rp.mount().check_writable()
 }
 
 /// The VFS's object for one filesystem instance.

@@ -102,7 +102,7 @@ pub use file_description::{
 };
 pub use filesystem::{
     Filesystem, FilesystemImpl, FilesystemRef, FilesystemType, FilesystemTypeFlags,
-    GetFilesystemOptions,
+    GetFilesystemOptions, check_rename_names,
 };
 pub use handle::{Handle, RefCounted};
 pub use mount::{Mount, MountNamespace, MountOptionFlags, MountRef, VirtualDentry};

@@ -108,6 +108,11 @@ pub(crate) fn next_component(bytes: &[u8], mut pos: usize) -> Option<(usize, usi
     Some((pos, end))
 }
 
+/// Whether `name` is `.` or `..`.
+pub fn is_dot_or_dotdot(name: &[u8]) -> bool {
+    name == b"." || name == b".."
+}
+
 /// Checks a name for a new directory entry: not empty, not `.` or `..`,
 /// no `/`, at most [`NAME_MAX`] bytes.
 pub fn check_new_name(name: &[u8]) -> Result<(), abi_linux::Errno> {
@@ -118,7 +123,7 @@ pub fn check_new_name(name: &[u8]) -> Result<(), abi_linux::Errno> {
     if name.is_empty() || name.contains(&b'/') {
         return Err(Errno::EINVAL);
     }
-    if name == b"." || name == b".." {
+    if is_dot_or_dotdot(name) {
         return Err(Errno::EEXIST);
     }
     Ok(())

@@ -994,11 +994,9 @@ impl VirtualFilesystem {
         }
         check_creation_path(old, Errno::EBUSY)?;
         let old_pop = old.follow_final(false);
+        // `.` and `..` as the old name are refused by the filesystem's
+        // `check_rename_names`, after the new parent's walk and `EXDEV`.
         let (old_parent, old_name) = self.parent_and_name(ctx, &old_pop)?;
-        if old_name == b"." || old_name == b".." {
-            old_parent.release(ctx);
-            return Err(Errno::EBUSY);
-        }
         if let Err(errno) = check_creation_path(new, Errno::EBUSY) {
             old_parent.release(ctx);
             return Err(errno);

@@ -50,6 +50,13 @@ const CASES: &[(&[Op], Op)] = &[
         &[Op::File("a"), Op::File("b")],
         Op::Rename("a", "b", libc::RENAME_NOREPLACE),
     ),
+    (&[Op::Mkdir("d")], Op::Rename("d/.", "x", 0)),
+    (&[Op::File("a"), Op::Mkdir("d")], Op::Rename("a", "d/..", 0)),
+    (
+        &[Op::File("a"), Op::Mkdir("d")],
+        Op::Rename("a", "d/.", libc::RENAME_NOREPLACE),
+    ),
+    (&[Op::Mkdir("d")], Op::Rename("d/..", "missing/x", 0)),
     (
         &[Op::File("a")],
         Op::Rename("a", "missing", libc::RENAME_EXCHANGE),

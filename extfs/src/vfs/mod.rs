@@ -356,9 +356,7 @@ fn ours(dentry: &dyn DentryImpl) -> Result<&ExtDentry, Errno> {
     any.downcast_ref::<ExtDentry>().ok_or(Errno::EXDEV)
 }
 
-fn is_dot_or_dotdot(name: &[u8]) -> bool {
-    name == b"." || name == b".."
-}
+use vfs_core::path::is_dot_or_dotdot;
 
 /// Linux's `sb_rdonly` rule in `inode_permission`: writing to a regular
 /// file, directory or symlink of a read-only filesystem is `EROFS`.
@@ -816,7 +814,7 @@ impl FilesystemImpl for ExtFs {
         })
     }
 
-    /// Linux's `do_renameat2`: `EBUSY` for `.` or `..` on either side,
+    /// Linux's `do_renameat2` checks (`EXDEV`, `.` and `..`, name length),
     /// then `EROFS` before looking either name up.
     fn rename_at(
         &self,
@@ -824,17 +822,11 @@ impl FilesystemImpl for ExtFs {
         rp: &mut ResolvingPath<'_>,
         old_parent: &VirtualDentry,
         old_name: &[u8],
-        _opts: RenameOptions,
+        opts: RenameOptions,
     ) -> PathResult<()> {
         self.read_locked(|tree| {
             self.walk_parent(tree, rp)?;
-            // Linux compares the two parents' mounts first of all.
-            if !vfs_core::MountRef::ptr_eq(&old_parent.mount, rp.mount()) {
-                return Err(Errno::EXDEV.into());
-            }
-            if rp.done() || is_dot_or_dotdot(old_name) || is_dot_or_dotdot(rp.component()) {
-                return Err(Errno::EBUSY.into());
-            }
+            vfs_core::check_rename_names(rp, old_parent, old_name, opts)?;
             Err(Errno::EROFS.into())
         })
     }

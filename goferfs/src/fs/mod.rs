@@ -43,7 +43,7 @@ use vfs_core::file_description::FileDescriptionOptions;
 use vfs_core::lock::LockTable;
 use vfs_core::memmap::{HeapMemoryFile, MemoryFile};
 use vfs_core::options::{UTIME_NOW, UTIME_OMIT};
-use vfs_core::path::NAME_MAX;
+use vfs_core::path::{NAME_MAX, is_dot_or_dotdot};
 use vfs_core::permissions::{
     check_delete_sticky, check_set_stat, check_xattr_permissions, generic_permission, may_link,
 };
@@ -272,10 +272,6 @@ pub struct GoferFilesystem {
 fn ours(d: &dyn DentryImpl) -> Result<&GoferDentry, Errno> {
     let any: &dyn std::any::Any = d;
     any.downcast_ref::<GoferDentry>().ok_or(Errno::EXDEV)
-}
-
-fn is_dot(name: &[u8]) -> bool {
-    name == b"." || name == b".."
 }
 
 /// The group a new file gets: the directory's when it is set-group-ID.
@@ -587,7 +583,7 @@ impl GoferFilesystem {
         let _guard = self.read_lock();
         let parent = self.walk_parent(rp)?;
         let name = rp.component().to_vec();
-        if is_dot(&name) {
+        if is_dot_or_dotdot(&name) {
             return Err(Errno::EEXIST.into());
         }
         if name.len() > NAME_MAX {
@@ -665,7 +661,7 @@ impl GoferFilesystem {
         match (&name[..], dir) {
             (b".", true) => return Err(Errno::EINVAL.into()),
             (b"..", true) => return Err(Errno::ENOTEMPTY.into()),
-            (n, false) if is_dot(n) => return Err(Errno::EISDIR.into()),
+            (n, false) if is_dot_or_dotdot(n) => return Err(Errno::EISDIR.into()),
             _ => {}
         }
         rp.mount().check_writable()?;
@@ -848,7 +844,7 @@ impl GoferFilesystem {
                 dir.inode().metadata().owner(),
             )?;
             let name = rp.component().to_vec();
-            if is_dot(&name) || rp.must_be_dir() {
+            if is_dot_or_dotdot(&name) || rp.must_be_dir() {
                 return Err(Errno::EISDIR.into());
             }
             if name.len() > NAME_MAX {
@@ -1233,23 +1229,9 @@ impl FilesystemImpl for GoferFilesystem {
             }
             let _g = self.write_lock();
             let new_parent = self.walk_parent(rp)?;
+            vfs_core::check_rename_names(rp, old_parent, old_name, opts)?;
             let new_name = rp.component().to_vec();
             let creds = rp.credentials();
-            if !MountRef::ptr_eq(&old_parent.mount, rp.mount()) {
-                return Err(Errno::EXDEV.into());
-            }
-            if is_dot(&new_name) {
-                let e = if opts.flags.contains(RenameFlags::NOREPLACE) {
-                    Errno::EEXIST
-                } else {
-                    Errno::EBUSY
-                };
-                return Err(e.into());
-            }
-            if new_name.len() > NAME_MAX {
-                return Err(Errno::ENAMETOOLONG.into());
-            }
-            rp.mount().check_writable()?;
             let old_parent = ours(&*old_parent.dentry)?.held();
             generic_permission(
                 creds,

@@ -44,7 +44,7 @@ use vfs_core::file_description::{DirentSink, FileDescriptionOptions};
 use vfs_core::io::{IoDest, IoSource};
 use vfs_core::lock::{FileLocks, LockTable};
 use vfs_core::options::{UTIME_NOW, UTIME_OMIT};
-use vfs_core::path::NAME_MAX;
+use vfs_core::path::{NAME_MAX, is_dot_or_dotdot};
 use vfs_core::permissions::{
     check_delete_sticky, check_limit, check_set_stat, check_xattr_permissions, clear_suid_and_sgid,
     generic_permission, may_link,
@@ -532,10 +532,6 @@ fn ours(dentry: &dyn DentryImpl) -> Result<Arc<TestDentry>, Errno> {
     any.downcast_ref::<TestDentry>()
         .map(TestDentry::arc)
         .ok_or(Errno::EXDEV)
-}
-
-fn is_dot_or_dotdot(name: &[u8]) -> bool {
-    name == b"." || name == b".."
 }
 
 impl TestFs {
@@ -1144,23 +1140,9 @@ impl FilesystemImpl for TestFs {
     ) -> PathResult<()> {
         let _guard = self.write();
         let new_parent = self.walk_parent(rp)?;
+        vfs_core::check_rename_names(rp, old_parent, old_name, opts)?;
         let new_name = rp.component().to_vec();
         let creds = rp.credentials();
-        if !vfs_core::MountRef::ptr_eq(&old_parent.mount, rp.mount()) {
-            return Err(Errno::EXDEV.into());
-        }
-        if is_dot_or_dotdot(&new_name) {
-            let errno = if opts.flags.contains(RenameFlags::NOREPLACE) {
-                Errno::EEXIST
-            } else {
-                Errno::EBUSY
-            };
-            return Err(errno.into());
-        }
-        if new_name.len() > NAME_MAX {
-            return Err(Errno::ENAMETOOLONG.into());
-        }
-        rp.mount().check_writable()?;
         let old_parent = ours(&*old_parent.dentry)?;
         old_parent.inode.check(creds, AccessTypes::EXEC)?;
         let old = old_parent.child(old_name).ok_or(Errno::ENOENT)?;
