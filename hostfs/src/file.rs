@@ -1,8 +1,16 @@
 //! [`HostFile`]: the file description of an imported host descriptor
 //! (gVisor's `fileDescription` and `TTYFileDescription`).
 //!
-//! Seekable files keep their own offset and use `pread`/`pwrite`, so the
-//! host descriptor's offset is never used; other files use `read`/`write`.
+//! A description shares its file offset with the host: reads, writes and
+//! seeks on a seekable file use the host descriptor's own offset
+//! (`read`/`write`/`lseek`), so the host open file description moves as
+//! the sandbox's I/O happens, exactly as two processes sharing a
+//! description after `dup` or `fork` see it. A shell that starts the
+//! sandbox with its output on a file and writes after it continues where
+//! the sandbox stopped, whether the program closed the descriptor, exited
+//! or was killed. `O_APPEND` set by the host is honoured by the host's
+//! `write`; `O_APPEND` set only inside the sandbox moves the host offset
+//! to the end before each write.
 //! Host descriptors that can block are non-blocking: `EAGAIN` with nothing
 //! transferred means "would block", and the caller waits for readiness
 //! through [`FileDescriptionImpl::event_register`] before retrying (or
@@ -11,9 +19,10 @@
 //!
 //! # Locking
 //!
-//! The offset mutex is held across the host call of a seekable read or
-//! write, so concurrent sequential I/O on one description is serialized as
-//! on Linux. It is a leaf except for that host call.
+//! The offset mutex (which guards no value: the offset is the host's) is
+//! held across the host calls of a seekable read, write or seek, so
+//! concurrent sequential I/O on one description is serialized as on
+//! Linux. It is a leaf except for those host calls.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -38,14 +47,15 @@ use crate::inode::HostInode;
 /// The description of an imported host descriptor.
 pub struct HostFile {
     inode: Arc<HostInode>,
-    offset: Mutex<i64>,
+    /// Serializes sequential I/O and seeks on the host offset.
+    offset: Mutex<()>,
 }
 
 impl HostFile {
     pub(crate) fn new(inode: Arc<HostInode>) -> HostFile {
         HostFile {
             inode,
-            offset: Mutex::new(0),
+            offset: Mutex::new(()),
         }
     }
 
@@ -67,24 +77,37 @@ impl HostFile {
         nix::unistd::fdatasync(self.inode.host_fd().borrow()).map_err(host_errno)
     }
 
-    fn offset(&self) -> MutexGuard<'_, i64> {
+    fn offset(&self) -> MutexGuard<'_, ()> {
         self.offset.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads at the description's offset, or from the stream.
+    /// The host descriptor's offset.
+    ///
+    /// # Preconditions
+    ///
+    /// The offset mutex is held.
+    fn host_offset(&self) -> Result<i64, Errno> {
+        nix::unistd::lseek(
+            self.inode.host_fd().borrow(),
+            0,
+            nix::unistd::Whence::SeekCur,
+        )
+        .map_err(host_errno)
+    }
+
+    /// Reads at the host descriptor's offset (moving it), or from the
+    /// stream.
     fn read_inner(&self, dst: &mut dyn IoDest) -> Result<usize, Errno> {
         let host = self.inode.host_fd();
         if !self.inode.is_seekable() {
             return host.read_into(dst, None);
         }
-        let mut offset = self.offset();
-        let n = host.read_into(dst, Some(*offset as u64))?;
-        *offset = offset.saturating_add(n as i64);
-        Ok(n)
+        let _serial = self.offset();
+        host.read_into(dst, None)
     }
 
-    /// Writes at the description's offset (the end of the file with
-    /// `O_APPEND`), or to the stream.
+    /// Writes at the host descriptor's offset (moving it; the end of the
+    /// file with `O_APPEND`), or to the stream.
     fn write_inner(
         &self,
         ctx: &dyn Context,
@@ -98,34 +121,45 @@ impl HostFile {
         let n = if !self.inode.is_seekable() {
             host.write_from(src, None)?
         } else {
-            let mut offset = self.offset();
-            // Another host process may grow the file between the size and
-            // the write; the host gives no way to close that race.
-            if fd.status_flags().contains(OpenFlags::APPEND) {
-                *offset = i64::try_from(self.inode.size()?).map_err(|_| Errno::EFBIG)?;
-            }
-            let n = self.write_at(ctx, src, *offset as u64)?;
-            *offset = offset.saturating_add(n as i64);
-            n
+            let _serial = self.offset();
+            let host_append = nix::fcntl::fcntl(host.borrow(), nix::fcntl::FcntlArg::F_GETFL)
+                .map_err(host_errno)?
+                & libc::O_APPEND
+                != 0;
+            let offset = if fd.status_flags().contains(OpenFlags::APPEND) && !host_append {
+                // Appending only in the sandbox's view: another host
+                // process may grow the file between the seek and the
+                // write, a race the host gives no way to close.
+                nix::unistd::lseek(host.borrow(), 0, nix::unistd::Whence::SeekEnd)
+                    .map_err(host_errno)?
+            } else if host_append {
+                i64::try_from(self.inode.size()?).map_err(|_| Errno::EFBIG)?
+            } else {
+                self.host_offset()?
+            };
+            self.write_limited(ctx, src, offset as u64, None)?
         };
         self.sync_after_write(fd, n)?;
         Ok(n)
     }
 
-    /// `pwrite` at `offset` within `RLIMIT_FSIZE` for regular files.
-    fn write_at(
+    /// Writes within `RLIMIT_FSIZE` for regular files, whose write
+    /// starts at `offset`: with `pwrite` at `at`, or with `write` at the
+    /// host offset when `at` is `None`.
+    fn write_limited(
         &self,
         ctx: &dyn Context,
         src: &mut dyn IoSource,
         offset: u64,
+        at: Option<u64>,
     ) -> Result<usize, Errno> {
         let host = self.inode.host_fd();
         if self.inode.file_type() != FileType::Regular {
-            return host.write_from(src, Some(offset));
+            return host.write_from(src, at);
         }
         let allowed = check_limit(ctx, offset, src.remaining() as u64)?;
         let mut limited = Limited::new(src, usize::try_from(allowed).unwrap_or(usize::MAX));
-        host.write_from(&mut limited, Some(offset))
+        host.write_from(&mut limited, at)
     }
 
     /// `O_SYNC`/`O_DSYNC`: writes back after a write that did something.
@@ -268,7 +302,7 @@ impl FileDescriptionImpl for HostFile {
             return Err(Errno::EPERM);
         }
         let mut write = move || -> Result<usize, Errno> {
-            let n = self.write_at(ctx, src, offset)?;
+            let n = self.write_limited(ctx, src, offset, Some(offset))?;
             self.sync_after_write(fd, n)?;
             Ok(n)
         };
@@ -291,10 +325,8 @@ impl FileDescriptionImpl for HostFile {
         }
     }
 
-    /// `lseek` on the description's own offset: `SEEK_SET`, `SEEK_CUR`
-    /// and `SEEK_END` with Linux's rules (a negative or overflowing result
-    /// is `EINVAL`), and
-    /// `SEEK_DATA`/`SEEK_HOLE` answered by the host file.
+    /// `lseek` on the host descriptor's offset, which the host computes
+    /// with Linux's rules for every `whence`.
     fn seek(
         &self,
         _: &dyn Context,
@@ -305,33 +337,15 @@ impl FileDescriptionImpl for HostFile {
         if !self.inode.is_seekable() {
             return Err(Errno::ESPIPE);
         }
-        let mut current = self.offset();
-        let new = match whence {
-            Whence::Set => offset,
-            // Linux computes the sum in wrapping arithmetic and refuses the
-            // negative result; gVisor answers EOVERFLOW instead.
-            Whence::Cur => current.checked_add(offset).ok_or(Errno::EINVAL)?,
-            Whence::End => {
-                let size = i64::try_from(self.inode.size()?).map_err(|_| Errno::EINVAL)?;
-                size.checked_add(offset).ok_or(Errno::EINVAL)?
-            }
-            Whence::Data | Whence::Hole => {
-                let host_whence = if whence == Whence::Data {
-                    nix::unistd::Whence::SeekData
-                } else {
-                    nix::unistd::Whence::SeekHole
-                };
-                // The host descriptor's own offset is never used for I/O,
-                // so moving it here is harmless.
-                nix::unistd::lseek(self.inode.host_fd().borrow(), offset, host_whence)
-                    .map_err(host_errno)?
-            }
+        let host_whence = match whence {
+            Whence::Set => nix::unistd::Whence::SeekSet,
+            Whence::Cur => nix::unistd::Whence::SeekCur,
+            Whence::End => nix::unistd::Whence::SeekEnd,
+            Whence::Data => nix::unistd::Whence::SeekData,
+            Whence::Hole => nix::unistd::Whence::SeekHole,
         };
-        if new < 0 {
-            return Err(Errno::EINVAL);
-        }
-        *current = new;
-        Ok(new)
+        let _serial = self.offset();
+        nix::unistd::lseek(self.inode.host_fd().borrow(), offset, host_whence).map_err(host_errno)
     }
 
     fn sync(&self, _: &dyn Context, _: &FileDescription) -> Result<(), Errno> {
@@ -363,9 +377,11 @@ impl FileDescriptionImpl for HostFile {
             return Err(Errno::ENOTTY);
         }
         let n: i32 = if self.inode.file_type() == FileType::Regular {
-            // Linux answers the bytes between the offset and the end; the
-            // offset is ours, not the host descriptor's.
-            let offset = u64::try_from(*self.offset()).unwrap_or(0);
+            // Linux answers the bytes between the offset and the end.
+            let offset = {
+                let _serial = self.offset();
+                u64::try_from(self.host_offset()?).unwrap_or(0)
+            };
             let left = self.inode.size()?.saturating_sub(offset);
             i32::try_from(left).unwrap_or(i32::MAX)
         } else {

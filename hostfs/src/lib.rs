@@ -12,8 +12,8 @@
 //! - Descriptors the host can poll are made non-blocking and added to one
 //!   process-wide epoll notifier thread, which feeds the
 //!   inodes' waiter queues; `EAGAIN` means "would block".
-//! - Seekable files keep the sandbox's own offset (`pread`/`pwrite` on the
-//!   host); `stat` uses `statx` (falling back to `fstat`) with the
+//! - Seekable files share the host descriptor's offset (`read`/`write`/
+//!   `lseek` on the host, `pread`/`pwrite` at explicit offsets); `stat` uses `statx` (falling back to `fstat`) with the
 //!   sandbox's inode and device numbers; `set_stat` changes mode, size and
 //!   times only.
 //! - Regular files can be memory-mapped: translations point at the host

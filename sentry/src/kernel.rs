@@ -499,7 +499,7 @@ impl Kernel {
     /// they are ones.
     pub fn import_host_stdio(&self, ctx: &dyn Context, fds: &FdTable) -> Result<(), String> {
         use std::io::IsTerminal;
-        use std::os::fd::{AsFd, AsRawFd};
+        use std::os::fd::AsFd;
 
         for fd in 0..3 {
             let borrowed = match fd {
@@ -518,16 +518,11 @@ impl Kernel {
                 is_tty: owned.is_terminal(),
                 ..Default::default()
             };
-            // SAFETY: `lseek` takes no pointers; `owned` is open.
-            let host_offset = unsafe { libc::lseek(owned.as_raw_fd(), 0, libc::SEEK_CUR) };
             let file = hostfs::import_fd(ctx, &self.host_mount, owned, &opts)
                 .map_err(|e| format!("importing host fd {fd}: {}", e.name()))?;
-            // hostfs keeps its own offset for seekable files, starting at
-            // zero: start where the host descriptor is (a shell's `>>` or
-            // a file read partway).
-            if host_offset > 0 {
-                let _ = file.seek(ctx, host_offset, abi_linux::Whence::Set);
-            }
+            // The description shares the host's file offset (hostfs), so
+            // output lands where the parent left it and the parent's next
+            // write lands after the sandbox's.
             if opts.is_tty {
                 self.controlling_tty.set_if_unset(&file);
             }
@@ -536,24 +531,6 @@ impl Kernel {
             }
         }
         Ok(())
-    }
-
-    /// Moves the host offsets of the standard descriptors imported into
-    /// `fds` to where the program left them, so a parent sharing the host
-    /// file description (a shell writing to the same file) continues after
-    /// the program's output.
-    pub fn sync_host_stdio_offsets(&self, ctx: &dyn Context, fds: &FdTable) {
-        for fd in 0..3 {
-            let Ok(file) = fds.get(fd) else { continue };
-            if let Some(host) = file.downcast::<hostfs::HostFile>()
-                && let Ok(offset) = file.seek(ctx, 0, abi_linux::Whence::Cur)
-            {
-                // SAFETY: `lseek` takes no pointers; the host descriptor
-                // is open while the description is.
-                unsafe { libc::lseek(host.host_fd(), offset, libc::SEEK_SET) };
-            }
-            file.release(ctx);
-        }
     }
 
     /// Logs an unimplemented system call the first time it is seen.

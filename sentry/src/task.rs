@@ -444,7 +444,6 @@ impl Task {
             // what `CLONE_CHILD_CLEARTID` promises.
             let _ = self.mm.copy_out(self.clear_child_tid, &0u32.to_le_bytes());
         }
-        self.kernel.sync_host_stdio_offsets(&self.ctx, &self.fds);
         self.fds.close_all(&self.ctx);
         self.fs.release(&self.ctx);
         self.kernel.tasks.exited(self.tgid, status);

@@ -30,6 +30,47 @@ fn regular_file_read_write_keeps_sandbox_offset() {
 }
 
 #[test]
+fn offset_is_shared_with_the_host_description() {
+    let env = Env::new();
+    let path = temp_path("shared-offset");
+    std::fs::write(&path, b"0123456789").unwrap();
+    let host = open_file(&path, OFlag::O_RDWR);
+    // A duplicate shares the open file description, as a shell's
+    // descriptor shares it with the sandbox's imported stdout.
+    let file = env.import_default(nix::unistd::dup(&host).unwrap());
+
+    assert_eq!(nix::unistd::lseek(&host, 4, HostWhence::SeekSet), Ok(4));
+    assert_eq!(env.read(&file, 2).unwrap(), b"45");
+    assert_eq!(nix::unistd::lseek(&host, 0, HostWhence::SeekCur), Ok(6));
+    assert_eq!(env.write(&file, b"ab"), Ok(2));
+    assert_eq!(nix::unistd::write(&host, b"c"), Ok(1));
+    assert_eq!(std::fs::read(&path).unwrap(), b"012345abc9");
+    assert_eq!(file.seek(&env.ctx, 0, Whence::Cur), Ok(9));
+    assert_eq!(file.seek(&env.ctx, 1, Whence::Set), Ok(1));
+    assert_eq!(nix::unistd::lseek(&host, 0, HostWhence::SeekCur), Ok(1));
+
+    file.release(&env.ctx);
+    env.finish();
+}
+
+#[test]
+fn append_set_only_in_the_sandbox_writes_at_the_end() {
+    let env = Env::new();
+    let path = temp_path("sandbox-append");
+    std::fs::write(&path, b"abc").unwrap();
+    let host = open_file(&path, OFlag::O_RDWR);
+    let file = env.import_default(nix::unistd::dup(&host).unwrap());
+    file.set_status_flags(OpenFlags::APPEND).unwrap();
+
+    assert_eq!(env.write(&file, b"def"), Ok(3));
+    assert_eq!(std::fs::read(&path).unwrap(), b"abcdef");
+    assert_eq!(nix::unistd::lseek(&host, 0, HostWhence::SeekCur), Ok(6));
+
+    file.release(&env.ctx);
+    env.finish();
+}
+
+#[test]
 fn append_writes_at_end_of_file() {
     let env = Env::new();
     let path = temp_path("append");
