@@ -68,7 +68,7 @@ pub use open::{
     AT_FDCWD, AccessMode, AtFlags, OpenFlags, OpenHow, RenameFlags, ResolveFlags, XattrFlags,
 };
 pub use poll::{PollEvents, Pollfd};
-pub use process::{CloneFlags, Rusage, WaitOptions};
+pub use process::{CloneArgs, CloneFlags, Rusage, WaitOptions};
 pub use rlimit::{RLIM_INFINITY, Rlimit, RlimitResource};
 pub use signal::{
     SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SaFlags, SigAction, SigInfo, Signal, SignalSet,

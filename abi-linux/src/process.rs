@@ -71,6 +71,48 @@ bitflags! {
     }
 }
 
+/// `struct clone_args` of `clone3(2)`, in its largest published size
+/// ([`CLONE_ARGS_SIZE_VER2`]); a caller may pass any of the published
+/// sizes, the fields past its size reading as zero.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+pub struct CloneArgs {
+    /// The [`CloneFlags`] bits.
+    pub flags: u64,
+    /// Where `CLONE_PIDFD` stores the pidfd (an `int *`).
+    pub pidfd: u64,
+    /// Where `CLONE_CHILD_SETTID` stores, and `CLONE_CHILD_CLEARTID`
+    /// clears, the child's thread ID.
+    pub child_tid: u64,
+    /// Where `CLONE_PARENT_SETTID` stores the child's thread ID.
+    pub parent_tid: u64,
+    /// The signal sent to the parent when the child exits.
+    pub exit_signal: u64,
+    /// The lowest address of the child's stack.
+    pub stack: u64,
+    /// The size of the child's stack.
+    pub stack_size: u64,
+    /// The thread pointer with `CLONE_SETTLS`.
+    pub tls: u64,
+    /// An array of thread IDs to give the child, one per PID namespace
+    /// level (`CLONE_ARGS_SIZE_VER1`).
+    pub set_tid: u64,
+    /// The length of `set_tid`.
+    pub set_tid_size: u64,
+    /// The cgroup descriptor of `CLONE_INTO_CGROUP`
+    /// (`CLONE_ARGS_SIZE_VER2`).
+    pub cgroup: u64,
+}
+
+/// The size of the first `struct clone_args`.
+pub const CLONE_ARGS_SIZE_VER0: usize = 64;
+/// The size with `set_tid` and `set_tid_size`.
+pub const CLONE_ARGS_SIZE_VER1: usize = 80;
+/// The size with `cgroup`.
+pub const CLONE_ARGS_SIZE_VER2: usize = 88;
+
 bitflags! {
     /// The options of `wait4(2)` and `waitid(2)`.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

@@ -268,6 +268,11 @@ fn process_layouts_match_libc() {
         machine = machine,
         domainname = domainname,
     );
+    layout!(CloneArgs, libc::clone_args;
+        flags = flags, pidfd = pidfd, child_tid = child_tid, parent_tid = parent_tid,
+        exit_signal = exit_signal, stack = stack, stack_size = stack_size, tls = tls,
+        set_tid = set_tid, set_tid_size = set_tid_size, cgroup = cgroup);
+    assert_eq!(size_of::<CloneArgs>(), process::CLONE_ARGS_SIZE_VER2);
     layout!(Rusage, libc::rusage;
         ru_utime = ru_utime,
         ru_stime = ru_stime,

@@ -6,8 +6,9 @@
 //!
 //! Each slot holds one reference on its description; closing a descriptor
 //! gives it back with the closing task's context. `fork` copies the
-//! table (a new reference per slot); threads created with `CLONE_FILES`
-//! will share it (`Arc`).
+//! table (a new reference per slot); tasks created with `CLONE_FILES`
+//! share it (`Arc` plus a count of the tasks using it, [`FdTable::share`]):
+//! the descriptors are closed when the last of them exits.
 //!
 //! # Lock order
 //!
@@ -15,7 +16,8 @@
 //! dropped.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use abi_linux::Errno;
 use vfs_core::{Context, FileRef};
@@ -33,15 +35,46 @@ pub struct FdEntry {
 }
 
 /// A task's descriptor table.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct FdTable {
     slots: Mutex<BTreeMap<i32, FdEntry>>,
+    /// The tasks using the table.
+    users: AtomicUsize,
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        Self {
+            slots: Mutex::new(BTreeMap::new()),
+            users: AtomicUsize::new(1),
+        }
+    }
 }
 
 impl FdTable {
-    /// An empty table.
+    /// An empty table with one user.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The table for one more task (`CLONE_FILES`).
+    pub fn share(self: &Arc<Self>) -> Arc<Self> {
+        self.users.fetch_add(1, Ordering::SeqCst);
+        self.clone()
+    }
+
+    /// A task stops using the table (it exits, or `execve` gives it a
+    /// copy); the last user closes every descriptor, releasing with
+    /// `ctx`.
+    pub fn release_user(&self, ctx: &dyn Context) {
+        if self.users.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.close_all(ctx);
+        }
+    }
+
+    /// Whether tasks other than the caller use the table.
+    pub fn is_shared(&self) -> bool {
+        self.users.load(Ordering::SeqCst) > 1
     }
 
     fn slots(&self) -> std::sync::MutexGuard<'_, BTreeMap<i32, FdEntry>> {
@@ -115,6 +148,7 @@ impl FdTable {
     pub fn fork(&self) -> FdTable {
         FdTable {
             slots: Mutex::new(self.slots().clone()),
+            users: AtomicUsize::new(1),
         }
     }
 

@@ -169,6 +169,8 @@ pub struct Kernel {
     pub controlling_tty: Arc<devices::ControllingTty>,
     /// The live thread groups.
     pub tasks: Arc<TaskSet>,
+    /// The futex queues of every address space.
+    pub futexes: crate::futex::Futexes,
     /// The next inode number of an anonymous file (a pipe).
     pub next_anon_ino: std::sync::atomic::AtomicU64,
     /// Whether system calls are traced.
@@ -381,6 +383,7 @@ impl Kernel {
             host_mount,
             controlling_tty: Arc::default(),
             tasks,
+            futexes: crate::futex::Futexes::default(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             strace: config.strace,
             boot,

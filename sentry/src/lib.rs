@@ -63,6 +63,7 @@
 pub mod devices;
 pub mod elf;
 pub mod fd_table;
+pub mod futex;
 pub mod gofer;
 pub mod kernel;
 pub mod loader;
@@ -80,8 +81,7 @@ use vfs_core::{Credentials, PathOperation};
 use crate::fd_table::FdTable;
 use crate::kernel::Kernel;
 use crate::mm::MemoryManager;
-use crate::task::{ExitStatus, FsContext, ProcessInfo, SignalHandlers, Task, TaskContext};
-use crate::wait::KillSwitch;
+use crate::task::{ExitStatus, FsContext, ProcessInfo, SignalHandlers, TaskBuilder, TaskContext};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -118,6 +118,7 @@ pub fn run(kernel: &Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String
     // The init process's exit killed every other process; their threads
     // give back what they hold before the kernel may go.
     kernel_tasks.wait_threads();
+    let result = result.map(|status| kernel_tasks.init_exit().unwrap_or(status));
     saved.restore();
     result
 }
@@ -213,44 +214,28 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         return Err(e);
     }
     let handlers = Arc::new(SignalHandlers::default());
-    let kill = KillSwitch::new();
-    if let Err(e) = kernel.tasks.new_process(0, kill.clone(), handlers.clone()) {
-        fds.close_all(&ctx);
-        fs.release(&ctx);
-        return Err(format!("cannot run {shown}: {}", e.name()));
-    }
+    let (group, kill) = match kernel.tasks.new_process(0, 0, handlers) {
+        Ok(created) => created,
+        Err(e) => {
+            fds.close_all(&ctx);
+            fs.release(&ctx);
+            return Err(format!("cannot run {shown}: {}", e.name()));
+        }
+    };
     let process = Arc::new(ProcessInfo {
         tgid: 1,
         argv: loaded.argv.clone(),
         envp: spec.envp.clone(),
         exe: loaded.exe.clone(),
         comm: std::sync::Mutex::new(comm_of(&path)),
-        mm: mm.clone(),
-        fds: fds.clone(),
-        fs: fs.clone(),
-        start: std::time::Instant::now(),
-    });
-    kernel.tasks.insert(process.clone());
-    let mut task = Task {
-        kernel: kernel.clone(),
         mm,
         fds,
         fs,
-        process,
-        signal_handlers: handlers,
-        ctx,
-        tid: 1,
-        tgid: 1,
-        kill,
-        regs: loaded.regs,
-        signal_mask: 0,
-        alt_stack: (0, 2, 0),
-        clear_child_tid: 0,
-        robust_list: (0, 0),
-        signal_frames: Vec::new(),
-        saved_mask: None,
-        exit: None,
-    };
+        start: std::time::Instant::now(),
+        group: group.clone(),
+    });
+    kernel.tasks.insert(process.clone());
+    let mut task = TaskBuilder::new(kernel.clone(), group, kill, process, ctx, loaded.regs).build();
     let result = task
         .run()
         .map_err(|e| format!("running {shown}: {}", e.name()));

@@ -250,6 +250,7 @@ impl DirectoryGenerator for PidDir {
             .collect();
         names.push(b"exe".to_vec());
         names.push(b"fd".to_vec());
+        names.push(b"task".to_vec());
         names.sort();
         Ok(names)
     }
@@ -270,8 +271,54 @@ impl DirectoryGenerator for PidDir {
                     tgid: self.tgid,
                 },
             )),
+            b"task" => Ok(DynamicDirectory::new(
+                &*self.proc.fs()?,
+                &Credentials::root(),
+                0o555,
+                TaskDir {
+                    proc: self.proc.clone(),
+                    tgid: self.tgid,
+                },
+            )),
             _ => Err(Errno::ENOENT),
         }
+    }
+}
+
+/// `/proc/PID/task`: a directory per live thread of the group. A thread's
+/// directory shows what its group shares (the per-thread files are the
+/// group's: comm, stat and status are per process here).
+struct TaskDir {
+    proc: Arc<Proc>,
+    tgid: i32,
+}
+
+impl DirectoryGenerator for TaskDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        let process = self.proc.process(self.tgid)?;
+        let mut tids = process.group.thread_ids();
+        tids.sort_unstable();
+        Ok(tids
+            .into_iter()
+            .map(|tid| tid.to_string().into_bytes())
+            .collect())
+    }
+
+    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let process = self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
+        let tid = parse_number(name).ok_or(Errno::ENOENT)?;
+        if !process.group.thread_ids().contains(&tid) {
+            return Err(Errno::ENOENT);
+        }
+        Ok(DynamicDirectory::new(
+            &*self.proc.fs()?,
+            &Credentials::root(),
+            0o555,
+            PidDir {
+                proc: self.proc.clone(),
+                tgid: self.tgid,
+            },
+        ))
     }
 }
 
@@ -575,7 +622,7 @@ impl ProcFile {
                     0,
                     20,
                     0,
-                    1,
+                    process.group.thread_count() as u128,
                     0,
                     start_ticks,
                     u128::from(vsize),
@@ -619,12 +666,13 @@ impl ProcFile {
                     "Name:\t{comm}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{tgid}\n\
                      Ngid:\t0\nPid:\t{tgid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t0\t0\t0\t0\n\
                      Gid:\t0\t0\t0\t0\nFDSize:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\n\
-                     Threads:\t1\n",
+                     Threads:\t{}\n",
                     process.fs.umask(),
                     self.proc.tasks.ppid(process.tgid),
                     crate::fd_table::NR_OPEN,
                     vsize / 1024,
                     rss / 1024,
+                    process.group.thread_count(),
                     tgid = process.tgid,
                 );
                 buf.extend_from_slice(text.as_bytes());

@@ -82,6 +82,13 @@ impl TaskWaker {
     }
 }
 
+impl TaskWaker {
+    /// Wakes the thread parked on the waker (or its next wait).
+    pub fn notify_one(&self) {
+        self.notify(EventMask::IN);
+    }
+}
+
 impl Waiter for TaskWaker {
     fn notify(&self, _mask: EventMask) {
         *self.woken.lock().unwrap_or_else(|e| e.into_inner()) = true;
@@ -176,24 +183,54 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<KillSwitch>>> = const { RefCell::new(None) };
 }
 
-/// How another thread ends a task (gVisor's `Task.interrupt` for a
-/// group-exit kill): the signal that kills it, the platform interrupter
-/// that stops its application code, and the waker its thread parks on.
-/// It also carries the signals posted to a task whose handler is to run
-/// ([`KillSwitch::post`]).
-#[derive(Debug, Default)]
+/// One task's (thread's) face to other threads (gVisor's
+/// `Task.interrupt` and the sending side of `Task.sendSignal`): whether it
+/// must exit, its blocked-signal mask (so senders choose a thread that
+/// can take a group signal), its thread-directed pending signals, the
+/// platform interrupter that stops its application code, and the waker
+/// its thread parks on. Group-directed pending signals live in the
+/// thread group and are shared here for [`Self::has_pending`].
+#[derive(Debug)]
 pub struct KillSwitch {
+    /// The thread ID.
+    tid: AtomicI32,
+    /// Non-zero once the thread must exit (the group exits, or an
+    /// `execve` in another thread ends it).
     signal: AtomicI32,
-    /// Posted signals, bit `n - 1` for signal `n`.
+    /// Thread-directed pending signals, bit `n - 1` for signal `n`.
     pending: AtomicU64,
+    /// The group's pending signals.
+    group_pending: Arc<AtomicU64>,
+    /// The blocked-signal mask.
+    mask: AtomicU64,
     interrupter: Mutex<Option<Interrupter>>,
     parked: Mutex<Weak<TaskWaker>>,
 }
 
 impl KillSwitch {
-    /// A switch that has not been thrown.
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self::default())
+    /// A switch for thread `tid` of a group whose pending signals are
+    /// `group_pending`.
+    pub fn new(tid: i32, group_pending: Arc<AtomicU64>) -> Arc<Self> {
+        Arc::new(Self {
+            tid: AtomicI32::new(tid),
+            signal: AtomicI32::new(0),
+            pending: AtomicU64::new(0),
+            group_pending,
+            mask: AtomicU64::new(0),
+            interrupter: Mutex::new(None),
+            parked: Mutex::new(Weak::new()),
+        })
+    }
+
+    /// The thread ID.
+    pub fn tid(&self) -> i32 {
+        self.tid.load(Ordering::SeqCst)
+    }
+
+    /// Changes the thread ID (an `execve` from a non-leader thread takes
+    /// the leader's).
+    pub(crate) fn set_tid(&self, tid: i32) {
+        self.tid.store(tid, Ordering::SeqCst);
     }
 
     /// Makes `self` the calling thread's switch and records how to stop
@@ -208,12 +245,9 @@ impl KillSwitch {
         CURRENT.with(|c| *c.borrow_mut() = None);
     }
 
-    /// Kills the task with `signal` (the first kill wins): stops its
-    /// application code and wakes its wait.
-    pub fn kill(&self, signal: i32) {
-        let _ = self
-            .signal
-            .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+    /// Stops the thread's application code and wakes its wait, so that it
+    /// looks at its state again.
+    pub(crate) fn notify(&self) {
         if let Some(i) = &*lock(&self.interrupter) {
             i.interrupt();
         }
@@ -222,39 +256,49 @@ impl KillSwitch {
         }
     }
 
-    /// Posts `signal` for its handler to run: the task's application code
-    /// is stopped and a wait for signals (`rt_sigsuspend`) ends.
+    /// Makes the thread exit (the first signal recorded wins; what the
+    /// group's exit status is, the thread group decides).
+    pub fn kill(&self, signal: i32) {
+        let _ = self
+            .signal
+            .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+        self.notify();
+    }
+
+    /// Posts the thread-directed `signal` for its handler to run.
     ///
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
     pub fn post(&self, signal: i32) {
         self.pending.fetch_or(1 << (signal - 1), Ordering::SeqCst);
-        if let Some(i) = &*lock(&self.interrupter) {
-            i.interrupt();
-        }
-        if let Some(waker) = lock(&self.parked).upgrade() {
-            waker.notify(EventMask::IN);
-        }
+        self.notify();
     }
 
-    /// Whether a posted signal is not blocked by `mask`.
+    /// The blocked-signal mask.
+    pub fn mask(&self) -> u64 {
+        self.mask.load(Ordering::SeqCst)
+    }
+
+    /// Records the blocked-signal mask.
+    pub(crate) fn set_mask(&self, mask: u64) {
+        self.mask.store(mask, Ordering::SeqCst);
+    }
+
+    /// Whether a thread- or group-directed pending signal is not blocked
+    /// by `mask`.
     pub fn has_pending(&self, mask: u64) -> bool {
-        self.pending.load(Ordering::SeqCst) & !mask != 0
+        (self.pending.load(Ordering::SeqCst) | self.group_pending.load(Ordering::SeqCst)) & !mask
+            != 0
     }
 
-    /// Takes the lowest posted signal that `mask` does not block.
+    /// Takes the lowest pending signal that `mask` does not block,
+    /// thread-directed ones first (as Linux's `dequeue_signal`).
     pub fn take_pending(&self, mask: u64) -> Option<i32> {
-        let deliverable = self.pending.load(Ordering::SeqCst) & !mask;
-        if deliverable == 0 {
-            return None;
-        }
-        let bit = deliverable.trailing_zeros();
-        self.pending.fetch_and(!(1 << bit), Ordering::SeqCst);
-        Some(bit as i32 + 1)
+        take_lowest(&self.pending, mask).or_else(|| take_lowest(&self.group_pending, mask))
     }
 
-    /// The signal that killed the task, if any.
+    /// The signal the thread was told to exit with, if any.
     pub fn signal(&self) -> Option<i32> {
         match self.signal.load(Ordering::SeqCst) {
             0 => None,
@@ -263,9 +307,37 @@ impl KillSwitch {
     }
 }
 
+/// Clears and returns the lowest signal of `set` that `mask` does not
+/// block; several threads may race for one group signal, and one wins.
+fn take_lowest(set: &AtomicU64, mask: u64) -> Option<i32> {
+    let mut cur = set.load(Ordering::SeqCst);
+    loop {
+        let deliverable = cur & !mask;
+        if deliverable == 0 {
+            return None;
+        }
+        let bit = deliverable & deliverable.wrapping_neg();
+        match set.compare_exchange(cur, cur & !bit, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return Some(bit.trailing_zeros() as i32 + 1),
+            Err(now) => cur = now,
+        }
+    }
+}
+
 /// Whether the task running on the calling thread has been killed.
 pub fn killed() -> bool {
     CURRENT.with(|c| c.borrow().as_ref().is_some_and(|s| s.signal().is_some()))
+}
+
+/// Whether the task running on the calling thread must stop waiting: it
+/// was killed, or a signal its mask lets through is pending (the wait
+/// ends with `EINTR` so the handler can run).
+pub fn interrupted() -> bool {
+    CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .is_some_and(|s| s.signal().is_some() || s.has_pending(s.mask()))
+    })
 }
 
 /// Sleeps until `deadline` unless the calling thread's task is killed

@@ -54,6 +54,7 @@ pub mod io;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::{Errno, Result};
@@ -61,6 +62,7 @@ use platform::{Access, AddressSpace, FileRange, MemoryFile, UsageKind};
 use vfs_core::memmap::{AccessType, Mappable, MappingIdentity, MappingSpace};
 
 use crate::elf::{PAGE_SIZE, page_down, page_up};
+use crate::futex::FutexKey;
 
 /// How many pages a fault on private memory populates at most (faults are
 /// expensive under ptrace; neighbours are likely to be touched next).
@@ -73,9 +75,15 @@ const MMAP_GAP: u64 = 128 << 20;
 /// The largest brk heap (Linux limits it by `RLIMIT_DATA`).
 const MAX_BRK_SIZE: u64 = 1 << 34;
 
+/// Where the ids of memory managers and shared-memory objects come from
+/// (futex keys name them; an id is never reused).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Anonymous memory shared between mappings (`MAP_SHARED|MAP_ANONYMOUS`).
 #[derive(Debug)]
 pub struct SharedMemory {
+    /// A unique id (shared futex keys).
+    id: u64,
     mf: Arc<MemoryFile>,
     /// Offset in the object → memory-file offset of the page.
     pages: Mutex<BTreeMap<u64, u64>>,
@@ -84,6 +92,7 @@ pub struct SharedMemory {
 impl SharedMemory {
     fn new(mf: Arc<MemoryFile>) -> Arc<Self> {
         Arc::new(Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             mf,
             pages: Mutex::new(BTreeMap::new()),
         })
@@ -312,6 +321,8 @@ impl MappingSpace for Active {
 
 /// An application's address space and what is mapped in it.
 pub struct MemoryManager {
+    /// A unique id (private futex keys).
+    id: u64,
     mf: Arc<MemoryFile>,
     active: Arc<Active>,
     min_addr: u64,
@@ -388,6 +399,7 @@ impl MemoryManager {
         max_addr: u64,
     ) -> Self {
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             active: Arc::new(Active {
                 mf: mf.clone(),
                 address_space,
@@ -398,6 +410,83 @@ impl MemoryManager {
             max_addr,
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// The memory manager's unique id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The futex key of the word at `addr` (gVisor's `mm.GetSharedFutexKey`):
+    /// private (this memory manager and the address) with `private`
+    /// (`FUTEX_PRIVATE_FLAG`) or in private memory; otherwise the shared
+    /// object or file and the offset in it, which other memory managers
+    /// mapping the same memory compute alike. `EFAULT` when nothing is
+    /// mapped there.
+    pub fn futex_key(&self, addr: u64, private: bool) -> Result<FutexKey> {
+        if private {
+            return Ok(FutexKey::Private { mm: self.id, addr });
+        }
+        let st = lock(&self.state);
+        let (&start, vma) = st.vmas.range(..=addr).next_back().ok_or(Errno::EFAULT)?;
+        if vma.end <= addr {
+            return Err(Errno::EFAULT);
+        }
+        Ok(match &vma.backing {
+            Backing::Shared { memory, offset } => FutexKey::Anonymous {
+                object: memory.id,
+                offset: offset + (addr - start),
+            },
+            Backing::File(f) if !f.private => FutexKey::File {
+                dev: f.identity.device_id(),
+                ino: f.identity.inode_id(),
+                offset: f.offset + (addr - start),
+            },
+            _ => FutexKey::Private { mm: self.id, addr },
+        })
+    }
+
+    /// Runs `f` on the aligned 32-bit word of application memory at
+    /// `addr` as an atomic, populating its page for reading (or writing
+    /// when `write`, breaking copy-on-write); the futex operations' atomic
+    /// access. `EINVAL` for a misaligned address, `EFAULT` when the word
+    /// is not accessible.
+    pub fn atomic_u32<R>(
+        &self,
+        addr: u64,
+        write: bool,
+        f: impl FnOnce(&AtomicU32) -> R,
+    ) -> Result<R> {
+        if !addr.is_multiple_of(4) {
+            return Err(Errno::EINVAL);
+        }
+        let want = if write {
+            Access::READ_WRITE
+        } else {
+            Access::READ
+        };
+        let page = page_down(addr);
+        let off = {
+            let mut st = lock(&self.state);
+            let off = self.populate(&mut st, page, want, false)?;
+            // A reference of its own keeps the page while `f` runs.
+            self.mf.inc_ref(FileRange::new(off, off + PAGE_SIZE))?;
+            off
+        };
+        let range = FileRange::new(off, off + PAGE_SIZE);
+        let result = self.mf.map_internal(range).map(|map| {
+            // SAFETY: `addr` is 4-byte aligned, so the word lies within
+            // the page, which stays mapped in the sentry (the memory file's
+            // internal mapping lives as long as the file) and allocated
+            // (the reference taken above) while `f` runs. Application
+            // threads and other processes access the word concurrently;
+            // every sentry access to it goes through this atomic.
+            let word =
+                unsafe { AtomicU32::from_ptr(map.as_ptr().add((addr - page) as usize).cast()) };
+            f(word)
+        });
+        self.mf.dec_ref(range)?;
+        result
     }
 
     /// The memory manager as the mapping space file Mappables invalidate.

@@ -1,137 +1,283 @@
-//! `futex(2)` for one thread (gVisor's `sys_futex.go` and `kernel/futex`).
-//!
-//! With a single task nobody else can wake a waiter, so the operations
-//! reduce to their checks: a wait whose value differs is `EAGAIN`, one
-//! with a timeout sleeps and is `ETIMEDOUT`, one without a timeout blocks
-//! for good (as it would on Linux); wakes and requeues find no waiters and
-//! return 0; `FUTEX_WAKE_OP` still updates its second word. Priority
-//! inheritance operations are `ENOSYS`.
+//! `futex(2)` and `futex_waitv(2)` (gVisor's `sys_futex.go`): the
+//! arguments decoded once and handed to the kernel's futex queues
+//! ([`crate::futex`]). Every operation of the x86_64 table is served:
+//! `WAIT`, `WAKE`, `REQUEUE`, `CMP_REQUEUE`, `WAKE_OP`, `WAIT_BITSET`,
+//! `WAKE_BITSET`, `LOCK_PI`, `LOCK_PI2`, `TRYLOCK_PI`, `UNLOCK_PI`,
+//! `WAIT_REQUEUE_PI` and `CMP_REQUEUE_PI`, with private and shared keys,
+//! relative and absolute timeouts and `FUTEX_CLOCK_REALTIME`.
+//! `FUTEX_FD` (removed in Linux 2.6.26) is `ENOSYS`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use abi_linux::Errno;
+use abi_linux::futex::{
+    FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE,
+    FUTEX_CMP_REQUEUE_PI, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE,
+    FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI,
+    FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
+};
 use abi_linux::syscalls::x86_64 as nr;
 
 use super::misc::{host_clock, read_timespec};
 use super::{Add, Arg, SysResult};
+use crate::futex::{FutexKey, WaitContext, WaitvEntry};
 use crate::task::Task;
 
 use Arg::{Hex, Int};
 
-const FUTEX_WAIT: u64 = 0;
-const FUTEX_WAKE: u64 = 1;
-const FUTEX_REQUEUE: u64 = 3;
-const FUTEX_CMP_REQUEUE: u64 = 4;
-const FUTEX_WAKE_OP: u64 = 5;
-const FUTEX_WAIT_BITSET: u64 = 9;
-const FUTEX_WAKE_BITSET: u64 = 10;
-const FUTEX_PRIVATE_FLAG: u64 = 128;
-const FUTEX_CLOCK_REALTIME: u64 = 256;
-
 pub(super) fn register(add: &mut Add<'_>) {
     add(nr::FUTEX, sys_futex, &[Hex, Hex, Int, Hex, Hex, Hex]);
+    add(nr::FUTEX_WAITV, sys_futex_waitv, &[Hex, Int, Hex, Hex, Int]);
 }
 
-fn load(t: &Task, addr: u64) -> Result<u32, Errno> {
-    let mut raw = [0u8; 4];
-    t.mm.copy_in_exact(addr, &mut raw)?;
-    Ok(u32::from_le_bytes(raw))
+/// `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.
+const CLOCK_REALTIME: i32 = 0;
+const CLOCK_MONOTONIC: i32 = 1;
+
+/// The instant an absolute time `at` on `clock` corresponds to.
+fn absolute_deadline(at: Duration, clock: i32) -> Result<Instant, Errno> {
+    let (sec, nsec) = host_clock(clock, false)?;
+    let now = Duration::new(sec.max(0) as u64, nsec as u32);
+    Ok(super::misc::deadline_after(at.saturating_sub(now)))
 }
 
-/// Waits for a wake that cannot come: until `deadline` (then
-/// `ETIMEDOUT`), or for good.
-fn wait(deadline: Option<Duration>) -> SysResult {
-    match deadline {
-        Some(d) => {
-            crate::wait::sleep_until(super::misc::deadline_after(d))?;
-            Err(Errno::ETIMEDOUT)
-        }
-        None => {
-            // Only a kill ends this wait.
-            let waker = crate::wait::TaskWaker::new();
-            while !crate::wait::killed() {
-                waker.wait(None);
-            }
-            Err(Errno::EINTR)
-        }
-    }
+/// Whether the calling task must stop waiting.
+fn interrupted() -> bool {
+    crate::wait::interrupted()
+}
+
+/// The key of the word at `addr` for operation flags `op`.
+fn key(t: &Task, addr: u64, op: i32) -> Result<FutexKey, Errno> {
+    t.mm.futex_key(addr, op & FUTEX_PRIVATE_FLAG != 0)
+}
+
+/// A count argument (`val`, `val2` as a count): negative is `EINVAL`.
+fn count(v: u64) -> Result<usize, Errno> {
+    let v = v as u32 as i32;
+    usize::try_from(v).map_err(|_| Errno::EINVAL)
 }
 
 fn sys_futex(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (addr, op, val, val3) = (a[0], a[1], a[2] as u32, a[5] as u32);
+    let (addr, op, val, timeout, addr2, val3) = (a[0], a[1] as i32, a[2], a[3], a[4], a[5] as u32);
+    let cmd = op & FUTEX_CMD_MASK;
+    let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    // Only the waits with absolute timeouts take a clock.
+    if realtime
+        && !matches!(
+            cmd,
+            FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2
+        )
+    {
+        return Err(Errno::ENOSYS);
+    }
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
-    let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    let tid = t.tid;
+    let tasks = t.kernel.tasks.clone();
+    let alive = move |tid: i32| tasks.thread_alive(tid);
+    let futexes = &t.kernel.futexes;
     match cmd {
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if cmd == FUTEX_WAIT_BITSET && val3 == 0 {
+            let bitset = if cmd == FUTEX_WAIT {
+                FUTEX_BITSET_MATCH_ANY
+            } else {
+                val3
+            };
+            if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
-            let timeout = match a[3] {
-                0 => None,
-                ts => Some(read_timespec(t, ts)?),
-            };
-            if load(t, addr)? != val {
-                return Err(Errno::EAGAIN);
-            }
-            let deadline = match (cmd, timeout) {
+            let deadline = match (timeout, cmd) {
+                (0, _) => None,
                 // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is
                 // an absolute time on the chosen clock.
-                (FUTEX_WAIT, d) => d,
-                (_, Some(at)) => {
-                    let clock = if op & FUTEX_CLOCK_REALTIME != 0 { 0 } else { 1 };
-                    let (sec, nsec) = host_clock(clock, false)?;
-                    let now = Duration::new(sec.max(0) as u64, nsec as u32);
-                    Some(at.saturating_sub(now))
-                }
-                (_, None) => None,
+                (ts, FUTEX_WAIT) => Some(super::misc::deadline_after(read_timespec(t, ts)?)),
+                (ts, _) => Some(absolute_deadline(
+                    read_timespec(t, ts)?,
+                    if realtime {
+                        CLOCK_REALTIME
+                    } else {
+                        CLOCK_MONOTONIC
+                    },
+                )?),
             };
-            wait(deadline)
+            let key = key(t, addr, op)?;
+            let cx = WaitContext {
+                tid,
+                deadline,
+                interrupted: &interrupted,
+            };
+            futexes
+                .wait(&t.mm, key, addr, val as u32, bitset, &cx)
+                .map(|()| 0)
         }
-        FUTEX_WAKE | FUTEX_REQUEUE => Ok(0),
-        FUTEX_WAKE_BITSET => match val3 {
-            0 => Err(Errno::EINVAL),
-            _ => Ok(0),
-        },
-        FUTEX_CMP_REQUEUE => {
-            if load(t, addr)? != val3 {
-                return Err(Errno::EAGAIN);
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+            let bitset = if cmd == FUTEX_WAKE {
+                FUTEX_BITSET_MATCH_ANY
+            } else {
+                val3
+            };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
             }
-            Ok(0)
+            let key = key(t, addr, op)?;
+            Ok(futexes.wake(key, count(val)?, bitset) as u64)
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if !addr2.is_multiple_of(4) {
+                return Err(Errno::EINVAL);
+            }
+            // `timeout` carries the requeue count.
+            let (n_wake, n_requeue) = (count(val)?, count(timeout)?);
+            let key1 = key(t, addr, op)?;
+            let key2 = key(t, addr2, op)?;
+            let expected = (cmd == FUTEX_CMP_REQUEUE).then_some(val3);
+            futexes
+                .requeue(&t.mm, key1, addr, key2, n_wake, n_requeue, expected)
+                .map(|n| n as u64)
         }
         FUTEX_WAKE_OP => {
-            wake_op(t, a[4], val3)?;
-            Ok(0)
+            if !addr2.is_multiple_of(4) {
+                return Err(Errno::EINVAL);
+            }
+            let key1 = key(t, addr, op)?;
+            let key2 = key(t, addr2, op)?;
+            let counts = (count(val)?, count(timeout)?);
+            futexes
+                .wake_op(&t.mm, key1, key2, addr2, counts, val3)
+                .map(|n| n as u64)
+        }
+        FUTEX_LOCK_PI | FUTEX_LOCK_PI2 => {
+            // LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's
+            // on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
+            let clock = if cmd == FUTEX_LOCK_PI || realtime {
+                CLOCK_REALTIME
+            } else {
+                CLOCK_MONOTONIC
+            };
+            let deadline = match timeout {
+                0 => None,
+                ts => Some(absolute_deadline(read_timespec(t, ts)?, clock)?),
+            };
+            let key = key(t, addr, op)?;
+            let cx = WaitContext {
+                tid,
+                deadline,
+                interrupted: &interrupted,
+            };
+            futexes.lock_pi(&t.mm, key, addr, &alive, &cx).map(|()| 0)
+        }
+        FUTEX_TRYLOCK_PI => futexes.trylock_pi(&t.mm, addr, tid, &alive).map(|()| 0),
+        FUTEX_UNLOCK_PI => {
+            let key = key(t, addr, op)?;
+            futexes.unlock_pi(&t.mm, key, addr, tid).map(|()| 0)
+        }
+        FUTEX_WAIT_REQUEUE_PI => {
+            if !addr2.is_multiple_of(4) {
+                return Err(Errno::EINVAL);
+            }
+            let deadline = match timeout {
+                0 => None,
+                ts => Some(absolute_deadline(
+                    read_timespec(t, ts)?,
+                    if realtime {
+                        CLOCK_REALTIME
+                    } else {
+                        CLOCK_MONOTONIC
+                    },
+                )?),
+            };
+            let key1 = key(t, addr, op)?;
+            let key2 = key(t, addr2, op)?;
+            let cx = WaitContext {
+                tid,
+                deadline,
+                interrupted: &interrupted,
+            };
+            futexes
+                .wait_requeue_pi(&t.mm, key1, addr, val as u32, key2, &cx)
+                .map(|()| 0)
+        }
+        FUTEX_CMP_REQUEUE_PI => {
+            if !addr2.is_multiple_of(4) {
+                return Err(Errno::EINVAL);
+            }
+            // Linux wakes at most one waiter here.
+            if count(val)? != 1 {
+                return Err(Errno::EINVAL);
+            }
+            let key1 = key(t, addr, op)?;
+            let key2 = key(t, addr2, op)?;
+            if key1 == key2 {
+                return Err(Errno::EINVAL);
+            }
+            futexes
+                .cmp_requeue_pi(
+                    &t.mm,
+                    key1,
+                    addr,
+                    key2,
+                    addr2,
+                    count(timeout)?,
+                    val3,
+                    &alive,
+                )
+                .map(|n| n as u64)
         }
         _ => Err(Errno::ENOSYS),
     }
 }
 
-/// Applies `FUTEX_WAKE_OP`'s operation to the word at `addr2` (the
-/// comparison only decides whom to wake, and there is nobody).
-fn wake_op(t: &Task, addr2: u64, encoded: u32) -> Result<(), Errno> {
-    const FUTEX_OP_OPARG_SHIFT: u32 = 8;
-    if !addr2.is_multiple_of(4) {
+/// `struct futex_waitv`: `val`, `uaddr`, `flags`, `__reserved`.
+const WAITV_SIZE: usize = 24;
+/// The most words one `futex_waitv` waits on (`FUTEX_WAITV_MAX`).
+const FUTEX_WAITV_MAX: u64 = 128;
+/// `FUTEX2_SIZE_U32` and `FUTEX2_PRIVATE`: the flags `futex_waitv`
+/// accepts per word.
+const FUTEX2_SIZE_U32: u32 = 0x02;
+const FUTEX2_SIZE_MASK: u32 = 0x03;
+const FUTEX2_PRIVATE: u32 = 128;
+
+fn sys_futex_waitv(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (waiters, n, flags, timeout, clock) = (a[0], a[1], a[2], a[3], a[4] as i32);
+    if flags != 0 || n == 0 || n > FUTEX_WAITV_MAX || waiters == 0 {
         return Err(Errno::EINVAL);
     }
-    let op = (encoded >> 28) & 0xf;
-    let cmp = (encoded >> 24) & 0xf;
-    let mut oparg = (encoded >> 12) & 0xfff;
-    if op & FUTEX_OP_OPARG_SHIFT != 0 {
-        oparg = 1u32.checked_shl(oparg).unwrap_or(0);
-    }
-    if cmp > 5 {
-        return Err(Errno::ENOSYS);
-    }
-    let old = load(t, addr2)?;
-    let new = match op & !FUTEX_OP_OPARG_SHIFT {
-        0 => oparg,
-        1 => old.wrapping_add(oparg),
-        2 => old | oparg,
-        3 => old & !oparg,
-        4 => old ^ oparg,
-        _ => return Err(Errno::ENOSYS),
+    let deadline = match timeout {
+        0 => None,
+        ts => {
+            if clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC {
+                return Err(Errno::EINVAL);
+            }
+            Some(absolute_deadline(read_timespec(t, ts)?, clock)?)
+        }
     };
-    t.mm.copy_out_exact(addr2, &new.to_le_bytes())
+    let mut raw = vec![0u8; n as usize * WAITV_SIZE];
+    t.mm.copy_in_exact(waiters, &mut raw)?;
+    let mut entries = Vec::with_capacity(n as usize);
+    for w in raw.chunks_exact(WAITV_SIZE) {
+        let word = |i: usize| u64::from_le_bytes(w[i..i + 8].try_into().unwrap_or([0; 8]));
+        let (val, addr) = (word(0), word(8));
+        let wflags = u32::from_le_bytes(w[16..20].try_into().unwrap_or([0; 4]));
+        let reserved = u32::from_le_bytes(w[20..24].try_into().unwrap_or([0; 4]));
+        if reserved != 0
+            || wflags & !(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) != 0
+            || wflags & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32
+            || !addr.is_multiple_of(4)
+        {
+            return Err(Errno::EINVAL);
+        }
+        let val = u32::try_from(val).map_err(|_| Errno::EINVAL)?;
+        let key = t.mm.futex_key(addr, wflags & FUTEX2_PRIVATE != 0)?;
+        entries.push(WaitvEntry { key, addr, val });
+    }
+    let cx = WaitContext {
+        tid: t.tid,
+        deadline,
+        interrupted: &interrupted,
+    };
+    t.kernel
+        .futexes
+        .waitv(&t.mm, &entries, &cx)
+        .map(|i| i as u64)
 }

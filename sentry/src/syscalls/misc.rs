@@ -7,7 +7,9 @@ use abi_linux::{Errno, Sysinfo, Utsname};
 use zerocopy::IntoBytes;
 
 use super::{Add, Arg, SysResult};
-use crate::task::{ExitStatus, NSIG, SigAction, Task};
+use abi_linux::{SigAction, SignalSet};
+
+use crate::task::{ExitStatus, NSIG, Task, TaskExit};
 
 use Arg::{Hex, Int};
 
@@ -26,7 +28,7 @@ const MAX_GETRANDOM: usize = 1 << 25;
 
 pub(super) fn register(add: &mut Add<'_>) {
     add(nr::EXIT, sys_exit, &[Int]);
-    add(nr::EXIT_GROUP, sys_exit, &[Int]);
+    add(nr::EXIT_GROUP, sys_exit_group, &[Int]);
     add(nr::ARCH_PRCTL, sys_arch_prctl, &[Hex, Hex]);
     add(nr::SET_TID_ADDRESS, sys_set_tid_address, &[Hex]);
     add(nr::SET_ROBUST_LIST, sys_set_robust_list, &[Hex, Int]);
@@ -72,8 +74,12 @@ pub(super) fn register(add: &mut Add<'_>) {
 }
 
 fn sys_exit(t: &mut Task, a: [u64; 6]) -> SysResult {
-    // Single-threaded tasks only: `exit` ends the group like `exit_group`.
-    t.exit = Some(ExitStatus::Exited((a[0] & 0xff) as i32));
+    t.exit = Some(TaskExit::Thread(ExitStatus::Exited((a[0] & 0xff) as i32)));
+    Ok(0)
+}
+
+fn sys_exit_group(t: &mut Task, a: [u64; 6]) -> SysResult {
+    t.exit = Some(TaskExit::Group(ExitStatus::Exited((a[0] & 0xff) as i32)));
     Ok(0)
 }
 
@@ -265,7 +271,7 @@ fn sys_rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
             handler: w(0),
             flags: w(1),
             restorer: w(2),
-            mask: w(3),
+            mask: SignalSet(w(3)),
         })
     } else {
         None
@@ -284,7 +290,7 @@ fn sys_rt_sigaction(t: &mut Task, a: [u64; 6]) -> SysResult {
         old
     };
     if a[2] != 0 {
-        let words = [old.handler, old.flags, old.restorer, old.mask];
+        let words = [old.handler, old.flags, old.restorer, old.mask.0];
         let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         t.mm.copy_out_exact(a[2], &bytes)?;
     }
@@ -295,18 +301,19 @@ fn sys_rt_sigprocmask(t: &mut Task, a: [u64; 6]) -> SysResult {
     if a[3] != 8 {
         return Err(Errno::EINVAL);
     }
-    let old = t.signal_mask;
+    let old = t.signal_mask();
     if a[1] != 0 {
         let mut raw = [0u8; 8];
         t.mm.copy_in_exact(a[1], &mut raw)?;
         let set = u64::from_le_bytes(raw);
         let unblockable = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
-        t.signal_mask = match a[0] {
+        let mask = match a[0] {
             0 => old | set,
             1 => old & !set,
             2 => set,
             _ => return Err(Errno::EINVAL),
         } & !unblockable;
+        t.set_signal_mask(mask);
     }
     if a[2] != 0 {
         t.mm.copy_out_exact(a[2], &old.to_le_bytes())?;

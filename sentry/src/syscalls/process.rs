@@ -1,17 +1,9 @@
-//! Process creation and ending (gVisor's `sys_thread.go`, `task_clone.go`,
-//! `task_exec.go`, `task_exit.go`, `sys_signal.go` for `kill`):
-//! `clone`/`fork`/`vfork` of a new process, `execve`/`execveat`,
-//! `wait4`/`waitid`, and `kill`/`tkill`/`tgkill` with default actions.
-//!
-//! A new process gets a copy of the memory manager (private pages shared
-//! copy-on-write, see [`crate::mm::MemoryManager::fork`]), of the
-//! descriptor table, fs context and signal actions, and its own task on a
-//! new thread (the platform binds contexts to the thread that creates
-//! them). `vfork` is a `fork`: the parent does not wait for the child to
-//! exec or exit, and a child that writes to memory before its `execve`
-//! writes to its own copy (as after `fork`). Threads (`CLONE_VM` without
-//! `CLONE_VFORK`, `CLONE_THREAD`) and the sharing flags (`CLONE_FILES`,
-//! `CLONE_FS`, `CLONE_SIGHAND`), namespaces and pidfds are `ENOSYS`.
+//! Thread and process creation and ending (gVisor's `sys_thread.go`,
+//! `sys_signal.go` for `kill`): `clone`, `clone3` (every published size of
+//! `struct clone_args`), `fork`, `vfork`, `execve`/`execveat`,
+//! `wait4`/`waitid`, `kill`/`tkill`/`tgkill`, `rt_sigreturn`,
+//! `rt_sigsuspend` and `pause`. The arguments are decoded here; the
+//! mechanics live in [`crate::task`] (`clone.rs`, `exec.rs`).
 //!
 //! # Reference model
 //!
@@ -19,42 +11,17 @@
 //! and working directory, on the memory-file pages it maps); the task set
 //! records the child as its parent's until it is reaped.
 
-use std::sync::Arc;
-
-use abi_linux::Errno;
 use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::{CloneFlags, Errno};
+use zerocopy::FromBytes;
 
 use super::{AT_FDCWD, Add, Arg, SysResult, read_path};
 use crate::loader;
 use crate::mm::MemoryManager;
-use crate::task::{ExitStatus, ProcessInfo, Task, UNBLOCKABLE, WaitTarget};
-use crate::wait::KillSwitch;
+use crate::task::{CloneArgs, ExitStatus, NewImage, Task, TaskExit, WaitKind, WaitTarget};
 
 use Arg::{Fd, Hex, Int, Path};
 
-const CSIGNAL: u64 = 0xff;
-const CLONE_VM: u64 = 0x100;
-const CLONE_VFORK: u64 = 0x4000;
-const CLONE_SYSVSEM: u64 = 0x40000;
-const CLONE_SETTLS: u64 = 0x80000;
-const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-const CLONE_DETACHED: u64 = 0x40_0000;
-const CLONE_UNTRACED: u64 = 0x80_0000;
-const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-const CLONE_IO: u64 = 0x8000_0000;
-/// The flags a new process may be created with.
-const CLONE_SUPPORTED: u64 = CSIGNAL
-    | CLONE_VM
-    | CLONE_VFORK
-    | CLONE_SYSVSEM
-    | CLONE_SETTLS
-    | CLONE_PARENT_SETTID
-    | CLONE_CHILD_CLEARTID
-    | CLONE_DETACHED
-    | CLONE_UNTRACED
-    | CLONE_CHILD_SETTID
-    | CLONE_IO;
 /// `SIGCHLD`.
 const SIGCHLD: u64 = 17;
 
@@ -85,8 +52,9 @@ const MAX_ARG_BYTES: usize = 2 << 20;
 
 pub(super) fn register(add: &mut Add<'_>) {
     add(nr::CLONE, sys_clone, &[Hex, Hex, Hex, Hex, Hex]);
+    add(nr::CLONE3, sys_clone3, &[Hex, Int]);
     add(nr::FORK, sys_fork, &[]);
-    add(nr::VFORK, sys_fork, &[]);
+    add(nr::VFORK, sys_vfork, &[]);
     add(nr::EXECVE, sys_execve, &[Path, Hex, Hex]);
     add(nr::EXECVEAT, sys_execveat, &[Fd, Path, Hex, Hex, Hex]);
     add(nr::WAIT4, sys_wait4, &[Int, Hex, Hex, Hex]);
@@ -100,123 +68,91 @@ pub(super) fn register(add: &mut Add<'_>) {
 }
 
 fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {
-    fork(t, SIGCHLD, 0, 0, 0, 0)
+    let args = CloneArgs {
+        exit_signal: SIGCHLD as i32,
+        ..CloneArgs::default()
+    };
+    t.clone_task(&args).map(|tid| tid as u64)
+}
+
+fn sys_vfork(t: &mut Task, _: [u64; 6]) -> SysResult {
+    let args = CloneArgs {
+        flags: CloneFlags::VM | CloneFlags::VFORK,
+        exit_signal: SIGCHLD as i32,
+        ..CloneArgs::default()
+    };
+    t.clone_task(&args).map(|tid| tid as u64)
 }
 
 fn sys_clone(t: &mut Task, a: [u64; 6]) -> SysResult {
     // x86_64 order: flags, stack, parent_tid, child_tid, tls.
-    fork(t, a[0], a[1], a[2], a[3], a[4])
+    let flags = CloneFlags::from_bits_retain(a[0] & !abi_linux::process::CSIGNAL);
+    // clone(2) stores the pidfd where CLONE_PARENT_SETTID stores the TID.
+    if flags.contains(CloneFlags::PIDFD | CloneFlags::PARENT_SETTID) {
+        return Err(Errno::EINVAL);
+    }
+    // The legacy call ignores the flags only clone3 knows.
+    let flags = flags & !(CloneFlags::CLEAR_SIGHAND | CloneFlags::INTO_CGROUP);
+    let args = CloneArgs {
+        flags,
+        exit_signal: (a[0] & abi_linux::process::CSIGNAL) as i32,
+        stack: a[1],
+        parent_tid: a[2],
+        child_tid: a[3],
+        tls: a[4],
+    };
+    t.clone_task(&args).map(|tid| tid as u64)
 }
 
-/// Creates a new process running a copy of `t` (gVisor's `Task.Clone`
-/// without shared state); returns the child's process ID.
-fn fork(
-    t: &mut Task,
-    flags: u64,
-    stack: u64,
-    parent_tid: u64,
-    child_tid: u64,
-    tls: u64,
-) -> SysResult {
-    if flags & !CLONE_SUPPORTED != 0 || (flags & CLONE_VM != 0 && flags & CLONE_VFORK == 0) {
-        return Err(Errno::ENOSYS);
+fn sys_clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
+    use abi_linux::process::{CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2};
+    let (addr, size) = (a[0], a[1]);
+    let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
+    if size < CLONE_ARGS_SIZE_VER0 {
+        return Err(Errno::EINVAL);
     }
-    let kernel = t.kernel.clone();
-    // The thread first: if it cannot be had, nothing else was taken.
-    let (tx, rx) = std::sync::mpsc::channel::<Task>();
-    std::thread::Builder::new()
-        .name("task".into())
-        .spawn(move || run_child(rx))
-        .map_err(|_| Errno::EAGAIN)?;
-    let address_space = kernel.platform.new_address_space()?;
-    let mm = Arc::new(t.mm.fork(address_space)?);
-    let fs = t.fs.fork()?;
-    let fds = Arc::new(t.fds.fork());
-    let handlers = t.signal_handlers.copy();
-    let kill = KillSwitch::new();
-    let ctx_for_release = t.ctx.clone();
-    let pid = match kernel
-        .tasks
-        .new_process(t.tgid, kill.clone(), handlers.clone())
+    if size > crate::elf::PAGE_SIZE as usize {
+        return Err(Errno::E2BIG);
+    }
+    let mut raw = vec![0u8; size];
+    t.mm.copy_in_exact(addr, &mut raw)?;
+    // A larger structure than this kernel knows is accepted only when the
+    // extra bytes are zero (`copy_struct_from_user`).
+    if raw.len() > CLONE_ARGS_SIZE_VER2 && raw[CLONE_ARGS_SIZE_VER2..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    let mut known = [0u8; CLONE_ARGS_SIZE_VER2];
+    let n = raw.len().min(CLONE_ARGS_SIZE_VER2);
+    known[..n].copy_from_slice(&raw[..n]);
+    let ca = abi_linux::CloneArgs::read_from_bytes(&known).map_err(|_| Errno::EINVAL)?;
+    let flags = CloneFlags::from_bits(ca.flags).ok_or(Errno::EINVAL)?;
+    if flags.contains(CloneFlags::DETACHED)
+        || ca.exit_signal > 64
+        || ca.flags & abi_linux::process::CSIGNAL != 0
     {
-        Ok(pid) => pid,
-        Err(e) => {
-            fds.close_all(&ctx_for_release);
-            fs.release(&ctx_for_release);
-            return Err(e);
-        }
-    };
-    let mut regs = t.regs.clone();
-    regs.set_syscall_return(0);
-    if stack != 0 {
-        regs.set_stack_pointer(stack);
+        return Err(Errno::EINVAL);
     }
-    if flags & CLONE_SETTLS != 0 {
-        regs.set_thread_pointer(tls);
+    if (ca.stack == 0) != (ca.stack_size == 0) {
+        return Err(Errno::EINVAL);
     }
-    let tid_bytes = (pid as u32).to_le_bytes();
-    if flags & CLONE_CHILD_SETTID != 0 {
-        // Linux ignores a failed write here too.
-        let _ = mm.copy_out(child_tid, &tid_bytes);
+    if ca.set_tid_size > 0 || ca.set_tid != 0 {
+        // Choosing the child's TID needs CAP_CHECKPOINT_RESTORE over the
+        // PID namespace, which the sandbox's tasks do not have.
+        return Err(Errno::EPERM);
     }
-    if flags & CLONE_PARENT_SETTID != 0 {
-        let _ = t.mm.copy_out(parent_tid, &tid_bytes);
-    }
-    let process = Arc::new(ProcessInfo {
-        tgid: pid,
-        argv: t.process.argv.clone(),
-        envp: t.process.envp.clone(),
-        exe: t.process.exe.clone(),
-        comm: std::sync::Mutex::new(t.process.comm()),
-        mm: mm.clone(),
-        fds: fds.clone(),
-        fs: fs.clone(),
-        start: std::time::Instant::now(),
-    });
-    kernel.tasks.insert(process.clone());
-    let mut ctx = t.ctx.clone();
-    ctx.tgid = pid;
-    let child = Task {
-        kernel,
-        mm,
-        fds,
-        fs,
-        signal_handlers: handlers,
-        ctx,
-        tid: pid,
-        tgid: pid,
-        kill,
-        regs,
-        signal_mask: t.signal_mask,
-        alt_stack: t.alt_stack,
-        clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 {
-            child_tid
-        } else {
+    let args = CloneArgs {
+        flags,
+        exit_signal: ca.exit_signal as i32,
+        stack: if ca.stack == 0 {
             0
+        } else {
+            ca.stack.checked_add(ca.stack_size).ok_or(Errno::EINVAL)?
         },
-        robust_list: (0, 0),
-        signal_frames: Vec::new(),
-        saved_mask: None,
-        process,
-        exit: None,
+        parent_tid: ca.parent_tid,
+        child_tid: ca.child_tid,
+        tls: ca.tls,
     };
-    if let Err(std::sync::mpsc::SendError(child)) = tx.send(child) {
-        // The thread is gone already: end the child as if killed.
-        child.abandon();
-    }
-    Ok(pid as u64)
-}
-
-/// The body of a child task's thread: runs the task sent to it, then
-/// reports the thread done once the task (and what it holds) is dropped.
-fn run_child(rx: std::sync::mpsc::Receiver<Task>) {
-    let Ok(mut task) = rx.recv() else { return };
-    // The status is the parent's to collect through `wait4`; a platform
-    // error was recorded as a kill.
-    let _ = task.run();
-    let tasks = task.kernel.tasks.clone();
-    drop(task);
-    tasks.thread_done();
+    t.clone_task(&args).map(|tid| tid as u64)
 }
 
 fn sys_execve(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -320,28 +256,14 @@ fn exec(t: &mut Task, dirfd: i32, path: u64, argv: u64, envp: u64, flags: u64) -
     cwd.release(&t.ctx);
     let (mm, loaded) = loaded?;
     // The point of no return.
-    let mm = Arc::new(mm);
-    t.mm = mm.clone();
-    t.fds.close_on_exec(&t.ctx);
-    t.signal_handlers.reset_for_exec();
-    t.alt_stack = (0, 2, 0);
-    t.robust_list = (0, 0);
-    t.clear_child_tid = 0;
-    t.signal_frames.clear();
-    t.regs = loaded.regs;
-    let process = Arc::new(ProcessInfo {
-        tgid: t.tgid,
+    t.commit_exec(NewImage {
+        mm,
+        regs: loaded.regs,
         argv: loaded.argv,
         envp,
         exe: loaded.exe,
-        comm: std::sync::Mutex::new(crate::comm_of(&path)),
-        mm,
-        fds: t.fds.clone(),
-        fs: t.fs.clone(),
-        start: t.process.start,
-    });
-    kernel.tasks.insert(process.clone());
-    t.process = process;
+        comm: crate::comm_of(&path),
+    })?;
     Ok(0)
 }
 
@@ -350,6 +272,17 @@ fn wait_status(status: ExitStatus) -> u32 {
     match status {
         ExitStatus::Exited(code) => ((code & 0xff) as u32) << 8,
         ExitStatus::Signaled(signal) => (signal & 0x7f) as u32,
+    }
+}
+
+/// Which children a wait considers (`__WALL`, `__WCLONE`).
+fn wait_kind(options: u64) -> WaitKind {
+    if options & WALL != 0 {
+        WaitKind::All
+    } else if options & WCLONE != 0 {
+        WaitKind::Clone
+    } else {
+        WaitKind::Normal
     }
 }
 
@@ -364,10 +297,16 @@ fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     } else {
         WaitTarget::Any
     };
-    let Some((child, status)) =
-        t.kernel
-            .tasks
-            .wait_child(t.tgid, target, options & WNOHANG != 0, false, &t.kill)?
+    let kill = t.kill.clone();
+    let interrupted = || kill.signal().is_some() || kill.has_pending(kill.mask());
+    let Some((child, status)) = t.kernel.tasks.wait_child(
+        t.tgid,
+        target,
+        wait_kind(options),
+        options & WNOHANG != 0,
+        false,
+        &interrupted,
+    )?
     else {
         return Ok(0);
     };
@@ -395,12 +334,15 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     };
     // Stopped and continued children are not modelled: only exits are
     // reported, whatever else was asked for.
+    let kill = t.kill.clone();
+    let interrupted = || kill.signal().is_some() || kill.has_pending(kill.mask());
     let found = t.kernel.tasks.wait_child(
         t.tgid,
         target,
+        wait_kind(options),
         options & WNOHANG != 0,
         options & WNOWAIT != 0,
-        &t.kill,
+        &interrupted,
     )?;
     if infop != 0 {
         // `si_signo`, `si_errno`, `si_code`, padding, `si_pid`, `si_uid`,
@@ -436,7 +378,10 @@ fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    t.kernel.tasks.kill(t.tgid, tid, a[1] as i32).map(|()| 0)
+    t.kernel
+        .tasks
+        .kill_thread(None, tid, a[1] as i32)
+        .map(|()| 0)
 }
 
 fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -444,31 +389,30 @@ fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    // Every process has one thread, whose ID is the process ID.
-    if tid != tgid {
-        return Err(Errno::ESRCH);
-    }
-    t.kernel.tasks.kill(t.tgid, tid, a[2] as i32).map(|()| 0)
+    t.kernel
+        .tasks
+        .kill_thread(Some(tgid), tid, a[2] as i32)
+        .map(|()| 0)
 }
 
 fn sys_rt_sigreturn(t: &mut Task, _: [u64; 6]) -> SysResult {
     let Some((regs, mask)) = t.signal_frames.pop() else {
         // No frame to return through: Linux would find garbage and kill
         // the task with `SIGSEGV`.
-        t.kill.kill(libc::SIGSEGV);
+        t.exit = Some(TaskExit::Group(ExitStatus::Signaled(libc::SIGSEGV)));
         return Err(Errno::EFAULT);
     };
     let rax = regs.general.rax;
     t.regs = regs;
-    t.signal_mask = mask & !UNBLOCKABLE;
+    t.set_signal_mask(mask);
     Ok(rax)
 }
 
 /// Parks until a signal the mask lets through is posted, or the task is
 /// killed; always `EINTR`.
-fn wait_for_signal(t: &Task) -> SysResult {
+fn wait_for_signal() -> SysResult {
     let waker = crate::wait::TaskWaker::new();
-    while !crate::wait::killed() && !t.kill.has_pending(t.signal_mask) {
+    while !crate::wait::interrupted() {
         waker.wait(None);
     }
     Err(Errno::EINTR)
@@ -480,11 +424,11 @@ fn sys_rt_sigsuspend(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     let mut raw = [0u8; 8];
     t.mm.copy_in_exact(a[0], &mut raw)?;
-    t.saved_mask = Some(t.signal_mask);
-    t.signal_mask = u64::from_le_bytes(raw) & !UNBLOCKABLE;
-    wait_for_signal(t)
+    t.saved_mask = Some(t.signal_mask());
+    t.set_signal_mask(u64::from_le_bytes(raw));
+    wait_for_signal()
 }
 
-fn sys_pause(t: &mut Task, _: [u64; 6]) -> SysResult {
-    wait_for_signal(t)
+fn sys_pause(_: &mut Task, _: [u64; 6]) -> SysResult {
+    wait_for_signal()
 }

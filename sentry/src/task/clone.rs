@@ -1,0 +1,230 @@
+//! `clone`: new threads and processes (gVisor's `task_clone.go`, Linux's
+//! `copy_process`).
+//!
+//! The flags are checked in Linux's order and with its errors; each piece
+//! of state is then shared or copied as the flags say (see the module
+//! documentation of [`crate::task`]). The new task runs on a new host
+//! thread, which is had first so that a failure there takes nothing.
+//! Namespaces (`CLONE_NEW*`) are refused with `EPERM`, as for a caller
+//! without `CAP_SYS_ADMIN`; `CLONE_PIDFD` and `CLONE_INTO_CGROUP` with
+//! `EINVAL` (not offered yet).
+
+use std::sync::Arc;
+
+use abi_linux::{CloneFlags, Errno};
+
+use super::{ProcessInfo, Task, TaskBuilder, VforkDone};
+
+/// A decoded `clone`/`clone3` request.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CloneArgs {
+    /// The flags, without the exit signal.
+    pub flags: CloneFlags,
+    /// The signal sent to the parent at exit.
+    pub exit_signal: i32,
+    /// The new stack pointer (0: the parent's).
+    pub stack: u64,
+    /// Where `CLONE_PARENT_SETTID` writes.
+    pub parent_tid: u64,
+    /// Where `CLONE_CHILD_SETTID` writes and `CLONE_CHILD_CLEARTID`
+    /// clears.
+    pub child_tid: u64,
+    /// The thread pointer with `CLONE_SETTLS`.
+    pub tls: u64,
+}
+
+/// The namespace flags.
+const NAMESPACES: CloneFlags = CloneFlags::NEWNS
+    .union(CloneFlags::NEWCGROUP)
+    .union(CloneFlags::NEWUTS)
+    .union(CloneFlags::NEWIPC)
+    .union(CloneFlags::NEWUSER)
+    .union(CloneFlags::NEWPID)
+    .union(CloneFlags::NEWNET)
+    .union(CloneFlags::NEWTIME);
+
+/// Checks `flags` as Linux's `copy_process` does.
+fn check_flags(t: &Task, flags: CloneFlags) -> Result<(), Errno> {
+    if flags.contains(CloneFlags::NEWNS | CloneFlags::FS)
+        || flags.contains(CloneFlags::NEWUSER | CloneFlags::FS)
+    {
+        return Err(Errno::EINVAL);
+    }
+    if flags.contains(CloneFlags::THREAD) && !flags.contains(CloneFlags::SIGHAND) {
+        return Err(Errno::EINVAL);
+    }
+    if flags.contains(CloneFlags::SIGHAND) && !flags.contains(CloneFlags::VM) {
+        return Err(Errno::EINVAL);
+    }
+    // The init process may not make siblings (they would have no parent
+    // to reap them).
+    if flags.contains(CloneFlags::PARENT) && t.tgid == 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags.contains(CloneFlags::THREAD)
+        && flags.intersects(CloneFlags::NEWUSER | CloneFlags::NEWPID)
+    {
+        return Err(Errno::EINVAL);
+    }
+    if flags.contains(CloneFlags::SIGHAND | CloneFlags::CLEAR_SIGHAND) {
+        return Err(Errno::EINVAL);
+    }
+    if flags.contains(CloneFlags::PIDFD) && flags.contains(CloneFlags::DETACHED) {
+        return Err(Errno::EINVAL);
+    }
+    if flags.intersects(NAMESPACES) {
+        return Err(Errno::EPERM);
+    }
+    if flags.intersects(CloneFlags::PIDFD | CloneFlags::INTO_CGROUP) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+impl Task {
+    /// Creates a thread or process as `args` says (gVisor's `Task.Clone`);
+    /// returns its thread ID. `EAGAIN` when no host thread or task slot
+    /// can be had.
+    pub fn clone_task(&mut self, args: &CloneArgs) -> Result<i32, Errno> {
+        let flags = args.flags;
+        check_flags(self, flags)?;
+        if !(0..=super::NSIG as i32).contains(&args.exit_signal) {
+            return Err(Errno::EINVAL);
+        }
+        let kernel = self.kernel.clone();
+        // The thread first: if it cannot be had, nothing else was taken.
+        let (tx, rx) = std::sync::mpsc::channel::<Task>();
+        std::thread::Builder::new()
+            .name("task".into())
+            .spawn(move || run_child(rx))
+            .map_err(|_| Errno::EAGAIN)?;
+        let thread = flags.contains(CloneFlags::THREAD);
+        let mm = if flags.contains(CloneFlags::VM) {
+            self.mm.clone()
+        } else {
+            let address_space = kernel.platform.new_address_space()?;
+            Arc::new(self.mm.fork(address_space)?)
+        };
+        let fs = if flags.contains(CloneFlags::FS) {
+            self.fs.share()
+        } else {
+            self.fs.fork()?
+        };
+        let fds = if flags.contains(CloneFlags::FILES) {
+            self.fds.share()
+        } else {
+            Arc::new(self.fds.fork())
+        };
+        let release = |ctx: &super::TaskContext| {
+            fds.release_user(ctx);
+            fs.release_user(ctx);
+        };
+        let created = if thread {
+            kernel
+                .tasks
+                .new_thread(&self.group)
+                .map(|kill| (self.group.clone(), kill))
+        } else {
+            let handlers = if flags.contains(CloneFlags::SIGHAND) {
+                self.signal_handlers.clone()
+            } else {
+                let copy = self.signal_handlers.copy();
+                if flags.contains(CloneFlags::CLEAR_SIGHAND) {
+                    copy.reset_for_exec();
+                }
+                copy
+            };
+            let parent = if flags.contains(CloneFlags::PARENT) {
+                kernel.tasks.ppid(self.tgid)
+            } else {
+                self.tgid
+            };
+            kernel.tasks.new_process(parent, args.exit_signal, handlers)
+        };
+        let (group, kill) = match created {
+            Ok(c) => c,
+            Err(e) => {
+                release(&self.ctx);
+                return Err(e);
+            }
+        };
+        let tid = kill.tid();
+        let mut regs = self.regs.clone();
+        regs.set_syscall_return(0);
+        if args.stack != 0 {
+            regs.set_stack_pointer(args.stack);
+        }
+        if flags.contains(CloneFlags::SETTLS) {
+            regs.set_thread_pointer(args.tls);
+        }
+        let tid_bytes = (tid as u32).to_le_bytes();
+        if flags.contains(CloneFlags::CHILD_SETTID) {
+            // Linux ignores a failed write here too.
+            let _ = mm.copy_out(args.child_tid, &tid_bytes);
+        }
+        if flags.contains(CloneFlags::PARENT_SETTID) {
+            let _ = self.mm.copy_out(args.parent_tid, &tid_bytes);
+        }
+        let process = if thread {
+            self.process.clone()
+        } else {
+            let info = Arc::new(ProcessInfo {
+                tgid: tid,
+                argv: self.process.argv.clone(),
+                envp: self.process.envp.clone(),
+                exe: self.process.exe.clone(),
+                comm: std::sync::Mutex::new(self.process.comm()),
+                mm: mm.clone(),
+                fds: fds.clone(),
+                fs: fs.clone(),
+                start: std::time::Instant::now(),
+                group: group.clone(),
+            });
+            kernel.tasks.insert(info.clone());
+            info
+        };
+        let mut ctx = self.ctx.clone();
+        ctx.tgid = group.tgid();
+        // A thread on a new stack in the same memory must not share the
+        // parent's alternate signal stack (Linux clears it).
+        let alt_stack = if flags.contains(CloneFlags::VM) && !flags.contains(CloneFlags::VFORK) {
+            (0, abi_linux::signal::SS_DISABLE, 0)
+        } else {
+            self.alt_stack
+        };
+        let mut builder = TaskBuilder::new(kernel, group, kill, process, ctx, regs)
+            .signal_mask(self.signal_mask())
+            .alt_stack(alt_stack);
+        if flags.contains(CloneFlags::CHILD_CLEARTID) {
+            builder = builder.clear_child_tid(args.child_tid);
+        }
+        let vfork = flags
+            .contains(CloneFlags::VFORK)
+            .then(|| Arc::new(VforkDone::default()));
+        if let Some(done) = &vfork {
+            builder = builder.vfork_done(done.clone());
+        }
+        let child = builder.build();
+        if let Err(std::sync::mpsc::SendError(child)) = tx.send(child) {
+            // The thread is gone already: end the child as if killed.
+            child.abandon();
+        }
+        if let Some(done) = vfork {
+            let kill = self.kill.clone();
+            done.wait(&|| kill.signal().is_some());
+        }
+        Ok(tid)
+    }
+}
+
+/// The body of a child task's thread: runs the task sent to it, then
+/// reports the thread done once the task (and what it holds) is dropped.
+fn run_child(rx: std::sync::mpsc::Receiver<Task>) {
+    let Ok(mut task) = rx.recv() else { return };
+    // The status is the parent's to collect through `wait4`; a platform
+    // error was recorded as a kill.
+    let _ = task.run();
+    let tasks = task.kernel.tasks.clone();
+    drop(task);
+    tasks.thread_done();
+}

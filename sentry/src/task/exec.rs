@@ -1,0 +1,80 @@
+//! The point of no return of `execve` (gVisor's `task_exec.go`, Linux's
+//! `begin_new_exec`): the other threads of the group are ended and the
+//! caller takes the leader's thread ID (`de_thread`), the descriptor table
+//! and signal actions stop being shared with other processes, the
+//! close-on-exec descriptors are closed, caught signals reset, and the new
+//! image's memory manager and registers installed.
+
+use std::sync::Arc;
+
+use abi_linux::Errno;
+use platform::Registers;
+
+use super::{ProcessInfo, Task};
+use crate::mm::MemoryManager;
+
+/// What a successful load produced.
+#[derive(Debug)]
+pub struct NewImage {
+    /// The new address space, loaded.
+    pub mm: MemoryManager,
+    /// The registers to start with.
+    pub regs: Registers,
+    /// The argument vector as the program sees it.
+    pub argv: Vec<Vec<u8>>,
+    /// The environment.
+    pub envp: Vec<Vec<u8>>,
+    /// The absolute path of the executable.
+    pub exe: Vec<u8>,
+    /// The thread name.
+    pub comm: Vec<u8>,
+}
+
+impl Task {
+    /// Makes `image` the task's program. `EINTR` when the task is killed
+    /// while the other threads of its group end (it exits then).
+    pub fn commit_exec(&mut self, image: NewImage) -> Result<(), Errno> {
+        if self.group.thread_count() > 1 {
+            self.group.kill_others_and_wait(&self.kill)?;
+        }
+        if self.tid != self.tgid {
+            self.kernel.tasks.take_leader_id(&self.kill, self.tgid);
+            self.tid = self.tgid;
+        }
+        if self.fds.is_shared() {
+            let own = Arc::new(self.fds.fork());
+            self.fds.release_user(&self.ctx);
+            self.fds = own;
+        }
+        let handlers = self.signal_handlers.copy();
+        handlers.reset_for_exec();
+        self.group.set_handlers(handlers.clone());
+        self.signal_handlers = handlers;
+        let mm = Arc::new(image.mm);
+        self.mm = mm.clone();
+        self.fds.close_on_exec(&self.ctx);
+        self.alt_stack = (0, abi_linux::signal::SS_DISABLE, 0);
+        self.robust_list = (0, 0);
+        self.clear_child_tid = 0;
+        self.signal_frames.clear();
+        self.regs = image.regs;
+        let process = Arc::new(ProcessInfo {
+            tgid: self.tgid,
+            argv: image.argv,
+            envp: image.envp,
+            exe: image.exe,
+            comm: std::sync::Mutex::new(image.comm),
+            mm,
+            fds: self.fds.clone(),
+            fs: self.fs.clone(),
+            start: self.process.start,
+            group: self.group.clone(),
+        });
+        self.kernel.tasks.insert(process.clone());
+        self.process = process;
+        if let Some(done) = self.vfork_done.take() {
+            done.complete();
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,270 @@
+//! Tasks: application threads, the thread groups they form and the
+//! process tree (gVisor's `kernel.Task`, `ThreadGroup`, `TaskSet`,
+//! `task_run.go`, `task_clone.go`, `task_exec.go`, `task_exit.go`).
+//!
+//! A [`Task`] is one thread. It runs on its own host thread (platform
+//! contexts are bound to the thread that creates them, and threads of one
+//! process run in parallel on host threads) in a loop: switch into
+//! application code, then serve the system call, fault or signal that
+//! stopped it. Its state is split by what `clone(2)` can share:
+//!
+//! - [`MemoryManager`] (`Arc`): shared by `CLONE_VM`, copied by `fork`.
+//! - [`FdTable`] (`Arc`): shared by `CLONE_FILES`.
+//! - [`FsContext`] (`Arc`): root, working directory and umask, shared by
+//!   `CLONE_FS`.
+//! - [`SignalHandlers`] (`Arc`): the `rt_sigaction` table, shared by
+//!   `CLONE_SIGHAND`.
+//! - [`ThreadGroup`] (`Arc`): group-directed pending signals, the live
+//!   threads and the group's exit, shared by `CLONE_THREAD`.
+//! - Private to the task: registers, signal mask, alternate stack,
+//!   `set_tid_address` and robust-list pointers, saved signal-handler
+//!   frames.
+//!
+//! The [`TaskSet`] holds the groups, the live threads and the process
+//! tree under one lock; see `task_set.rs`. Tasks are made by one
+//! constructor, [`TaskBuilder`].
+//!
+//! # Reference model
+//!
+//! A task holds the kernel, its memory manager, descriptor table, fs
+//! context, signal handlers and thread group (`Arc`s). The descriptor
+//! table and fs context count the tasks using them; the last to exit
+//! closes the descriptors and releases the root and working directory.
+//!
+//! # Lock order
+//!
+//! `TaskSet::tree` → `ThreadGroup::state` → `SignalHandlers::actions` →
+//! the kill switches' locks; `FsContext::state`, `FdTable::slots` and the
+//! memory manager's locks are taken with none of those held.
+
+mod builder;
+mod clone;
+mod exec;
+mod exit;
+mod fs_context;
+mod signals;
+mod task_set;
+mod thread_group;
+
+use std::sync::Arc;
+
+use abi_linux::Errno;
+use platform::{Registers, Trap};
+
+use crate::fd_table::FdTable;
+use crate::kernel::Kernel;
+use crate::mm::MemoryManager;
+use crate::wait::KillSwitch;
+
+pub use builder::TaskBuilder;
+pub use clone::CloneArgs;
+pub use exec::NewImage;
+pub use fs_context::{FsContext, TaskContext};
+pub use signals::{NSIG, SignalHandlers, UNBLOCKABLE};
+pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitKind, WaitTarget};
+pub use thread_group::{ProcessInfo, ThreadGroup};
+
+/// How a task group ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// `exit`/`exit_group` with this status (low 8 bits meaningful).
+    Exited(i32),
+    /// Killed by this signal.
+    Signaled(i32),
+}
+
+impl ExitStatus {
+    /// The status a shell reports: the exit code, or 128 plus the signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(code) => code & 0xff,
+            ExitStatus::Signaled(sig) => 128 + sig,
+        }
+    }
+}
+
+/// How a system call asked the task to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskExit {
+    /// `exit`: this thread only.
+    Thread(ExitStatus),
+    /// `exit_group`: every thread of the group.
+    Group(ExitStatus),
+}
+
+/// A completion the parent of a `CLONE_VFORK` child waits on: set when
+/// the child execs or exits (Linux's `vfork_done`).
+#[derive(Debug, Default)]
+pub struct VforkDone {
+    done: std::sync::Mutex<bool>,
+    cond: std::sync::Condvar,
+}
+
+impl VforkDone {
+    /// Marks the completion and wakes the parent.
+    pub fn complete(&self) {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.cond.notify_all();
+    }
+
+    /// Waits until completed or `killed` says to stop.
+    pub fn wait(&self, killed: &dyn Fn() -> bool) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        while !*done && !killed() {
+            done = self
+                .cond
+                .wait_timeout(done, std::time::Duration::from_millis(20))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+/// An application thread.
+#[derive(Debug)]
+pub struct Task {
+    /// The kernel.
+    pub kernel: Arc<Kernel>,
+    /// The address space.
+    pub mm: Arc<MemoryManager>,
+    /// The descriptor table.
+    pub fds: Arc<FdTable>,
+    /// Root, working directory, umask.
+    pub fs: Arc<FsContext>,
+    /// Signal actions.
+    pub signal_handlers: Arc<SignalHandlers>,
+    /// The thread group.
+    pub group: Arc<ThreadGroup>,
+    /// Credentials and lock owner for VFS calls.
+    pub ctx: TaskContext,
+    /// The thread ID.
+    pub tid: i32,
+    /// The thread-group (process) ID.
+    pub tgid: i32,
+    /// How other tasks signal and stop this one.
+    pub kill: Arc<KillSwitch>,
+    /// The registers while the task is stopped.
+    pub regs: Registers,
+    /// The blocked-signal mask (mirrored in the kill switch).
+    signal_mask: u64,
+    /// `sigaltstack`: `(ss_sp, ss_flags, ss_size)`.
+    pub alt_stack: (u64, i32, u64),
+    /// `set_tid_address`.
+    pub clear_child_tid: u64,
+    /// `set_robust_list`: `(head, len)`.
+    pub robust_list: (u64, u64),
+    /// The registers and signal masks that signal-handler frames saved,
+    /// innermost last (`rt_sigreturn` restores them).
+    pub signal_frames: Vec<(Registers, u64)>,
+    /// The mask `rt_sigsuspend` replaced, restored once a handler ran.
+    pub saved_mask: Option<u64>,
+    /// What `/proc/PID` shows of the task's thread group.
+    pub process: Arc<ProcessInfo>,
+    /// Set when a system call ends the task.
+    pub exit: Option<TaskExit>,
+    /// The completion a `vfork` parent waits on.
+    pub vfork_done: Option<Arc<VforkDone>>,
+}
+
+impl Task {
+    /// The blocked-signal mask.
+    pub fn signal_mask(&self) -> u64 {
+        self.signal_mask
+    }
+
+    /// Sets the blocked-signal mask (`SIGKILL` and `SIGSTOP` stay
+    /// unblocked).
+    pub fn set_signal_mask(&mut self, mask: u64) {
+        self.signal_mask = mask & !UNBLOCKABLE;
+        self.kill.set_mask(self.signal_mask);
+    }
+
+    /// Runs the task until it exits; must be called on the thread that
+    /// owns it (the platform context is created here). Returns this
+    /// thread's exit status, or the platform's error if application code
+    /// could not run at all (the group then ends as if killed).
+    pub fn run(&mut self) -> Result<ExitStatus, Errno> {
+        let result = self.run_loop();
+        KillSwitch::uninstall();
+        let status = match result {
+            Ok(TaskExit::Thread(status)) => status,
+            Ok(TaskExit::Group(status)) => {
+                self.group.exit_group(status);
+                status
+            }
+            Err(_) => {
+                self.group.exit_group(ExitStatus::Signaled(libc::SIGKILL));
+                ExitStatus::Signaled(libc::SIGKILL)
+            }
+        };
+        let status = self.exit_thread(status);
+        result.map(|_| status)
+    }
+
+    fn run_loop(&mut self) -> Result<TaskExit, Errno> {
+        let mut context = self.kernel.platform.new_context()?;
+        self.kill.install(context.interrupter());
+        self.kill.set_mask(self.signal_mask);
+        loop {
+            if let Some(signal) = self.kill.signal() {
+                // The group exits (its status is recorded there), or an
+                // `execve` in another thread ends this one.
+                return Ok(TaskExit::Thread(ExitStatus::Signaled(signal)));
+            }
+            if let Some(status) = self.deliver_signal() {
+                return Ok(TaskExit::Group(status));
+            }
+            if let Some(mask) = self.saved_mask.take() {
+                self.set_signal_mask(mask);
+            }
+            let trap = context.switch(self.mm.address_space(), &mut self.regs)?;
+            match trap {
+                Trap::Syscall => {
+                    crate::syscalls::dispatch(self);
+                    if let Some(exit) = self.exit {
+                        return Ok(exit);
+                    }
+                }
+                Trap::PageFault { addr, access, info } => {
+                    if let Err(e) = self.mm.handle_fault(addr, access) {
+                        if self.kernel.strace {
+                            eprintln!(
+                                "[{:>5}] fault at {addr:#x} ({access:?}, ip {:#x}): {}, signal {}",
+                                self.tid,
+                                self.regs.instruction_pointer(),
+                                e.name(),
+                                info.signo
+                            );
+                        }
+                        // No synchronous signal delivery yet: a fault Linux
+                        // turns into SIGSEGV (or SIGBUS) ends the group, as
+                        // it does when the signal is not caught.
+                        return Ok(TaskExit::Group(ExitStatus::Signaled(info.signo)));
+                    }
+                }
+                Trap::Signal(info) => {
+                    if self.kernel.strace {
+                        eprintln!(
+                            "[{:>5}] signal {} at ip {:#x}",
+                            self.tid,
+                            info.signo,
+                            self.regs.instruction_pointer()
+                        );
+                    }
+                    return Ok(TaskExit::Group(ExitStatus::Signaled(info.signo)));
+                }
+                Trap::Interrupted => {}
+                _ => return Ok(TaskExit::Group(ExitStatus::Signaled(libc::SIGKILL))),
+            }
+        }
+    }
+
+    /// Ends a task that never ran (its thread is gone) as if killed.
+    pub(crate) fn abandon(mut self) {
+        self.group.exit_group(ExitStatus::Signaled(libc::SIGKILL));
+        self.exit_thread(ExitStatus::Signaled(libc::SIGKILL));
+        let tasks = self.kernel.tasks.clone();
+        drop(self);
+        tasks.thread_done();
+    }
+}

@@ -1,0 +1,425 @@
+//! The task set: every thread group and thread of the sandbox and the
+//! process tree, under one lock (gVisor's `TaskSet` and its single PID
+//! namespace).
+//!
+//! Thread IDs and process IDs come from one counter, as Linux's do: a
+//! group's ID is its first thread's. A group stays in the tree after its
+//! last thread exits, as a zombie, until its parent reaps it with
+//! `wait4`/`waitid` (or at once when the parent ignores `SIGCHLD` or set
+//! `SA_NOCLDWAIT`); its children go to the init process (PID 1), whose
+//! exit ends every other process. The sandbox's exit status is the init
+//! process's.
+//!
+//! # Lock order
+//!
+//! `TaskSet::tree` → `ThreadGroup::state` → `SignalHandlers::actions` →
+//! the kill switches' locks; `TaskSet::processes` is a leaf.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use abi_linux::{Errno, SaFlags};
+
+use super::ExitStatus;
+use super::signals::{NSIG, SIG_IGN, SIGCHLD, SignalHandlers};
+use super::thread_group::{ProcessInfo, ThreadGroup};
+use crate::wait::KillSwitch;
+
+/// The default limit on tasks (threads of live processes, and zombies)
+/// in one sandbox.
+pub const DEFAULT_MAX_PROCESSES: usize = 1024;
+
+/// A process in the tree.
+#[derive(Debug)]
+struct Node {
+    /// The parent's process ID (0 for the init process).
+    ppid: i32,
+    /// The signal sent to the parent at exit (`SIGCHLD`, or the one
+    /// `clone` named; 0 for none).
+    exit_signal: i32,
+    /// Set when the process has exited (a zombie until reaped).
+    exit: Option<ExitStatus>,
+    /// The thread group.
+    group: Arc<ThreadGroup>,
+}
+
+/// The process tree.
+#[derive(Debug)]
+struct Tree {
+    nodes: BTreeMap<i32, Node>,
+    /// Live threads: thread ID to thread-group ID.
+    tids: BTreeMap<i32, i32>,
+    next_pid: i32,
+    /// Task threads that have not finished yet.
+    threads: usize,
+    max_tasks: usize,
+    /// The init process's exit status, once it has exited.
+    init_exit: Option<ExitStatus>,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Self {
+            nodes: BTreeMap::new(),
+            tids: BTreeMap::new(),
+            next_pid: 1,
+            threads: 0,
+            max_tasks: DEFAULT_MAX_PROCESSES,
+            init_exit: None,
+        }
+    }
+}
+
+impl Tree {
+    /// Allocates an ID no live thread or unreaped group uses; `EAGAIN` at
+    /// the task limit.
+    fn allocate_id(&mut self) -> Result<i32, Errno> {
+        let zombies = self.nodes.values().filter(|n| n.exit.is_some()).count();
+        if self.tids.len() + zombies >= self.max_tasks {
+            return Err(Errno::EAGAIN);
+        }
+        loop {
+            let id = self.next_pid;
+            self.next_pid = if id >= PID_MAX { 2 } else { id + 1 };
+            if !self.tids.contains_key(&id) && !self.nodes.contains_key(&id) {
+                return Ok(id);
+            }
+        }
+    }
+}
+
+/// The largest ID before allocation wraps (Linux's default `pid_max`).
+const PID_MAX: i32 = 4_194_304;
+
+/// Which children `wait4`/`waitid` wait for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitTarget {
+    /// Any child.
+    Any,
+    /// The child with this process ID.
+    Pid(i32),
+}
+
+/// Which children a wait considers, by their exit signal (`__WCLONE`,
+/// `__WALL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitKind {
+    /// Children that signal `SIGCHLD` at exit (the default).
+    Normal,
+    /// Children that signal anything else (`__WCLONE`).
+    Clone,
+    /// All children (`__WALL`).
+    All,
+}
+
+/// The live thread groups by process ID and the process tree.
+#[derive(Debug, Default)]
+pub struct TaskSet {
+    processes: Mutex<BTreeMap<i32, Arc<ProcessInfo>>>,
+    tree: Mutex<Tree>,
+    changed: Condvar,
+}
+
+impl TaskSet {
+    fn processes(&self) -> MutexGuard<'_, BTreeMap<i32, Arc<ProcessInfo>>> {
+        self.processes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds or replaces a thread group's `/proc` view.
+    pub fn insert(&self, info: Arc<ProcessInfo>) {
+        self.processes().insert(info.tgid, info);
+    }
+
+    /// Removes a thread group's `/proc` view.
+    pub fn remove(&self, tgid: i32) {
+        self.processes().remove(&tgid);
+    }
+
+    /// The thread group `tgid`'s `/proc` view.
+    pub fn get(&self, tgid: i32) -> Option<Arc<ProcessInfo>> {
+        self.processes().get(&tgid).cloned()
+    }
+
+    /// The memory the live processes use: their present pages (an address
+    /// space shared by several processes counts once per process).
+    pub fn memory_used(&self) -> u64 {
+        let processes: Vec<Arc<ProcessInfo>> = self.processes().values().cloned().collect();
+        processes
+            .iter()
+            .map(|p| p.mm.present_pages() as u64 * crate::elf::PAGE_SIZE)
+            .sum()
+    }
+
+    /// The live process IDs, ascending.
+    pub fn pids(&self) -> Vec<i32> {
+        self.processes().keys().copied().collect()
+    }
+
+    fn tree(&self) -> MutexGuard<'_, Tree> {
+        self.tree.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Limits the tasks (threads and zombies) the sandbox may have; a
+    /// `clone` beyond it fails with `EAGAIN` (as `RLIMIT_NPROC` does).
+    pub fn set_max_processes(&self, max: usize) {
+        self.tree().max_tasks = max;
+    }
+
+    /// Enters a new process with parent `ppid` (0 for the init process)
+    /// that signals `exit_signal` at exit, acting on signals by
+    /// `handlers`; returns its group and its first thread's kill switch.
+    /// The thread counts as running until [`Self::thread_done`]. `EAGAIN`
+    /// at the task limit.
+    pub fn new_process(
+        &self,
+        ppid: i32,
+        exit_signal: i32,
+        handlers: Arc<SignalHandlers>,
+    ) -> Result<(Arc<ThreadGroup>, Arc<KillSwitch>), Errno> {
+        let mut tree = self.tree();
+        let pid = tree.allocate_id()?;
+        let group = ThreadGroup::new(pid, handlers);
+        let switch = group.new_switch(pid);
+        group.add_thread(switch.clone())?;
+        tree.nodes.insert(
+            pid,
+            Node {
+                ppid,
+                exit_signal,
+                exit: None,
+                group: group.clone(),
+            },
+        );
+        tree.tids.insert(pid, pid);
+        tree.threads += 1;
+        Ok((group, switch))
+    }
+
+    /// Enters a new thread of `group`; returns its kill switch (the thread
+    /// ID is [`KillSwitch::tid`]). `EAGAIN` at the task limit, `EINTR`
+    /// when the group is exiting.
+    pub fn new_thread(&self, group: &Arc<ThreadGroup>) -> Result<Arc<KillSwitch>, Errno> {
+        let mut tree = self.tree();
+        let tid = tree.allocate_id()?;
+        let switch = group.new_switch(tid);
+        group.add_thread(switch.clone())?;
+        tree.tids.insert(tid, group.tgid());
+        tree.threads += 1;
+        Ok(switch)
+    }
+
+    /// Forgets the live thread `tid` (it has exited).
+    pub fn thread_exited(&self, tid: i32) {
+        self.tree().tids.remove(&tid);
+    }
+
+    /// Moves thread `tid` to the ID `leader` (an `execve` from a
+    /// non-leader thread takes its group leader's ID, as Linux's
+    /// `de_thread` does).
+    pub(crate) fn take_leader_id(&self, switch: &KillSwitch, leader: i32) {
+        let mut tree = self.tree();
+        if let Some(tgid) = tree.tids.remove(&switch.tid()) {
+            tree.tids.insert(leader, tgid);
+        }
+        switch.set_tid(leader);
+    }
+
+    /// The thread group of the live thread `tid`.
+    pub fn group_of_thread(&self, tid: i32) -> Option<Arc<ThreadGroup>> {
+        let tree = self.tree();
+        let tgid = *tree.tids.get(&tid)?;
+        tree.nodes.get(&tgid).map(|n| n.group.clone())
+    }
+
+    /// Whether `tid` is a live thread.
+    pub fn thread_alive(&self, tid: i32) -> bool {
+        self.tree().tids.contains_key(&tid)
+    }
+
+    /// The parent of `tgid` (0 for the init process or an unknown one).
+    pub fn ppid(&self, tgid: i32) -> i32 {
+        self.tree().nodes.get(&tgid).map_or(0, |n| n.ppid)
+    }
+
+    /// Records that the last thread of `tgid` exited with `status`: the
+    /// process becomes a zombie for its parent (or is reaped at once when
+    /// the parent ignores `SIGCHLD` or set `SA_NOCLDWAIT`, or has no
+    /// parent), its children go to the init process, and when it is the
+    /// init process every other process is killed.
+    pub fn exited(&self, tgid: i32, status: ExitStatus) {
+        let mut tree = self.tree();
+        let Some((ppid, exit_signal)) = tree.nodes.get(&tgid).map(|n| (n.ppid, n.exit_signal))
+        else {
+            return;
+        };
+        let auto_reap = match tree.nodes.get(&ppid) {
+            None => true,
+            Some(parent) => {
+                let handlers = parent.group.handlers();
+                if exit_signal > 0 && exit_signal as usize <= NSIG {
+                    parent.group.send(exit_signal);
+                }
+                let action = handlers.action(SIGCHLD);
+                exit_signal == SIGCHLD
+                    && (action.handler == SIG_IGN
+                        || SaFlags::from_bits_retain(action.flags).contains(SaFlags::NOCLDWAIT))
+            }
+        };
+        if auto_reap {
+            tree.nodes.remove(&tgid);
+        } else if let Some(node) = tree.nodes.get_mut(&tgid) {
+            node.exit = Some(status);
+        }
+        for node in tree.nodes.values_mut() {
+            if node.ppid == tgid {
+                node.ppid = 1;
+            }
+            if tgid == 1 && node.exit.is_none() {
+                node.group.exit_group(ExitStatus::Signaled(libc::SIGKILL));
+            }
+        }
+        if tgid == 1 {
+            tree.init_exit = Some(status);
+            // Zombies nobody will reap any more.
+            tree.nodes.retain(|_, n| n.exit.is_none());
+        }
+        self.changed.notify_all();
+    }
+
+    /// Records that a task's thread has finished (after dropping its
+    /// task).
+    pub fn thread_done(&self) {
+        let mut tree = self.tree();
+        tree.threads = tree.threads.saturating_sub(1);
+        self.changed.notify_all();
+    }
+
+    /// Waits until every task thread has finished.
+    pub fn wait_threads(&self) {
+        let mut tree = self.tree();
+        while tree.threads > 0 {
+            tree = self.changed.wait(tree).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The init process's exit status once it has exited.
+    pub fn init_exit(&self) -> Option<ExitStatus> {
+        self.tree().init_exit
+    }
+
+    /// Waits for a child of `parent` matching `target` and `kind` to exit
+    /// (gVisor's `Task.Wait`) and reaps it unless `keep`; `Ok(None)` with
+    /// `no_hang` when none has exited yet. `ECHILD` when no child matches;
+    /// `EINTR` when `interrupted` says so (checked whenever the tree
+    /// changes or `kill` is thrown).
+    pub fn wait_child(
+        &self,
+        parent: i32,
+        target: WaitTarget,
+        kind: WaitKind,
+        no_hang: bool,
+        keep: bool,
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<Option<(i32, ExitStatus)>, Errno> {
+        let mut tree = self.tree();
+        loop {
+            let mut any = false;
+            let mut found = None;
+            for (&pid, node) in &tree.nodes {
+                let is_clone = node.exit_signal != SIGCHLD;
+                let kind_matches = match kind {
+                    WaitKind::All => true,
+                    WaitKind::Normal => !is_clone,
+                    WaitKind::Clone => is_clone,
+                };
+                if node.ppid != parent
+                    || !kind_matches
+                    || (target != WaitTarget::Any && target != WaitTarget::Pid(pid))
+                {
+                    continue;
+                }
+                any = true;
+                if let Some(status) = node.exit {
+                    found = Some((pid, status));
+                    break;
+                }
+            }
+            if let Some((pid, status)) = found {
+                if !keep {
+                    tree.nodes.remove(&pid);
+                }
+                return Ok(Some((pid, status)));
+            }
+            if !any {
+                return Err(Errno::ECHILD);
+            }
+            if no_hang {
+                return Ok(None);
+            }
+            if interrupted() {
+                return Err(Errno::EINTR);
+            }
+            // A signal for the waiter wakes its parked waker, not this
+            // condition variable: look again now and then.
+            tree = self
+                .changed
+                .wait_timeout(tree, std::time::Duration::from_millis(20))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Sends `signal` to process `pid` (`kill(2)`; `-1`: every process but
+    /// the init process and `sender`). Signal 0 checks existence.
+    /// `EINVAL` for a bad signal, `ESRCH` for no such process.
+    pub fn kill(&self, sender: i32, pid: i32, signal: i32) -> Result<(), Errno> {
+        if !(0..=NSIG as i32).contains(&signal) {
+            return Err(Errno::EINVAL);
+        }
+        let tree = self.tree();
+        let targets: Vec<Arc<ThreadGroup>> = if pid > 0 {
+            let node = tree.nodes.get(&pid).ok_or(Errno::ESRCH)?;
+            vec![node.group.clone()]
+        } else if pid == -1 {
+            tree.nodes
+                .iter()
+                .filter(|&(&p, n)| p != 1 && p != sender && n.exit.is_none())
+                .map(|(_, n)| n.group.clone())
+                .collect()
+        } else {
+            // Process groups are not modelled: everything is in the init
+            // process's group.
+            return Err(Errno::ESRCH);
+        };
+        drop(tree);
+        if signal == 0 {
+            return Ok(());
+        }
+        for group in targets {
+            if group.thread_count() > 0 {
+                group.send(signal);
+            }
+        }
+        self.changed.notify_all();
+        Ok(())
+    }
+
+    /// Sends `signal` to thread `tid` (`tkill(2)`, or `tgkill(2)` when
+    /// `tgid` names the group it must be in). `EINVAL` for a bad signal,
+    /// `ESRCH` for no such thread.
+    pub fn kill_thread(&self, tgid: Option<i32>, tid: i32, signal: i32) -> Result<(), Errno> {
+        if !(0..=NSIG as i32).contains(&signal) {
+            return Err(Errno::EINVAL);
+        }
+        let group = self.group_of_thread(tid).ok_or(Errno::ESRCH)?;
+        if tgid.is_some_and(|g| g != group.tgid()) {
+            return Err(Errno::ESRCH);
+        }
+        if signal == 0 {
+            return Ok(());
+        }
+        group.send_to_thread(tid, signal)?;
+        self.changed.notify_all();
+        Ok(())
+    }
+}

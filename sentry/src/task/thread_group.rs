@@ -1,0 +1,275 @@
+//! Thread groups: what the threads of one process share (Linux's
+//! `signal_struct`, gVisor's `kernel.ThreadGroup`): the group's pending
+//! signals, its signal actions, its live threads and how it exits.
+//!
+//! A group exits when its last thread does. `exit_group`, a fatal signal
+//! or a fault nobody handles makes it exit as a whole
+//! ([`ThreadGroup::exit_group`]): the first status recorded is the
+//! group's, and every thread is told to stop. When the threads all leave
+//! by `exit` instead, the group's status is its leader's (as Linux's
+//! `wait` reports the leader's exit code).
+//!
+//! # Reference model
+//!
+//! The task set's tree holds each group (`Arc`) until it is reaped; each
+//! task holds its group. A group holds its threads' kill switches while
+//! they live.
+//!
+//! # Lock order
+//!
+//! `ThreadGroup::state` → `SignalHandlers::actions` → the kill switches'
+//! locks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use abi_linux::Errno;
+
+use super::ExitStatus;
+use super::fs_context::FsContext;
+use super::signals::{SIG_IGN, SignalHandlers, default_ignored};
+use crate::fd_table::FdTable;
+use crate::mm::MemoryManager;
+use crate::wait::KillSwitch;
+
+/// What a group's lock guards.
+#[derive(Debug, Default)]
+struct GroupState {
+    /// The live threads: thread ID and kill switch.
+    threads: Vec<Arc<KillSwitch>>,
+    /// Set once the group exits as a whole.
+    exit: Option<ExitStatus>,
+    /// The status the leader thread exited with, if it did.
+    leader_exit: Option<ExitStatus>,
+}
+
+/// A thread group (a process).
+#[derive(Debug)]
+pub struct ThreadGroup {
+    tgid: i32,
+    /// Group-directed pending signals, bit `n - 1` for signal `n`; shared
+    /// with the threads' kill switches.
+    pending: Arc<AtomicU64>,
+    handlers: Mutex<Arc<SignalHandlers>>,
+    state: Mutex<GroupState>,
+    /// Signalled when a thread leaves.
+    changed: Condvar,
+}
+
+impl ThreadGroup {
+    /// A group with no thread yet, acting on signals by `handlers`.
+    pub(crate) fn new(tgid: i32, handlers: Arc<SignalHandlers>) -> Arc<Self> {
+        Arc::new(Self {
+            tgid,
+            pending: Arc::new(AtomicU64::new(0)),
+            handlers: Mutex::new(handlers),
+            state: Mutex::new(GroupState::default()),
+            changed: Condvar::new(),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, GroupState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The thread-group ID.
+    pub fn tgid(&self) -> i32 {
+        self.tgid
+    }
+
+    /// A new kill switch for thread `tid` of this group.
+    pub(crate) fn new_switch(&self, tid: i32) -> Arc<KillSwitch> {
+        KillSwitch::new(tid, self.pending.clone())
+    }
+
+    /// The signal actions.
+    pub fn handlers(&self) -> Arc<SignalHandlers> {
+        self.handlers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the signal actions (`execve` gives the group its own).
+    pub(crate) fn set_handlers(&self, handlers: Arc<SignalHandlers>) {
+        *self.handlers.lock().unwrap_or_else(|e| e.into_inner()) = handlers;
+    }
+
+    /// Adds a live thread; `EINTR` when the group is exiting (the
+    /// creating thread is about to stop too).
+    pub(crate) fn add_thread(&self, switch: Arc<KillSwitch>) -> Result<(), Errno> {
+        let mut st = self.state();
+        if st.exit.is_some() {
+            return Err(Errno::EINTR);
+        }
+        st.threads.push(switch);
+        Ok(())
+    }
+
+    /// Removes the thread `tid` (it has exited) and returns how many
+    /// remain; `leader` records its status as the leader's.
+    pub(crate) fn remove_thread(&self, tid: i32, status: ExitStatus, leader: bool) -> usize {
+        let mut st = self.state();
+        st.threads.retain(|s| s.tid() != tid);
+        if leader {
+            st.leader_exit = Some(status);
+        }
+        self.changed.notify_all();
+        st.threads.len()
+    }
+
+    /// The live thread IDs, in creation order.
+    pub fn thread_ids(&self) -> Vec<i32> {
+        self.state().threads.iter().map(|s| s.tid()).collect()
+    }
+
+    /// How many threads live.
+    pub fn thread_count(&self) -> usize {
+        self.state().threads.len()
+    }
+
+    /// The group's exit status once every thread has gone: the status of
+    /// a group exit, else the leader's, else `last`.
+    pub(crate) fn final_status(&self, last: ExitStatus) -> ExitStatus {
+        let st = self.state();
+        st.exit.or(st.leader_exit).unwrap_or(last)
+    }
+
+    /// Whether the group is exiting as a whole.
+    pub fn is_exiting(&self) -> bool {
+        self.state().exit.is_some()
+    }
+
+    /// Makes the whole group exit with `status` (`exit_group`, a fatal
+    /// signal): the first status wins; every thread is told to stop.
+    pub fn exit_group(&self, status: ExitStatus) {
+        let mut st = self.state();
+        if st.exit.is_none() {
+            st.exit = Some(status);
+        }
+        let signal = match status {
+            ExitStatus::Signaled(s) => s,
+            ExitStatus::Exited(_) => libc::SIGKILL,
+        };
+        for s in &st.threads {
+            s.kill(signal);
+        }
+    }
+
+    /// Sends the group-directed `signal` (`kill(2)`), acting as Linux's
+    /// `complete_signal`: a caught signal is made pending for the group
+    /// and one thread that does not block it is woken to take it;
+    /// `SIGKILL`, and a signal whose default action terminates, ends the
+    /// group; an ignored one is dropped.
+    ///
+    /// # Preconditions
+    ///
+    /// `1 <= signal <= 64`.
+    pub fn send(&self, signal: i32) {
+        let handler = self.handlers().action(signal).handler;
+        if signal == libc::SIGKILL || (handler == 0 && !default_ignored(signal)) {
+            self.exit_group(ExitStatus::Signaled(signal));
+            return;
+        }
+        if handler == SIG_IGN || handler == 0 {
+            return;
+        }
+        self.pending.fetch_or(1 << (signal - 1), Ordering::SeqCst);
+        let st = self.state();
+        let bit = 1u64 << (signal - 1);
+        let target = st
+            .threads
+            .iter()
+            .find(|s| s.mask() & bit == 0)
+            .or(st.threads.first());
+        if let Some(s) = target {
+            s.notify();
+        }
+    }
+
+    /// Sends the thread-directed `signal` to thread `tid` (`tgkill(2)`);
+    /// default actions still act on the whole group. `ESRCH` when the
+    /// thread is not in the group.
+    ///
+    /// # Preconditions
+    ///
+    /// `1 <= signal <= 64`.
+    pub fn send_to_thread(&self, tid: i32, signal: i32) -> Result<(), Errno> {
+        let switch = self
+            .state()
+            .threads
+            .iter()
+            .find(|s| s.tid() == tid)
+            .cloned()
+            .ok_or(Errno::ESRCH)?;
+        let handler = self.handlers().action(signal).handler;
+        if signal == libc::SIGKILL || (handler == 0 && !default_ignored(signal)) {
+            self.exit_group(ExitStatus::Signaled(signal));
+        } else if handler > SIG_IGN {
+            switch.post(signal);
+        }
+        Ok(())
+    }
+
+    /// Tells every thread but `keep` to stop without ending the group
+    /// (`execve`'s `de_thread`), then waits until they have gone.
+    /// `EINTR` when `keep` itself is told to stop meanwhile.
+    pub(crate) fn kill_others_and_wait(&self, keep: &KillSwitch) -> Result<(), Errno> {
+        let mut st = self.state();
+        for s in &st.threads {
+            if !std::ptr::eq(&**s, keep) {
+                s.kill(libc::SIGKILL);
+            }
+        }
+        while st.threads.len() > 1 {
+            if keep.signal().is_some() {
+                return Err(Errno::EINTR);
+            }
+            st = self
+                .changed
+                .wait_timeout(st, std::time::Duration::from_millis(50))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        st.leader_exit = None;
+        Ok(())
+    }
+}
+
+/// What `/proc/PID` shows of a thread group: identity, command line and
+/// the shared state of its tasks.
+#[derive(Debug)]
+pub struct ProcessInfo {
+    /// The thread-group ID.
+    pub tgid: i32,
+    /// The argument vector (`/proc/PID/cmdline`).
+    pub argv: Vec<Vec<u8>>,
+    /// The environment (`/proc/PID/environ`).
+    pub envp: Vec<Vec<u8>>,
+    /// The absolute path of the executable (`/proc/PID/exe`).
+    pub exe: Vec<u8>,
+    /// The thread name (`comm`, at most 15 bytes).
+    pub comm: Mutex<Vec<u8>>,
+    /// The address space.
+    pub mm: Arc<MemoryManager>,
+    /// The descriptor table.
+    pub fds: Arc<FdTable>,
+    /// Root, working directory, umask.
+    pub fs: Arc<FsContext>,
+    /// When the process started.
+    pub start: std::time::Instant,
+    /// The thread group.
+    pub group: Arc<ThreadGroup>,
+}
+
+impl ProcessInfo {
+    /// The thread name.
+    pub fn comm(&self) -> Vec<u8> {
+        self.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sets the thread name.
+    pub fn set_comm(&self, name: &[u8]) {
+        *self.comm.lock().unwrap_or_else(|e| e.into_inner()) = name.to_vec();
+    }
+}
