@@ -33,12 +33,21 @@
 //!
 //! # Lock order
 //!
-//! `FsContext` → `FdTable` → `MemoryManager` → `SharedMemory` → the memory
-//! file's and address space's internal locks. VFS locks are taken inside
-//! VFS calls and never held across into the memory manager, except that a
-//! filesystem's read or write copies into application memory (through
-//! [`mm::io`]) with its own locks held, so the memory manager's lock comes
-//! after every filesystem lock.
+//! `TaskSet::tree` → `ThreadGroup::state` → `SignalHandlers::actions` →
+//! kill switches (see [`task`]); `Futexes::state` → the memory manager's
+//! locks. `FsContext` → `FdTable` → `MemoryManager` → `SharedMemory` →
+//! the memory file's and address space's internal locks.
+//!
+//! Between the memory manager and filesystems the order is gVisor's: the
+//! memory manager first. A page fault translates file pages with the
+//! memory manager's lock held, which takes the file's lock; a read or
+//! write resolves each block of application memory with the memory
+//! manager's lock held and only then, inside the copy callback, takes the
+//! file's lock (memfs's contents, goferfs's page cache). No filesystem
+//! holds a lock that `translate` takes across a call into an I/O
+//! destination or source, so a read into memory mapped from the same
+//! file, or two threads faulting and reading at once, cannot deadlock,
+//! and nothing is prefaulted.
 //!
 //! # Examples
 //!

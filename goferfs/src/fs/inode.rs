@@ -12,8 +12,13 @@
 //!
 //! # Lock order
 //!
-//! `maps` (memory mappings) → `data` (page cache) → `meta` → `handles`.
-//! `symlink_target` and `host_file` are leaves.
+//! `writer` → (the I/O source or destination: an address space's locks,
+//! which fault in mappings through `translate`) → `maps` (memory
+//! mappings) → `data` (page cache) → `meta` → `handles`.
+//! `symlink_target` and `host_file` are leaves. Cached reads and writes
+//! take `data` only inside the copy callbacks of the destination or
+//! source, so a read into memory mapped from the same file cannot
+//! deadlock with its own fault.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -171,6 +176,9 @@ pub struct Inode {
     /// The memory mappings of the file (see [`super::mmap`]).
     pub(super) maps: Mutex<MappingSet>,
     meta: Mutex<Metadata>,
+    /// Serializes cached writes (Linux's inode lock for writes); never
+    /// taken by a mapping's translation.
+    writer: Mutex<()>,
     pub(super) data: Mutex<PageCache>,
     handles: Mutex<Handles>,
     /// The donated fds mappings translate to, once a mapping used them.
@@ -197,6 +205,7 @@ impl Inode {
             maps: Mutex::new(MappingSet::new()),
             host_file: Mutex::new(None),
             meta: Mutex::new(Metadata::from_attr(attr, Metadata::default())),
+            writer: Mutex::new(()),
             data: Mutex::new(PageCache::default()),
             handles: Mutex::new(Handles::default()),
             locks: FileLocks::new(lock_table),
@@ -382,72 +391,83 @@ impl Inode {
 
     /// Reads at `offset` through the page cache, filling gaps from `h` with
     /// a readahead window. Stops at the cached size.
+    ///
+    /// The page-cache lock is taken for each block of `dst` inside its
+    /// copy callback, never across a call into `dst` (which may fault in a
+    /// mapping of this file, whose translation takes the same lock).
     pub(crate) fn read_cached(
         &self,
         dst: &mut dyn IoDest,
         offset: u64,
         h: &Fid,
     ) -> Result<usize, Errno> {
-        let mut data = lock(&self.data);
         let size = lock(&self.meta).size;
         if offset >= size {
             return Ok(0);
         }
         let end = offset.saturating_add(dst.remaining() as u64).min(size);
         let mut off = offset;
-        let mut done = 0usize;
-        while off < end {
-            let seg = data
-                .cache
-                .translate(off..end)
-                .next()
-                .filter(|(fr, _)| fr.start == off);
-            match seg {
-                Some((fr, mr)) => {
-                    let want = fr.end - fr.start;
-                    let n = match self
-                        .mf
-                        .map_internal_read(mr, &mut |block| dst.write_bytes(block))
-                    {
-                        Ok(n) => n,
-                        Err(e) if done == 0 => return Err(e),
-                        Err(_) => break,
-                    };
-                    done += n;
-                    off += n as u64;
-                    if (n as u64) < want {
-                        break;
-                    }
-                }
-                None => {
-                    let gap_end = data
-                        .cache
-                        .gaps(off..u64::MAX)
-                        .next()
-                        .map_or(u64::MAX, |g| g.end);
-                    let start = page_round_down(off);
-                    let size_end = page_round_up(size).ok_or(Errno::EFBIG)?;
-                    let want_end = page_round_up(end)
-                        .ok_or(Errno::EFBIG)?
-                        .max(start.saturating_add(READAHEAD));
-                    let fill_end = gap_end.min(size_end).min(want_end);
-                    if fill_end <= start {
-                        break;
-                    }
-                    if let Err(e) = self.fill(&mut data, start..fill_end, h) {
-                        if done == 0 {
-                            return Err(e);
+        dst.copy_from_reader(&mut |block| {
+            let mut data = lock(&self.data);
+            let block_end = end.min(off.saturating_add(block.len() as u64));
+            let mut filled = 0usize;
+            while off < block_end {
+                let seg = data
+                    .cache
+                    .translate(off..block_end)
+                    .next()
+                    .filter(|(fr, _)| fr.start == off);
+                match seg {
+                    Some((fr, mr)) => {
+                        let want = (fr.end - fr.start) as usize;
+                        let out = &mut block[filled..filled + want];
+                        let mut at = 0;
+                        let copied = self.mf.map_internal_read(mr, &mut |src| {
+                            out[at..at + src.len()].copy_from_slice(src);
+                            at += src.len();
+                            Ok(src.len())
+                        });
+                        let n = match copied {
+                            Ok(n) => n,
+                            Err(e) if filled == 0 => return Err(e),
+                            Err(_) => break,
+                        };
+                        filled += n;
+                        off += n as u64;
+                        if n < want {
+                            break;
                         }
-                        break;
                     }
-                    if data.cache.memory_offset(off).is_none() {
-                        // The server had less than the cached size says.
-                        break;
+                    None => {
+                        let gap_end = data
+                            .cache
+                            .gaps(off..u64::MAX)
+                            .next()
+                            .map_or(u64::MAX, |g| g.end);
+                        let start = page_round_down(off);
+                        let size_end = page_round_up(size).ok_or(Errno::EFBIG)?;
+                        let want_end = page_round_up(end)
+                            .ok_or(Errno::EFBIG)?
+                            .max(start.saturating_add(READAHEAD));
+                        let fill_end = gap_end.min(size_end).min(want_end);
+                        if fill_end <= start {
+                            break;
+                        }
+                        if let Err(e) = self.fill(&mut data, start..fill_end, h) {
+                            if filled == 0 {
+                                return Err(e);
+                            }
+                            break;
+                        }
+                        if data.cache.memory_offset(off).is_none() {
+                            // The server had less than the cached size says.
+                            break;
+                        }
                     }
                 }
             }
-        }
-        Ok(done)
+            Ok(filled)
+        })
     }
 
     /// Reads `range` (page-aligned, uncached) from the server into newly
@@ -490,6 +510,10 @@ impl Inode {
     /// straight to the server through `h` where nothing is cached. With
     /// `writethrough`, the dirtied pages are written back before returning.
     /// Updates the cached size.
+    ///
+    /// As in [`Self::read_cached`], the page-cache lock is taken inside
+    /// the source's copy callback only; the write lock serializes
+    /// writers.
     pub(crate) fn write_cached(
         &self,
         src: &mut dyn IoSource,
@@ -497,67 +521,65 @@ impl Inode {
         h: &Fid,
         writethrough: bool,
     ) -> Result<usize, Errno> {
-        let mut data = lock(&self.data);
+        let _writer = lock(&self.writer);
         let end = offset
             .checked_add(src.remaining() as u64)
             .ok_or(Errno::EFBIG)?;
         let mut off = offset;
-        let mut result = Ok(());
-        while off < end {
-            let seg = data
-                .cache
-                .translate(off..end)
-                .next()
-                .filter(|(fr, _)| fr.start == off);
-            match seg {
-                Some((fr, mr)) => {
-                    let want = fr.end - fr.start;
-                    let n = match self
-                        .mf
-                        .map_internal_write(mr, &mut |block| src.read_bytes(block))
-                    {
-                        Ok(n) => n as u64,
-                        Err(e) => {
-                            result = Err(e);
+        let result = src.copy_to_writer(&mut |block| {
+            let mut data = lock(&self.data);
+            let block_end = end.min(off.saturating_add(block.len() as u64));
+            let mut used = 0usize;
+            while off < block_end {
+                let seg = data
+                    .cache
+                    .translate(off..block_end)
+                    .next()
+                    .filter(|(fr, _)| fr.start == off);
+                match seg {
+                    Some((fr, mr)) => {
+                        let want = (fr.end - fr.start) as usize;
+                        let input = &block[used..used + want];
+                        let mut at = 0;
+                        let copied = self.mf.map_internal_write(mr, &mut |dst| {
+                            dst.copy_from_slice(&input[at..at + dst.len()]);
+                            at += dst.len();
+                            Ok(dst.len())
+                        });
+                        let n = match copied {
+                            Ok(n) => n,
+                            Err(e) if used == 0 => return Err(e),
+                            Err(_) => break,
+                        };
+                        data.dirty.mark_dirty(off..off + n as u64);
+                        used += n;
+                        off += n as u64;
+                        if n < want {
                             break;
                         }
-                    };
-                    data.dirty.mark_dirty(off..off + n);
-                    off += n;
-                    if n < want {
-                        break;
                     }
-                }
-                None => {
-                    let gap_end = data
-                        .cache
-                        .gaps(off..end)
-                        .next()
-                        .map_or(end, |g| g.end.min(end));
-                    let want = (gap_end - off).min(CHUNK) as usize;
-                    let mut buf = vec![0u8; want];
-                    let got = match src.read_bytes(&mut buf) {
-                        Ok(n) => n,
-                        Err(e) => {
-                            result = Err(e);
-                            break;
-                        }
-                    };
-                    match h.write_at(&buf[..got], off) {
-                        Ok(n) => {
-                            off += n as u64;
-                            if n < want {
-                                break;
-                            }
-                        }
-                        Err(e) => {
-                            result = Err(e);
+                    None => {
+                        let gap_end = data
+                            .cache
+                            .gaps(off..block_end)
+                            .next()
+                            .map_or(block_end, |g| g.end.min(block_end));
+                        let want = ((gap_end - off).min(CHUNK)) as usize;
+                        let n = match h.write_at(&block[used..used + want], off) {
+                            Ok(n) => n,
+                            Err(e) if used == 0 => return Err(e),
+                            Err(_) => break,
+                        };
+                        used += n;
+                        off += n as u64;
+                        if n < want {
                             break;
                         }
                     }
                 }
             }
-        }
+            Ok(used)
+        });
         let written = off - offset;
         {
             let mut meta = lock(&self.meta);
@@ -568,6 +590,7 @@ impl Inode {
         self.mark_data_changed();
         if writethrough && written > 0 {
             let size = lock(&self.meta).size;
+            let mut data = lock(&self.data);
             self.writeback_locked(&mut data, offset..off, size, h)?;
         }
         if written == 0 {

@@ -5,9 +5,16 @@
 //!
 //! # Locking
 //!
-//! A file's contents lock, then its mappings lock (truncation invalidates
-//! mappings with both held; address spaces are called with the mappings
-//! lock held, as the contract says).
+//! A file's write lock, then (through the I/O destination or source,
+//! which may take an address space's locks to resolve application
+//! memory and fault in mappings of any file, this one included) its
+//! contents lock, then its mappings lock (truncation invalidates mappings
+//! with both held; address spaces are called with the mappings lock held,
+//! as the contract says). Reads and writes take the contents lock only
+//! inside the copy callbacks of [`IoDest`] and [`IoSource`], never across
+//! a call into them, so an address space's fault path (which translates
+//! with the contents lock) and a read or write into memory mapped from
+//! the same file cannot deadlock.
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, btree_map};
@@ -54,6 +61,9 @@ struct Contents {
 /// A memfs regular file.
 pub struct RegularFile {
     attrs: InodeAttrs,
+    /// Serializes writes (Linux's inode lock for writes); never taken by
+    /// `translate`.
+    writer: spin::Mutex<()>,
     contents: spin::Mutex<Contents>,
     mappings: spin::Mutex<MappingSet>,
     state: Arc<MemfsState>,
@@ -64,6 +74,7 @@ impl RegularFile {
     pub(super) fn new(attrs: InodeAttrs, state: Arc<MemfsState>) -> Arc<Self> {
         Arc::new(Self {
             attrs,
+            writer: spin::Mutex::new(()),
             contents: spin::Mutex::new(Contents {
                 size: 0,
                 pages: BTreeMap::new(),
@@ -116,44 +127,45 @@ impl RegularFile {
     }
 
     /// Reads into `dst` from `offset`: at most up to the end of file.
+    ///
+    /// The contents lock is taken for each block of `dst` inside the copy
+    /// callback, after the destination resolved its memory (which may
+    /// fault in a mapping of this very file): see the module's locking
+    /// notes.
     pub fn read_at(
         &self,
         ctx: &dyn Context,
         dst: &mut dyn IoDest,
         offset: u64,
     ) -> Result<usize, Errno> {
-        let contents = self.contents.lock();
-        let end = contents
-            .size
-            .min(offset.saturating_add(dst.remaining() as u64));
         let mut pos = offset;
-        let mut done = 0;
-        while pos < end {
-            let index = pos / PAGE_SIZE;
-            let in_page = (pos % PAGE_SIZE) as usize;
-            let len = ((PAGE_SIZE - pos % PAGE_SIZE).min(end - pos)) as usize;
-            let copied = match contents.pages.get(&index) {
-                Some(&page) => {
-                    let start = page + in_page as u64;
-                    self.memory()
-                        .map_internal_read(start..start + len as u64, &mut |block| {
-                            vfs_core::io::copy_out(dst, block)
-                        })
+        let done = dst.copy_from_reader(&mut |block| {
+            let contents = self.contents.lock();
+            let end = contents.size.min(pos.saturating_add(block.len() as u64));
+            let mut filled = 0usize;
+            while pos < end {
+                let index = pos / PAGE_SIZE;
+                let in_page = (pos % PAGE_SIZE) as usize;
+                let len = ((PAGE_SIZE - pos % PAGE_SIZE).min(end - pos)) as usize;
+                let out = &mut block[filled..filled + len];
+                match contents.pages.get(&index) {
+                    Some(&page) => {
+                        let start = page + in_page as u64;
+                        let mut at = 0;
+                        self.memory()
+                            .map_internal_read(start..start + len as u64, &mut |src| {
+                                out[at..at + src.len()].copy_from_slice(src);
+                                at += src.len();
+                                Ok(src.len())
+                            })?;
+                    }
+                    None => out.copy_from_slice(&ZERO_PAGE[in_page..in_page + len]),
                 }
-                None => vfs_core::io::copy_out(dst, &ZERO_PAGE[in_page..in_page + len]),
-            };
-            let n = match copied {
-                Ok(n) => n,
-                Err(errno) if done == 0 => return Err(errno),
-                Err(_) => break,
-            };
-            done += n;
-            pos += n as u64;
-            if n < len {
-                break;
+                filled += len;
+                pos += len as u64;
             }
-        }
-        drop(contents);
+            Ok(filled)
+        })?;
         self.attrs.touch_atime(ctx.now());
         Ok(done)
     }
@@ -161,6 +173,11 @@ impl RegularFile {
     /// Writes `src` at `offset` (at the end of file when `append`),
     /// allocating pages from the filesystem's budget. Returns the bytes
     /// written and the offset after them.
+    ///
+    /// The write lock serializes writers (so an append is atomic) and is
+    /// never taken by `translate`; the contents lock is taken for each
+    /// block inside the copy callback, after the source resolved its
+    /// memory.
     pub fn write_at(
         &self,
         ctx: &dyn Context,
@@ -168,8 +185,12 @@ impl RegularFile {
         offset: u64,
         append: bool,
     ) -> Result<(usize, u64), Errno> {
-        let mut contents = self.contents.lock();
-        let offset = if append { contents.size } else { offset };
+        let _writer = self.writer.lock();
+        let offset = if append {
+            self.contents.lock().size
+        } else {
+            offset
+        };
         if src.remaining() == 0 {
             return Ok((0, offset));
         }
@@ -180,48 +201,45 @@ impl RegularFile {
         let len = permissions::check_limit(ctx, offset, wanted)?;
         let end = offset + len;
         let mut pos = offset;
-        let mut result = Ok(());
-        while pos < end {
-            let index = pos / PAGE_SIZE;
-            let in_page = (pos % PAGE_SIZE) as usize;
-            let chunk = ((PAGE_SIZE - pos % PAGE_SIZE).min(end - pos)) as usize;
-            let page = match contents.pages.entry(index) {
-                btree_map::Entry::Occupied(entry) => *entry.get(),
-                btree_map::Entry::Vacant(entry) => match self.allocate_page() {
-                    Ok(page) => *entry.insert(page),
-                    Err(errno) => {
-                        result = Err(errno);
-                        break;
-                    }
-                },
-            };
-            let start = page + in_page as u64;
-            let copied = self
-                .memory()
-                .map_internal_write(start..start + chunk as u64, &mut |block| {
-                    vfs_core::io::copy_in(src, block)
-                });
-            let n = match copied {
-                Ok(n) => n,
-                Err(errno) => {
-                    result = Err(errno);
-                    break;
-                }
-            };
-            pos += n as u64;
-            if n < chunk {
-                break;
+        let mut limited = vfs_core::io::Limited::new(src, len as usize);
+        let copied = limited.copy_to_writer(&mut |block| {
+            let mut contents = self.contents.lock();
+            let block_end = end.min(pos + block.len() as u64);
+            let mut used = 0usize;
+            while pos < block_end {
+                let index = pos / PAGE_SIZE;
+                let in_page = (pos % PAGE_SIZE) as usize;
+                let chunk = ((PAGE_SIZE - pos % PAGE_SIZE).min(block_end - pos)) as usize;
+                let page = match contents.pages.entry(index) {
+                    btree_map::Entry::Occupied(entry) => *entry.get(),
+                    btree_map::Entry::Vacant(entry) => match self.allocate_page() {
+                        Ok(page) => *entry.insert(page),
+                        Err(errno) if used == 0 => return Err(errno),
+                        Err(_) => break,
+                    },
+                };
+                let start = page + in_page as u64;
+                let input = &block[used..used + chunk];
+                let mut at = 0;
+                self.memory()
+                    .map_internal_write(start..start + chunk as u64, &mut |dst| {
+                        dst.copy_from_slice(&input[at..at + dst.len()]);
+                        at += dst.len();
+                        Ok(dst.len())
+                    })?;
+                used += chunk;
+                pos += chunk as u64;
+                contents.size = contents.size.max(pos);
             }
-        }
+            Ok(used)
+        });
         let written = pos - offset;
         if written > 0 {
-            contents.size = contents.size.max(pos);
-            drop(contents);
             self.attrs.touch_mtime_ctime(ctx.now());
             self.attrs.remove_privs_after_write(ctx.credentials());
             return Ok((written as usize, pos));
         }
-        result.map(|()| (0, offset))
+        copied.map(|_| (0, offset))
     }
 
     /// Changes the size: pages past the new end are freed and the tail of

@@ -42,13 +42,6 @@ impl IoVecs {
         }
     }
 
-    /// Makes the file-mapped pages of the buffers present for `want`.
-    fn prefault(&self, mm: &MemoryManager, want: Access) {
-        for &(addr, len) in &self.iovs {
-            mm.prefault_file_pages(addr, len, want);
-        }
-    }
-
     /// Walks the buffers with `f` on blocks of application memory; see
     /// `IoDest::copy_from_reader`.
     fn walk(
@@ -87,13 +80,12 @@ pub struct UserDest<'a> {
 }
 
 impl<'a> UserDest<'a> {
-    /// A destination over `(address, length)` buffers. Pages of file
-    /// mappings among them are made present now (see
-    /// [`MemoryManager::prefault_file_pages`]).
+    /// A destination over `(address, length)` buffers.
     pub fn new(mm: &'a MemoryManager, iovs: impl IntoIterator<Item = (u64, usize)>) -> Self {
-        let iovs = IoVecs::new(iovs);
-        iovs.prefault(mm, Access::WRITE);
-        Self { mm, iovs }
+        Self {
+            mm,
+            iovs: IoVecs::new(iovs),
+        }
     }
 }
 
@@ -124,13 +116,12 @@ pub struct UserSource<'a> {
 }
 
 impl<'a> UserSource<'a> {
-    /// A source over `(address, length)` buffers. Pages of file mappings
-    /// among them are made present now (see
-    /// [`MemoryManager::prefault_file_pages`]).
+    /// A source over `(address, length)` buffers.
     pub fn new(mm: &'a MemoryManager, iovs: impl IntoIterator<Item = (u64, usize)>) -> Self {
-        let iovs = IoVecs::new(iovs);
-        iovs.prefault(mm, Access::READ);
-        Self { mm, iovs }
+        Self {
+            mm,
+            iovs: IoVecs::new(iovs),
+        }
     }
 }
 

@@ -1286,34 +1286,6 @@ impl MemoryManager {
         Ok((f(ptr, n)?, n))
     }
 
-    /// Makes present, for `want`, the pages of `addr..addr + len` that lie
-    /// in file mappings, so that a filesystem copying to or from them
-    /// with its own locks held never faults through a file's `translate`
-    /// (possibly the same file's). Errors are left for the copy to report.
-    pub fn prefault_file_pages(&self, addr: u64, len: usize, want: Access) {
-        let Some(end) = addr.checked_add(len as u64) else {
-            return;
-        };
-        if len == 0 {
-            return;
-        }
-        let mut st = lock(&self.state);
-        let files: Vec<(u64, u64)> = Self::overlapping(&st, page_down(addr), end)
-            .into_iter()
-            .filter_map(|k| {
-                let vma = &st.vmas[&k];
-                matches!(vma.backing, Backing::File(_)).then_some((k.max(addr), vma.end.min(end)))
-            })
-            .collect();
-        for (from, to) in files {
-            for page in (page_down(from)..to).step_by(PAGE_SIZE as usize) {
-                if self.populate(&mut st, page, want, false).is_err() {
-                    break;
-                }
-            }
-        }
-    }
-
     /// Copies `buf` to application memory at `addr`; returns how many
     /// bytes were copied (short at a fault), `EFAULT` if none.
     pub fn copy_out(&self, addr: u64, buf: &[u8]) -> Result<usize> {
