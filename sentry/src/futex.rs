@@ -149,11 +149,15 @@ impl State {
     }
 }
 
-/// How a wait ended when it did not end with a wake.
+/// How a wait ended when it did not end with a wake: `ETIMEDOUT`, or,
+/// interrupted, a restart unless a handler without `SA_RESTART` runs
+/// (no timeout) or unless any handler runs (a timeout), as Linux's
+/// `futex_wait` answers.
 fn timed_out_or_interrupted(deadline: Option<Instant>) -> Errno {
     match deadline {
         Some(d) if Instant::now() >= d => Errno::ETIMEDOUT,
-        _ => Errno::EINTR,
+        Some(_) => Errno::ERESTARTNOHAND,
+        None => Errno::ERESTARTSYS,
     }
 }
 

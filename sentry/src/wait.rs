@@ -54,12 +54,13 @@ impl TaskWaker {
     }
 
     /// Parks until notified (or `deadline` passes, or the calling thread's
-    /// task is killed) and consumes the notification; returns `false` on a
-    /// deadline or kill with no notification.
+    /// task is interrupted: killed, or a signal for a handler pending) and
+    /// consumes the notification; returns `false` on a deadline or
+    /// interruption with no notification.
     pub fn wait(&self, deadline: Option<Instant>) -> bool {
         let mut woken = self.woken.lock().unwrap_or_else(|e| e.into_inner());
         while !*woken {
-            if killed() {
+            if interrupted() {
                 return false;
             }
             match deadline {
@@ -106,8 +107,8 @@ impl Blocker for TaskBlocker {
         let id = queue.register(waker.clone(), EventMask::IN);
         let mut result = Ok(());
         while !ready() {
-            if killed() {
-                result = Err(Errno::EINTR);
+            if interrupted() {
+                result = Err(Errno::ERESTARTSYS);
                 break;
             }
             waker.wait(None);
@@ -165,7 +166,7 @@ pub fn retry_blocking<T>(
     };
     loop {
         match attempt() {
-            Err(Errno::EAGAIN) if killed() => return Err(Errno::EINTR),
+            Err(Errno::EAGAIN) if interrupted() => return Err(Errno::ERESTARTSYS),
             Err(Errno::EAGAIN) => {
                 waker.wait(None);
             }
@@ -183,6 +184,77 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<KillSwitch>>> = const { RefCell::new(None) };
 }
 
+/// Where a pending signal came from: `si_code` and `si_pid` of the
+/// `siginfo` its handler receives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignalOrigin {
+    /// `si_code` (`SI_USER`, `SI_TKILL`, `SI_KERNEL`, `CLD_*`, ...).
+    pub code: i32,
+    /// `si_pid`: the sender (or the child, for `SIGCHLD`).
+    pub pid: i32,
+}
+
+/// A set of pending standard signals with each one's origin. A signal
+/// already pending is not queued again (its first origin stays), as
+/// Linux does for signals below `SIGRTMIN`.
+#[derive(Debug)]
+pub struct PendingSignals {
+    /// Bit `n - 1` for signal `n`; read without the lock.
+    bits: AtomicU64,
+    origins: Mutex<[SignalOrigin; 64]>,
+}
+
+impl Default for PendingSignals {
+    fn default() -> Self {
+        Self {
+            bits: AtomicU64::new(0),
+            origins: Mutex::new([SignalOrigin::default(); 64]),
+        }
+    }
+}
+
+impl PendingSignals {
+    /// Makes `signal` pending from `origin` unless it is already.
+    ///
+    /// # Preconditions
+    ///
+    /// `1 <= signal <= 64`.
+    pub fn post(&self, signal: i32, origin: SignalOrigin) {
+        let mut origins = lock(&self.origins);
+        let bit = 1u64 << (signal - 1);
+        if self.bits.load(Ordering::SeqCst) & bit == 0 {
+            origins[signal as usize - 1] = origin;
+            self.bits.fetch_or(bit, Ordering::SeqCst);
+        }
+    }
+
+    /// The lowest pending signal `mask` does not block.
+    pub fn peek(&self, mask: u64) -> Option<i32> {
+        let deliverable = self.bits() & !mask;
+        (deliverable != 0).then(|| deliverable.trailing_zeros() as i32 + 1)
+    }
+
+    /// The pending signals.
+    pub fn bits(&self) -> u64 {
+        self.bits.load(Ordering::SeqCst)
+    }
+
+    /// Takes the lowest pending signal `mask` does not block, with its
+    /// origin; several threads may race for one group signal, and one
+    /// wins.
+    pub fn take(&self, mask: u64) -> Option<(i32, SignalOrigin)> {
+        let origins = lock(&self.origins);
+        let deliverable = self.bits.load(Ordering::SeqCst) & !mask;
+        if deliverable == 0 {
+            return None;
+        }
+        let bit = deliverable & deliverable.wrapping_neg();
+        self.bits.fetch_and(!bit, Ordering::SeqCst);
+        let signal = bit.trailing_zeros() as i32 + 1;
+        Some((signal, origins[signal as usize - 1]))
+    }
+}
+
 /// One task's (thread's) face to other threads (gVisor's
 /// `Task.interrupt` and the sending side of `Task.sendSignal`): whether it
 /// must exit, its blocked-signal mask (so senders choose a thread that
@@ -197,10 +269,10 @@ pub struct KillSwitch {
     /// Non-zero once the thread must exit (the group exits, or an
     /// `execve` in another thread ends it).
     signal: AtomicI32,
-    /// Thread-directed pending signals, bit `n - 1` for signal `n`.
-    pending: AtomicU64,
+    /// Thread-directed pending signals.
+    pending: PendingSignals,
     /// The group's pending signals.
-    group_pending: Arc<AtomicU64>,
+    group_pending: Arc<PendingSignals>,
     /// The blocked-signal mask.
     mask: AtomicU64,
     interrupter: Mutex<Option<Interrupter>>,
@@ -210,11 +282,11 @@ pub struct KillSwitch {
 impl KillSwitch {
     /// A switch for thread `tid` of a group whose pending signals are
     /// `group_pending`.
-    pub fn new(tid: i32, group_pending: Arc<AtomicU64>) -> Arc<Self> {
+    pub fn new(tid: i32, group_pending: Arc<PendingSignals>) -> Arc<Self> {
         Arc::new(Self {
             tid: AtomicI32::new(tid),
             signal: AtomicI32::new(0),
-            pending: AtomicU64::new(0),
+            pending: PendingSignals::default(),
             group_pending,
             mask: AtomicU64::new(0),
             interrupter: Mutex::new(None),
@@ -270,8 +342,8 @@ impl KillSwitch {
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn post(&self, signal: i32) {
-        self.pending.fetch_or(1 << (signal - 1), Ordering::SeqCst);
+    pub fn post(&self, signal: i32, origin: SignalOrigin) {
+        self.pending.post(signal, origin);
         self.notify();
     }
 
@@ -288,14 +360,23 @@ impl KillSwitch {
     /// Whether a thread- or group-directed pending signal is not blocked
     /// by `mask`.
     pub fn has_pending(&self, mask: u64) -> bool {
-        (self.pending.load(Ordering::SeqCst) | self.group_pending.load(Ordering::SeqCst)) & !mask
-            != 0
+        (self.pending.bits() | self.group_pending.bits()) & !mask != 0
     }
 
-    /// Takes the lowest pending signal that `mask` does not block,
-    /// thread-directed ones first (as Linux's `dequeue_signal`).
-    pub fn take_pending(&self, mask: u64) -> Option<i32> {
-        take_lowest(&self.pending, mask).or_else(|| take_lowest(&self.group_pending, mask))
+    /// The signal [`Self::take_pending`] would take.
+    pub fn peek_pending(&self, mask: u64) -> Option<i32> {
+        self.pending
+            .peek(mask)
+            .or_else(|| self.group_pending.peek(mask))
+    }
+
+    /// Takes the lowest pending signal that `mask` does not block, with
+    /// its origin, thread-directed ones first (as Linux's
+    /// `dequeue_signal`).
+    pub fn take_pending(&self, mask: u64) -> Option<(i32, SignalOrigin)> {
+        self.pending
+            .take(mask)
+            .or_else(|| self.group_pending.take(mask))
     }
 
     /// The signal the thread was told to exit with, if any.
@@ -303,23 +384,6 @@ impl KillSwitch {
         match self.signal.load(Ordering::SeqCst) {
             0 => None,
             s => Some(s),
-        }
-    }
-}
-
-/// Clears and returns the lowest signal of `set` that `mask` does not
-/// block; several threads may race for one group signal, and one wins.
-fn take_lowest(set: &AtomicU64, mask: u64) -> Option<i32> {
-    let mut cur = set.load(Ordering::SeqCst);
-    loop {
-        let deliverable = cur & !mask;
-        if deliverable == 0 {
-            return None;
-        }
-        let bit = deliverable & deliverable.wrapping_neg();
-        match set.compare_exchange(cur, cur & !bit, Ordering::SeqCst, Ordering::SeqCst) {
-            Ok(_) => return Some(bit.trailing_zeros() as i32 + 1),
-            Err(now) => cur = now,
         }
     }
 }
@@ -340,13 +404,14 @@ pub fn interrupted() -> bool {
     })
 }
 
-/// Sleeps until `deadline` unless the calling thread's task is killed
-/// first (then `EINTR`).
+/// Sleeps until `deadline` unless the calling thread's task is
+/// interrupted first (then `ERESTARTNOHAND`: `EINTR` when a handler runs,
+/// a restart otherwise).
 pub fn sleep_until(deadline: Instant) -> Result<(), Errno> {
     let waker = TaskWaker::new();
     while Instant::now() < deadline {
-        if killed() {
-            return Err(Errno::EINTR);
+        if interrupted() {
+            return Err(Errno::ERESTARTNOHAND);
         }
         waker.wait(Some(deadline));
     }

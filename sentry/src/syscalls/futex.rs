@@ -51,7 +51,13 @@ fn key(t: &Task, addr: u64, op: i32) -> Result<FutexKey, Errno> {
     t.mm.futex_key(addr, op & FUTEX_PRIVATE_FLAG != 0)
 }
 
-/// A count argument (`val`, `val2` as a count): negative is `EINVAL`.
+/// A wake count of `FUTEX_WAKE`/`FUTEX_WAKE_OP`: Linux wakes one waiter
+/// when asked for zero or a negative number.
+fn wake_count(v: u64) -> usize {
+    (v as u32 as i32).max(1) as usize
+}
+
+/// A count argument of the requeue operations: negative is `EINVAL`.
 fn count(v: u64) -> Result<usize, Errno> {
     let v = v as u32 as i32;
     usize::try_from(v).map_err(|_| Errno::EINVAL)
@@ -121,7 +127,7 @@ fn sys_futex(t: &mut Task, a: [u64; 6]) -> SysResult {
                 return Err(Errno::EINVAL);
             }
             let key = key(t, addr, op)?;
-            Ok(futexes.wake(key, count(val)?, bitset) as u64)
+            Ok(futexes.wake(key, wake_count(val), bitset) as u64)
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
             if !addr2.is_multiple_of(4) {
@@ -142,7 +148,7 @@ fn sys_futex(t: &mut Task, a: [u64; 6]) -> SysResult {
             }
             let key1 = key(t, addr, op)?;
             let key2 = key(t, addr2, op)?;
-            let counts = (count(val)?, count(timeout)?);
+            let counts = (wake_count(val), wake_count(timeout));
             futexes
                 .wake_op(&t.mm, key1, key2, addr2, counts, val3)
                 .map(|n| n as u64)

@@ -323,7 +323,12 @@ fn sys_rt_sigprocmask(t: &mut Task, a: [u64; 6]) -> SysResult {
 
 fn sys_sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
     let old = t.alt_stack;
+    let on_stack = t.on_alt_stack(t.regs.stack_pointer());
     if a[0] != 0 {
+        // The stack in use cannot be changed.
+        if on_stack {
+            return Err(Errno::EPERM);
+        }
         let mut raw = [0u8; 24];
         t.mm.copy_in_exact(a[0], &mut raw)?;
         let sp = u64::from_le_bytes(raw[..8].try_into().unwrap_or([0; 8]));
@@ -345,6 +350,8 @@ fn sys_sigaltstack(t: &mut Task, a: [u64; 6]) -> SysResult {
         let (sp, flags, size) = old;
         let flags = if size == 0 {
             SS_DISABLE
+        } else if on_stack {
+            SS_ONSTACK
         } else {
             flags & !SS_ONSTACK
         };
@@ -438,9 +445,27 @@ pub(super) fn deadline_after(d: std::time::Duration) -> std::time::Instant {
 }
 
 fn sys_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
-    // No signals are delivered yet: only a kill ends a sleep early.
     let d = read_timespec(t, a[0])?;
-    crate::wait::sleep_until(deadline_after(d)).map(|()| 0)
+    sleep_reporting_rest(t, deadline_after(d), a[1])
+}
+
+/// Sleeps until `deadline`; when a signal interrupts the sleep, writes
+/// the time left to `rest` (if not null), as `nanosleep` does.
+fn sleep_reporting_rest(t: &Task, deadline: std::time::Instant, rest: u64) -> SysResult {
+    match crate::wait::sleep_until(deadline) {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            if rest != 0 {
+                let left = deadline.saturating_duration_since(std::time::Instant::now());
+                put_timespec(
+                    t,
+                    rest,
+                    (left.as_secs() as i64, i64::from(left.subsec_nanos())),
+                )?;
+            }
+            Err(e)
+        }
+    }
 }
 
 fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -448,14 +473,14 @@ fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     let id = a[0] as i32;
     host_clock(id, true)?;
     let d = read_timespec(t, a[2])?;
-    let d = if a[1] & TIMER_ABSTIME != 0 {
+    if a[1] & TIMER_ABSTIME != 0 {
         let (sec, nsec) = host_clock(id, false)?;
         let now = std::time::Duration::new(sec.max(0) as u64, nsec as u32);
-        d.saturating_sub(now)
+        // An absolute sleep reports no remaining time.
+        crate::wait::sleep_until(deadline_after(d.saturating_sub(now))).map(|()| 0)
     } else {
-        d
-    };
-    crate::wait::sleep_until(deadline_after(d)).map(|()| 0)
+        sleep_reporting_rest(t, deadline_after(d), a[3])
+    }
 }
 
 fn sys_getrandom(t: &mut Task, a: [u64; 6]) -> SysResult {

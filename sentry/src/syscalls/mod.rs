@@ -93,13 +93,48 @@ pub fn dispatch(task: &mut Task) {
     if task.kernel.strace {
         eprintln!("{}", trace_line(task, number, &args, entry, &result));
     }
-    if task.exit.is_none() {
-        let value = match result {
-            Ok(v) => v as i64,
-            Err(e) => -i64::from(e.raw()),
-        };
-        task.regs.set_syscall_return(value);
+    if task.exit.is_some() {
+        return;
     }
+    let result = match result {
+        Err(e @ (Errno::ERESTARTSYS | Errno::ERESTARTNOHAND | Errno::ERESTARTNOINTR)) => {
+            if restarts(task, e) {
+                // Run the same call again once the handler (if any) has
+                // returned: back over the two-byte `syscall` instruction,
+                // with the number where the call expects it.
+                let ip = task.regs.instruction_pointer();
+                task.regs.set_instruction_pointer(ip.wrapping_sub(2));
+                task.regs.set_syscall_return(number as i64);
+                return;
+            }
+            Err(Errno::EINTR)
+        }
+        r => r,
+    };
+    let value = match result {
+        Ok(v) => v as i64,
+        Err(e) => -i64::from(e.raw()),
+    };
+    task.regs.set_syscall_return(value);
+}
+
+/// Whether a call interrupted with `e` runs again (Linux's
+/// `handle_signal` and `do_signal` rules): `ERESTARTNOINTR` always;
+/// otherwise when no handler will run for the next signal, or, for
+/// `ERESTARTSYS`, when that handler has `SA_RESTART`.
+fn restarts(task: &Task, e: Errno) -> bool {
+    if e == Errno::ERESTARTNOINTR {
+        return true;
+    }
+    let Some(signal) = task.kill.peek_pending(task.signal_mask()) else {
+        return true;
+    };
+    let action = task.signal_handlers.action(signal);
+    if action.handler <= abi_linux::signal::SIG_IGN {
+        return true;
+    }
+    e == Errno::ERESTARTSYS
+        && abi_linux::SaFlags::from_bits_retain(action.flags).contains(abi_linux::SaFlags::RESTART)
 }
 
 fn trace_line(

@@ -131,8 +131,8 @@ fn poll_files(
             // Readiness may have changed before the registration.
             continue;
         }
-        if crate::wait::killed() {
-            break Err(Errno::EINTR);
+        if crate::wait::interrupted() {
+            break Err(Errno::ERESTARTNOHAND);
         }
         waker.wait(deadline);
     };

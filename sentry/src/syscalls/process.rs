@@ -18,7 +18,7 @@ use zerocopy::FromBytes;
 use super::{AT_FDCWD, Add, Arg, SysResult, read_path};
 use crate::loader;
 use crate::mm::MemoryManager;
-use crate::task::{CloneArgs, ExitStatus, NewImage, Task, TaskExit, WaitKind, WaitTarget};
+use crate::task::{CloneArgs, ExitStatus, NewImage, Task, WaitKind, WaitTarget};
 
 use Arg::{Fd, Hex, Int, Path};
 
@@ -380,7 +380,7 @@ fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     t.kernel
         .tasks
-        .kill_thread(None, tid, a[1] as i32)
+        .kill_thread(t.tgid, None, tid, a[1] as i32)
         .map(|()| 0)
 }
 
@@ -391,21 +391,12 @@ fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     t.kernel
         .tasks
-        .kill_thread(Some(tgid), tid, a[2] as i32)
+        .kill_thread(t.tgid, Some(tgid), tid, a[2] as i32)
         .map(|()| 0)
 }
 
 fn sys_rt_sigreturn(t: &mut Task, _: [u64; 6]) -> SysResult {
-    let Some((regs, mask)) = t.signal_frames.pop() else {
-        // No frame to return through: Linux would find garbage and kill
-        // the task with `SIGSEGV`.
-        t.exit = Some(TaskExit::Group(ExitStatus::Signaled(libc::SIGSEGV)));
-        return Err(Errno::EFAULT);
-    };
-    let rax = regs.general.rax;
-    t.regs = regs;
-    t.set_signal_mask(mask);
-    Ok(rax)
+    t.sigreturn()
 }
 
 /// Parks until a signal the mask lets through is posted, or the task is

@@ -8,9 +8,12 @@
 //! current stack; the registers and mask are saved in the sentry for
 //! `rt_sigreturn`. A signal whose action is the default one ends the
 //! thread group when that action terminates; stop signals and
-//! default-ignored ones have no effect; there is no `SA_ONSTACK` (the
-//! alternate stack is recorded only) and no `siginfo` beyond the signal
-//! number.
+//! default-ignored ones have no effect; `SA_ONSTACK` runs the handler on
+//! the alternate stack (`sigaltstack`) unless the thread is on it already. The frame's `siginfo` carries the
+//! signal number, `si_code` and `si_pid`; its `ucontext` the general
+//! registers (what unwinders read) and the old mask, which `rt_sigreturn`
+//! restores from the frame as Linux does (the FPU state is not in the
+//! frame yet: the sentry restores its own copy).
 //!
 //! # Lock order
 //!
@@ -38,6 +41,8 @@ pub(crate) const SIG_IGN: u64 = abi_linux::signal::SIG_IGN;
 const RED_ZONE: u64 = 128;
 /// `sizeof(struct ucontext)` on x86_64.
 const UCONTEXT_SIZE: u64 = 936;
+/// The offset of `uc_mcontext` in `struct ucontext`.
+const UC_MCONTEXT_OFFSET: u64 = 40;
 /// The offset of `uc_sigmask` in `struct ucontext`.
 const UC_SIGMASK_OFFSET: u64 = 296;
 /// The return address, the `ucontext` and a 128-byte `siginfo`.
@@ -107,7 +112,68 @@ impl Default for SignalHandlers {
     }
 }
 
+/// The `eflags` bits a signal frame may change (Linux's `FIX_EFLAGS`):
+/// AC, OF, DF, TF, SF, ZF, AF, PF, CF and RF.
+const FIX_EFLAGS: u64 =
+    0x0004_0000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x1_0000;
+
 impl Task {
+    /// Whether `sp` lies on the thread's alternate signal stack.
+    pub fn on_alt_stack(&self, sp: u64) -> bool {
+        let (ss_sp, ss_flags, ss_size) = self.alt_stack;
+        ss_flags & abi_linux::signal::SS_DISABLE == 0
+            && ss_size > 0
+            && sp > ss_sp
+            && sp - ss_sp <= ss_size
+    }
+
+    /// `rt_sigreturn` (Linux's `restore_sigcontext`): reloads the general
+    /// registers and the signal mask from the `ucontext` of the frame the
+    /// handler returns through (at the stack pointer: `sa_restorer`'s
+    /// return popped the frame's first word), so a handler that changed
+    /// them (Go's asynchronous preemption rewrites the interrupted
+    /// instruction pointer) resumes where it said. The segment selectors,
+    /// the thread pointer and the FPU state stay the sentry's; `eflags`
+    /// changes only in the bits Linux lets a frame change. A frame that
+    /// cannot be read ends the group with `SIGSEGV`.
+    pub fn sigreturn(&mut self) -> Result<u64, abi_linux::Errno> {
+        let uc = self.regs.stack_pointer();
+        let mut raw = vec![0u8; UCONTEXT_SIZE as usize];
+        let saved = self.signal_frames.pop();
+        if self.mm.copy_in_exact(uc, &mut raw).is_err() {
+            self.exit = Some(super::TaskExit::Group(ExitStatus::Signaled(libc::SIGSEGV)));
+            return Err(abi_linux::Errno::EFAULT);
+        }
+        let word = |off: usize| u64::from_le_bytes(raw[off..off + 8].try_into().unwrap_or([0; 8]));
+        let greg = |i: usize| word(UC_MCONTEXT_OFFSET as usize + i * 8);
+        if let Some((regs, _)) = saved {
+            // The FPU state is not in the frame yet: the saved copy.
+            self.regs = regs;
+        }
+        let g = &mut self.regs.general;
+        g.r8 = greg(0);
+        g.r9 = greg(1);
+        g.r10 = greg(2);
+        g.r11 = greg(3);
+        g.r12 = greg(4);
+        g.r13 = greg(5);
+        g.r14 = greg(6);
+        g.r15 = greg(7);
+        g.rdi = greg(8);
+        g.rsi = greg(9);
+        g.rbp = greg(10);
+        g.rbx = greg(11);
+        g.rdx = greg(12);
+        g.rax = greg(13);
+        g.rcx = greg(14);
+        g.rsp = greg(15);
+        g.rip = greg(16);
+        g.eflags = (g.eflags & !FIX_EFLAGS) | (greg(17) & FIX_EFLAGS);
+        let rax = g.rax;
+        self.set_signal_mask(word(UC_SIGMASK_OFFSET as usize));
+        Ok(rax)
+    }
+
     /// Runs the handler of the lowest pending signal the mask lets through
     /// (gVisor's `Task.deliverSignal` for a caught signal): pushes a frame
     /// below the red zone of the current stack, saves the registers and
@@ -115,7 +181,7 @@ impl Task {
     /// action became the default one since it was posted takes that
     /// action; returns the status when that ends the thread group.
     pub(super) fn deliver_signal(&mut self) -> Option<ExitStatus> {
-        let signal = self.kill.take_pending(self.signal_mask())?;
+        let (signal, origin) = self.kill.take_pending(self.signal_mask())?;
         let index = signal as usize - 1;
         let action = self.signal_handlers.action(signal);
         if action.handler <= SIG_IGN {
@@ -128,17 +194,73 @@ impl Task {
             return Some(ExitStatus::Signaled(libc::SIGSEGV));
         }
         let old_mask = self.saved_mask.take().unwrap_or(self.signal_mask());
-        let below = self.regs.stack_pointer().wrapping_sub(RED_ZONE);
+        let sp = self.regs.stack_pointer();
+        let (ss_sp, ss_flags, ss_size) = self.alt_stack;
+        let alt_enabled = ss_flags & abi_linux::signal::SS_DISABLE == 0 && ss_size > 0;
+        let on_alt = self.on_alt_stack(sp);
+        // SA_ONSTACK moves to the top of the alternate stack unless the
+        // thread already runs on it.
+        let below = if flags.contains(SaFlags::ONSTACK) && alt_enabled && !on_alt {
+            ss_sp.wrapping_add(ss_size)
+        } else {
+            sp.wrapping_sub(RED_ZONE)
+        };
         // At a function's entry the stack is 8 bytes off 16-byte alignment.
         let frame = (below.wrapping_sub(SIGNAL_FRAME_SIZE) & !15).wrapping_sub(8);
         let uc = frame + 8;
         let info = uc + UCONTEXT_SIZE;
         let mut bytes = vec![0u8; SIGNAL_FRAME_SIZE as usize];
         bytes[..8].copy_from_slice(&action.restorer.to_le_bytes());
+        // uc_stack: the alternate stack as sigaltstack reports it.
+        let shown_flags = if !alt_enabled {
+            abi_linux::signal::SS_DISABLE
+        } else if on_alt {
+            abi_linux::signal::SS_ONSTACK
+        } else {
+            0
+        };
+        bytes[8 + 16..8 + 24].copy_from_slice(&ss_sp.to_le_bytes());
+        bytes[8 + 24..8 + 28].copy_from_slice(&shown_flags.to_le_bytes());
+        bytes[8 + 32..8 + 40].copy_from_slice(&ss_size.to_le_bytes());
         let mask_at = 8 + UC_SIGMASK_OFFSET as usize;
         bytes[mask_at..mask_at + 8].copy_from_slice(&old_mask.to_le_bytes());
+        let g = &self.regs.general;
+        // uc_mcontext.gregs in <sys/ucontext.h> order (REG_R8 ...
+        // REG_CR2), which unwinders read to step out of the handler.
+        let gregs = [
+            g.r8,
+            g.r9,
+            g.r10,
+            g.r11,
+            g.r12,
+            g.r13,
+            g.r14,
+            g.r15,
+            g.rdi,
+            g.rsi,
+            g.rbp,
+            g.rbx,
+            g.rdx,
+            g.rax,
+            g.rcx,
+            g.rsp,
+            g.rip,
+            g.eflags,
+            g.cs | (g.gs << 16) | (g.fs << 32),
+            0,
+            0,
+            old_mask,
+            0,
+        ];
+        for (i, v) in gregs.iter().enumerate() {
+            let at = 8 + UC_MCONTEXT_OFFSET as usize + i * 8;
+            bytes[at..at + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        // siginfo: si_signo, si_errno, si_code, then si_pid and si_uid.
         let info_at = (info - frame) as usize;
         bytes[info_at..info_at + 4].copy_from_slice(&signal.to_le_bytes());
+        bytes[info_at + 8..info_at + 12].copy_from_slice(&origin.code.to_le_bytes());
+        bytes[info_at + 16..info_at + 20].copy_from_slice(&origin.pid.to_le_bytes());
         if self.mm.copy_out_exact(frame, &bytes).is_err() {
             return Some(ExitStatus::Signaled(libc::SIGSEGV));
         }

@@ -23,7 +23,7 @@ use abi_linux::{Errno, SaFlags};
 use super::ExitStatus;
 use super::signals::{NSIG, SIG_IGN, SIGCHLD, SignalHandlers};
 use super::thread_group::{ProcessInfo, ThreadGroup};
-use crate::wait::KillSwitch;
+use crate::wait::{KillSwitch, SignalOrigin};
 
 /// The default limit on tasks (threads of live processes, and zombies)
 /// in one sandbox.
@@ -87,6 +87,10 @@ impl Tree {
         }
     }
 }
+
+/// `si_code` of `SIGCHLD` for a child that exited, or was killed.
+const CLD_EXITED: i32 = 1;
+const CLD_KILLED: i32 = 2;
 
 /// The largest ID before allocation wraps (Linux's default `pid_max`).
 const PID_MAX: i32 = 4_194_304;
@@ -257,7 +261,13 @@ impl TaskSet {
             Some(parent) => {
                 let handlers = parent.group.handlers();
                 if exit_signal > 0 && exit_signal as usize <= NSIG {
-                    parent.group.send(exit_signal);
+                    let code = match status {
+                        ExitStatus::Exited(_) => CLD_EXITED,
+                        ExitStatus::Signaled(_) => CLD_KILLED,
+                    };
+                    parent
+                        .group
+                        .send(exit_signal, SignalOrigin { code, pid: tgid });
                 }
                 let action = handlers.action(SIGCHLD);
                 exit_signal == SIGCHLD
@@ -310,7 +320,7 @@ impl TaskSet {
     /// Waits for a child of `parent` matching `target` and `kind` to exit
     /// (gVisor's `Task.Wait`) and reaps it unless `keep`; `Ok(None)` with
     /// `no_hang` when none has exited yet. `ECHILD` when no child matches;
-    /// `EINTR` when `interrupted` says so (checked whenever the tree
+    /// `ERESTARTSYS` when `interrupted` says so (checked whenever the tree
     /// changes or `kill` is thrown).
     pub fn wait_child(
         &self,
@@ -357,7 +367,7 @@ impl TaskSet {
                 return Ok(None);
             }
             if interrupted() {
-                return Err(Errno::EINTR);
+                return Err(Errno::ERESTARTSYS);
             }
             // A signal for the waiter wakes its parked waker, not this
             // condition variable: look again now and then.
@@ -395,9 +405,13 @@ impl TaskSet {
         if signal == 0 {
             return Ok(());
         }
+        let origin = SignalOrigin {
+            code: abi_linux::signal::SI_USER,
+            pid: sender,
+        };
         for group in targets {
             if group.thread_count() > 0 {
-                group.send(signal);
+                group.send(signal, origin);
             }
         }
         self.changed.notify_all();
@@ -407,7 +421,13 @@ impl TaskSet {
     /// Sends `signal` to thread `tid` (`tkill(2)`, or `tgkill(2)` when
     /// `tgid` names the group it must be in). `EINVAL` for a bad signal,
     /// `ESRCH` for no such thread.
-    pub fn kill_thread(&self, tgid: Option<i32>, tid: i32, signal: i32) -> Result<(), Errno> {
+    pub fn kill_thread(
+        &self,
+        sender: i32,
+        tgid: Option<i32>,
+        tid: i32,
+        signal: i32,
+    ) -> Result<(), Errno> {
         if !(0..=NSIG as i32).contains(&signal) {
             return Err(Errno::EINVAL);
         }
@@ -418,7 +438,11 @@ impl TaskSet {
         if signal == 0 {
             return Ok(());
         }
-        group.send_to_thread(tid, signal)?;
+        let origin = SignalOrigin {
+            code: abi_linux::signal::SI_TKILL,
+            pid: sender,
+        };
+        group.send_to_thread(tid, signal, origin)?;
         self.changed.notify_all();
         Ok(())
     }

@@ -20,7 +20,6 @@
 //! `ThreadGroup::state` → `SignalHandlers::actions` → the kill switches'
 //! locks.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use abi_linux::Errno;
@@ -30,7 +29,7 @@ use super::fs_context::FsContext;
 use super::signals::{SIG_IGN, SignalHandlers, default_ignored};
 use crate::fd_table::FdTable;
 use crate::mm::MemoryManager;
-use crate::wait::KillSwitch;
+use crate::wait::{KillSwitch, PendingSignals, SignalOrigin};
 
 /// What a group's lock guards.
 #[derive(Debug, Default)]
@@ -47,9 +46,9 @@ struct GroupState {
 #[derive(Debug)]
 pub struct ThreadGroup {
     tgid: i32,
-    /// Group-directed pending signals, bit `n - 1` for signal `n`; shared
-    /// with the threads' kill switches.
-    pending: Arc<AtomicU64>,
+    /// Group-directed pending signals, shared with the threads' kill
+    /// switches.
+    pending: Arc<PendingSignals>,
     handlers: Mutex<Arc<SignalHandlers>>,
     state: Mutex<GroupState>,
     /// Signalled when a thread leaves.
@@ -61,7 +60,7 @@ impl ThreadGroup {
     pub(crate) fn new(tgid: i32, handlers: Arc<SignalHandlers>) -> Arc<Self> {
         Arc::new(Self {
             tgid,
-            pending: Arc::new(AtomicU64::new(0)),
+            pending: Arc::new(PendingSignals::default()),
             handlers: Mutex::new(handlers),
             state: Mutex::new(GroupState::default()),
             changed: Condvar::new(),
@@ -165,7 +164,7 @@ impl ThreadGroup {
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn send(&self, signal: i32) {
+    pub fn send(&self, signal: i32, origin: SignalOrigin) {
         let handler = self.handlers().action(signal).handler;
         if signal == libc::SIGKILL || (handler == 0 && !default_ignored(signal)) {
             self.exit_group(ExitStatus::Signaled(signal));
@@ -174,7 +173,7 @@ impl ThreadGroup {
         if handler == SIG_IGN || handler == 0 {
             return;
         }
-        self.pending.fetch_or(1 << (signal - 1), Ordering::SeqCst);
+        self.pending.post(signal, origin);
         let st = self.state();
         let bit = 1u64 << (signal - 1);
         let target = st
@@ -194,7 +193,7 @@ impl ThreadGroup {
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn send_to_thread(&self, tid: i32, signal: i32) -> Result<(), Errno> {
+    pub fn send_to_thread(&self, tid: i32, signal: i32, origin: SignalOrigin) -> Result<(), Errno> {
         let switch = self
             .state()
             .threads
@@ -206,7 +205,7 @@ impl ThreadGroup {
         if signal == libc::SIGKILL || (handler == 0 && !default_ignored(signal)) {
             self.exit_group(ExitStatus::Signaled(signal));
         } else if handler > SIG_IGN {
-            switch.post(signal);
+            switch.post(signal, origin);
         }
         Ok(())
     }
