@@ -1,0 +1,329 @@
+//! Threads, thread groups and futexes: real multithreaded programs run
+//! natively and in the sentry on both platforms, with their standard
+//! output and exit status compared.
+//!
+//! The C programs in `tests/threads/` are built here with the host's gcc;
+//! Python, zstd, xz, sort, git and Go are the host's. The sandbox runs
+//! them with `--rootfs /` (the host's root served read-only by a gofer),
+//! so the programs are built under Cargo's target temporary directory,
+//! which the sandbox sees at the same path (its `/tmp` is its own). A
+//! test that needs a missing tool says so and returns; with `CI=true` a
+//! missing tool that `.ci/run` installs fails it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+pub mod common;
+use common::{ptrace_available, run_limited};
+
+/// The platforms the host lets the sentry use here.
+fn platforms() -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let mf = || std::sync::Arc::new(platform::MemoryFile::new().unwrap());
+    if platform::SystrapPlatform::new(mf()).is_ok() {
+        out.push("seccomp");
+    }
+    if ptrace_available() {
+        out.push("ptrace");
+    }
+    if out.is_empty() {
+        eprintln!("skipped: the host allows neither seccomp-trap nor ptrace");
+    }
+    out
+}
+
+/// Reports a missing tool: a skip, or a failure in CI when `.ci/run`
+/// installs it.
+fn missing(tool: &str, installed_by_ci: bool) {
+    assert!(
+        !(installed_by_ci && std::env::var("CI").as_deref() == Ok("true")),
+        "{tool} is missing, but .ci/run installs it"
+    );
+    eprintln!("skipped: {tool} is missing");
+}
+
+/// The directory the test programs are built in (visible in the sandbox
+/// at the same path).
+fn work_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("threads");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    })
+}
+
+/// Builds `tests/threads/NAME.c` (once per test binary); `None` without
+/// gcc.
+fn build(name: &str) -> Option<PathBuf> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/threads/{name}.c"));
+    let out = work_dir().join(format!("{name}-{}", std::process::id()));
+    if out.exists() {
+        return Some(out);
+    }
+    let built = Command::new("gcc")
+        .args(["-O2", "-pthread", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status();
+    match built {
+        Ok(s) if s.success() => Some(out),
+        Ok(s) => panic!("gcc failed on {}: {s}", src.display()),
+        Err(_) => {
+            missing("gcc", false);
+            None
+        }
+    }
+}
+
+/// What a run produced: exit code and standard output.
+type Outcome = (Option<i32>, String);
+
+fn outcome(out: &std::process::Output) -> Outcome {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// Runs `argv` natively and in the sentry on every platform, with `env`
+/// added, and requires the same exit code and standard output.
+fn same_as_native(argv: &[&str], env: &[(&str, &str)]) {
+    let native = run_limited(
+        Command::new(argv[0])
+            .args(&argv[1..])
+            .envs(env.iter().copied()),
+    );
+    let native = outcome(&native);
+    assert!(!native.1.is_empty(), "{argv:?} printed nothing natively");
+    for platform in platforms() {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sentry"));
+        cmd.args(["run", "--platform", platform, "--rootfs", "/"]);
+        for (k, v) in env {
+            cmd.arg("--env").arg(format!("{k}={v}"));
+        }
+        cmd.arg("--").args(argv);
+        let out = run_limited(&mut cmd);
+        assert_eq!(
+            outcome(&out),
+            native,
+            "{argv:?} on {platform}; sandbox stderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// Runs the C program `name` natively and in the sentry.
+fn c_program(name: &str) {
+    if let Some(exe) = build(name) {
+        same_as_native(&[exe.to_str().unwrap()], &[]);
+    }
+}
+
+#[test]
+fn sixty_four_threads_are_created_and_joined() {
+    c_program("create_join");
+}
+
+#[test]
+fn mutex_condvar_barrier_rwlock_tls_and_a_detached_thread() {
+    c_program("sync");
+}
+
+#[test]
+fn cancel_early_exit_fork_from_a_thread_and_the_leader_leaving_first() {
+    c_program("lifecycle");
+}
+
+#[test]
+fn execve_from_a_thread_that_is_not_the_leader() {
+    c_program("exec_thread");
+}
+
+#[test]
+fn futexes_between_processes_robust_and_pi_mutexes() {
+    c_program("futex_shared");
+}
+
+#[test]
+fn clone_clone3_wait_and_futex_errors_match_linux() {
+    c_program("errnos");
+}
+
+#[test]
+fn python_threading_and_a_thread_pool() {
+    let script = "import threading, concurrent.futures\n\
+        lock = threading.Lock(); seen = []\n\
+        def f(i):\n    with lock: seen.append(i * i)\n\
+        ts = [threading.Thread(target=f, args=(i,)) for i in range(16)]\n\
+        [t.start() for t in ts]; [t.join() for t in ts]\n\
+        print(sorted(seen))\n\
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:\n    \
+        print(sum(ex.map(lambda x: x + 1, range(1000))))\n\
+        ev = threading.Event(); threading.Timer(0.05, ev.set).start(); print(ev.wait(5))\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+/// A few megabytes of text to compress and sort, made once.
+fn corpus() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let path = work_dir().join(format!("corpus-{}", std::process::id()));
+        let mut text = String::new();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for i in 0..120_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            text.push_str(&format!("{:016x} line {i} {}\n", x, x % 977));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    })
+}
+
+/// Runs a shell pipeline over the corpus natively and in the sentry,
+/// when `tool` is installed.
+fn pipeline(tool: &str, script: &str) {
+    if Command::new(tool).arg("--version").output().is_err() {
+        missing(tool, false);
+        return;
+    }
+    let corpus = corpus().to_str().unwrap().to_string();
+    let script = script.replace("CORPUS", &corpus);
+    same_as_native(&["/bin/sh", "-c", &script], &[]);
+}
+
+#[test]
+fn zstd_with_two_threads_round_trips() {
+    pipeline(
+        "zstd",
+        "zstd -T2 -q -c CORPUS | zstd -d -q -c | md5sum; zstd -T2 -q -c CORPUS | wc -c",
+    );
+}
+
+#[test]
+fn xz_with_two_threads_round_trips() {
+    pipeline("xz", "xz -T2 -c CORPUS | xz -d -c | md5sum");
+}
+
+#[test]
+fn sort_with_four_threads() {
+    pipeline("sort", "sort --parallel=4 -S 1M CORPUS | md5sum");
+}
+
+#[test]
+fn git_gc_and_grep_in_a_new_repository() {
+    let git = ["/usr/bin/git", "/usr/local/bin/git"]
+        .into_iter()
+        .find(|g| Path::new(g).exists());
+    let Some(git) = git else {
+        missing("git", false);
+        return;
+    };
+    // The repository lives in the run's own /tmp (the host's natively,
+    // the sandbox's memfs inside).
+    let dir = format!("/tmp/sentry-threads-git-{}", std::process::id());
+    let script = format!(
+        "set -e; g={git}; export HOME=/tmp GIT_CONFIG_NOSYSTEM=1 \
+         GIT_AUTHOR_DATE=2020-01-01T00:00:00Z GIT_COMMITTER_DATE=2020-01-01T00:00:00Z; \
+         rm -rf {dir}; mkdir {dir}; cd {dir}; $g init -q -b main .; \
+         $g config user.email t@example.com; $g config user.name t; $g config gc.autoDetach false; \
+         for i in $(seq 1 40); do seq $i 300 > f$i.txt; done; $g add .; $g commit -qm one; \
+         for i in $(seq 1 40); do echo changed-$i >> f$i.txt; done; $g commit -qam two; \
+         $g -c pack.threads=2 gc -q; $g count-objects -v | grep -E '^(count|packs)'; \
+         $g -c grep.threads=2 grep -c changed-1 | sort | head -5; $g log --oneline | wc -l; \
+         $g fsck --no-progress; cd /; rm -rf {dir}"
+    );
+    same_as_native(&["/bin/sh", "-c", &script], &[]);
+}
+
+#[test]
+fn go_goroutines_with_gomaxprocs_four() {
+    let Ok(version) = Command::new("go").arg("version").output() else {
+        missing("go (Debian's golang-go)", false);
+        return;
+    };
+    assert!(version.status.success());
+    let dir = work_dir().join(format!("go-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/threads/goroutines.go");
+    let exe = dir.join("goroutines");
+    let built = Command::new("go")
+        .arg("build")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .env("HOME", &dir)
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOPATH", dir.join("gopath"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GO111MODULE", "off")
+        .status()
+        .unwrap();
+    assert!(built.success(), "go build failed");
+    same_as_native(&[exe.to_str().unwrap()], &[("GOMAXPROCS", "4")]);
+}
+
+/// Removes a directory on drop.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Several threads fault, map, unmap, protect and read files at once, on
+/// each platform, through the library: the program succeeds, and
+/// dropping the kernel leaves no live VFS object and no memory-file page.
+#[test]
+fn threads_mapping_and_reading_at_once_leak_nothing() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/threads/stress.c");
+    let tree = Scratch(work_dir().join(format!("stress-tree-{}", std::process::id())));
+    std::fs::create_dir_all(tree.0.join("bin")).unwrap();
+    std::fs::create_dir_all(tree.0.join("data")).unwrap();
+    let built = Command::new("gcc")
+        .args(["-O2", "-static", "-pthread", "-o"])
+        .arg(tree.0.join("bin/stress"))
+        .arg(&src)
+        .status();
+    match built {
+        Ok(s) if s.success() => {}
+        Ok(s) => panic!("gcc -static failed: {s}"),
+        Err(_) => return missing("gcc", false),
+    }
+    for i in 0..4u32 {
+        let body: Vec<u8> = (0..100_000u32).map(|n| (n * 7 + i) as u8).collect();
+        std::fs::write(tree.0.join(format!("data/f{i}")), body).unwrap();
+    }
+    for platform in platforms() {
+        let scope = refs::LeakCheckScope::new();
+        let mut config = sentry::kernel::KernelConfig::new(
+            sentry::kernel::RootSource::HostTreeCopy(tree.0.clone()),
+        );
+        config.platform = match platform {
+            "seccomp" => sentry::kernel::PlatformKind::Seccomp,
+            _ => sentry::kernel::PlatformKind::Ptrace,
+        };
+        let kernel = sentry::kernel::Kernel::new(&config).unwrap();
+        let mf = kernel.platform.memory_file().clone();
+        let spec = sentry::ProgramSpec {
+            argv: vec![b"/bin/stress".to_vec()],
+            envp: vec![],
+            cwd: b"/".to_vec(),
+        };
+        let status = sentry::run(&kernel, spec).unwrap();
+        assert_eq!(status.shell_code(), 0, "on {platform}");
+        drop(kernel);
+        scope.assert_clean();
+        assert_eq!(
+            mf.usage().allocated,
+            0,
+            "memory-file pages left on {platform}"
+        );
+    }
+}
