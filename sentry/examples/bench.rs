@@ -22,7 +22,7 @@ use sentry::gofer::GoferLaunch;
 use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
 
 /// The cases, in the order the guest prints them.
-const CASES: [&str; 9] = [
+const CASES: [&str; 11] = [
     "getppid",
     "stat",
     "stat-depth8",
@@ -32,6 +32,8 @@ const CASES: [&str; 9] = [
     "pwrite-4k",
     "open+read+close",
     "getdents-1000",
+    "thread-create+join",
+    "futex-pingpong",
 ];
 
 fn main() {

@@ -10,6 +10,7 @@
 #![no_main]
 
 use core::arch::{asm, global_asm};
+use core::sync::atomic::{AtomicU32, Ordering};
 
 const SYS_READ: u64 = 0;
 const SYS_WRITE: u64 = 1;
@@ -23,6 +24,14 @@ const SYS_GETPPID: u64 = 110;
 const SYS_GETDENTS64: u64 = 217;
 const SYS_CLOCK_GETTIME: u64 = 228;
 const SYS_EXIT_GROUP: u64 = 231;
+const SYS_FUTEX: u64 = 202;
+
+const FUTEX_WAIT: u64 = 0;
+const FUTEX_WAKE: u64 = 1;
+/// `CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+/// CLONE_SYSVSEM | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID`: a thread
+/// as glibc's `pthread_create` makes one (without TLS).
+const THREAD_FLAGS: u64 = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x100000 | 0x200000;
 
 const O_RDONLY: u64 = 0;
 const O_RDWR: u64 = 2;
@@ -36,7 +45,88 @@ global_asm!(
     "and rsp, -16",
     "call guest_main",
     "ud2",
+    // raw_clone(flags, stack, parent_tid, child_tid) -> tid: the child
+    // starts on `stack`, which holds the function and its argument, calls
+    // the function and exits its thread.
+    ".globl raw_clone",
+    "raw_clone:",
+    "mov r10, rcx",
+    "xor r8d, r8d",
+    "mov eax, 56",
+    "syscall",
+    "test rax, rax",
+    "jnz 2f",
+    "pop rax",
+    "pop rdi",
+    "and rsp, -16",
+    "call rax",
+    "xor edi, edi",
+    "mov eax, 60",
+    "syscall",
+    "ud2",
+    "2:",
+    "ret",
 );
+
+unsafe extern "C" {
+    fn raw_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64) -> i64;
+}
+
+/// The stack of the benchmark's second thread.
+static mut THREAD_STACK: [u64; 8192] = [0; 8192];
+
+/// Starts a thread running `f(arg)`; `tid_word` gets its TID and is
+/// cleared (and futex-woken) when it exits.
+fn spawn(f: extern "C" fn(u64), arg: u64, tid_word: &AtomicU32) {
+    // SAFETY: one thread at a time uses the stack: the caller joins each
+    // thread before starting the next.
+    let stack = unsafe { &mut *core::ptr::addr_of_mut!(THREAD_STACK) };
+    let top = stack.len() - 2;
+    stack[top] = f as usize as u64;
+    stack[top + 1] = arg;
+    let word = tid_word.as_ptr() as u64;
+    let sp = core::ptr::addr_of!(stack[top]) as u64;
+    // SAFETY: the flags make a thread in this address space; the stack
+    // holds what `raw_clone`'s child pops; the TID word outlives it.
+    check(unsafe { raw_clone(THREAD_FLAGS, sp, word, word) });
+}
+
+/// Waits until the thread whose TID `tid_word` holds has exited.
+fn join(tid_word: &AtomicU32) {
+    loop {
+        let v = tid_word.load(Ordering::SeqCst);
+        if v == 0 {
+            return;
+        }
+        futex(tid_word, FUTEX_WAIT, v);
+    }
+}
+
+fn futex(word: &AtomicU32, op: u64, val: u32) -> i64 {
+    // SAFETY: `word` is a live, aligned futex word.
+    unsafe { syscall(SYS_FUTEX, word.as_ptr() as u64, op, u64::from(val), 0) }
+}
+
+extern "C" fn nothing(_: u64) {}
+
+/// The ping-pong word: 1 while the main thread waits for the reply, 0
+/// while the other thread waits for the next ping, 2 to stop.
+static PING: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn ponger(_: u64) {
+    loop {
+        match PING.load(Ordering::SeqCst) {
+            0 => {
+                futex(&PING, FUTEX_WAIT, 0);
+            }
+            1 => {
+                PING.store(0, Ordering::SeqCst);
+                futex(&PING, FUTEX_WAKE, 1);
+            }
+            _ => return,
+        }
+    }
+}
 
 unsafe fn syscall(n: u64, a: u64, b: u64, c: u64, d: u64) -> i64 {
     let ret: i64;
@@ -242,6 +332,30 @@ extern "C" fn guest_main(sp: *const u64) -> ! {
         while check(unsafe { syscall(SYS_GETDENTS64, fd, buf_ptr, 32768, 0) }) > 0 {}
     }
     report(b"getdents-1000", iters, start);
+
+    let tid = AtomicU32::new(0);
+    let iters = n(300);
+    let start = now_ns();
+    for _ in 0..iters {
+        spawn(nothing, 0, &tid);
+        join(&tid);
+    }
+    report(b"thread-create+join", iters, start);
+
+    spawn(ponger, 0, &tid);
+    let iters = n(5000);
+    let start = now_ns();
+    for _ in 0..iters {
+        PING.store(1, Ordering::SeqCst);
+        futex(&PING, FUTEX_WAKE, 1);
+        while PING.load(Ordering::SeqCst) == 1 {
+            futex(&PING, FUTEX_WAIT, 1);
+        }
+    }
+    report(b"futex-pingpong", iters, start);
+    PING.store(2, Ordering::SeqCst);
+    futex(&PING, FUTEX_WAKE, 1);
+    join(&tid);
     exit(0)
 }
 
