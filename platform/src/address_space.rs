@@ -13,8 +13,11 @@
 //! [`StubAddressSpace`] owns the service thread; the thread owns the master.
 //! `AsShared` (held strongly by the address space, weakly by contexts)
 //! lists the context stubs; whoever removes a pid from the list kills and
-//! reaps it: the context when it is dropped, the service thread when the
-//! address space is dropped.
+//! reaps it: the context (or the idle stub it left) when it is dropped,
+//! the service thread when the address space is dropped. A backend may
+//! park a dropped context's set-up stub in `AsShared` for the next
+//! context of the address space (creating and setting up a stub costs
+//! far more than a thread's whole life in some programs).
 //!
 //! # Lock order
 //!
@@ -45,7 +48,13 @@ pub(crate) struct AsShared {
     stubs: Mutex<Vec<i32>>,
     /// Which message slots are in use.
     slots: Mutex<Vec<bool>>,
+    /// Set-up stubs of contexts that were dropped, kept for the next
+    /// context (a backend's own type; dropping one releases it).
+    idle: Mutex<Vec<Box<dyn Any + Send>>>,
 }
+
+/// How many idle stubs an address space keeps at most.
+const MAX_IDLE_STUBS: usize = 64;
 
 impl AsShared {
     /// Removes `pid` from the stub list; returns whether it was there (and
@@ -67,6 +76,25 @@ impl AsShared {
         let i = slots.iter().position(|used| !used).ok_or(Errno::EAGAIN)?;
         slots[i] = true;
         Ok(i)
+    }
+
+    /// Keeps a dropped context's set-up stub for the next context; gives
+    /// it back when the address space keeps enough already.
+    pub(crate) fn park_idle(
+        &self,
+        stub: Box<dyn Any + Send>,
+    ) -> std::result::Result<(), Box<dyn Any + Send>> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() >= MAX_IDLE_STUBS {
+            return Err(stub);
+        }
+        idle.push(stub);
+        Ok(())
+    }
+
+    /// Takes an idle stub, if any.
+    pub(crate) fn take_idle(&self) -> Option<Box<dyn Any + Send>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()
     }
 
     /// Returns a message slot.
@@ -121,6 +149,7 @@ impl StubAddressSpace {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             stubs: Mutex::new(Vec::new()),
             slots: Mutex::new(vec![false; MAX_SLOTS]),
+            idle: Mutex::new(Vec::new()),
         });
         let (tx, rx) = mpsc::channel();
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
@@ -309,8 +338,10 @@ impl AddressSpace for StubAddressSpace {
 
 impl Drop for StubAddressSpace {
     fn drop(&mut self) {
-        // Closing the channel ends the service thread, which kills and reaps
-        // the stubs.
+        // Idle stubs release their slots and memory; closing the channel
+        // then ends the service thread, which kills and reaps the stubs.
+        let idle = std::mem::take(&mut *self.shared.idle.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(idle);
         self.requests = None;
         if let Some(t) = self.thread.take() {
             let _ = t.join();

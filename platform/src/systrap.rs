@@ -310,6 +310,9 @@ fn alive(pid: i32) -> bool {
 }
 
 /// A context's stub in one address space.
+///
+/// A stub is moved between contexts (and their threads) through the
+/// address space's idle list.
 struct SysStub {
     address_space: Weak<AsShared>,
     id: u64,
@@ -317,6 +320,36 @@ struct SysStub {
     slot_index: usize,
     slot_range: FileRange,
     slot: Slot,
+}
+
+// SAFETY: the slot pointer is into the memory file's sentry mapping,
+// which every thread may use; the stub is used by one context at a time.
+unsafe impl Send for SysStub {}
+
+/// A dropped context's stub, set up and waiting in its slot, parked for
+/// the next context of its address space. Dropping it releases it.
+struct IdleStub {
+    stub: Option<SysStub>,
+    memory_file: Arc<MemoryFile>,
+}
+
+impl Drop for IdleStub {
+    fn drop(&mut self) {
+        if let Some(s) = self.stub.take() {
+            release_stub(&self.memory_file, s);
+        }
+    }
+}
+
+/// Kills a stub and frees its slot.
+fn release_stub(memory_file: &MemoryFile, s: SysStub) {
+    if let Some(shared) = s.address_space.upgrade() {
+        if shared.forget_stub(s.pid) {
+            stub::kill_and_reap(s.pid);
+        }
+        shared.release_slot(s.slot_index);
+    }
+    let _ = memory_file.dec_ref(s.slot_range);
 }
 
 /// A seccomp-trap context; bound to its creating thread.
@@ -356,6 +389,18 @@ impl SystrapContext {
         }
         if let Some(i) = self.stubs.iter().position(|s| s.id == a.shared.id) {
             return Ok(i);
+        }
+        while let Some(idle) = a.shared.take_idle() {
+            let Ok(mut idle) = idle.downcast::<IdleStub>() else {
+                continue;
+            };
+            if let Some(s) = idle.stub.take() {
+                if alive(s.pid) {
+                    self.stubs.push(s);
+                    return Ok(self.stubs.len() - 1);
+                }
+                self.release(s);
+            }
         }
         let pid = a.new_stub()?;
         let slot_index = match a.shared.take_slot() {
@@ -461,13 +506,7 @@ impl SystrapContext {
 
     /// Kills a stub and frees its slot.
     fn release(&self, s: SysStub) {
-        if let Some(shared) = s.address_space.upgrade() {
-            if shared.forget_stub(s.pid) {
-                stub::kill_and_reap(s.pid);
-            }
-            shared.release_slot(s.slot_index);
-        }
-        let _ = self.memory_file.dec_ref(s.slot_range);
+        release_stub(&self.memory_file, s);
     }
 
     fn run(&self, s: &SysStub, regs: &mut Registers) -> Result<Trap> {
@@ -545,9 +584,25 @@ impl Context for SystrapContext {
 }
 
 impl Drop for SystrapContext {
+    /// Parks each stub, waiting in its slot after its last trap, for the
+    /// next context of its address space (the interrupter is this
+    /// context's, so a late interrupt cannot reach the next one); a stub
+    /// whose address space is gone, or that is not waiting, is released.
     fn drop(&mut self) {
         for s in std::mem::take(&mut self.stubs) {
-            self.release(s);
+            let waiting = s.slot.word(slot::STATE).load(Ordering::SeqCst) == slot::TRAPPED;
+            match s.address_space.upgrade() {
+                Some(shared) if waiting => {
+                    let idle = IdleStub {
+                        stub: Some(s),
+                        memory_file: self.memory_file.clone(),
+                    };
+                    // A stub the address space does not keep is released
+                    // by the box's drop.
+                    let _ = shared.park_idle(Box::new(idle));
+                }
+                _ => self.release(s),
+            }
         }
     }
 }
@@ -597,5 +652,45 @@ mod tests {
             (regs.general.fs_base, regs.general.gs_base),
             (0x2222_0000, 0x6789_0000)
         );
+    }
+
+    /// A dropped context's stub serves the next context of the address
+    /// space, on another thread, with the new context's registers.
+    #[test]
+    fn a_dropped_contexts_stub_is_reused_by_the_next_context() {
+        let mf = Arc::new(MemoryFile::new().unwrap());
+        if let Err(e) = SystrapPlatform::new(mf.clone()) {
+            println!("skipped: the host refuses the seccomp-trap platform: {e}");
+            return;
+        }
+        let space = Arc::new(StubAddressSpace::new(mf.clone()).unwrap());
+        let code = mf.allocate(4096, UsageKind::Anonymous).unwrap();
+        // `syscall; syscall`
+        mf.map_internal(code)
+            .unwrap()
+            .write(0, &[0x0f, 0x05, 0x0f, 0x05])
+            .unwrap();
+        space
+            .map_file(0x40_0000, &mf, code, Access::READ_EXECUTE, false)
+            .unwrap();
+        let run = |space: Arc<StubAddressSpace>, mf: Arc<MemoryFile>, rdi: u64| {
+            std::thread::spawn(move || {
+                let mut ctx = SystrapContext::new(mf);
+                let mut regs = Registers::new();
+                regs.set_instruction_pointer(0x40_0000);
+                regs.general.rdi = rdi;
+                assert_eq!(ctx.switch(&*space, &mut regs).unwrap(), Trap::Syscall);
+                (ctx.stubs[0].pid, regs.general.rdi)
+            })
+            .join()
+            .unwrap()
+        };
+        let (first, rdi) = run(space.clone(), mf.clone(), 7);
+        assert_eq!(rdi, 7);
+        let (second, rdi) = run(space.clone(), mf.clone(), 9);
+        assert_eq!(rdi, 9);
+        assert_eq!(first, second, "the second context made a stub of its own");
+        drop(space);
+        assert!(!alive(first), "the idle stub outlived its address space");
     }
 }

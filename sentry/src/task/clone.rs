@@ -3,13 +3,17 @@
 //!
 //! The flags are checked in Linux's order and with its errors; each piece
 //! of state is then shared or copied as the flags say (see the module
-//! documentation of [`crate::task`]). The new task runs on a new host
-//! thread, which is had first so that a failure there takes nothing.
+//! documentation of [`crate::task`]). The new task runs on a host thread
+//! of its own (an idle one that ran a finished task, or a new one), which
+//! is had first so that a failure there takes nothing.
 //! Namespaces (`CLONE_NEW*`) are refused with `EPERM`, as for a caller
 //! without `CAP_SYS_ADMIN`; `CLONE_PIDFD` and `CLONE_INTO_CGROUP` with
 //! `EINVAL` (not offered yet).
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use abi_linux::{CloneFlags, Errno};
 
@@ -93,11 +97,7 @@ impl Task {
         }
         let kernel = self.kernel.clone();
         // The thread first: if it cannot be had, nothing else was taken.
-        let (tx, rx) = std::sync::mpsc::channel::<Task>();
-        std::thread::Builder::new()
-            .name("task".into())
-            .spawn(move || run_child(rx))
-            .map_err(|_| Errno::EAGAIN)?;
+        let tx = task_thread()?;
         let thread = flags.contains(CloneFlags::THREAD);
         let mm = if flags.contains(CloneFlags::VM) {
             self.mm.clone()
@@ -217,14 +217,72 @@ impl Task {
     }
 }
 
-/// The body of a child task's thread: runs the task sent to it, then
-/// reports the thread done once the task (and what it holds) is dropped.
-fn run_child(rx: std::sync::mpsc::Receiver<Task>) {
+/// Host threads that finished a task and wait for the next, each by the
+/// sender of its channel and an id (a new task thread costs as much as
+/// the rest of a short-lived thread's creation).
+static IDLE_THREADS: Mutex<Vec<(u64, Sender<Task>)>> = Mutex::new(Vec::new());
+
+/// How long an idle task thread waits for work before it ends.
+const IDLE_THREAD_LINGER: Duration = Duration::from_secs(5);
+
+/// How many idle task threads wait at most.
+const MAX_IDLE_THREADS: usize = 64;
+
+/// A host thread to run a new task on: an idle one, or a new one.
+/// `EAGAIN` when no thread can be had.
+fn task_thread() -> Result<Sender<Task>, Errno> {
+    if let Some((_, tx)) = IDLE_THREADS.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+        return Ok(tx);
+    }
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = std::sync::mpsc::channel::<Task>();
+    let back = tx.clone();
+    std::thread::Builder::new()
+        .name("task".into())
+        .spawn(move || run_tasks(id, &back, &rx))
+        .map_err(|_| Errno::EAGAIN)?;
+    Ok(tx)
+}
+
+/// The body of a task thread: runs each task sent to it, reports the
+/// thread done once the task (and what it holds) is dropped, then waits
+/// idle for the next until [`IDLE_THREAD_LINGER`] passes.
+fn run_tasks(id: u64, me: &Sender<Task>, rx: &Receiver<Task>) {
     let Ok(mut task) = rx.recv() else { return };
-    // The status is the parent's to collect through `wait4`; a platform
-    // error was recorded as a kill.
-    let _ = task.run();
-    let tasks = task.kernel.tasks.clone();
-    drop(task);
-    tasks.thread_done();
+    loop {
+        // The status is the parent's to collect through `wait4`; a
+        // platform error was recorded as a kill.
+        let _ = task.run();
+        let tasks = task.kernel.tasks.clone();
+        drop(task);
+        tasks.thread_done();
+        {
+            let mut idle = IDLE_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+            if idle.len() >= MAX_IDLE_THREADS {
+                return;
+            }
+            idle.push((id, me.clone()));
+        }
+        task = match rx.recv_timeout(IDLE_THREAD_LINGER) {
+            Ok(t) => t,
+            Err(_) => {
+                let mut idle = IDLE_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+                match idle.iter().position(|(i, _)| *i == id) {
+                    Some(at) => {
+                        idle.swap_remove(at);
+                        return;
+                    }
+                    // Taken meanwhile: a task is on its way.
+                    None => {
+                        drop(idle);
+                        match rx.recv() {
+                            Ok(t) => t,
+                            Err(_) => return,
+                        }
+                    }
+                }
+            }
+        };
+    }
 }
