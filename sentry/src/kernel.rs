@@ -171,6 +171,8 @@ pub struct Kernel {
     pub tasks: Arc<TaskSet>,
     /// The futex queues of every address space.
     pub futexes: crate::futex::Futexes,
+    /// What serves the tasks' system calls.
+    pub syscalls: &'static dyn crate::task::SyscallDispatch,
     /// The next inode number of an anonymous file (a pipe).
     pub next_anon_ino: std::sync::atomic::AtomicU64,
     /// Whether system calls are traced.
@@ -384,6 +386,7 @@ impl Kernel {
             controlling_tty: Arc::default(),
             tasks,
             futexes: crate::futex::Futexes::default(),
+            syscalls: crate::syscalls::SyscallTable::linux(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             strace: config.strace,
             boot,

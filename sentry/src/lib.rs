@@ -12,9 +12,11 @@
 //!   memfs and extfs keep their pages in the platform's memory file (a
 //!   vfs-core memory file itself), so they are mapped into applications as
 //!   they are.
-//! - [`task`]: a task on its own thread driving [`platform::Context`],
-//!   the process tree (`fork`, `execve`, `wait4`, `kill`, caught signals);
-//!   [`syscalls`]: the dispatch table; [`fd_table`]: descriptors.
+//! - [`task`]: threads (a task per thread, each on a host thread driving
+//!   [`platform::Context`]), thread groups, the process tree (`clone`,
+//!   `execve`, `exit`, `wait4`, signals); [`futex`]: the futex queues;
+//!   [`syscalls`]: the system-call table with its support notes;
+//!   [`fd_table`]: descriptors.
 //! - [`kernel`]: the VFS with the root filesystem, `/tmp` and `/dev`;
 //!   [`devices`]: the memory devices; standard I/O is the sentry's own
 //!   descriptors imported through hostfs.

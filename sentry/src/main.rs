@@ -24,6 +24,9 @@ struct Cli {
 enum Command {
     /// Runs PROGRAM with ARGS in a new sandbox.
     Run(RunArgs),
+    /// Lists the x86_64 system calls and how the sentry serves each (full,
+    /// partial and what is missing, or unsupported and its errno).
+    Syscalls(SyscallsArgs),
     /// Serves a host directory over 9P on an inherited socket (started by
     /// `run` for each host directory; not for direct use).
     #[command(hide = true)]
@@ -41,6 +44,13 @@ struct GoferArgs {
     /// Refuse every change.
     #[arg(long)]
     read_only: bool,
+}
+
+#[derive(clap::Args, Debug)]
+struct SyscallsArgs {
+    /// Print the Markdown table the crate's README carries.
+    #[arg(long)]
+    markdown: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -126,6 +136,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
+        Command::Syscalls(args) => {
+            let table = sentry::syscalls::SyscallTable::linux();
+            if args.markdown {
+                print!("{}", sentry::syscalls::markdown(table));
+            } else {
+                print!("{}", sentry::syscalls::listing(table));
+            }
+            Ok(0)
+        }
         Command::Gofer(args) => {
             sentry::gofer::serve_fd(args.fd, &args.root, args.read_only).map(|()| 0)
         }

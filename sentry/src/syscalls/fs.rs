@@ -12,7 +12,7 @@ use vfs_core::{
 };
 use zerocopy::IntoBytes;
 
-use super::{AT_FDCWD, Add, Arg, SysResult, read_path, with_file, with_path};
+use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path, with_file, with_path};
 use crate::mm::MemoryManager;
 use crate::mm::io::{UserDest, UserSource, read_iovecs};
 use crate::task::Task;
@@ -36,68 +36,77 @@ const F_DUPFD_CLOEXEC: u64 = 1030;
 
 use Arg::{Fd, Hex, Int, Path};
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::READ, sys_read, &[Fd, Hex, Int]);
-    add(nr::WRITE, sys_write, &[Fd, Hex, Int]);
-    add(nr::READV, sys_readv, &[Fd, Hex, Int]);
-    add(nr::WRITEV, sys_writev, &[Fd, Hex, Int]);
-    add(nr::PREAD64, sys_pread64, &[Fd, Hex, Int, Int]);
-    add(nr::SENDFILE, sys_sendfile, &[Fd, Fd, Hex, Int]);
-    add(nr::PWRITE64, sys_pwrite64, &[Fd, Hex, Int, Int]);
-    add(nr::PREADV, sys_preadv, &[Fd, Hex, Int, Int, Int]);
-    add(nr::PWRITEV, sys_pwritev, &[Fd, Hex, Int, Int, Int]);
-    add(nr::PREADV2, sys_preadv2, &[Fd, Hex, Int, Int, Int, Hex]);
-    add(nr::PWRITEV2, sys_pwritev2, &[Fd, Hex, Int, Int, Int, Hex]);
-    add(nr::OPEN, sys_open, &[Path, Hex, Hex]);
-    add(nr::OPENAT, sys_openat, &[Fd, Path, Hex, Hex]);
-    add(nr::OPENAT2, sys_openat2, &[Fd, Path, Hex, Int]);
-    add(nr::CLOSE, sys_close, &[Fd]);
-    add(nr::FSTAT, sys_fstat, &[Fd, Hex]);
-    add(nr::STAT, sys_stat, &[Path, Hex]);
-    add(nr::LSTAT, sys_lstat, &[Path, Hex]);
-    add(nr::NEWFSTATAT, sys_newfstatat, &[Fd, Path, Hex, Hex]);
-    add(nr::STATX, sys_statx, &[Fd, Path, Hex, Hex, Hex]);
-    add(nr::LSEEK, sys_lseek, &[Fd, Int, Int]);
-    add(nr::GETDENTS64, sys_getdents64, &[Fd, Hex, Int]);
-    add(nr::READLINK, sys_readlink, &[Path, Hex, Int]);
-    add(nr::READLINKAT, sys_readlinkat, &[Fd, Path, Hex, Int]);
-    add(nr::ACCESS, sys_access, &[Path, Hex]);
-    add(nr::FACCESSAT, sys_faccessat, &[Fd, Path, Hex]);
-    add(nr::FACCESSAT2, sys_faccessat2, &[Fd, Path, Hex, Hex]);
-    add(nr::MKDIR, sys_mkdir, &[Path, Hex]);
-    add(nr::MKDIRAT, sys_mkdirat, &[Fd, Path, Hex]);
-    add(nr::UNLINK, sys_unlink, &[Path]);
-    add(nr::RMDIR, sys_rmdir, &[Path]);
-    add(nr::UNLINKAT, sys_unlinkat, &[Fd, Path, Hex]);
-    add(nr::RENAME, sys_rename, &[Path, Path]);
-    add(nr::RENAMEAT, sys_renameat, &[Fd, Path, Fd, Path]);
-    add(nr::RENAMEAT2, sys_renameat2, &[Fd, Path, Fd, Path, Hex]);
-    add(nr::SYMLINKAT, sys_symlinkat, &[Path, Fd, Path]);
-    add(nr::SYMLINK, sys_symlink, &[Path, Path]);
-    add(nr::LINKAT, sys_linkat, &[Fd, Path, Fd, Path, Hex]);
-    add(nr::LINK, sys_link, &[Path, Path]);
-    add(nr::GETCWD, sys_getcwd, &[Hex, Int]);
-    add(nr::CHDIR, sys_chdir, &[Path]);
-    add(nr::FCHDIR, sys_fchdir, &[Fd]);
-    add(nr::FCNTL, sys_fcntl, &[Fd, Int, Hex]);
-    add(nr::DUP, sys_dup, &[Fd]);
-    add(nr::DUP2, sys_dup2, &[Fd, Fd]);
-    add(nr::DUP3, sys_dup3, &[Fd, Fd, Hex]);
-    add(nr::IOCTL, sys_ioctl, &[Fd, Hex, Hex]);
-    add(nr::UMASK, sys_umask, &[Hex]);
-    add(nr::FTRUNCATE, sys_ftruncate, &[Fd, Int]);
-    add(nr::FSYNC, sys_fsync, &[Fd]);
-    add(nr::FDATASYNC, sys_fsync, &[Fd]);
-    add(nr::FCHMOD, sys_fchmod, &[Fd, Hex]);
-    add(nr::FCHMODAT, sys_fchmodat, &[Fd, Path, Hex]);
-    add(nr::CHMOD, sys_chmod, &[Path, Hex]);
-    add(nr::FCHOWN, sys_fchown, &[Fd, Int, Int]);
-    add(nr::FCHOWNAT, sys_fchownat, &[Fd, Path, Int, Int, Hex]);
-    add(nr::UTIMENSAT, sys_utimensat, &[Fd, Path, Hex, Hex]);
-    add(nr::STATFS, sys_statfs, &[Path, Hex]);
-    add(nr::FSTATFS, sys_fstatfs, &[Fd, Hex]);
-    add(nr::FLOCK, sys_flock, &[Fd, Hex]);
-    add(nr::FALLOCATE, sys_fallocate, &[Fd, Hex, Int, Int]);
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::READ, sys_read, &[Fd, Hex, Int]);
+    table.add(nr::WRITE, sys_write, &[Fd, Hex, Int]);
+    table.add(nr::READV, sys_readv, &[Fd, Hex, Int]);
+    table.add(nr::WRITEV, sys_writev, &[Fd, Hex, Int]);
+    table.add(nr::PREAD64, sys_pread64, &[Fd, Hex, Int, Int]);
+    table.add(nr::SENDFILE, sys_sendfile, &[Fd, Fd, Hex, Int]);
+    table.add(nr::PWRITE64, sys_pwrite64, &[Fd, Hex, Int, Int]);
+    table.add(nr::PREADV, sys_preadv, &[Fd, Hex, Int, Int, Int]);
+    table.add(nr::PWRITEV, sys_pwritev, &[Fd, Hex, Int, Int, Int]);
+    table.add(nr::PREADV2, sys_preadv2, &[Fd, Hex, Int, Int, Int, Hex]);
+    table.add(nr::PWRITEV2, sys_pwritev2, &[Fd, Hex, Int, Int, Int, Hex]);
+    table.add(nr::OPEN, sys_open, &[Path, Hex, Hex]);
+    table.add(nr::OPENAT, sys_openat, &[Fd, Path, Hex, Hex]);
+    table.add(nr::OPENAT2, sys_openat2, &[Fd, Path, Hex, Int]);
+    table.add(nr::CLOSE, sys_close, &[Fd]);
+    table.add(nr::FSTAT, sys_fstat, &[Fd, Hex]);
+    table.add(nr::STAT, sys_stat, &[Path, Hex]);
+    table.add(nr::LSTAT, sys_lstat, &[Path, Hex]);
+    table.add(nr::NEWFSTATAT, sys_newfstatat, &[Fd, Path, Hex, Hex]);
+    table.add(nr::STATX, sys_statx, &[Fd, Path, Hex, Hex, Hex]);
+    table.add(nr::LSEEK, sys_lseek, &[Fd, Int, Int]);
+    table.add(nr::GETDENTS64, sys_getdents64, &[Fd, Hex, Int]);
+    table.add(nr::READLINK, sys_readlink, &[Path, Hex, Int]);
+    table.add(nr::READLINKAT, sys_readlinkat, &[Fd, Path, Hex, Int]);
+    table.add(nr::ACCESS, sys_access, &[Path, Hex]);
+    table.add(nr::FACCESSAT, sys_faccessat, &[Fd, Path, Hex]);
+    table.add(nr::FACCESSAT2, sys_faccessat2, &[Fd, Path, Hex, Hex]);
+    table.add(nr::MKDIR, sys_mkdir, &[Path, Hex]);
+    table.add(nr::MKDIRAT, sys_mkdirat, &[Fd, Path, Hex]);
+    table.add(nr::UNLINK, sys_unlink, &[Path]);
+    table.add(nr::RMDIR, sys_rmdir, &[Path]);
+    table.add(nr::UNLINKAT, sys_unlinkat, &[Fd, Path, Hex]);
+    table.add(nr::RENAME, sys_rename, &[Path, Path]);
+    table.add(nr::RENAMEAT, sys_renameat, &[Fd, Path, Fd, Path]);
+    table.add(nr::RENAMEAT2, sys_renameat2, &[Fd, Path, Fd, Path, Hex]);
+    table.add(nr::SYMLINKAT, sys_symlinkat, &[Path, Fd, Path]);
+    table.add(nr::SYMLINK, sys_symlink, &[Path, Path]);
+    table.add(nr::LINKAT, sys_linkat, &[Fd, Path, Fd, Path, Hex]);
+    table.add(nr::LINK, sys_link, &[Path, Path]);
+    table.add(nr::GETCWD, sys_getcwd, &[Hex, Int]);
+    table.add(nr::CHDIR, sys_chdir, &[Path]);
+    table.add(nr::FCHDIR, sys_fchdir, &[Fd]);
+    table.add(nr::FCNTL, sys_fcntl, &[Fd, Int, Hex]);
+    table.add(nr::DUP, sys_dup, &[Fd]);
+    table.add(nr::DUP2, sys_dup2, &[Fd, Fd]);
+    table.add(nr::DUP3, sys_dup3, &[Fd, Fd, Hex]);
+    table.add(nr::IOCTL, sys_ioctl, &[Fd, Hex, Hex]);
+    table.add(nr::UMASK, sys_umask, &[Hex]);
+    table.add(nr::FTRUNCATE, sys_ftruncate, &[Fd, Int]);
+    table.add(nr::FSYNC, sys_fsync, &[Fd]);
+    table.add(nr::FDATASYNC, sys_fsync, &[Fd]);
+    table.add(nr::FCHMOD, sys_fchmod, &[Fd, Hex]);
+    table.add(nr::FCHMODAT, sys_fchmodat, &[Fd, Path, Hex]);
+    table.add(nr::CHMOD, sys_chmod, &[Path, Hex]);
+    table.add(nr::FCHOWN, sys_fchown, &[Fd, Int, Int]);
+    table.add(nr::FCHOWNAT, sys_fchownat, &[Fd, Path, Int, Int, Hex]);
+    table.add(nr::UTIMENSAT, sys_utimensat, &[Fd, Path, Hex, Hex]);
+    table.add(nr::STATFS, sys_statfs, &[Path, Hex]);
+    table.add(nr::FSTATFS, sys_fstatfs, &[Fd, Hex]);
+    table.add(nr::FLOCK, sys_flock, &[Fd, Hex]);
+    table.add(nr::FALLOCATE, sys_fallocate, &[Fd, Hex, Int, Int]);
+    table.partial(
+        nr::FCNTL,
+        "descriptor flags, status flags, duplication and record locks; F_GETOWN/F_SETOWN, \
+         pipe sizes, seals, leases and F_NOTIFY are EINVAL",
+    );
+    table.partial(
+        nr::IOCTL,
+        "FIOCLEX and FIONCLEX, and what each file implements (terminal ioctls, FIONREAD)",
+    );
 }
 
 fn sys_flock(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -19,15 +19,15 @@ use abi_linux::futex::{
 use abi_linux::syscalls::x86_64 as nr;
 
 use super::misc::{host_clock, read_timespec};
-use super::{Add, Arg, SysResult};
+use super::{Arg, SysResult, SyscallTable};
 use crate::futex::{FutexKey, WaitContext, WaitvEntry};
 use crate::task::Task;
 
 use Arg::{Hex, Int};
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::FUTEX, sys_futex, &[Hex, Hex, Int, Hex, Hex, Hex]);
-    add(nr::FUTEX_WAITV, sys_futex_waitv, &[Hex, Int, Hex, Hex, Int]);
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::FUTEX, sys_futex, &[Hex, Hex, Int, Hex, Hex, Hex]);
+    table.add(nr::FUTEX_WAITV, sys_futex_waitv, &[Hex, Int, Hex, Hex, Int]);
 }
 
 /// `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.

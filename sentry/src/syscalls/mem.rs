@@ -6,20 +6,25 @@ use platform::Access;
 use vfs_core::PathNameError;
 use vfs_core::memmap::{AccessType, MmapOpts};
 
-use super::{Add, Arg, SysResult};
+use super::{Arg, SysResult, SyscallTable};
 use crate::mm::FileMapping;
 use crate::task::Task;
 
 use Arg::{Fd, Hex, Int};
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::BRK, sys_brk, &[Hex]);
-    add(nr::MMAP, sys_mmap, &[Hex, Int, Hex, Hex, Fd, Hex]);
-    add(nr::MUNMAP, sys_munmap, &[Hex, Int]);
-    add(nr::MPROTECT, sys_mprotect, &[Hex, Int, Hex]);
-    add(nr::MREMAP, sys_mremap, &[Hex, Int, Int, Hex, Hex]);
-    add(nr::MADVISE, sys_madvise, &[Hex, Int, Int]);
-    add(nr::MSYNC, sys_msync, &[Hex, Int, Hex]);
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::BRK, sys_brk, &[Hex]);
+    table.add(nr::MMAP, sys_mmap, &[Hex, Int, Hex, Hex, Fd, Hex]);
+    table.add(nr::MUNMAP, sys_munmap, &[Hex, Int]);
+    table.add(nr::MPROTECT, sys_mprotect, &[Hex, Int, Hex]);
+    table.add(nr::MREMAP, sys_mremap, &[Hex, Int, Int, Hex, Hex]);
+    table.add(nr::MADVISE, sys_madvise, &[Hex, Int, Int]);
+    table.add(nr::MSYNC, sys_msync, &[Hex, Int, Hex]);
+    table.partial(nr::MREMAP, "MREMAP_FIXED and MREMAP_DONTUNMAP are EINVAL");
+    table.partial(
+        nr::MADVISE,
+        "MADV_DONTNEED discards; the other hints Linux accepts are accepted and change nothing",
+    );
 }
 
 /// `msync` flags.

@@ -6,7 +6,7 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{Errno, Sysinfo, Utsname};
 use zerocopy::IntoBytes;
 
-use super::{Add, Arg, SysResult};
+use super::{Arg, SysResult, SyscallTable};
 use abi_linux::{SigAction, SignalSet};
 
 use crate::task::{ExitStatus, NSIG, Task, TaskExit};
@@ -26,51 +26,75 @@ const MINSIGSTKSZ: u64 = 2048;
 /// this keeps the bounce buffer bounded).
 const MAX_GETRANDOM: usize = 1 << 25;
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::EXIT, sys_exit, &[Int]);
-    add(nr::EXIT_GROUP, sys_exit_group, &[Int]);
-    add(nr::ARCH_PRCTL, sys_arch_prctl, &[Hex, Hex]);
-    add(nr::SET_TID_ADDRESS, sys_set_tid_address, &[Hex]);
-    add(nr::SET_ROBUST_LIST, sys_set_robust_list, &[Hex, Int]);
-    add(nr::RSEQ, sys_rseq, &[Hex, Int, Hex, Hex]);
-    add(nr::GETPID, sys_getpid, &[]);
-    add(nr::GETPPID, sys_getppid, &[]);
-    add(nr::GETTID, sys_gettid, &[]);
-    add(nr::GETUID, sys_getuid, &[]);
-    add(nr::GETEUID, sys_geteuid, &[]);
-    add(nr::GETGID, sys_getgid, &[]);
-    add(nr::GETEGID, sys_getegid, &[]);
-    add(nr::GETRESUID, sys_getresuid, &[Hex, Hex, Hex]);
-    add(nr::GETRESGID, sys_getresgid, &[Hex, Hex, Hex]);
-    add(nr::UNAME, sys_uname, &[Hex]);
-    add(nr::SYSINFO, sys_sysinfo, &[Hex]);
-    add(nr::PRLIMIT64, sys_prlimit64, &[Int, Int, Hex, Hex]);
-    add(nr::GETRLIMIT, sys_getrlimit, &[Int, Hex]);
-    add(nr::RT_SIGACTION, sys_rt_sigaction, &[Int, Hex, Hex, Int]);
-    add(
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::EXIT, sys_exit, &[Int]);
+    table.add(nr::EXIT_GROUP, sys_exit_group, &[Int]);
+    table.add(nr::ARCH_PRCTL, sys_arch_prctl, &[Hex, Hex]);
+    table.add(nr::SET_TID_ADDRESS, sys_set_tid_address, &[Hex]);
+    table.add(nr::SET_ROBUST_LIST, sys_set_robust_list, &[Hex, Int]);
+    table.add(nr::GETPID, sys_getpid, &[]);
+    table.add(nr::GETPPID, sys_getppid, &[]);
+    table.add(nr::GETTID, sys_gettid, &[]);
+    table.add(nr::GETUID, sys_getuid, &[]);
+    table.add(nr::GETEUID, sys_geteuid, &[]);
+    table.add(nr::GETGID, sys_getgid, &[]);
+    table.add(nr::GETEGID, sys_getegid, &[]);
+    table.add(nr::GETRESUID, sys_getresuid, &[Hex, Hex, Hex]);
+    table.add(nr::GETRESGID, sys_getresgid, &[Hex, Hex, Hex]);
+    table.add(nr::UNAME, sys_uname, &[Hex]);
+    table.add(nr::SYSINFO, sys_sysinfo, &[Hex]);
+    table.add(nr::PRLIMIT64, sys_prlimit64, &[Int, Int, Hex, Hex]);
+    table.add(nr::GETRLIMIT, sys_getrlimit, &[Int, Hex]);
+    table.add(nr::RT_SIGACTION, sys_rt_sigaction, &[Int, Hex, Hex, Int]);
+    table.add(
         nr::RT_SIGPROCMASK,
         sys_rt_sigprocmask,
         &[Int, Hex, Hex, Int],
     );
-    add(nr::SIGALTSTACK, sys_sigaltstack, &[Hex, Hex]);
-    add(nr::CLOCK_GETTIME, sys_clock_gettime, &[Int, Hex]);
-    add(nr::CLOCK_GETRES, sys_clock_getres, &[Int, Hex]);
-    add(nr::GETTIMEOFDAY, sys_gettimeofday, &[Hex, Hex]);
-    add(nr::TIME, sys_time, &[Hex]);
-    add(nr::NANOSLEEP, sys_nanosleep, &[Hex, Hex]);
-    add(
+    table.add(nr::SIGALTSTACK, sys_sigaltstack, &[Hex, Hex]);
+    table.add(nr::CLOCK_GETTIME, sys_clock_gettime, &[Int, Hex]);
+    table.add(nr::CLOCK_GETRES, sys_clock_getres, &[Int, Hex]);
+    table.add(nr::GETTIMEOFDAY, sys_gettimeofday, &[Hex, Hex]);
+    table.add(nr::TIME, sys_time, &[Hex]);
+    table.add(nr::NANOSLEEP, sys_nanosleep, &[Hex, Hex]);
+    table.add(
         nr::CLOCK_NANOSLEEP,
         sys_clock_nanosleep,
         &[Int, Hex, Hex, Hex],
     );
-    add(nr::GETRANDOM, sys_getrandom, &[Hex, Int, Hex]);
-    add(
+    table.add(nr::GETRANDOM, sys_getrandom, &[Hex, Int, Hex]);
+    table.add(
         nr::SCHED_GETAFFINITY,
         sys_sched_getaffinity,
         &[Int, Int, Hex],
     );
-    add(nr::SCHED_YIELD, sys_sched_yield, &[]);
-    add(nr::PRCTL, sys_prctl, &[Int, Hex, Hex, Hex, Hex]);
+    table.add(nr::SCHED_YIELD, sys_sched_yield, &[]);
+    table.add(nr::PRCTL, sys_prctl, &[Int, Hex, Hex, Hex, Hex]);
+    table.unsupported(
+        nr::RSEQ,
+        abi_linux::Errno::ENOSYS,
+        "restartable sequences are not offered; libcs fall back silently",
+    );
+    table.partial(
+        nr::PRLIMIT64,
+        "limits of the caller only (else ESRCH); new limits are accepted but neither kept nor enforced",
+    );
+    table.partial(nr::GETRLIMIT, "the limits Linux starts with, none enforced");
+    table.partial(
+        nr::RT_SIGACTION,
+        "siginfo carries si_signo, si_code and si_pid; real-time signals are not queued; \
+         stop signals do not stop",
+    );
+    table.partial(nr::SIGALTSTACK, "SS_AUTODISARM is EINVAL");
+    table.partial(
+        nr::PRCTL,
+        "PR_SET_NAME and PR_GET_NAME; every other option is EINVAL",
+    );
+    table.partial(
+        nr::CLOCK_GETTIME,
+        "the CPU-time clocks read the sentry's own CPU time",
+    );
+    table.partial(nr::CLOCK_GETRES, "the CPU-time clocks are the sentry's");
 }
 
 fn sys_exit(t: &mut Task, a: [u64; 6]) -> SysResult {
@@ -119,11 +143,6 @@ fn sys_set_robust_list(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
     t.robust_list = (a[0], a[1]);
     Ok(0)
-}
-
-fn sys_rseq(_: &mut Task, _: [u64; 6]) -> SysResult {
-    // Restartable sequences are not offered; libcs fall back silently.
-    Err(Errno::ENOSYS)
 }
 
 fn sys_getpid(t: &mut Task, _: [u64; 6]) -> SysResult {

@@ -1,7 +1,11 @@
-//! System-call dispatch (gVisor's `pkg/sentry/syscalls/linux`): a table
-//! keyed by abi-linux's x86_64 numbers, each entry a handler and the kinds
-//! of its arguments (for `--strace`). Numbers without an entry return
-//! `ENOSYS`, logged once per number.
+//! System calls (gVisor's `pkg/sentry/syscalls/linux`): the
+//! [`SyscallTable`], keyed by abi-linux's x86_64 numbers, each entry a
+//! handler, the kinds of its arguments (for `--strace`) and a support
+//! note (full, partial with what is missing, or unsupported with the
+//! errno), which `sentry syscalls` prints. Numbers without an entry
+//! return `ENOSYS`, logged once per number. Tasks reach the table through
+//! the kernel ([`crate::task::SyscallDispatch`]); the task loop does not
+//! import this module.
 
 mod fs;
 mod futex;
@@ -39,13 +43,28 @@ pub enum Arg {
     Path,
 }
 
+/// How completely the sentry serves a system call: what `sentry
+/// syscalls` prints (the way gVisor publishes its compatibility table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Served with Linux's semantics.
+    Full,
+    /// Served, except for what the note says.
+    Partial(&'static str),
+    /// Not served: every call fails with this errno, for the reason the
+    /// note gives.
+    Unsupported(Errno, &'static str),
+}
+
 /// One system call's entry.
 #[derive(Clone, Copy, Debug)]
 pub struct Entry {
-    /// The handler.
-    pub handler: Handler,
+    /// The handler (`None` for an unsupported call).
+    pub handler: Option<Handler>,
     /// The arguments `--strace` prints.
     pub args: &'static [Arg],
+    /// How completely the call is served.
+    pub support: Support,
 }
 
 /// `AT_FDCWD`.
@@ -54,38 +73,161 @@ pub const AT_FDCWD: i32 = -100;
 /// The largest path a system call accepts, NUL included (`PATH_MAX`).
 pub const PATH_MAX: usize = 4096;
 
-fn table() -> &'static [Option<Entry>] {
-    static TABLE: OnceLock<Vec<Option<Entry>>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t: Vec<Option<Entry>> = vec![None; nr::MAX as usize + 1];
-        let mut add = |n: u32, handler: Handler, args: &'static [Arg]| {
-            t[n as usize] = Some(Entry { handler, args });
-        };
-        fs::register(&mut add);
-        futex::register(&mut add);
-        mem::register(&mut add);
-        misc::register(&mut add);
-        mount::register(&mut add);
-        poll::register(&mut add);
-        process::register(&mut add);
-        xattr::register(&mut add);
-        t
-    })
+/// The system-call table: an entry per x86_64 number the sentry knows.
+/// Numbers without an entry fail with `ENOSYS`, logged once per number.
+#[derive(Debug)]
+pub struct SyscallTable {
+    entries: Vec<Option<Entry>>,
 }
 
-/// The registration callback the submodules fill the table with.
-type Add<'a> = dyn FnMut(u32, Handler, &'static [Arg]) + 'a;
+impl SyscallTable {
+    /// Registers `handler` for `n` as fully served.
+    fn add(&mut self, n: u32, handler: Handler, args: &'static [Arg]) {
+        self.entries[n as usize] = Some(Entry {
+            handler: Some(handler),
+            args,
+            support: Support::Full,
+        });
+    }
+
+    /// Marks the registered call `n` as served but for `missing`.
+    fn partial(&mut self, n: u32, missing: &'static str) {
+        if let Some(e) = &mut self.entries[n as usize] {
+            e.support = Support::Partial(missing);
+        }
+    }
+
+    /// Registers `n` as unsupported: it fails with `errno` (without the
+    /// once-per-number log line), for `why`.
+    fn unsupported(&mut self, n: u32, errno: Errno, why: &'static str) {
+        self.entries[n as usize] = Some(Entry {
+            handler: None,
+            args: &[],
+            support: Support::Unsupported(errno, why),
+        });
+    }
+
+    /// The table of the Linux x86_64 system calls the sentry serves.
+    pub fn linux() -> &'static SyscallTable {
+        static TABLE: OnceLock<SyscallTable> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            let mut t = SyscallTable {
+                entries: vec![None; nr::MAX as usize + 1],
+            };
+            fs::register(&mut t);
+            futex::register(&mut t);
+            mem::register(&mut t);
+            misc::register(&mut t);
+            mount::register(&mut t);
+            poll::register(&mut t);
+            process::register(&mut t);
+            xattr::register(&mut t);
+            t
+        })
+    }
+
+    /// The entry of call `n`, if the table has one.
+    pub fn entry(&self, n: u64) -> Option<Entry> {
+        usize::try_from(n)
+            .ok()
+            .and_then(|i| self.entries.get(i).copied().flatten())
+    }
+
+    /// Every x86_64 call by number: its name and how it is served (calls
+    /// without an entry are `ENOSYS`).
+    pub fn support(&self) -> Vec<(u32, &'static str, Support)> {
+        (0..=nr::MAX)
+            .filter_map(|n| {
+                let name = nr::name(n)?;
+                let support = self.entry(u64::from(n)).map_or(
+                    Support::Unsupported(Errno::ENOSYS, "not implemented"),
+                    |e| e.support,
+                );
+                Some((n, name, support))
+            })
+            .collect()
+    }
+}
+
+/// One line per x86_64 system call: number, name and support.
+pub fn listing(table: &SyscallTable) -> String {
+    let mut out = String::new();
+    for (n, name, support) in table.support() {
+        let how = match support {
+            Support::Full => "full".to_string(),
+            Support::Partial(note) => format!("partial: {note}"),
+            Support::Unsupported(e, note) => format!("unsupported ({}): {note}", e.name()),
+        };
+        out.push_str(&format!("{n:>3} {name:<24} {how}\n"));
+    }
+    out
+}
+
+/// The support table as Markdown: the served calls in a table (number,
+/// name, full or what is missing), then the unsupported ones by errno.
+pub fn markdown(table: &SyscallTable) -> String {
+    let support = table.support();
+    let served = support
+        .iter()
+        .filter(|(_, _, s)| !matches!(s, Support::Unsupported(..)))
+        .count();
+    let mut out = format!(
+        "{served} of the {} x86_64 system calls are served.\n\n\
+         | nr | call | support |\n|---:|---|---|\n",
+        support.len()
+    );
+    for (n, name, s) in &support {
+        match s {
+            Support::Full => out.push_str(&format!("| {n} | `{name}` | full |\n")),
+            Support::Partial(note) => {
+                out.push_str(&format!("| {n} | `{name}` | partial: {note} |\n"));
+            }
+            Support::Unsupported(..) => {}
+        }
+    }
+    let mut by_errno: Vec<(Errno, Vec<&str>)> = Vec::new();
+    for (_, name, s) in &support {
+        if let Support::Unsupported(e, _) = s {
+            match by_errno.iter_mut().find(|(x, _)| x == e) {
+                Some((_, names)) => names.push(name),
+                None => by_errno.push((*e, vec![name])),
+            }
+        }
+    }
+    for (e, names) in by_errno {
+        out.push_str(&format!(
+            "\nUnsupported ({}): {}.\n",
+            e.name(),
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
+}
+
+impl crate::task::SyscallDispatch for SyscallTable {
+    fn dispatch(&self, task: &mut Task) {
+        dispatch(self, task);
+    }
+}
 
 /// Serves the system call `task` stopped at and stores its result.
-pub fn dispatch(task: &mut Task) {
+fn dispatch(table: &SyscallTable, task: &mut Task) {
     let number = task.regs.syscall_number();
     let args = task.regs.syscall_args();
-    let entry = usize::try_from(number)
-        .ok()
-        .and_then(|i| table().get(i).copied().flatten());
+    let entry = table.entry(number);
     let result = match entry {
-        Some(e) => (e.handler)(task, args),
-        None => {
+        Some(Entry {
+            handler: Some(h), ..
+        }) => h(task, args),
+        Some(Entry {
+            support: Support::Unsupported(errno, _),
+            ..
+        }) => Err(errno),
+        _ => {
             task.kernel.log_enosys(number);
             Err(Errno::ENOSYS)
         }

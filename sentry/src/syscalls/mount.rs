@@ -10,7 +10,7 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{Capability, Errno, MountFlags, UmountFlags};
 use vfs_core::{Context, GetDentryOptions, GetFilesystemOptions, MountOptionFlags, MountOptions};
 
-use super::{AT_FDCWD, Add, Arg, SysResult, read_path, with_path};
+use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path, with_path};
 use crate::task::Task;
 
 use Arg::{Hex, Path};
@@ -19,9 +19,13 @@ use Arg::{Hex, Path};
 /// (Linux copies at most a page of each).
 const MAX_MOUNT_STRING: usize = 4095;
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::MOUNT, sys_mount, &[Path, Path, Path, Hex, Hex]);
-    add(nr::UMOUNT2, sys_umount2, &[Path, Hex]);
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::MOUNT, sys_mount, &[Path, Path, Path, Hex, Hex]);
+    table.add(nr::UMOUNT2, sys_umount2, &[Path, Hex]);
+    table.partial(
+        nr::MOUNT,
+        "every mount is private: MS_SHARED, MS_SLAVE, MS_UNBINDABLE and MS_MOVE are EINVAL",
+    );
 }
 
 fn read_optional_string(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {

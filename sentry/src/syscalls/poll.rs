@@ -9,7 +9,7 @@ use abi_linux::{Errno, OpenFlags};
 use vfs_core::FileRef;
 use vfs_core::waiter::{EventMask, with_always_reported};
 
-use super::{Add, Arg, SysResult};
+use super::{Arg, SysResult, SyscallTable};
 use crate::pipe::new_pipe;
 use crate::task::Task;
 use crate::wait::{FileWait, TaskWaker};
@@ -22,13 +22,13 @@ const POLLNVAL: u16 = 0x20;
 /// The most descriptors one `poll` takes (`RLIMIT_NOFILE`).
 const MAX_POLL_FDS: u64 = crate::fd_table::NR_OPEN as u64;
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::PIPE, sys_pipe, &[Hex]);
-    add(nr::PIPE2, sys_pipe2, &[Hex, Hex]);
-    add(nr::POLL, sys_poll, &[Hex, Int, Int]);
-    add(nr::PPOLL, sys_ppoll, &[Hex, Int, Hex, Hex, Int]);
-    add(nr::SELECT, sys_select, &[Int, Hex, Hex, Hex, Hex]);
-    add(nr::PSELECT6, sys_pselect6, &[Int, Hex, Hex, Hex, Hex, Hex]);
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::PIPE, sys_pipe, &[Hex]);
+    table.add(nr::PIPE2, sys_pipe2, &[Hex, Hex]);
+    table.add(nr::POLL, sys_poll, &[Hex, Int, Int]);
+    table.add(nr::PPOLL, sys_ppoll, &[Hex, Int, Hex, Hex, Int]);
+    table.add(nr::SELECT, sys_select, &[Int, Hex, Hex, Hex, Hex]);
+    table.add(nr::PSELECT6, sys_pselect6, &[Int, Hex, Hex, Hex, Hex, Hex]);
 }
 
 fn pipe2(t: &Task, addr: u64, flags: u64) -> SysResult {
@@ -299,10 +299,34 @@ fn sys_select(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(n)
 }
 
+/// Applies the temporary signal mask of `ppoll`/`pselect6` at `addr` (8
+/// bytes; `size` must be 8): the old mask comes back once the call
+/// returns, after a handler the new mask let in has run (as
+/// `rt_sigsuspend` does).
+fn apply_wait_mask(t: &mut Task, addr: u64, size: u64) -> Result<(), Errno> {
+    if addr == 0 {
+        return Ok(());
+    }
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = [0u8; 8];
+    t.mm.copy_in_exact(addr, &mut raw)?;
+    t.saved_mask = Some(t.signal_mask());
+    t.set_signal_mask(u64::from_le_bytes(raw));
+    Ok(())
+}
+
 fn sys_pselect6(t: &mut Task, a: [u64; 6]) -> SysResult {
     let deadline = read_deadline(t, a[4], false)?;
-    // The signal mask (the sixth argument) is ignored: no signal is
-    // delivered yet.
+    // The sixth argument points at `{ const sigset_t *ss; size_t ss_len; }`.
+    if a[5] != 0 {
+        let mut raw = [0u8; 16];
+        t.mm.copy_in_exact(a[5], &mut raw)?;
+        let set = u64::from_le_bytes(raw[..8].try_into().map_err(|_| Errno::EFAULT)?);
+        let len = u64::from_le_bytes(raw[8..].try_into().map_err(|_| Errno::EFAULT)?);
+        apply_wait_mask(t, set, len)?;
+    }
     let n = do_select(t, a[0], [a[1], a[2], a[3]], deadline)?;
     if a[4] != 0 {
         write_remaining(t, a[4], deadline, false)?;
@@ -329,6 +353,6 @@ fn sys_ppoll(t: &mut Task, a: [u64; 6]) -> SysResult {
         }
         Some(Instant::now() + Duration::new(sec as u64, nsec as u32))
     };
-    // The signal mask is ignored: no signal is delivered yet.
+    apply_wait_mask(t, a[3], a[4])?;
     do_poll(t, a[0], a[1], deadline)
 }

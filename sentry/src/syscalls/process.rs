@@ -15,7 +15,7 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{CloneFlags, Errno};
 use zerocopy::FromBytes;
 
-use super::{AT_FDCWD, Add, Arg, SysResult, read_path};
+use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path};
 use crate::loader;
 use crate::mm::MemoryManager;
 use crate::task::{CloneArgs, ExitStatus, NewImage, Task, WaitKind, WaitTarget};
@@ -50,21 +50,50 @@ const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// limit on the initial stack's strings).
 const MAX_ARG_BYTES: usize = 2 << 20;
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::CLONE, sys_clone, &[Hex, Hex, Hex, Hex, Hex]);
-    add(nr::CLONE3, sys_clone3, &[Hex, Int]);
-    add(nr::FORK, sys_fork, &[]);
-    add(nr::VFORK, sys_vfork, &[]);
-    add(nr::EXECVE, sys_execve, &[Path, Hex, Hex]);
-    add(nr::EXECVEAT, sys_execveat, &[Fd, Path, Hex, Hex, Hex]);
-    add(nr::WAIT4, sys_wait4, &[Int, Hex, Hex, Hex]);
-    add(nr::WAITID, sys_waitid, &[Int, Int, Hex, Hex, Hex]);
-    add(nr::KILL, sys_kill, &[Int, Int]);
-    add(nr::TKILL, sys_tkill, &[Int, Int]);
-    add(nr::TGKILL, sys_tgkill, &[Int, Int, Int]);
-    add(nr::RT_SIGRETURN, sys_rt_sigreturn, &[]);
-    add(nr::RT_SIGSUSPEND, sys_rt_sigsuspend, &[Hex, Int]);
-    add(nr::PAUSE, sys_pause, &[]);
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::CLONE, sys_clone, &[Hex, Hex, Hex, Hex, Hex]);
+    table.add(nr::CLONE3, sys_clone3, &[Hex, Int]);
+    table.add(nr::FORK, sys_fork, &[]);
+    table.add(nr::VFORK, sys_vfork, &[]);
+    table.add(nr::EXECVE, sys_execve, &[Path, Hex, Hex]);
+    table.add(nr::EXECVEAT, sys_execveat, &[Fd, Path, Hex, Hex, Hex]);
+    table.add(nr::WAIT4, sys_wait4, &[Int, Hex, Hex, Hex]);
+    table.add(nr::WAITID, sys_waitid, &[Int, Int, Hex, Hex, Hex]);
+    table.add(nr::KILL, sys_kill, &[Int, Int]);
+    table.add(nr::TKILL, sys_tkill, &[Int, Int]);
+    table.add(nr::TGKILL, sys_tgkill, &[Int, Int, Int]);
+    table.add(nr::RT_SIGRETURN, sys_rt_sigreturn, &[]);
+    table.add(nr::RT_SIGSUSPEND, sys_rt_sigsuspend, &[Hex, Int]);
+    table.add(nr::PAUSE, sys_pause, &[]);
+    table.partial(
+        nr::CLONE,
+        "namespaces (CLONE_NEW*) are EPERM; CLONE_PIDFD and CLONE_INTO_CGROUP are EINVAL",
+    );
+    table.partial(
+        nr::CLONE3,
+        "namespaces are EPERM; CLONE_PIDFD and CLONE_INTO_CGROUP are EINVAL; set_tid is EPERM",
+    );
+    table.partial(
+        nr::EXECVEAT,
+        "AT_EMPTY_PATH (fexecve) and AT_SYMLINK_NOFOLLOW are ENOSYS",
+    );
+    table.partial(
+        nr::WAIT4,
+        "no stopped or continued children; no process groups (0 and -PGID wait for any child); \
+         rusage is zeros",
+    );
+    table.partial(
+        nr::WAITID,
+        "P_PIDFD is EINVAL; WSTOPPED and WCONTINUED report nothing; no process groups; rusage is zeros",
+    );
+    table.partial(
+        nr::KILL,
+        "no process groups: pid 0 and -PGID are ESRCH; stop signals do not stop",
+    );
+    table.partial(
+        nr::RT_SIGRETURN,
+        "the FPU state comes from the sentry's copy, not from the frame",
+    );
 }
 
 fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {

@@ -6,7 +6,7 @@ use abi_linux::Errno;
 use abi_linux::syscalls::x86_64 as nr;
 use vfs_core::GetXattrOptions;
 
-use super::{AT_FDCWD, Add, Arg, SysResult, read_path, with_path};
+use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path, with_path};
 use crate::task::Task;
 
 use Arg::{Fd, Hex, Int, Path};
@@ -17,13 +17,13 @@ const XATTR_NAME_MAX: usize = 255;
 /// The largest attribute value or list (`XATTR_SIZE_MAX`).
 const XATTR_SIZE_MAX: u64 = 65536;
 
-pub(super) fn register(add: &mut Add<'_>) {
-    add(nr::GETXATTR, sys_getxattr, &[Path, Path, Hex, Int]);
-    add(nr::LGETXATTR, sys_lgetxattr, &[Path, Path, Hex, Int]);
-    add(nr::FGETXATTR, sys_fgetxattr, &[Fd, Path, Hex, Int]);
-    add(nr::LISTXATTR, sys_listxattr, &[Path, Hex, Int]);
-    add(nr::LLISTXATTR, sys_llistxattr, &[Path, Hex, Int]);
-    add(nr::FLISTXATTR, sys_flistxattr, &[Fd, Hex, Int]);
+pub(super) fn register(table: &mut SyscallTable) {
+    table.add(nr::GETXATTR, sys_getxattr, &[Path, Path, Hex, Int]);
+    table.add(nr::LGETXATTR, sys_lgetxattr, &[Path, Path, Hex, Int]);
+    table.add(nr::FGETXATTR, sys_fgetxattr, &[Fd, Path, Hex, Int]);
+    table.add(nr::LISTXATTR, sys_listxattr, &[Path, Hex, Int]);
+    table.add(nr::LLISTXATTR, sys_llistxattr, &[Path, Hex, Int]);
+    table.add(nr::FLISTXATTR, sys_flistxattr, &[Fd, Hex, Int]);
 }
 
 /// Where the attributes come from: a path (following a final symlink or

@@ -64,6 +64,15 @@ pub use signals::{NSIG, SignalHandlers, UNBLOCKABLE};
 pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitKind, WaitTarget};
 pub use thread_group::{ProcessInfo, ThreadGroup};
 
+/// What serves a task's system calls: the kernel holds one (the sentry's
+/// is [`crate::syscalls::SyscallTable::linux`]), and the task loop calls
+/// it for every system-call trap.
+pub trait SyscallDispatch: Send + Sync + std::fmt::Debug {
+    /// Serves the system call `task` stopped at and stores its result in
+    /// the task's registers (or ends the task).
+    fn dispatch(&self, task: &mut Task);
+}
+
 /// How a task group ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -220,7 +229,8 @@ impl Task {
             let trap = context.switch(self.mm.address_space(), &mut self.regs)?;
             match trap {
                 Trap::Syscall => {
-                    crate::syscalls::dispatch(self);
+                    let table = self.kernel.syscalls;
+                    table.dispatch(self);
                     if let Some(exit) = self.exit {
                         return Ok(exit);
                     }
