@@ -73,7 +73,7 @@ fn build(name: &str) -> Option<PathBuf> {
         Ok(s) if s.success() => Some(out),
         Ok(s) => panic!("gcc failed on {}: {s}", src.display()),
         Err(_) => {
-            missing("gcc", false);
+            missing("gcc", true);
             None
         }
     }
@@ -189,7 +189,7 @@ fn corpus() -> &'static Path {
 /// when `tool` is installed.
 fn pipeline(tool: &str, script: &str) {
     if Command::new(tool).arg("--version").output().is_err() {
-        missing(tool, false);
+        missing(tool, true);
         return;
     }
     let corpus = corpus().to_str().unwrap().to_string();
@@ -221,7 +221,7 @@ fn git_gc_and_grep_in_a_new_repository() {
         .into_iter()
         .find(|g| Path::new(g).exists());
     let Some(git) = git else {
-        missing("git", false);
+        missing("git", true);
         return;
     };
     // The repository lives in the run's own /tmp (the host's natively,
@@ -244,7 +244,7 @@ fn git_gc_and_grep_in_a_new_repository() {
 #[test]
 fn go_goroutines_with_gomaxprocs_four() {
     let Ok(version) = Command::new("go").arg("version").output() else {
-        missing("go (Debian's golang-go)", false);
+        missing("go (Debian's golang-go)", true);
         return;
     };
     assert!(version.status.success());
@@ -294,7 +294,7 @@ fn threads_mapping_and_reading_at_once_leak_nothing() {
     match built {
         Ok(s) if s.success() => {}
         Ok(s) => panic!("gcc -static failed: {s}"),
-        Err(_) => return missing("gcc", false),
+        Err(_) => return missing("gcc", true),
     }
     for i in 0..4u32 {
         let body: Vec<u8> = (0..100_000u32).map(|n| (n * 7 + i) as u8).collect();
