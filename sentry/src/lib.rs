@@ -79,6 +79,7 @@ pub mod gofer;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
+pub mod pidfd;
 pub mod pipe;
 pub mod procfs;
 pub mod syscalls;

@@ -149,6 +149,11 @@ fn futexes_between_processes_robust_and_pi_mutexes() {
 }
 
 #[test]
+fn pidfds_from_clone3_and_pidfd_open() {
+    c_program("pidfd");
+}
+
+#[test]
 fn clone_clone3_wait_and_futex_errors_match_linux() {
     c_program("errnos");
 }

@@ -12,7 +12,7 @@
 //! records the child as its parent's until it is reaped.
 
 use abi_linux::syscalls::x86_64 as nr;
-use abi_linux::{CloneFlags, Errno};
+use abi_linux::{CloneFlags, Errno, OpenFlags};
 use zerocopy::FromBytes;
 
 use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path};
@@ -36,6 +36,7 @@ const WCLONE: u64 = 0x8000_0000;
 const P_ALL: u64 = 0;
 const P_PID: u64 = 1;
 const P_PGID: u64 = 2;
+const P_PIDFD: u64 = 3;
 /// `CLD_EXITED` and `CLD_KILLED` (`si_code` of `SIGCHLD`).
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
@@ -60,6 +61,12 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.add(nr::WAIT4, sys_wait4, &[Int, Hex, Hex, Hex]);
     table.add(nr::WAITID, sys_waitid, &[Int, Int, Hex, Hex, Hex]);
     table.add(nr::KILL, sys_kill, &[Int, Int]);
+    table.add(nr::PIDFD_OPEN, sys_pidfd_open, &[Int, Hex]);
+    table.add(
+        nr::PIDFD_SEND_SIGNAL,
+        sys_pidfd_send_signal,
+        &[Fd, Int, Hex, Hex],
+    );
     table.add(nr::TKILL, sys_tkill, &[Int, Int]);
     table.add(nr::TGKILL, sys_tgkill, &[Int, Int, Int]);
     table.add(nr::RT_SIGRETURN, sys_rt_sigreturn, &[]);
@@ -67,11 +74,11 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.add(nr::PAUSE, sys_pause, &[]);
     table.partial(
         nr::CLONE,
-        "namespaces (CLONE_NEW*) are EPERM; CLONE_PIDFD and CLONE_INTO_CGROUP are EINVAL",
+        "namespaces (CLONE_NEW*) are EPERM; CLONE_INTO_CGROUP and thread pidfds are EINVAL",
     );
     table.partial(
         nr::CLONE3,
-        "namespaces are EPERM; CLONE_PIDFD and CLONE_INTO_CGROUP are EINVAL; set_tid is EPERM",
+        "namespaces are EPERM; CLONE_INTO_CGROUP and thread pidfds are EINVAL; set_tid is EPERM",
     );
     table.partial(
         nr::EXECVEAT,
@@ -84,12 +91,17 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
     table.partial(
         nr::WAITID,
-        "P_PIDFD is EINVAL; WSTOPPED and WCONTINUED report nothing; no process groups; rusage is zeros",
+        "WSTOPPED and WCONTINUED report nothing; no process groups; rusage is zeros",
     );
     table.partial(
         nr::KILL,
         "no process groups: pid 0 and -PGID are ESRCH; stop signals do not stop",
     );
+    table.partial(
+        nr::PIDFD_SEND_SIGNAL,
+        "the siginfo argument must be NULL (else EINVAL)",
+    );
+    table.partial(nr::PIDFD_OPEN, "PIDFD_THREAD is EINVAL");
     table.partial(
         nr::RT_SIGRETURN,
         "the FPU state comes from the sentry's copy, not from the frame",
@@ -129,6 +141,7 @@ fn sys_clone(t: &mut Task, a: [u64; 6]) -> SysResult {
         parent_tid: a[2],
         child_tid: a[3],
         tls: a[4],
+        pidfd: a[2],
     };
     t.clone_task(&args).map(|tid| tid as u64)
 }
@@ -180,6 +193,7 @@ fn sys_clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
         parent_tid: ca.parent_tid,
         child_tid: ca.child_tid,
         tls: ca.tls,
+        pidfd: ca.pidfd,
     };
     t.clone_task(&args).map(|tid| tid as u64)
 }
@@ -359,6 +373,12 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     let target = match idtype {
         P_ALL | P_PGID => WaitTarget::Any,
         P_PID if id > 0 => WaitTarget::Pid(id),
+        P_PIDFD => {
+            let file = t.fds.get(id)?;
+            let group = crate::pidfd::group_of(&file);
+            file.release(&t.ctx);
+            WaitTarget::Pid(group.ok_or(Errno::EBADF)?.tgid())
+        }
         _ => return Err(Errno::EINVAL),
     };
     // Stopped and continued children are not modelled: only exits are
@@ -400,6 +420,57 @@ fn sys_kill(t: &mut Task, a: [u64; 6]) -> SysResult {
         .tasks
         .kill(t.tgid, a[0] as i32, a[1] as i32)
         .map(|()| 0)
+}
+
+/// `PIDFD_NONBLOCK` (`O_NONBLOCK`).
+const PIDFD_NONBLOCK: u64 = 0o4000;
+
+fn sys_pidfd_open(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (pid, flags) = (a[0] as i32, a[1]);
+    if flags & !PIDFD_NONBLOCK != 0 || pid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let group = t.kernel.tasks.process(pid)?;
+    let flags = OpenFlags::from_bits_truncate(flags as u32);
+    let file = crate::pidfd::new_pidfd(&t.kernel.anon_mount, Some(group), flags);
+    t.fds.add(file, true, 0).map(|fd| fd as u64)
+}
+
+fn sys_pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let (fd, signal, info, flags) = (a[0] as i32, a[1] as i32, a[2], a[3]);
+    // PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP and
+    // PIDFD_SIGNAL_PROCESS_GROUP: at most one. Process groups are not
+    // modelled: the last acts as the second.
+    const PIDFD_SIGNAL_THREAD: u64 = 1;
+    if flags & !7 != 0 || flags.count_ones() > 1 {
+        return Err(Errno::EINVAL);
+    }
+    let file = t.fds.get(fd)?;
+    let group = crate::pidfd::group_of(&file);
+    file.release(&t.ctx);
+    let group = group.ok_or(Errno::EBADF)?;
+    if !(0..=64).contains(&signal) {
+        return Err(Errno::EINVAL);
+    }
+    if info != 0 {
+        // A caller-built siginfo is not offered.
+        return Err(Errno::EINVAL);
+    }
+    if group.thread_count() == 0 {
+        return Err(Errno::ESRCH);
+    }
+    if signal != 0 {
+        let origin = crate::wait::SignalOrigin {
+            code: abi_linux::signal::SI_USER,
+            pid: t.tgid,
+        };
+        if flags == PIDFD_SIGNAL_THREAD {
+            group.send_to_thread(group.tgid(), signal, origin)?;
+        } else {
+            group.send(signal, origin);
+        }
+    }
+    Ok(0)
 }
 
 fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {

@@ -7,15 +7,16 @@
 //! of its own (an idle one that ran a finished task, or a new one), which
 //! is had first so that a failure there takes nothing.
 //! Namespaces (`CLONE_NEW*`) are refused with `EPERM`, as for a caller
-//! without `CAP_SYS_ADMIN`; `CLONE_PIDFD` and `CLONE_INTO_CGROUP` with
-//! `EINVAL` (not offered yet).
+//! without `CAP_SYS_ADMIN`; `CLONE_INTO_CGROUP` with `EINVAL`, and
+//! `CLONE_PIDFD` together with `CLONE_THREAD` (thread pidfds are not
+//! offered).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use abi_linux::{CloneFlags, Errno};
+use abi_linux::{CloneFlags, Errno, OpenFlags};
 
 use super::{ProcessInfo, Task, TaskBuilder, VforkDone};
 
@@ -35,6 +36,8 @@ pub struct CloneArgs {
     pub child_tid: u64,
     /// The thread pointer with `CLONE_SETTLS`.
     pub tls: u64,
+    /// Where `CLONE_PIDFD` stores the new pidfd.
+    pub pidfd: u64,
 }
 
 /// The namespace flags.
@@ -79,7 +82,11 @@ fn check_flags(t: &Task, flags: CloneFlags) -> Result<(), Errno> {
     if flags.intersects(NAMESPACES) {
         return Err(Errno::EPERM);
     }
-    if flags.intersects(CloneFlags::PIDFD | CloneFlags::INTO_CGROUP) {
+    if flags.contains(CloneFlags::PIDFD) && flags.contains(CloneFlags::THREAD) {
+        // A pidfd names a process (PIDFD_THREAD is not offered).
+        return Err(Errno::EINVAL);
+    }
+    if flags.contains(CloneFlags::INTO_CGROUP) {
         return Err(Errno::EINVAL);
     }
     Ok(())
@@ -119,6 +126,28 @@ impl Task {
             fds.release_user(ctx);
             fs.release_user(ctx);
         };
+        // The pidfd first, so that a full descriptor table fails the call
+        // before the child exists; it is named once the child is.
+        let pidfd = if flags.contains(CloneFlags::PIDFD) {
+            let file = crate::pidfd::new_pidfd(&kernel.anon_mount, None, OpenFlags::empty());
+            let fd = match self.fds.add(file, true, 0) {
+                Ok(fd) => fd,
+                Err(e) => {
+                    release(&self.ctx);
+                    return Err(e);
+                }
+            };
+            if let Err(e) = self.mm.copy_out_exact(args.pidfd, &fd.to_le_bytes()) {
+                if let Ok(f) = self.fds.remove(fd) {
+                    f.release(&self.ctx);
+                }
+                release(&self.ctx);
+                return Err(e);
+            }
+            Some(fd)
+        } else {
+            None
+        };
         let created = if thread {
             kernel
                 .tasks
@@ -144,10 +173,24 @@ impl Task {
         let (group, kill) = match created {
             Ok(c) => c,
             Err(e) => {
+                if let Some(fd) = pidfd
+                    && let Ok(f) = self.fds.remove(fd)
+                {
+                    f.release(&self.ctx);
+                }
                 release(&self.ctx);
                 return Err(e);
             }
         };
+        if let Some(fd) = pidfd
+            && let Ok(f) = self.fds.get(fd)
+        {
+            // Another thread may have closed or replaced it meanwhile.
+            if let Some(p) = f.downcast::<crate::pidfd::PidFd>() {
+                p.bind(group.clone());
+            }
+            f.release(&self.ctx);
+        }
         let tid = kill.tid();
         let mut regs = self.regs.clone();
         regs.set_syscall_return(0);

@@ -235,6 +235,20 @@ impl TaskSet {
         tree.nodes.get(&tgid).map(|n| n.group.clone())
     }
 
+    /// The process `pid` (live or a zombie) for a pidfd: `EINVAL` when
+    /// `pid` is a thread that does not lead its group, `ESRCH` when there
+    /// is no such process.
+    pub fn process(&self, pid: i32) -> Result<Arc<ThreadGroup>, Errno> {
+        let tree = self.tree();
+        if let Some(node) = tree.nodes.get(&pid) {
+            return Ok(node.group.clone());
+        }
+        if tree.tids.contains_key(&pid) {
+            return Err(Errno::EINVAL);
+        }
+        Err(Errno::ESRCH)
+    }
+
     /// Whether `tid` is a live thread.
     pub fn thread_alive(&self, tid: i32) -> bool {
         self.tree().tids.contains_key(&tid)

@@ -43,7 +43,6 @@ struct GroupState {
 }
 
 /// A thread group (a process).
-#[derive(Debug)]
 pub struct ThreadGroup {
     tgid: i32,
     /// Group-directed pending signals, shared with the threads' kill
@@ -53,6 +52,16 @@ pub struct ThreadGroup {
     state: Mutex<GroupState>,
     /// Signalled when a thread leaves.
     changed: Condvar,
+    /// Notified when the last thread has left (pidfd readiness).
+    exit_queue: vfs_core::waiter::WaiterQueue,
+}
+
+impl std::fmt::Debug for ThreadGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ThreadGroup")
+            .field("tgid", &self.tgid)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ThreadGroup {
@@ -64,6 +73,7 @@ impl ThreadGroup {
             handlers: Mutex::new(handlers),
             state: Mutex::new(GroupState::default()),
             changed: Condvar::new(),
+            exit_queue: vfs_core::waiter::WaiterQueue::new(),
         })
     }
 
@@ -108,13 +118,24 @@ impl ThreadGroup {
     /// Removes the thread `tid` (it has exited) and returns how many
     /// remain; `leader` records its status as the leader's.
     pub(crate) fn remove_thread(&self, tid: i32, status: ExitStatus, leader: bool) -> usize {
-        let mut st = self.state();
-        st.threads.retain(|s| s.tid() != tid);
-        if leader {
-            st.leader_exit = Some(status);
+        let remaining = {
+            let mut st = self.state();
+            st.threads.retain(|s| s.tid() != tid);
+            if leader {
+                st.leader_exit = Some(status);
+            }
+            self.changed.notify_all();
+            st.threads.len()
+        };
+        if remaining == 0 {
+            self.exit_queue.notify(vfs_core::waiter::READABLE_EVENTS);
         }
-        self.changed.notify_all();
-        st.threads.len()
+        remaining
+    }
+
+    /// The queue pidfds wait on for the group's exit.
+    pub(crate) fn exit_queue(&self) -> &vfs_core::waiter::WaiterQueue {
+        &self.exit_queue
     }
 
     /// The live thread IDs, in creation order.
