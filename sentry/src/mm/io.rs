@@ -1,7 +1,15 @@
 //! vfs-core's `IoDest`/`IoSource` over application memory (gVisor's
 //! `usermem.IOSequence`): a read fills, and a write drains, a list of
 //! application iovecs, page by page through the memory file's internal
-//! mapping, so a byte moves once.
+//! mapping.
+//!
+//! Other threads and processes may change application memory at any
+//! moment, so no Rust reference to it is ever formed: a filesystem's
+//! block callback gets a page-sized buffer of the sentry's own, and the
+//! bytes move between it and the application's page with raw copies (as
+//! rust-vmm's `VolatileSlice` and Asterinas's `VmReader`/`VmWriter` do).
+//! The memory manager's lock is held only while a page is resolved, not
+//! while the filesystem's callback runs.
 
 use std::collections::VecDeque;
 
@@ -77,6 +85,8 @@ impl IoVecs {
 pub struct UserDest<'a> {
     mm: &'a MemoryManager,
     iovs: IoVecs,
+    /// The page-sized buffer filesystems fill.
+    bounce: Vec<u8>,
 }
 
 impl<'a> UserDest<'a> {
@@ -85,6 +95,7 @@ impl<'a> UserDest<'a> {
         Self {
             mm,
             iovs: IoVecs::new(iovs),
+            bounce: vec![0; crate::elf::PAGE_SIZE as usize],
         }
     }
 }
@@ -95,15 +106,19 @@ impl IoDest for UserDest<'_> {
     }
 
     fn copy_from_reader(&mut self, f: &mut dyn FnMut(&mut [u8]) -> Result<usize>) -> Result<usize> {
+        let bounce = &mut self.bounce;
         self.iovs.walk(self.mm, Access::WRITE, &mut |ptr, n| {
+            let block = &mut bounce[..n];
+            let got = f(block)?.min(n);
             // SAFETY: `ptr..ptr + n` is one present page's bytes in the
-            // memory file's sentry mapping (see `MemoryManager::blocks`),
-            // alive while the memory manager's lock is held. The task that
-            // owns this memory is stopped in a system call and no other
-            // thread runs in its address space, so nothing else accesses
-            // the bytes while the slice lives.
-            let block = unsafe { std::slice::from_raw_parts_mut(ptr, n) };
-            f(block)
+            // memory file's sentry mapping, kept allocated by the memory
+            // manager's reference while this runs (see
+            // `MemoryManager::blocks`); `block` is the sentry's own buffer,
+            // so the two cannot overlap. The copy is raw: application
+            // threads may access the page concurrently, and no reference
+            // to it is formed.
+            unsafe { std::ptr::copy_nonoverlapping(block.as_ptr(), ptr, got) };
+            Ok(got)
         })
     }
 }
@@ -113,6 +128,8 @@ impl IoDest for UserDest<'_> {
 pub struct UserSource<'a> {
     mm: &'a MemoryManager,
     iovs: IoVecs,
+    /// The page-sized buffer filesystems drain.
+    bounce: Vec<u8>,
 }
 
 impl<'a> UserSource<'a> {
@@ -121,6 +138,7 @@ impl<'a> UserSource<'a> {
         Self {
             mm,
             iovs: IoVecs::new(iovs),
+            bounce: vec![0; crate::elf::PAGE_SIZE as usize],
         }
     }
 }
@@ -131,11 +149,13 @@ impl IoSource for UserSource<'_> {
     }
 
     fn copy_to_writer(&mut self, f: &mut dyn FnMut(&[u8]) -> Result<usize>) -> Result<usize> {
+        let bounce = &mut self.bounce;
         self.iovs.walk(self.mm, Access::READ, &mut |ptr, n| {
-            // SAFETY: as in `UserDest::copy_from_reader`; the slice is only
-            // read.
-            let block = unsafe { std::slice::from_raw_parts(ptr.cast_const(), n) };
-            f(block)
+            let block = &mut bounce[..n];
+            // SAFETY: as in `UserDest::copy_from_reader`, with the copy
+            // reversed: from the application's page into the buffer.
+            unsafe { std::ptr::copy_nonoverlapping(ptr.cast_const(), block.as_mut_ptr(), n) };
+            Ok(f(block)?.min(n))
         })
     }
 }

@@ -1238,7 +1238,6 @@ impl MemoryManager {
         force: bool,
         f: &mut dyn FnMut(*mut u8, usize) -> Result<usize>,
     ) -> Result<usize> {
-        let mut st = lock(&self.state);
         let mut done = 0usize;
         while done < len {
             let cur = match addr.checked_add(done as u64) {
@@ -1246,15 +1245,23 @@ impl MemoryManager {
                 None => break,
             };
             let page = page_down(cur);
-            let off = match self.populate(&mut st, page, want, force) {
-                Ok(off) => off,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
+            // The page is resolved with the lock held, and used without
+            // it: `f` may take filesystem locks, which a fault's
+            // `translate` takes after this lock.
+            // A reference of its own, taken with the lock held, keeps the
+            // page alive while `f` runs, even if another thread unmaps it
+            // or a file truncation invalidates the mapping meanwhile.
+            let range = {
+                let mut st = lock(&self.state);
+                let off = match self.populate(&mut st, page, want, force) {
+                    Ok(off) => off,
+                    Err(e) if done == 0 => return Err(e),
+                    Err(_) => break,
+                };
+                let range = FileRange::new(off, off + PAGE_SIZE);
+                self.mf.inc_ref(range)?;
+                range
             };
-            // A reference of its own keeps the page alive while `f` runs,
-            // even if a file truncation invalidates the mapping meanwhile.
-            let range = FileRange::new(off, off + PAGE_SIZE);
-            self.mf.inc_ref(range)?;
             let moved = self.visit_page(range, cur - page, len - done, f);
             self.mf.dec_ref(range)?;
             let (moved, n) = match moved {
