@@ -226,7 +226,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         return Err(e);
     }
     let handlers = Arc::new(SignalHandlers::default());
-    let (group, kill) = match kernel.tasks.new_process(0, 0, handlers) {
+    let (group, kill) = match kernel.tasks.new_process(0, 0, 0, handlers) {
         Ok(created) => created,
         Err(e) => {
             fds.close_all(&ctx);

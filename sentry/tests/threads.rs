@@ -2,7 +2,7 @@
 //! natively and in the sentry on both platforms, with their standard
 //! output and exit status compared.
 //!
-//! The C programs in `tests/threads/` are built here with the host's gcc;
+//! The C programs in `tests/programs/` are built here with the host's gcc;
 //! Python, zstd, xz, sort, git and Go are the host's. The sandbox runs
 //! them with `--rootfs /` (the host's root served read-only by a gofer),
 //! so the programs are built under Cargo's target temporary directory,
@@ -54,12 +54,12 @@ fn work_dir() -> &'static Path {
     })
 }
 
-/// Builds `tests/threads/NAME.c` (once per test binary); `None` without
+/// Builds `tests/programs/NAME.c` (once per test binary); `None` without
 /// gcc.
 fn build(name: &str) -> Option<PathBuf> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/threads/{name}.c"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/programs/{name}.c"));
     let out = work_dir().join(format!("{name}-{}", std::process::id()));
     if out.exists() {
         return Some(out);
@@ -146,6 +146,11 @@ fn execve_from_a_thread_that_is_not_the_leader() {
 #[test]
 fn futexes_between_processes_robust_and_pi_mutexes() {
     c_program("futex_shared");
+}
+
+#[test]
+fn process_groups_and_sessions() {
+    c_program("sessions");
 }
 
 #[test]
@@ -255,7 +260,7 @@ fn go_goroutines_with_gomaxprocs_four() {
     assert!(version.status.success());
     let dir = work_dir().join(format!("go-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/threads/goroutines.go");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/goroutines.go");
     let exe = dir.join("goroutines");
     let built = Command::new("go")
         .arg("build")
@@ -287,7 +292,7 @@ impl Drop for Scratch {
 /// dropping the kernel leaves no live VFS object and no memory-file page.
 #[test]
 fn threads_mapping_and_reading_at_once_leak_nothing() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/threads/stress.c");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/stress.c");
     let tree = Scratch(work_dir().join(format!("stress-tree-{}", std::process::id())));
     std::fs::create_dir_all(tree.0.join("bin")).unwrap();
     std::fs::create_dir_all(tree.0.join("data")).unwrap();

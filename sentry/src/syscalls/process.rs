@@ -61,6 +61,11 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.add(nr::WAIT4, sys_wait4, &[Int, Hex, Hex, Hex]);
     table.add(nr::WAITID, sys_waitid, &[Int, Int, Hex, Hex, Hex]);
     table.add(nr::KILL, sys_kill, &[Int, Int]);
+    table.add(nr::SETSID, sys_setsid, &[]);
+    table.add(nr::GETSID, sys_getsid, &[Int]);
+    table.add(nr::SETPGID, sys_setpgid, &[Int, Int]);
+    table.add(nr::GETPGID, sys_getpgid, &[Int]);
+    table.add(nr::GETPGRP, sys_getpgrp, &[]);
     table.add(nr::PIDFD_OPEN, sys_pidfd_open, &[Int, Hex]);
     table.add(
         nr::PIDFD_SEND_SIGNAL,
@@ -86,16 +91,17 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
     table.partial(
         nr::WAIT4,
-        "no stopped or continued children; no process groups (0 and -PGID wait for any child); \
-         rusage is zeros",
+        "no stopped or continued children; rusage is zeros",
     );
     table.partial(
         nr::WAITID,
-        "WSTOPPED and WCONTINUED report nothing; no process groups; rusage is zeros",
+        "WSTOPPED and WCONTINUED report nothing; rusage is zeros",
     );
+    table.partial(nr::KILL, "stop signals do not stop");
     table.partial(
-        nr::KILL,
-        "no process groups: pid 0 and -PGID are ESRCH; stop signals do not stop",
+        nr::SETSID,
+        "no controlling terminals: the new session has none, and orphaned process groups get no \
+         SIGHUP",
     );
     table.partial(
         nr::PIDFD_SEND_SIGNAL,
@@ -334,11 +340,12 @@ fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(Errno::EINVAL);
     }
-    // Process groups are not modelled: `0` and `-pgid` mean any child.
-    let target = if pid > 0 {
-        WaitTarget::Pid(pid)
-    } else {
-        WaitTarget::Any
+    let target = match pid {
+        -1 => WaitTarget::Any,
+        0 => WaitTarget::Pgid(t.kernel.tasks.pgid(t.tgid)?),
+        p if p > 0 => WaitTarget::Pid(p),
+        // -INT_MIN has no positive counterpart: Linux answers ESRCH.
+        p => WaitTarget::Pgid(p.checked_neg().ok_or(Errno::ESRCH)?),
     };
     let kill = t.kill.clone();
     let interrupted = || kill.signal().is_some() || kill.has_pending(kill.mask());
@@ -371,7 +378,9 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let target = match idtype {
-        P_ALL | P_PGID => WaitTarget::Any,
+        P_ALL => WaitTarget::Any,
+        P_PGID if id == 0 => WaitTarget::Pgid(t.kernel.tasks.pgid(t.tgid)?),
+        P_PGID if id > 0 => WaitTarget::Pgid(id),
         P_PID if id > 0 => WaitTarget::Pid(id),
         P_PIDFD => {
             let file = t.fds.get(id)?;
@@ -420,6 +429,42 @@ fn sys_kill(t: &mut Task, a: [u64; 6]) -> SysResult {
         .tasks
         .kill(t.tgid, a[0] as i32, a[1] as i32)
         .map(|()| 0)
+}
+
+fn sys_setsid(t: &mut Task, _: [u64; 6]) -> SysResult {
+    t.kernel.tasks.setsid(t.tgid).map(|sid| sid as u64)
+}
+
+/// The process `pid` names for the group and session calls (0: the
+/// caller); negative is `ESRCH`.
+fn process_arg(t: &Task, pid: i32) -> Result<i32, Errno> {
+    match pid {
+        0 => Ok(t.tgid),
+        p if p > 0 => Ok(p),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+fn sys_getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = process_arg(t, a[0] as i32)?;
+    t.kernel.tasks.sid(pid).map(|sid| sid as u64)
+}
+
+fn sys_setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = a[0] as i32;
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    t.kernel.tasks.setpgid(t.tgid, pid, a[1] as i32).map(|()| 0)
+}
+
+fn sys_getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
+    let pid = process_arg(t, a[0] as i32)?;
+    t.kernel.tasks.pgid(pid).map(|pgid| pgid as u64)
+}
+
+fn sys_getpgrp(t: &mut Task, _: [u64; 6]) -> SysResult {
+    t.kernel.tasks.pgid(t.tgid).map(|pgid| pgid as u64)
 }
 
 /// `PIDFD_NONBLOCK` (`O_NONBLOCK`).

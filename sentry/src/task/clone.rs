@@ -168,7 +168,9 @@ impl Task {
             } else {
                 self.tgid
             };
-            kernel.tasks.new_process(parent, args.exit_signal, handlers)
+            kernel
+                .tasks
+                .new_process(parent, self.tgid, args.exit_signal, handlers)
         };
         let (group, kill) = match created {
             Ok(c) => c,

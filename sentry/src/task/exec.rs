@@ -71,6 +71,7 @@ impl Task {
             group: self.group.clone(),
         });
         self.kernel.tasks.insert(process.clone());
+        self.kernel.tasks.mark_exec(self.tgid);
         self.process = process;
         if let Some(done) = self.vfork_done.take() {
             done.complete();

@@ -41,6 +41,13 @@ struct Node {
     exit: Option<ExitStatus>,
     /// The thread group.
     group: Arc<ThreadGroup>,
+    /// The process group.
+    pgid: i32,
+    /// The session.
+    sid: i32,
+    /// Whether the process has called `execve` (a parent may no longer
+    /// move it to another process group).
+    execed: bool,
 }
 
 /// The process tree.
@@ -102,6 +109,8 @@ pub enum WaitTarget {
     Any,
     /// The child with this process ID.
     Pid(i32),
+    /// Any child in this process group.
+    Pgid(i32),
 }
 
 /// Which children a wait considers, by their exit signal (`__WCLONE`,
@@ -174,14 +183,21 @@ impl TaskSet {
     /// `handlers`; returns its group and its first thread's kill switch.
     /// The thread counts as running until [`Self::thread_done`]. `EAGAIN`
     /// at the task limit.
+    /// The new process joins the process group and session of `creator`
+    /// (its creating process; the init process, without one, leads its own).
     pub fn new_process(
         &self,
         ppid: i32,
+        creator: i32,
         exit_signal: i32,
         handlers: Arc<SignalHandlers>,
     ) -> Result<(Arc<ThreadGroup>, Arc<KillSwitch>), Errno> {
         let mut tree = self.tree();
         let pid = tree.allocate_id()?;
+        let (pgid, sid) = tree
+            .nodes
+            .get(&creator)
+            .map_or((pid, pid), |n| (n.pgid, n.sid));
         let group = ThreadGroup::new(pid, handlers);
         let switch = group.new_switch(pid);
         group.add_thread(switch.clone())?;
@@ -192,6 +208,9 @@ impl TaskSet {
                 exit_signal,
                 exit: None,
                 group: group.clone(),
+                pgid,
+                sid,
+                execed: false,
             },
         );
         tree.tids.insert(pid, pid);
@@ -247,6 +266,91 @@ impl TaskSet {
             return Err(Errno::EINVAL);
         }
         Err(Errno::ESRCH)
+    }
+
+    /// The process group of `pid` (`getpgid`); `ESRCH` for no such
+    /// process.
+    pub fn pgid(&self, pid: i32) -> Result<i32, Errno> {
+        self.tree()
+            .nodes
+            .get(&pid)
+            .map(|n| n.pgid)
+            .ok_or(Errno::ESRCH)
+    }
+
+    /// The session of `pid` (`getsid`); `ESRCH` for no such process.
+    pub fn sid(&self, pid: i32) -> Result<i32, Errno> {
+        self.tree()
+            .nodes
+            .get(&pid)
+            .map(|n| n.sid)
+            .ok_or(Errno::ESRCH)
+    }
+
+    /// `setsid`: makes `caller` the leader of a new session and process
+    /// group; `EPERM` when a process group with its ID exists already.
+    pub fn setsid(&self, caller: i32) -> Result<i32, Errno> {
+        let mut tree = self.tree();
+        if tree.nodes.values().any(|n| n.pgid == caller) {
+            return Err(Errno::EPERM);
+        }
+        let node = tree.nodes.get_mut(&caller).ok_or(Errno::ESRCH)?;
+        node.pgid = caller;
+        node.sid = caller;
+        Ok(caller)
+    }
+
+    /// `setpgid` from `caller` (Linux's rules): `pid` (0: the caller) must
+    /// be the caller or a child of it (`ESRCH`) in the caller's session
+    /// (`EPERM`) that has not called `execve` (`EACCES`) and does not lead
+    /// a session (`EPERM`); `pgid` (0: `pid`) must be `pid` or an existing
+    /// group of that session (`EPERM`); negative is `EINVAL`.
+    pub fn setpgid(&self, caller: i32, pid: i32, pgid: i32) -> Result<(), Errno> {
+        if pgid < 0 {
+            return Err(Errno::EINVAL);
+        }
+        let pid = if pid == 0 { caller } else { pid };
+        let pgid = if pgid == 0 { pid } else { pgid };
+        let mut tree = self.tree();
+        let caller_sid = tree.nodes.get(&caller).ok_or(Errno::ESRCH)?.sid;
+        let target = tree
+            .nodes
+            .get(&pid)
+            .filter(|n| n.exit.is_none())
+            .ok_or(Errno::ESRCH)?;
+        if pid != caller {
+            if target.ppid != caller {
+                return Err(Errno::ESRCH);
+            }
+            if target.sid != caller_sid {
+                return Err(Errno::EPERM);
+            }
+            if target.execed {
+                return Err(Errno::EACCES);
+            }
+        }
+        if target.sid == pid {
+            return Err(Errno::EPERM);
+        }
+        if pgid != pid
+            && !tree
+                .nodes
+                .values()
+                .any(|n| n.pgid == pgid && n.sid == caller_sid)
+        {
+            return Err(Errno::EPERM);
+        }
+        if let Some(node) = tree.nodes.get_mut(&pid) {
+            node.pgid = pgid;
+        }
+        Ok(())
+    }
+
+    /// Records that `tgid` called `execve`.
+    pub fn mark_exec(&self, tgid: i32) {
+        if let Some(node) = self.tree().nodes.get_mut(&tgid) {
+            node.execed = true;
+        }
     }
 
     /// Whether `tid` is a live thread.
@@ -356,10 +460,12 @@ impl TaskSet {
                     WaitKind::Normal => !is_clone,
                     WaitKind::Clone => is_clone,
                 };
-                if node.ppid != parent
-                    || !kind_matches
-                    || (target != WaitTarget::Any && target != WaitTarget::Pid(pid))
-                {
+                let target_matches = match target {
+                    WaitTarget::Any => true,
+                    WaitTarget::Pid(p) => p == pid,
+                    WaitTarget::Pgid(g) => g == node.pgid,
+                };
+                if node.ppid != parent || !kind_matches || !target_matches {
                     continue;
                 }
                 any = true;
@@ -411,9 +517,22 @@ impl TaskSet {
                 .map(|(_, n)| n.group.clone())
                 .collect()
         } else {
-            // Process groups are not modelled: everything is in the init
-            // process's group.
-            return Err(Errno::ESRCH);
+            // A process group: the sender's (0) or -pid.
+            let pgid = if pid == 0 {
+                tree.nodes.get(&sender).map_or(0, |n| n.pgid)
+            } else {
+                pid.checked_neg().ok_or(Errno::ESRCH)?
+            };
+            let members: Vec<Arc<ThreadGroup>> = tree
+                .nodes
+                .values()
+                .filter(|n| n.pgid == pgid && n.exit.is_none())
+                .map(|n| n.group.clone())
+                .collect();
+            if members.is_empty() {
+                return Err(Errno::ESRCH);
+            }
+            members
         };
         drop(tree);
         if signal == 0 {
