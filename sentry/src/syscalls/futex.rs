@@ -19,15 +19,13 @@ use abi_linux::futex::{
 use abi_linux::syscalls::x86_64 as nr;
 
 use super::misc::{host_clock, read_timespec};
-use super::{Arg, SysResult, SyscallTable};
+use super::{SysResult, SyscallTable, UserAddr};
 use crate::futex::{FutexKey, WaitContext, WaitvEntry};
 use crate::task::Task;
 
-use Arg::{Hex, Int};
-
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::FUTEX, sys_futex, &[Hex, Hex, Int, Hex, Hex, Hex]);
-    table.add(nr::FUTEX_WAITV, sys_futex_waitv, &[Hex, Int, Hex, Hex, Int]);
+    table.typed(nr::FUTEX, sys_futex);
+    table.typed(nr::FUTEX_WAITV, sys_futex_waitv);
 }
 
 /// `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.
@@ -63,8 +61,17 @@ fn count(v: u64) -> Result<usize, Errno> {
     usize::try_from(v).map_err(|_| Errno::EINVAL)
 }
 
-fn sys_futex(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (addr, op, val, timeout, addr2, val3) = (a[0], a[1] as i32, a[2], a[3], a[4], a[5] as u32);
+/// `futex(uaddr, op, val, timeout_or_val2, uaddr2, val3)`.
+fn sys_futex(
+    t: &mut Task,
+    addr: UserAddr,
+    op: i32,
+    val: u64,
+    timeout: u64,
+    addr2: UserAddr,
+    val3: u32,
+) -> SysResult {
+    let (addr, addr2) = (addr.get(), addr2.get());
     let cmd = op & FUTEX_CMD_MASK;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
     // Only the waits with absolute timeouts take a clock.
@@ -244,8 +251,16 @@ const FUTEX2_SIZE_U32: u32 = 0x02;
 const FUTEX2_SIZE_MASK: u32 = 0x03;
 const FUTEX2_PRIVATE: u32 = 128;
 
-fn sys_futex_waitv(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (waiters, n, flags, timeout, clock) = (a[0], a[1], a[2], a[3], a[4] as i32);
+/// `futex_waitv(waiters, nr_futexes, flags, timeout, clockid)`.
+fn sys_futex_waitv(
+    t: &mut Task,
+    waiters: UserAddr,
+    n: u32,
+    flags: u32,
+    timeout: UserAddr,
+    clock: i32,
+) -> SysResult {
+    let (waiters, n, timeout) = (waiters.get(), u64::from(n), timeout.get());
     if flags != 0 || n == 0 || n > FUTEX_WAITV_MAX || waiters == 0 {
         return Err(Errno::EINVAL);
     }

@@ -6,7 +6,7 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{Errno, Sysinfo, Utsname};
 use zerocopy::IntoBytes;
 
-use super::{Arg, SysResult, SyscallTable};
+use super::{Arg, SysResult, SyscallTable, UserAddr};
 use abi_linux::{SigAction, SignalSet};
 
 use crate::task::{ExitStatus, NSIG, Task, TaskExit};
@@ -27,14 +27,14 @@ const MINSIGSTKSZ: u64 = 2048;
 const MAX_GETRANDOM: usize = 1 << 25;
 
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::EXIT, sys_exit, &[Int]);
-    table.add(nr::EXIT_GROUP, sys_exit_group, &[Int]);
+    table.typed(nr::EXIT, sys_exit);
+    table.typed(nr::EXIT_GROUP, sys_exit_group);
     table.add(nr::ARCH_PRCTL, sys_arch_prctl, &[Hex, Hex]);
-    table.add(nr::SET_TID_ADDRESS, sys_set_tid_address, &[Hex]);
-    table.add(nr::SET_ROBUST_LIST, sys_set_robust_list, &[Hex, Int]);
-    table.add(nr::GETPID, sys_getpid, &[]);
-    table.add(nr::GETPPID, sys_getppid, &[]);
-    table.add(nr::GETTID, sys_gettid, &[]);
+    table.typed(nr::SET_TID_ADDRESS, sys_set_tid_address);
+    table.typed(nr::SET_ROBUST_LIST, sys_set_robust_list);
+    table.typed(nr::GETPID, sys_getpid);
+    table.typed(nr::GETPPID, sys_getppid);
+    table.typed(nr::GETTID, sys_gettid);
     table.add(nr::GETUID, sys_getuid, &[]);
     table.add(nr::GETEUID, sys_geteuid, &[]);
     table.add(nr::GETGID, sys_getgid, &[]);
@@ -97,13 +97,13 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.partial(nr::CLOCK_GETRES, "the CPU-time clocks are the sentry's");
 }
 
-fn sys_exit(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.exit = Some(TaskExit::Thread(ExitStatus::Exited((a[0] & 0xff) as i32)));
+fn sys_exit(t: &mut Task, code: i32) -> SysResult {
+    t.exit = Some(TaskExit::Thread(ExitStatus::Exited(code & 0xff)));
     Ok(0)
 }
 
-fn sys_exit_group(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.exit = Some(TaskExit::Group(ExitStatus::Exited((a[0] & 0xff) as i32)));
+fn sys_exit_group(t: &mut Task, code: i32) -> SysResult {
+    t.exit = Some(TaskExit::Group(ExitStatus::Exited(code & 0xff)));
     Ok(0)
 }
 
@@ -131,29 +131,29 @@ fn sys_arch_prctl(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
 }
 
-fn sys_set_tid_address(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.clear_child_tid = a[0];
+fn sys_set_tid_address(t: &mut Task, addr: UserAddr) -> SysResult {
+    t.clear_child_tid = addr.get();
     Ok(t.tid as u64)
 }
 
-fn sys_set_robust_list(t: &mut Task, a: [u64; 6]) -> SysResult {
+fn sys_set_robust_list(t: &mut Task, head: UserAddr, len: usize) -> SysResult {
     // `struct robust_list_head` is three words.
-    if a[1] != 24 {
+    if len != 24 {
         return Err(Errno::EINVAL);
     }
-    t.robust_list = (a[0], a[1]);
+    t.robust_list = (head.get(), len as u64);
     Ok(0)
 }
 
-fn sys_getpid(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_getpid(t: &mut Task) -> SysResult {
     Ok(t.tgid as u64)
 }
 
-fn sys_getppid(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_getppid(t: &mut Task) -> SysResult {
     Ok(t.kernel.tasks.ppid(t.tgid) as u64)
 }
 
-fn sys_gettid(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_gettid(t: &mut Task) -> SysResult {
     Ok(t.tid as u64)
 }
 

@@ -27,8 +27,112 @@ use crate::task::Task;
 /// A handler's result: the value returned to the application, or an errno.
 pub type SysResult = Result<u64, Errno>;
 
-/// A system-call handler.
-pub type Handler = fn(&mut Task, [u64; 6]) -> SysResult;
+/// A system-call handler, as the table calls it: the raw argument
+/// registers (typed handlers are wrapped, see [`TypedHandler`]).
+pub type Handler = &'static (dyn Fn(&mut Task, [u64; 6]) -> SysResult + Send + Sync);
+
+/// A system-call argument, decoded once from its register (the x86_64
+/// ABI passes each in a 64-bit register; a C `int` is its low 32 bits),
+/// and how `--strace` prints it.
+pub trait SysArg: Sized {
+    /// How `--strace` prints the argument.
+    const KIND: Arg;
+    /// Decodes the register value.
+    fn decode(raw: u64) -> Self;
+}
+
+macro_rules! int_arg {
+    ($($t:ty => $kind:expr),* $(,)?) => {
+        $(
+            impl SysArg for $t {
+                const KIND: Arg = $kind;
+                fn decode(raw: u64) -> Self {
+                    // The ABI's truncation to the C type's width.
+                    raw as $t
+                }
+            }
+        )*
+    };
+}
+
+int_arg!(i32 => Arg::Int, u32 => Arg::Hex, i64 => Arg::Int, u64 => Arg::Hex, usize => Arg::Int);
+
+/// An address in application memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UserAddr(pub u64);
+
+impl UserAddr {
+    /// The address as a number.
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    /// Whether the address is NULL (an optional argument left out).
+    pub fn is_null(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl SysArg for UserAddr {
+    const KIND: Arg = Arg::Hex;
+    fn decode(raw: u64) -> Self {
+        UserAddr(raw)
+    }
+}
+
+/// A file-descriptor argument (`AT_FDCWD` included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fd(pub i32);
+
+impl SysArg for Fd {
+    const KIND: Arg = Arg::Fd;
+    fn decode(raw: u64) -> Self {
+        Fd(raw as i32)
+    }
+}
+
+/// The address of a NUL-terminated path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PathAddr(pub UserAddr);
+
+impl SysArg for PathAddr {
+    const KIND: Arg = Arg::Path;
+    fn decode(raw: u64) -> Self {
+        PathAddr(UserAddr(raw))
+    }
+}
+
+/// A handler taking typed arguments (`fn(&mut Task, A, B, ...)` with each
+/// argument a [`SysArg`]), decoded from the registers once by the table.
+pub trait TypedHandler<Args>: Send + Sync + 'static {
+    /// How `--strace` prints the arguments.
+    const KINDS: &'static [Arg];
+    /// Decodes the arguments and calls the handler.
+    fn call(&self, task: &mut Task, raw: [u64; 6]) -> SysResult;
+}
+
+macro_rules! typed_handler {
+    ($($name:ident $index:tt),*) => {
+        impl<F, $($name: SysArg),*> TypedHandler<($($name,)*)> for F
+        where
+            F: Fn(&mut Task, $($name),*) -> SysResult + Send + Sync + 'static,
+        {
+            const KINDS: &'static [Arg] = &[$($name::KIND),*];
+            fn call(&self, task: &mut Task, raw: [u64; 6]) -> SysResult {
+                let _ = raw;
+                self(task, $($name::decode(raw[$index])),*)
+            }
+        }
+    };
+}
+
+typed_handler!();
+typed_handler!(A 0);
+typed_handler!(A 0, B 1);
+typed_handler!(A 0, B 1, C 2);
+typed_handler!(A 0, B 1, C 2, D 3);
+typed_handler!(A 0, B 1, C 2, D 3, E 4);
+typed_handler!(A 0, B 1, C 2, D 3, E 4, G 5);
 
 /// How `--strace` prints an argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +161,7 @@ pub enum Support {
 }
 
 /// One system call's entry.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Entry {
     /// The handler (`None` for an unsupported call).
     pub handler: Option<Handler>,
@@ -80,12 +184,33 @@ pub struct SyscallTable {
     entries: Vec<Option<Entry>>,
 }
 
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("args", &self.args)
+            .field("support", &self.support)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SyscallTable {
-    /// Registers `handler` for `n` as fully served.
-    fn add(&mut self, n: u32, handler: Handler, args: &'static [Arg]) {
+    /// Registers `handler`, which decodes its own arguments, for `n` as
+    /// fully served.
+    fn add(&mut self, n: u32, handler: fn(&mut Task, [u64; 6]) -> SysResult, args: &'static [Arg]) {
         self.entries[n as usize] = Some(Entry {
-            handler: Some(handler),
+            handler: Some(Box::leak(Box::new(handler))),
             args,
+            support: Support::Full,
+        });
+    }
+
+    /// Registers the typed `handler` for `n` as fully served: the table
+    /// decodes its arguments.
+    fn typed<Args, H: TypedHandler<Args>>(&mut self, n: u32, handler: H) {
+        let call = move |task: &mut Task, raw: [u64; 6]| handler.call(task, raw);
+        self.entries[n as usize] = Some(Entry {
+            handler: Some(Box::leak(Box::new(call))),
+            args: H::KINDS,
             support: Support::Full,
         });
     }

@@ -15,12 +15,10 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{CloneFlags, Errno, OpenFlags};
 use zerocopy::FromBytes;
 
-use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path};
+use super::{AT_FDCWD, Fd, PathAddr, SysResult, SyscallTable, UserAddr, read_path};
 use crate::loader;
 use crate::mm::MemoryManager;
 use crate::task::{CloneArgs, ExitStatus, NewImage, Task, WaitKind, WaitTarget};
-
-use Arg::{Fd, Hex, Int, Path};
 
 /// `SIGCHLD`.
 const SIGCHLD: u64 = 17;
@@ -52,31 +50,27 @@ const MAX_ARG_STRLEN: usize = 32 * 4096;
 const MAX_ARG_BYTES: usize = 2 << 20;
 
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::CLONE, sys_clone, &[Hex, Hex, Hex, Hex, Hex]);
-    table.add(nr::CLONE3, sys_clone3, &[Hex, Int]);
-    table.add(nr::FORK, sys_fork, &[]);
-    table.add(nr::VFORK, sys_vfork, &[]);
-    table.add(nr::EXECVE, sys_execve, &[Path, Hex, Hex]);
-    table.add(nr::EXECVEAT, sys_execveat, &[Fd, Path, Hex, Hex, Hex]);
-    table.add(nr::WAIT4, sys_wait4, &[Int, Hex, Hex, Hex]);
-    table.add(nr::WAITID, sys_waitid, &[Int, Int, Hex, Hex, Hex]);
-    table.add(nr::KILL, sys_kill, &[Int, Int]);
-    table.add(nr::SETSID, sys_setsid, &[]);
-    table.add(nr::GETSID, sys_getsid, &[Int]);
-    table.add(nr::SETPGID, sys_setpgid, &[Int, Int]);
-    table.add(nr::GETPGID, sys_getpgid, &[Int]);
-    table.add(nr::GETPGRP, sys_getpgrp, &[]);
-    table.add(nr::PIDFD_OPEN, sys_pidfd_open, &[Int, Hex]);
-    table.add(
-        nr::PIDFD_SEND_SIGNAL,
-        sys_pidfd_send_signal,
-        &[Fd, Int, Hex, Hex],
-    );
-    table.add(nr::TKILL, sys_tkill, &[Int, Int]);
-    table.add(nr::TGKILL, sys_tgkill, &[Int, Int, Int]);
-    table.add(nr::RT_SIGRETURN, sys_rt_sigreturn, &[]);
-    table.add(nr::RT_SIGSUSPEND, sys_rt_sigsuspend, &[Hex, Int]);
-    table.add(nr::PAUSE, sys_pause, &[]);
+    table.typed(nr::CLONE, sys_clone);
+    table.typed(nr::CLONE3, sys_clone3);
+    table.typed(nr::FORK, sys_fork);
+    table.typed(nr::VFORK, sys_vfork);
+    table.typed(nr::EXECVE, sys_execve);
+    table.typed(nr::EXECVEAT, sys_execveat);
+    table.typed(nr::WAIT4, sys_wait4);
+    table.typed(nr::WAITID, sys_waitid);
+    table.typed(nr::KILL, sys_kill);
+    table.typed(nr::SETSID, sys_setsid);
+    table.typed(nr::GETSID, sys_getsid);
+    table.typed(nr::SETPGID, sys_setpgid);
+    table.typed(nr::GETPGID, sys_getpgid);
+    table.typed(nr::GETPGRP, sys_getpgrp);
+    table.typed(nr::PIDFD_OPEN, sys_pidfd_open);
+    table.typed(nr::PIDFD_SEND_SIGNAL, sys_pidfd_send_signal);
+    table.typed(nr::TKILL, sys_tkill);
+    table.typed(nr::TGKILL, sys_tgkill);
+    table.typed(nr::RT_SIGRETURN, sys_rt_sigreturn);
+    table.typed(nr::RT_SIGSUSPEND, sys_rt_sigsuspend);
+    table.typed(nr::PAUSE, sys_pause);
     table.partial(
         nr::CLONE,
         "namespaces (CLONE_NEW*) are EPERM; CLONE_INTO_CGROUP and thread pidfds are EINVAL",
@@ -114,7 +108,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
 }
 
-fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_fork(t: &mut Task) -> SysResult {
     let args = CloneArgs {
         exit_signal: SIGCHLD as i32,
         ..CloneArgs::default()
@@ -122,7 +116,7 @@ fn sys_fork(t: &mut Task, _: [u64; 6]) -> SysResult {
     t.clone_task(&args).map(|tid| tid as u64)
 }
 
-fn sys_vfork(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_vfork(t: &mut Task) -> SysResult {
     let args = CloneArgs {
         flags: CloneFlags::VM | CloneFlags::VFORK,
         exit_signal: SIGCHLD as i32,
@@ -131,9 +125,16 @@ fn sys_vfork(t: &mut Task, _: [u64; 6]) -> SysResult {
     t.clone_task(&args).map(|tid| tid as u64)
 }
 
-fn sys_clone(t: &mut Task, a: [u64; 6]) -> SysResult {
-    // x86_64 order: flags, stack, parent_tid, child_tid, tls.
-    let flags = CloneFlags::from_bits_retain(a[0] & !abi_linux::process::CSIGNAL);
+/// `clone(flags, stack, parent_tid, child_tid, tls)` (x86_64 order).
+fn sys_clone(
+    t: &mut Task,
+    raw_flags: u64,
+    stack: UserAddr,
+    parent_tid: UserAddr,
+    child_tid: UserAddr,
+    tls: u64,
+) -> SysResult {
+    let flags = CloneFlags::from_bits_retain(raw_flags & !abi_linux::process::CSIGNAL);
     // clone(2) stores the pidfd where CLONE_PARENT_SETTID stores the TID.
     if flags.contains(CloneFlags::PIDFD | CloneFlags::PARENT_SETTID) {
         return Err(Errno::EINVAL);
@@ -142,19 +143,20 @@ fn sys_clone(t: &mut Task, a: [u64; 6]) -> SysResult {
     let flags = flags & !(CloneFlags::CLEAR_SIGHAND | CloneFlags::INTO_CGROUP);
     let args = CloneArgs {
         flags,
-        exit_signal: (a[0] & abi_linux::process::CSIGNAL) as i32,
-        stack: a[1],
-        parent_tid: a[2],
-        child_tid: a[3],
-        tls: a[4],
-        pidfd: a[2],
+        exit_signal: (raw_flags & abi_linux::process::CSIGNAL) as i32,
+        stack: stack.get(),
+        parent_tid: parent_tid.get(),
+        child_tid: child_tid.get(),
+        tls,
+        pidfd: parent_tid.get(),
     };
     t.clone_task(&args).map(|tid| tid as u64)
 }
 
-fn sys_clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
+/// `clone3(args, size)`.
+fn sys_clone3(t: &mut Task, addr: UserAddr, size: u64) -> SysResult {
     use abi_linux::process::{CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2};
-    let (addr, size) = (a[0], a[1]);
+    let addr = addr.get();
     let size = usize::try_from(size).map_err(|_| Errno::E2BIG)?;
     if size < CLONE_ARGS_SIZE_VER0 {
         return Err(Errno::EINVAL);
@@ -204,12 +206,28 @@ fn sys_clone3(t: &mut Task, a: [u64; 6]) -> SysResult {
     t.clone_task(&args).map(|tid| tid as u64)
 }
 
-fn sys_execve(t: &mut Task, a: [u64; 6]) -> SysResult {
-    exec(t, AT_FDCWD, a[0], a[1], a[2], 0)
+/// `execve(path, argv, envp)`.
+fn sys_execve(t: &mut Task, path: PathAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
+    exec(t, AT_FDCWD, path.0.get(), argv.get(), envp.get(), 0)
 }
 
-fn sys_execveat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    exec(t, a[0] as i32, a[1], a[2], a[3], a[4])
+/// `execveat(dirfd, path, argv, envp, flags)`.
+fn sys_execveat(
+    t: &mut Task,
+    dirfd: Fd,
+    path: PathAddr,
+    argv: UserAddr,
+    envp: UserAddr,
+    flags: u32,
+) -> SysResult {
+    exec(
+        t,
+        dirfd.0,
+        path.0.get(),
+        argv.get(),
+        envp.get(),
+        u64::from(flags),
+    )
 }
 
 /// Reads a NULL-terminated array of string pointers (`argv`, `envp`),
@@ -335,8 +353,15 @@ fn wait_kind(options: u64) -> WaitKind {
     }
 }
 
-fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (pid, status_addr, options, rusage) = (a[0] as i32, a[1], a[2], a[3]);
+/// `wait4(pid, status, options, rusage)`.
+fn sys_wait4(
+    t: &mut Task,
+    pid: i32,
+    status_addr: UserAddr,
+    options: u32,
+    rusage: UserAddr,
+) -> SysResult {
+    let (status_addr, options, rusage) = (status_addr.get(), u64::from(options), rusage.get());
     if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -369,8 +394,21 @@ fn sys_wait4(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(child as u64)
 }
 
-fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (idtype, id, infop, options, rusage) = (a[0], a[1] as i32, a[2], a[3], a[4]);
+/// `waitid(idtype, id, infop, options, rusage)`.
+fn sys_waitid(
+    t: &mut Task,
+    idtype: u32,
+    id: i32,
+    infop: UserAddr,
+    options: u32,
+    rusage: UserAddr,
+) -> SysResult {
+    let (idtype, infop, options, rusage) = (
+        u64::from(idtype),
+        infop.get(),
+        u64::from(options),
+        rusage.get(),
+    );
     if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
         != 0
         || options & (WUNTRACED | WEXITED | WCONTINUED) == 0
@@ -424,14 +462,11 @@ fn sys_waitid(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-fn sys_kill(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.kernel
-        .tasks
-        .kill(t.tgid, a[0] as i32, a[1] as i32)
-        .map(|()| 0)
+fn sys_kill(t: &mut Task, pid: i32, signal: i32) -> SysResult {
+    t.kernel.tasks.kill(t.tgid, pid, signal).map(|()| 0)
 }
 
-fn sys_setsid(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_setsid(t: &mut Task) -> SysResult {
     t.kernel.tasks.setsid(t.tgid).map(|sid| sid as u64)
 }
 
@@ -445,33 +480,32 @@ fn process_arg(t: &Task, pid: i32) -> Result<i32, Errno> {
     }
 }
 
-fn sys_getsid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let pid = process_arg(t, a[0] as i32)?;
+fn sys_getsid(t: &mut Task, pid: i32) -> SysResult {
+    let pid = process_arg(t, pid)?;
     t.kernel.tasks.sid(pid).map(|sid| sid as u64)
 }
 
-fn sys_setpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let pid = a[0] as i32;
+fn sys_setpgid(t: &mut Task, pid: i32, pgid: i32) -> SysResult {
     if pid < 0 {
         return Err(Errno::EINVAL);
     }
-    t.kernel.tasks.setpgid(t.tgid, pid, a[1] as i32).map(|()| 0)
+    t.kernel.tasks.setpgid(t.tgid, pid, pgid).map(|()| 0)
 }
 
-fn sys_getpgid(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let pid = process_arg(t, a[0] as i32)?;
+fn sys_getpgid(t: &mut Task, pid: i32) -> SysResult {
+    let pid = process_arg(t, pid)?;
     t.kernel.tasks.pgid(pid).map(|pgid| pgid as u64)
 }
 
-fn sys_getpgrp(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_getpgrp(t: &mut Task) -> SysResult {
     t.kernel.tasks.pgid(t.tgid).map(|pgid| pgid as u64)
 }
 
 /// `PIDFD_NONBLOCK` (`O_NONBLOCK`).
 const PIDFD_NONBLOCK: u64 = 0o4000;
 
-fn sys_pidfd_open(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (pid, flags) = (a[0] as i32, a[1]);
+fn sys_pidfd_open(t: &mut Task, pid: i32, flags: u32) -> SysResult {
+    let flags = u64::from(flags);
     if flags & !PIDFD_NONBLOCK != 0 || pid <= 0 {
         return Err(Errno::EINVAL);
     }
@@ -481,8 +515,15 @@ fn sys_pidfd_open(t: &mut Task, a: [u64; 6]) -> SysResult {
     t.fds.add(file, true, 0).map(|fd| fd as u64)
 }
 
-fn sys_pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (fd, signal, info, flags) = (a[0] as i32, a[1] as i32, a[2], a[3]);
+/// `pidfd_send_signal(pidfd, sig, info, flags)`.
+fn sys_pidfd_send_signal(
+    t: &mut Task,
+    fd: Fd,
+    signal: i32,
+    info: UserAddr,
+    flags: u32,
+) -> SysResult {
+    let (fd, info, flags) = (fd.0, info.get(), u64::from(flags));
     // PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP and
     // PIDFD_SIGNAL_PROCESS_GROUP: at most one. Process groups are not
     // modelled: the last acts as the second.
@@ -518,29 +559,27 @@ fn sys_pidfd_send_signal(t: &mut Task, a: [u64; 6]) -> SysResult {
     Ok(0)
 }
 
-fn sys_tkill(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let tid = a[0] as i32;
+fn sys_tkill(t: &mut Task, tid: i32, signal: i32) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
     t.kernel
         .tasks
-        .kill_thread(t.tgid, None, tid, a[1] as i32)
+        .kill_thread(t.tgid, None, tid, signal)
         .map(|()| 0)
 }
 
-fn sys_tgkill(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (tgid, tid) = (a[0] as i32, a[1] as i32);
+fn sys_tgkill(t: &mut Task, tgid: i32, tid: i32, signal: i32) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
     t.kernel
         .tasks
-        .kill_thread(t.tgid, Some(tgid), tid, a[2] as i32)
+        .kill_thread(t.tgid, Some(tgid), tid, signal)
         .map(|()| 0)
 }
 
-fn sys_rt_sigreturn(t: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_rt_sigreturn(t: &mut Task) -> SysResult {
     t.sigreturn()
 }
 
@@ -554,17 +593,18 @@ fn wait_for_signal() -> SysResult {
     Err(Errno::EINTR)
 }
 
-fn sys_rt_sigsuspend(t: &mut Task, a: [u64; 6]) -> SysResult {
-    if a[1] != 8 {
+/// `rt_sigsuspend(mask, sigsetsize)`.
+fn sys_rt_sigsuspend(t: &mut Task, mask: UserAddr, size: usize) -> SysResult {
+    if size != 8 {
         return Err(Errno::EINVAL);
     }
     let mut raw = [0u8; 8];
-    t.mm.copy_in_exact(a[0], &mut raw)?;
+    t.mm.copy_in_exact(mask.get(), &mut raw)?;
     t.saved_mask = Some(t.signal_mask());
     t.set_signal_mask(u64::from_le_bytes(raw));
     wait_for_signal()
 }
 
-fn sys_pause(_: &mut Task, _: [u64; 6]) -> SysResult {
+fn sys_pause(_: &mut Task) -> SysResult {
     wait_for_signal()
 }
