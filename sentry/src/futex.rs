@@ -144,9 +144,64 @@ impl State {
         self.queues.entry(key).or_default().push_back(waiter);
     }
 
+    /// Removes the first PI waiter of `key`; returns it and whether other
+    /// PI waiters remain.
+    fn take_pi_waiter(&mut self, key: FutexKey) -> (Option<Waiter>, bool) {
+        let next = self
+            .queues
+            .get_mut(&key)
+            .and_then(|q| q.iter().position(|w| w.pi).and_then(|i| q.remove(i)));
+        let more = self
+            .queues
+            .get(&key)
+            .is_some_and(|q| q.iter().any(|w| w.pi));
+        if self.queues.get(&key).is_some_and(|q| q.is_empty()) {
+            self.queues.remove(&key);
+        }
+        (next, more)
+    }
+
+    /// Queues a waiter for the calling thread on each of `keys` (the
+    /// index of each is its position), sharing `woken`; returns its id.
+    fn enqueue(
+        &mut self,
+        keys: &[FutexKey],
+        waker: &Arc<TaskWaker>,
+        woken: &Arc<AtomicU64>,
+        how: WaitHow,
+    ) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        for (i, &key) in keys.iter().enumerate() {
+            self.push(
+                key,
+                Waiter {
+                    id,
+                    waker: waker.clone(),
+                    bitset: how.bitset,
+                    tid: how.tid,
+                    woken: woken.clone(),
+                    index: i as u64,
+                    requeue_pi: how.requeue_pi,
+                    pi: how.pi,
+                },
+            );
+        }
+        id
+    }
+
     fn has_waiters(&self, key: FutexKey) -> bool {
         self.queues.get(&key).is_some_and(|q| !q.is_empty())
     }
+}
+
+/// What kind of waiter [`State::enqueue`] queues.
+#[derive(Clone, Copy, Debug)]
+struct WaitHow {
+    tid: i32,
+    bitset: u32,
+    requeue_pi: Option<FutexKey>,
+    pi: bool,
 }
 
 /// How a wait ended when it did not end with a wake: `ETIMEDOUT`, or,
@@ -261,22 +316,13 @@ impl Futexes {
             if mm.atomic_u32(addr, false, |w| w.load(Ordering::SeqCst))? != val {
                 return Err(Errno::EAGAIN);
             }
-            st.next_id += 1;
-            let id = st.next_id;
-            st.push(
-                key,
-                Waiter {
-                    id,
-                    waker: waker.clone(),
-                    bitset,
-                    tid: cx.tid,
-                    woken: woken.clone(),
-                    index: 0,
-                    requeue_pi,
-                    pi: false,
-                },
-            );
-            id
+            let how = WaitHow {
+                tid: cx.tid,
+                bitset,
+                requeue_pi,
+                pi: false,
+            };
+            st.enqueue(&[key], &waker, &woken, how)
         };
         self.sleep(&waker, &woken, id, cx)
     }
@@ -300,24 +346,13 @@ impl Futexes {
                     return Err(Errno::EAGAIN);
                 }
             }
-            st.next_id += 1;
-            let id = st.next_id;
-            for (i, e) in entries.iter().enumerate() {
-                st.push(
-                    e.key,
-                    Waiter {
-                        id,
-                        waker: waker.clone(),
-                        bitset: u32::MAX,
-                        tid: cx.tid,
-                        woken: woken.clone(),
-                        index: i as u64,
-                        requeue_pi: None,
-                        pi: false,
-                    },
-                );
-            }
-            id
+            let how = WaitHow {
+                tid: cx.tid,
+                bitset: u32::MAX,
+                requeue_pi: None,
+                pi: false,
+            };
+            st.enqueue(&keys, &waker, &woken, how)
         };
         let w = self.sleep(&waker, &woken, id, cx)?;
         // The other words' entries are still queued.
@@ -523,22 +558,13 @@ impl Futexes {
             if Self::try_lock_pi(mm, addr, cx.tid, true, alive)? {
                 return Ok(());
             }
-            st.next_id += 1;
-            let id = st.next_id;
-            st.push(
-                key,
-                Waiter {
-                    id,
-                    waker: waker.clone(),
-                    bitset: u32::MAX,
-                    tid: cx.tid,
-                    woken: woken.clone(),
-                    index: 0,
-                    requeue_pi: None,
-                    pi: true,
-                },
-            );
-            id
+            let how = WaitHow {
+                tid: cx.tid,
+                bitset: u32::MAX,
+                requeue_pi: None,
+                pi: true,
+            };
+            st.enqueue(&[key], &waker, &woken, how)
         };
         self.sleep(&waker, &woken, id, cx).map(drop)
     }
@@ -553,14 +579,7 @@ impl Futexes {
         tid: i32,
     ) -> Result<(), Errno> {
         let mut st = self.state();
-        let next = st
-            .queues
-            .get_mut(&key)
-            .and_then(|q| q.iter().position(|w| w.pi).and_then(|i| q.remove(i)));
-        let more = next.is_some() && st.queues.get(&key).is_some_and(|q| q.iter().any(|w| w.pi));
-        if st.queues.get(&key).is_some_and(|q| q.is_empty()) {
-            st.queues.remove(&key);
-        }
+        let (next, more) = st.take_pi_waiter(key);
         let new_owner = next.as_ref().map_or(0, |w| w.tid as u32);
         let result = mm.atomic_u32(addr, true, |w| {
             let mut cur = w.load(Ordering::SeqCst);
@@ -706,17 +725,11 @@ impl Futexes {
         pi: bool,
     ) -> Result<(), Errno> {
         let mut st = self.state();
-        let next = if pi {
-            st.queues
-                .get_mut(&key)
-                .and_then(|q| q.iter().position(|w| w.pi).and_then(|i| q.remove(i)))
+        let (next, more) = if pi {
+            st.take_pi_waiter(key)
         } else {
-            None
+            (None, false)
         };
-        let more = st.queues.get(&key).is_some_and(|q| q.iter().any(|w| w.pi));
-        if st.queues.get(&key).is_some_and(|q| q.is_empty()) {
-            st.queues.remove(&key);
-        }
         let handed = next.as_ref().map(|w| w.tid as u32);
         let owned = mm.atomic_u32(addr, true, |w| {
             let mut cur = w.load(Ordering::SeqCst);

@@ -39,6 +39,20 @@ fn absolute_deadline(at: Duration, clock: i32) -> Result<Instant, Errno> {
     Ok(super::misc::deadline_after(at.saturating_sub(now)))
 }
 
+/// The deadline of an absolute timeout at `ts` (0: none) on
+/// `CLOCK_REALTIME` when `realtime`, else on `CLOCK_MONOTONIC`.
+fn absolute_timeout(t: &Task, ts: u64, realtime: bool) -> Result<Option<Instant>, Errno> {
+    if ts == 0 {
+        return Ok(None);
+    }
+    let clock = if realtime {
+        CLOCK_REALTIME
+    } else {
+        CLOCK_MONOTONIC
+    };
+    Ok(Some(absolute_deadline(read_timespec(t, ts)?, clock)?))
+}
+
 /// Whether the calling task must stop waiting.
 fn interrupted() -> bool {
     crate::wait::interrupted()
@@ -100,19 +114,12 @@ fn sys_futex(
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
+            // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is an
+            // absolute time on the chosen clock.
             let deadline = match (timeout, cmd) {
                 (0, _) => None,
-                // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is
-                // an absolute time on the chosen clock.
                 (ts, FUTEX_WAIT) => Some(super::misc::deadline_after(read_timespec(t, ts)?)),
-                (ts, _) => Some(absolute_deadline(
-                    read_timespec(t, ts)?,
-                    if realtime {
-                        CLOCK_REALTIME
-                    } else {
-                        CLOCK_MONOTONIC
-                    },
-                )?),
+                (ts, _) => absolute_timeout(t, ts, realtime)?,
             };
             let key = key(t, addr, op)?;
             let cx = WaitContext {
@@ -163,15 +170,7 @@ fn sys_futex(
         FUTEX_LOCK_PI | FUTEX_LOCK_PI2 => {
             // LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's
             // on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
-            let clock = if cmd == FUTEX_LOCK_PI || realtime {
-                CLOCK_REALTIME
-            } else {
-                CLOCK_MONOTONIC
-            };
-            let deadline = match timeout {
-                0 => None,
-                ts => Some(absolute_deadline(read_timespec(t, ts)?, clock)?),
-            };
+            let deadline = absolute_timeout(t, timeout, cmd == FUTEX_LOCK_PI || realtime)?;
             let key = key(t, addr, op)?;
             let cx = WaitContext {
                 tid,
@@ -189,17 +188,7 @@ fn sys_futex(
             if !addr2.is_multiple_of(4) {
                 return Err(Errno::EINVAL);
             }
-            let deadline = match timeout {
-                0 => None,
-                ts => Some(absolute_deadline(
-                    read_timespec(t, ts)?,
-                    if realtime {
-                        CLOCK_REALTIME
-                    } else {
-                        CLOCK_MONOTONIC
-                    },
-                )?),
-            };
+            let deadline = absolute_timeout(t, timeout, realtime)?;
             let key1 = key(t, addr, op)?;
             let key2 = key(t, addr2, op)?;
             let cx = WaitContext {
