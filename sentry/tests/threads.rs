@@ -5,8 +5,8 @@
 //! The C programs in `tests/programs/` are built here with the host's gcc;
 //! Python, zstd, xz, sort, git and Go are the host's. The sandbox runs
 //! them with `--rootfs /` (the host's root served read-only by a gofer),
-//! so the programs are built under Cargo's target temporary directory,
-//! which the sandbox sees at the same path (its `/tmp` is its own). A
+//! so the programs are built under `/var/tmp`, which the sandbox sees at
+//! the same path (its `/tmp` is its own). A
 //! test that needs a missing tool says so and returns; with `CI=true` a
 //! missing tool that `.ci/run` installs fails it.
 
@@ -43,12 +43,29 @@ fn missing(tool: &str, installed_by_ci: bool) {
     eprintln!("skipped: {tool} is missing");
 }
 
-/// The directory the test programs are built in (visible in the sandbox
-/// at the same path).
+/// The directory the test programs are built in: under `/var/tmp`, which
+/// the sandbox sees at the same path (its `/tmp`, where a checkout's
+/// target directory may live, is its own memory). Each test process uses
+/// its own and removes those of earlier processes that are gone (a static
+/// is never dropped).
 fn work_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("threads");
+        let base = Path::new("/var/tmp");
+        const PREFIX: &str = "sentry-threads-";
+        if let Ok(entries) = std::fs::read_dir(base) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let gone = name
+                    .strip_prefix(PREFIX)
+                    .and_then(|pid| pid.parse::<u32>().ok())
+                    .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+                if gone {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(format!("{PREFIX}{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     })
