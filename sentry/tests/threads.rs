@@ -176,7 +176,7 @@ fn pidfds_from_clone3_and_pidfd_open() {
 }
 
 #[test]
-fn clone_clone3_wait_and_futex_errors_match_linux() {
+fn clone_clone3_wait_futex_and_fadvise_errors_match_linux() {
     c_program("errnos");
 }
 

@@ -98,6 +98,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.add(nr::FSTATFS, sys_fstatfs, &[Fd, Hex]);
     table.add(nr::FLOCK, sys_flock, &[Fd, Hex]);
     table.add(nr::FALLOCATE, sys_fallocate, &[Fd, Hex, Int, Int]);
+    table.typed(nr::FADVISE64, sys_fadvise64);
     table.partial(
         nr::FCNTL,
         "descriptor flags, status flags, duplication and record locks; F_GETOWN/F_SETOWN, \
@@ -112,6 +113,23 @@ pub(super) fn register(table: &mut SyscallTable) {
 fn sys_flock(t: &mut Task, a: [u64; 6]) -> SysResult {
     let op = abi_linux::FlockOp::from_bits(a[1] as u32).ok_or(Errno::EINVAL)?;
     with_file(t, fd_arg(a[0]), |f| f.lock_bsd(&t.ctx, op).map(|()| 0))
+}
+
+/// `fadvise64(fd, offset, len, advice)`: the advice is checked as Linux
+/// checks it (`EBADF`, `ESPIPE` for a pipe or FIFO, `EINVAL` for an
+/// unknown advice or a negative length) and then, as on Linux's tmpfs,
+/// needs nothing done: the sandbox's caches are not the host's.
+fn sys_fadvise64(t: &mut Task, fd: super::Fd, offset: i64, len: i64, advice: i32) -> SysResult {
+    let _ = offset;
+    let st = with_file(t, fd.0, |f| f.stat(&t.ctx, StatOptions::default()))?;
+    if u32::from(st.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFIFO {
+        return Err(Errno::ESPIPE);
+    }
+    // POSIX_FADV_NORMAL ..= POSIX_FADV_NOREUSE.
+    if !(0..=5).contains(&advice) || len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
 }
 
 fn sys_fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {

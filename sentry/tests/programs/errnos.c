@@ -1,7 +1,8 @@
-/* Return values and errno of clone, clone3, wait and futex edge cases,
+/* Return values and errno of clone, clone3, wait, futex and fadvise edge cases,
  * printed one per line so the native run is the oracle. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
@@ -125,5 +126,17 @@ int main(void) {
     wv[0].flags = 0;
     show("futex_waitv bad flags", syscall(SYS_futex_waitv, wv, 2, 0, 0, 0));
     show("futex_waitv zero count", syscall(SYS_futex_waitv, wv, 0, 0, 0, 0));
+
+    /* posix_fadvise returns the error number instead of setting errno. */
+    int pipe_fds[2];
+    pipe(pipe_fds);
+    int file = open("/etc/hostname", O_RDONLY);
+    const int fadvise[][3] = {{file, 0, POSIX_FADV_SEQUENTIAL}, {file, 0, 99},
+                              {file, -1, POSIX_FADV_NORMAL},   {pipe_fds[0], 0, 0},
+                              {77, 0, 0}};
+    for (unsigned i = 0; i < sizeof fadvise / sizeof fadvise[0]; i++) {
+        int r = posix_fadvise(fadvise[i][0], 0, fadvise[i][1], fadvise[i][2]);
+        printf("fadvise case %u: %s\n", i, r ? strerrorname_np(r) : "0");
+    }
     return 0;
 }
