@@ -181,3 +181,40 @@ fn a_seek_inside_the_sandbox_moves_the_host_offset() {
          ( $S /bin/sh -c 'read x; echo got $x'; cat ) < in > f",
     );
 }
+
+#[test]
+fn the_sentrys_own_messages_do_not_overwrite_the_programs_output() {
+    if !ptrace_available() {
+        eprintln!("skipped: the host refuses ptrace");
+        return;
+    }
+    // System call 1000 does not exist: Linux answers ENOSYS silently, the
+    // sentry also reports it on its stderr, the same file as the
+    // program's output here. Without its lines the file must be the
+    // native run's, byte for byte.
+    let script = "( echo before; $S /usr/bin/python3 -c \"import ctypes; \
+                  print('a' * 40, flush=True); ctypes.CDLL(None).syscall(1000); \
+                  print('b' * 40, flush=True)\"; echo after ) > f 2>&1";
+    let sentry = format!("{} run --rootfs / --", env!("CARGO_BIN_EXE_sentry"));
+    let native = run_case("diagnostics", "", script);
+    let (status, files) = run_case("diagnostics", &sentry, script);
+    assert_eq!(status, native.0);
+    let (_, bytes) = files
+        .iter()
+        .find(|(n, _)| n == "f")
+        .expect("no output file");
+    let text = String::from_utf8_lossy(bytes);
+    let diagnostics = text.lines().filter(|l| l.starts_with("sentry:")).count();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("sentry:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let (_, native_bytes) = &native.1[0];
+    assert_eq!(
+        without.as_bytes(),
+        &native_bytes[..],
+        "sandbox file:\n{text}"
+    );
+    assert!(diagnostics > 0, "the sentry reported nothing:\n{text}");
+}
