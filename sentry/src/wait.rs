@@ -192,6 +192,9 @@ pub struct SignalOrigin {
     pub code: i32,
     /// `si_pid`: the sender (or the child, for `SIGCHLD`).
     pub pid: i32,
+    /// `si_addr` of a fault signal (`SIGSEGV`, `SIGBUS`, `SIGILL`,
+    /// `SIGFPE`, `SIGTRAP`), which takes the place of `si_pid`.
+    pub addr: Option<u64>,
 }
 
 /// A set of pending standard signals with each one's origin. A signal

@@ -166,6 +166,11 @@ fn futexes_between_processes_robust_and_pi_mutexes() {
 }
 
 #[test]
+fn faults_reach_handlers_and_sigpipe_kills_a_writer() {
+    c_program("faults");
+}
+
+#[test]
 fn process_groups_and_sessions() {
     c_program("sessions");
 }

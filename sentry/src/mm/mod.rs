@@ -412,6 +412,15 @@ impl MemoryManager {
         }
     }
 
+    /// Whether a VMA covers `addr`.
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        let st = lock(&self.state);
+        st.vmas
+            .range(..=addr)
+            .next_back()
+            .is_some_and(|(_, v)| addr < v.end)
+    }
+
     /// The memory manager's unique id.
     pub fn id(&self) -> u64 {
         self.id

@@ -363,6 +363,16 @@ fn dispatch(table: &SyscallTable, task: &mut Task) {
     if task.exit.is_some() {
         return;
     }
+    if result == Err(Errno::EPIPE) && raises_sigpipe(number) {
+        // A write to a pipe (or socket) without readers: Linux's pipe
+        // and socket writes also raise SIGPIPE for the writing thread.
+        let origin = crate::wait::SignalOrigin {
+            code: abi_linux::signal::SI_USER,
+            pid: task.tgid,
+            addr: None,
+        };
+        task.kill.post(libc::SIGPIPE, origin);
+    }
     let result = match result {
         Err(e @ (Errno::ERESTARTSYS | Errno::ERESTARTNOHAND | Errno::ERESTARTNOINTR)) => {
             if restarts(task, e) {
@@ -383,6 +393,21 @@ fn dispatch(table: &SyscallTable, task: &mut Task) {
         Err(e) => -i64::from(e.raw()),
     };
     task.regs.set_syscall_return(value);
+}
+
+/// Whether `EPIPE` from call `number` comes with `SIGPIPE` (the writes
+/// that reach pipes and sockets).
+fn raises_sigpipe(number: u64) -> bool {
+    [
+        nr::WRITE,
+        nr::WRITEV,
+        nr::PWRITE64,
+        nr::PWRITEV,
+        nr::PWRITEV2,
+        nr::SENDFILE,
+    ]
+    .iter()
+    .any(|&n| u64::from(n) == number)
 }
 
 /// Whether a call interrupted with `e` runs again (Linux's

@@ -549,6 +549,7 @@ fn sys_pidfd_send_signal(
         let origin = crate::wait::SignalOrigin {
             code: abi_linux::signal::SI_USER,
             pid: t.tgid,
+            addr: None,
         };
         if flags == PIDFD_SIGNAL_THREAD {
             group.send_to_thread(group.tgid(), signal, origin)?;

@@ -73,6 +73,11 @@ pub trait SyscallDispatch: Send + Sync + std::fmt::Debug {
     fn dispatch(&self, task: &mut Task);
 }
 
+/// `si_code` of a `SIGSEGV` for an unmapped address.
+const SEGV_MAPERR: i32 = 1;
+/// `si_code` of a `SIGSEGV` for an access a mapping refuses.
+const SEGV_ACCERR: i32 = 2;
+
 /// How a task group ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -246,10 +251,27 @@ impl Task {
                                 info.signo
                             );
                         }
-                        // No synchronous signal delivery yet: a fault Linux
-                        // turns into SIGSEGV (or SIGBUS) ends the group, as
-                        // it does when the signal is not caught.
-                        return Ok(TaskExit::Group(ExitStatus::Signaled(info.signo)));
+                        // SIGSEGV (or the host's SIGBUS) for the program's
+                        // handler, with Linux's si_code: SEGV_ACCERR where a
+                        // mapping refused the access, SEGV_MAPERR where
+                        // nothing is mapped.
+                        let code = if info.signo == libc::SIGSEGV {
+                            if self.mm.is_mapped(addr) {
+                                SEGV_ACCERR
+                            } else {
+                                SEGV_MAPERR
+                            }
+                        } else {
+                            info.code
+                        };
+                        let origin = crate::wait::SignalOrigin {
+                            code,
+                            pid: 0,
+                            addr: Some(addr),
+                        };
+                        if let Some(status) = self.force_signal(info.signo, origin) {
+                            return Ok(TaskExit::Group(status));
+                        }
                     }
                 }
                 Trap::Signal(info) => {
@@ -261,7 +283,14 @@ impl Task {
                             self.regs.instruction_pointer()
                         );
                     }
-                    return Ok(TaskExit::Group(ExitStatus::Signaled(info.signo)));
+                    let origin = crate::wait::SignalOrigin {
+                        code: info.code,
+                        pid: 0,
+                        addr: Some(info.addr),
+                    };
+                    if let Some(status) = self.force_signal(info.signo, origin) {
+                        return Ok(TaskExit::Group(status));
+                    }
                 }
                 Trap::Interrupted => {}
                 _ => return Ok(TaskExit::Group(ExitStatus::Signaled(libc::SIGKILL))),

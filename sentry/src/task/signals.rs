@@ -118,6 +118,26 @@ const FIX_EFLAGS: u64 =
     0x0004_0000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x1_0000;
 
 impl Task {
+    /// Raises the synchronous signal `signal` of a fault or trap at the
+    /// thread (Linux's `force_sig_fault`): its handler runs when the thread
+    /// next returns to application code; when the signal is blocked or
+    /// ignored, or has its default action, it ends the group instead
+    /// (Linux unblocks it and resets it to the default action, which
+    /// terminates). Returns the status when it ends the group.
+    pub(super) fn force_signal(
+        &mut self,
+        signal: i32,
+        origin: crate::wait::SignalOrigin,
+    ) -> Option<ExitStatus> {
+        let action = self.signal_handlers.action(signal);
+        let blocked = self.signal_mask() & (1 << (signal - 1)) != 0;
+        if action.handler <= SIG_IGN || blocked {
+            return Some(ExitStatus::Signaled(signal));
+        }
+        self.kill.post(signal, origin);
+        None
+    }
+
     /// Whether `sp` lies on the thread's alternate signal stack.
     pub fn on_alt_stack(&self, sp: u64) -> bool {
         let (ss_sp, ss_flags, ss_size) = self.alt_stack;
@@ -260,7 +280,10 @@ impl Task {
         let info_at = (info - frame) as usize;
         bytes[info_at..info_at + 4].copy_from_slice(&signal.to_le_bytes());
         bytes[info_at + 8..info_at + 12].copy_from_slice(&origin.code.to_le_bytes());
-        bytes[info_at + 16..info_at + 20].copy_from_slice(&origin.pid.to_le_bytes());
+        match origin.addr {
+            Some(addr) => bytes[info_at + 16..info_at + 24].copy_from_slice(&addr.to_le_bytes()),
+            None => bytes[info_at + 16..info_at + 20].copy_from_slice(&origin.pid.to_le_bytes()),
+        }
         if self.mm.copy_out_exact(frame, &bytes).is_err() {
             return Some(ExitStatus::Signaled(libc::SIGSEGV));
         }

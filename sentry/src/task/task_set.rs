@@ -383,9 +383,14 @@ impl TaskSet {
                         ExitStatus::Exited(_) => CLD_EXITED,
                         ExitStatus::Signaled(_) => CLD_KILLED,
                     };
-                    parent
-                        .group
-                        .send(exit_signal, SignalOrigin { code, pid: tgid });
+                    parent.group.send(
+                        exit_signal,
+                        SignalOrigin {
+                            code,
+                            pid: tgid,
+                            addr: None,
+                        },
+                    );
                 }
                 let action = handlers.action(SIGCHLD);
                 exit_signal == SIGCHLD
@@ -541,6 +546,7 @@ impl TaskSet {
         let origin = SignalOrigin {
             code: abi_linux::signal::SI_USER,
             pid: sender,
+            addr: None,
         };
         for group in targets {
             if group.thread_count() > 0 {
@@ -574,6 +580,7 @@ impl TaskSet {
         let origin = SignalOrigin {
             code: abi_linux::signal::SI_TKILL,
             pid: sender,
+            addr: None,
         };
         group.send_to_thread(tid, signal, origin)?;
         self.changed.notify_all();
