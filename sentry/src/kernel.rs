@@ -173,6 +173,8 @@ pub struct Kernel {
     pub futexes: crate::futex::Futexes,
     /// What serves the tasks' system calls.
     pub syscalls: &'static dyn crate::task::SyscallDispatch,
+    /// The interval timers of every process.
+    pub timers: crate::timers::TimerService,
     /// The next inode number of an anonymous file (a pipe).
     pub next_anon_ino: std::sync::atomic::AtomicU64,
     /// Whether system calls are traced.
@@ -387,6 +389,7 @@ impl Kernel {
             tasks,
             futexes: crate::futex::Futexes::default(),
             syscalls: crate::syscalls::SyscallTable::linux(),
+            timers: crate::timers::TimerService::default(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             strace: config.strace,
             boot,

@@ -84,6 +84,7 @@ pub mod pipe;
 pub mod procfs;
 pub mod syscalls;
 pub mod task;
+pub mod timers;
 pub mod wait;
 
 use std::sync::Arc;

@@ -195,6 +195,9 @@ pub struct SignalOrigin {
     /// `si_addr` of a fault signal (`SIGSEGV`, `SIGBUS`, `SIGILL`,
     /// `SIGFPE`, `SIGTRAP`), which takes the place of `si_pid`.
     pub addr: Option<u64>,
+    /// `si_timerid`, `si_overrun` and `si_value` of a timer's signal
+    /// (`SI_TIMER`), which take the place of `si_pid` and `si_uid`.
+    pub timer: Option<(i32, i32, u64)>,
 }
 
 /// A set of pending standard signals with each one's origin. A signal

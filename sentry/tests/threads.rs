@@ -171,6 +171,36 @@ fn faults_reach_handlers_and_sigpipe_kills_a_writer() {
 }
 
 #[test]
+fn alarm_itimers_and_posix_timers() {
+    c_program("timers");
+}
+
+#[test]
+fn timeout_ends_a_sleep_with_124_or_137() {
+    same_as_native(
+        &[
+            "/bin/sh",
+            "-c",
+            "timeout 1 sleep 5; echo $?; timeout -s KILL 1 sleep 5; echo $?; \
+             timeout 5 true; echo $?",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn perl_alarm_runs_its_handler() {
+    same_as_native(
+        &[
+            "/usr/bin/perl",
+            "-e",
+            "$SIG{ALRM} = sub { print \"alarm\\n\"; exit 3 }; alarm 1; sleep 10; print \"late\\n\";",
+        ],
+        &[],
+    );
+}
+
+#[test]
 fn process_groups_and_sessions() {
     c_program("sessions");
 }

@@ -14,6 +14,7 @@ mod misc;
 mod mount;
 mod poll;
 mod process;
+mod timer;
 mod xattr;
 
 use std::sync::OnceLock;
@@ -246,6 +247,7 @@ impl SyscallTable {
             mount::register(&mut t);
             poll::register(&mut t);
             process::register(&mut t);
+            timer::register(&mut t);
             xattr::register(&mut t);
             t
         })
@@ -370,6 +372,7 @@ fn dispatch(table: &SyscallTable, task: &mut Task) {
             code: abi_linux::signal::SI_USER,
             pid: task.tgid,
             addr: None,
+            timer: None,
         };
         task.kill.post(libc::SIGPIPE, origin);
     }

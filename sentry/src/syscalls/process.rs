@@ -550,6 +550,7 @@ fn sys_pidfd_send_signal(
             code: abi_linux::signal::SI_USER,
             pid: t.tgid,
             addr: None,
+            timer: None,
         };
         if flags == PIDFD_SIGNAL_THREAD {
             group.send_to_thread(group.tgid(), signal, origin)?;

@@ -46,6 +46,11 @@ impl Task {
             self.fds.release_user(&self.ctx);
             self.fds = own;
         }
+        // POSIX timers do not survive exec; ITIMER_REAL does.
+        let posix = std::mem::take(&mut self.group.timers().posix);
+        for t in posix.values() {
+            self.kernel.timers.cancel(t);
+        }
         let handlers = self.signal_handlers.copy();
         handlers.reset_for_exec();
         self.group.set_handlers(handlers.clone());

@@ -38,6 +38,11 @@ impl Task {
         if self.group.remove_thread(self.tid, status, leader) > 0 {
             return status;
         }
+        // The process's timers stop with it.
+        let timers = std::mem::take(&mut *self.group.timers());
+        for t in timers.posix.values().chain(timers.real.as_ref()) {
+            self.kernel.timers.cancel(t);
+        }
         let status = self.group.final_status(status);
         self.kernel.tasks.remove(self.tgid);
         self.kernel.tasks.exited(self.tgid, status);

@@ -268,6 +268,7 @@ impl Task {
                             code,
                             pid: 0,
                             addr: Some(addr),
+                            timer: None,
                         };
                         if let Some(status) = self.force_signal(info.signo, origin) {
                             return Ok(TaskExit::Group(status));
@@ -287,6 +288,7 @@ impl Task {
                         code: info.code,
                         pid: 0,
                         addr: Some(info.addr),
+                        timer: None,
                     };
                     if let Some(status) = self.force_signal(info.signo, origin) {
                         return Ok(TaskExit::Group(status));

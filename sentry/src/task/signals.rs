@@ -280,9 +280,18 @@ impl Task {
         let info_at = (info - frame) as usize;
         bytes[info_at..info_at + 4].copy_from_slice(&signal.to_le_bytes());
         bytes[info_at + 8..info_at + 12].copy_from_slice(&origin.code.to_le_bytes());
-        match origin.addr {
-            Some(addr) => bytes[info_at + 16..info_at + 24].copy_from_slice(&addr.to_le_bytes()),
-            None => bytes[info_at + 16..info_at + 20].copy_from_slice(&origin.pid.to_le_bytes()),
+        match (origin.addr, origin.timer) {
+            (Some(addr), _) => {
+                bytes[info_at + 16..info_at + 24].copy_from_slice(&addr.to_le_bytes())
+            }
+            (None, Some((id, overrun, value))) => {
+                bytes[info_at + 16..info_at + 20].copy_from_slice(&id.to_le_bytes());
+                bytes[info_at + 20..info_at + 24].copy_from_slice(&overrun.to_le_bytes());
+                bytes[info_at + 24..info_at + 32].copy_from_slice(&value.to_le_bytes());
+            }
+            (None, None) => {
+                bytes[info_at + 16..info_at + 20].copy_from_slice(&origin.pid.to_le_bytes());
+            }
         }
         if self.mm.copy_out_exact(frame, &bytes).is_err() {
             return Some(ExitStatus::Signaled(libc::SIGSEGV));

@@ -389,6 +389,7 @@ impl TaskSet {
                             code,
                             pid: tgid,
                             addr: None,
+                            timer: None,
                         },
                     );
                 }
@@ -547,6 +548,7 @@ impl TaskSet {
             code: abi_linux::signal::SI_USER,
             pid: sender,
             addr: None,
+            timer: None,
         };
         for group in targets {
             if group.thread_count() > 0 {
@@ -581,6 +583,7 @@ impl TaskSet {
             code: abi_linux::signal::SI_TKILL,
             pid: sender,
             addr: None,
+            timer: None,
         };
         group.send_to_thread(tid, signal, origin)?;
         self.changed.notify_all();

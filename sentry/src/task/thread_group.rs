@@ -54,6 +54,17 @@ pub struct ThreadGroup {
     changed: Condvar,
     /// Notified when the last thread has left (pidfd readiness).
     exit_queue: vfs_core::waiter::WaiterQueue,
+    /// The group's timers.
+    timers: Mutex<GroupTimers>,
+}
+
+/// The timers of a thread group.
+#[derive(Debug, Default)]
+pub struct GroupTimers {
+    /// `timer_create`'s timers by ID.
+    pub posix: std::collections::BTreeMap<i32, Arc<crate::timers::Timer>>,
+    /// `ITIMER_REAL` (`setitimer`, `alarm`), made on first use.
+    pub real: Option<Arc<crate::timers::Timer>>,
 }
 
 impl std::fmt::Debug for ThreadGroup {
@@ -74,6 +85,7 @@ impl ThreadGroup {
             state: Mutex::new(GroupState::default()),
             changed: Condvar::new(),
             exit_queue: vfs_core::waiter::WaiterQueue::new(),
+            timers: Mutex::new(GroupTimers::default()),
         })
     }
 
@@ -133,9 +145,28 @@ impl ThreadGroup {
         remaining
     }
 
+    /// The group's timers, locked.
+    pub fn timers(&self) -> MutexGuard<'_, GroupTimers> {
+        self.timers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether `signal` is pending for the group.
+    pub(crate) fn signal_pending(&self, signal: i32) -> bool {
+        self.pending.bits() & (1 << (signal - 1)) != 0
+    }
+
     /// The queue pidfds wait on for the group's exit.
     pub(crate) fn exit_queue(&self) -> &vfs_core::waiter::WaiterQueue {
         &self.exit_queue
+    }
+
+    /// The kill switch of the live thread `tid`.
+    pub(crate) fn thread_switch(&self, tid: i32) -> Option<Arc<KillSwitch>> {
+        self.state()
+            .threads
+            .iter()
+            .find(|s| s.tid() == tid)
+            .cloned()
     }
 
     /// The live thread IDs, in creation order.

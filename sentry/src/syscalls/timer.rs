@@ -1,0 +1,260 @@
+//! Interval timers (gVisor's `sys_timer.go`, `sys_timerfd`-free part):
+//! `alarm`, `getitimer`/`setitimer` (`ITIMER_REAL`), and the POSIX
+//! timers `timer_create`, `timer_settime`, `timer_gettime`,
+//! `timer_getoverrun` and `timer_delete` on `CLOCK_REALTIME`,
+//! `CLOCK_MONOTONIC` and `CLOCK_BOOTTIME` with `SIGEV_SIGNAL`,
+//! `SIGEV_NONE` and `SIGEV_THREAD_ID` ([`crate::timers`]).
+//!
+//! CPU-time timers (`ITIMER_VIRTUAL`, `ITIMER_PROF`, the CPU-time clocks)
+//! need CPU accounting the sentry does not keep: they are `EINVAL`.
+
+use std::time::Duration;
+
+use abi_linux::Errno;
+use abi_linux::syscalls::x86_64 as nr;
+
+use super::{SysResult, SyscallTable, UserAddr};
+use crate::task::Task;
+use crate::timers::{Notify, Timer};
+
+pub(super) fn register(table: &mut SyscallTable) {
+    table.typed(nr::ALARM, sys_alarm);
+    table.typed(nr::GETITIMER, sys_getitimer);
+    table.typed(nr::SETITIMER, sys_setitimer);
+    table.typed(nr::TIMER_CREATE, sys_timer_create);
+    table.typed(nr::TIMER_SETTIME, sys_timer_settime);
+    table.typed(nr::TIMER_GETTIME, sys_timer_gettime);
+    table.typed(nr::TIMER_GETOVERRUN, sys_timer_getoverrun);
+    table.typed(nr::TIMER_DELETE, sys_timer_delete);
+    table.partial(
+        nr::SETITIMER,
+        "ITIMER_REAL only: ITIMER_VIRTUAL and ITIMER_PROF are EINVAL",
+    );
+    table.partial(nr::GETITIMER, "ITIMER_REAL only");
+    table.partial(
+        nr::TIMER_CREATE,
+        "CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME (and their _ALARM forms); \
+         CPU-time clocks are EINVAL",
+    );
+}
+
+const ITIMER_REAL: i32 = 0;
+const SIGALRM: i32 = 14;
+const TIMER_ABSTIME: i32 = 1;
+const SIGEV_SIGNAL: i32 = 0;
+const SIGEV_NONE: i32 = 1;
+const SIGEV_THREAD_ID: i32 = 4;
+/// The most timers one process may have (Linux bounds them by
+/// `RLIMIT_SIGPENDING`; this is its usual value).
+const MAX_TIMERS: usize = 4096;
+
+/// A `struct timeval` or `struct timespec` (the second field in `unit`s
+/// per second) as a duration; `EINVAL` when negative or out of range.
+fn duration(sec: i64, sub: i64, unit: i64) -> Result<Duration, Errno> {
+    if sec < 0 || !(0..unit).contains(&sub) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(
+        sec as u64,
+        (sub * (1_000_000_000 / unit)) as u32,
+    ))
+}
+
+fn read_pair(t: &Task, addr: UserAddr) -> Result<[i64; 4], Errno> {
+    let mut raw = [0u8; 32];
+    t.mm.copy_in_exact(addr.get(), &mut raw)?;
+    let w = |i: usize| i64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    Ok([w(0), w(1), w(2), w(3)])
+}
+
+fn write_pair(t: &Task, addr: UserAddr, words: [i64; 4]) -> Result<(), Errno> {
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    t.mm.copy_out_exact(addr.get(), &bytes)
+}
+
+/// A duration as `(seconds, sub-second units)`, rounded up to a whole
+/// unit as Linux rounds a timer's remaining time up (so a running timer
+/// never reads as disarmed).
+fn split(d: Duration, unit: u32) -> (i64, i64) {
+    let per = 1_000_000_000 / unit;
+    (
+        d.as_secs() as i64,
+        i64::from(d.subsec_nanos().div_ceil(per)),
+    )
+}
+
+/// The group's `ITIMER_REAL`, made on first use.
+fn real_timer(t: &Task) -> std::sync::Arc<Timer> {
+    let mut timers = t.group.timers();
+    timers
+        .real
+        .get_or_insert_with(|| {
+            Timer::new(
+                &t.group,
+                (-1, 0),
+                0,
+                Notify::Group { signal: SIGALRM },
+                true,
+            )
+        })
+        .clone()
+}
+
+fn sys_alarm(t: &mut Task, seconds: u32) -> SysResult {
+    let timer = real_timer(t);
+    let (left, _) = t.kernel.timers.set(
+        &timer,
+        Duration::from_secs(u64::from(seconds)),
+        Duration::ZERO,
+    );
+    // Linux rounds the seconds left to the nearest, and never reports a
+    // running timer as 0.
+    let mut secs = left.as_secs();
+    if left.subsec_micros() >= 500_000 || (secs == 0 && !left.is_zero()) {
+        secs += 1;
+    }
+    Ok(secs)
+}
+
+fn sys_getitimer(t: &mut Task, which: i32, value: UserAddr) -> SysResult {
+    if which != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let (left, interval) = real_timer(t).get();
+    let (is, iu) = split(interval, 1_000_000);
+    let (vs, vu) = split(left, 1_000_000);
+    write_pair(t, value, [is, iu, vs, vu]).map(|()| 0)
+}
+
+fn sys_setitimer(t: &mut Task, which: i32, new: UserAddr, old: UserAddr) -> SysResult {
+    if which != ITIMER_REAL {
+        return Err(Errno::EINVAL);
+    }
+    let (interval, value) = if new.is_null() {
+        (Duration::ZERO, Duration::ZERO)
+    } else {
+        let [is, iu, vs, vu] = read_pair(t, new)?;
+        (duration(is, iu, 1_000_000)?, duration(vs, vu, 1_000_000)?)
+    };
+    let timer = real_timer(t);
+    let (left, old_interval) = t.kernel.timers.set(&timer, value, interval);
+    if !old.is_null() {
+        let (is, iu) = split(old_interval, 1_000_000);
+        let (vs, vu) = split(left, 1_000_000);
+        write_pair(t, old, [is, iu, vs, vu])?;
+    }
+    Ok(0)
+}
+
+/// `CLOCK_REALTIME`, `CLOCK_MONOTONIC`, `CLOCK_BOOTTIME`,
+/// `CLOCK_REALTIME_ALARM` and `CLOCK_BOOTTIME_ALARM`.
+fn timer_clock(clock: i32) -> Result<(), Errno> {
+    match clock {
+        0 | 1 | 7 | 8 | 9 => Ok(()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `timer_create(clockid, sevp, timerid)`.
+fn sys_timer_create(t: &mut Task, clock: i32, sevp: UserAddr, timerid: UserAddr) -> SysResult {
+    timer_clock(clock)?;
+    // struct sigevent: sigev_value, sigev_signo, sigev_notify, then
+    // sigev_notify_thread_id for SIGEV_THREAD_ID.
+    let (value, signo, how, tid) = if sevp.is_null() {
+        (None, SIGALRM, SIGEV_SIGNAL, 0)
+    } else {
+        let mut raw = [0u8; 20];
+        t.mm.copy_in_exact(sevp.get(), &mut raw)?;
+        let value = u64::from_le_bytes(raw[..8].try_into().unwrap_or([0; 8]));
+        let int = |i: usize| i32::from_le_bytes(raw[i..i + 4].try_into().unwrap_or([0; 4]));
+        (Some(value), int(8), int(12), int(16))
+    };
+    let valid_signal = (1..=64).contains(&signo);
+    let notify = match how {
+        SIGEV_NONE => Notify::None,
+        SIGEV_SIGNAL if valid_signal => Notify::Group { signal: signo },
+        SIGEV_THREAD_ID if valid_signal => {
+            let group = t.kernel.tasks.group_of_thread(tid);
+            if group.is_none_or(|g| g.tgid() != t.tgid) {
+                return Err(Errno::EINVAL);
+            }
+            let thread = t.group.thread_switch(tid).ok_or(Errno::EINVAL)?;
+            Notify::Thread {
+                signal: signo,
+                thread,
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    let mut timers = t.group.timers();
+    if timers.posix.len() >= MAX_TIMERS {
+        return Err(Errno::EAGAIN);
+    }
+    let id = (0..).find(|i| !timers.posix.contains_key(i)).unwrap_or(0);
+    // Without a sigevent, the value is the timer ID.
+    let timer = Timer::new(
+        &t.group,
+        (id, clock),
+        value.unwrap_or(id as u64),
+        notify,
+        false,
+    );
+    t.mm.copy_out_exact(timerid.get(), &id.to_le_bytes())?;
+    timers.posix.insert(id, timer);
+    Ok(0)
+}
+
+fn posix_timer(t: &Task, id: i32) -> Result<std::sync::Arc<Timer>, Errno> {
+    t.group
+        .timers()
+        .posix
+        .get(&id)
+        .cloned()
+        .ok_or(Errno::EINVAL)
+}
+
+/// `timer_settime(timerid, flags, new, old)`.
+fn sys_timer_settime(t: &mut Task, id: i32, flags: i32, new: UserAddr, old: UserAddr) -> SysResult {
+    // Linux looks at TIMER_ABSTIME only and ignores other flag bits.
+    let timer = posix_timer(t, id)?;
+    let [is, ins, vs, vns] = read_pair(t, new)?;
+    let interval = duration(is, ins, 1_000_000_000)?;
+    let mut value = duration(vs, vns, 1_000_000_000)?;
+    if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
+        // An absolute time on the timer's clock: the time left until it.
+        // The _ALARM clocks read as their plain ones.
+        let clock = match timer.clock() {
+            8 => 0,
+            9 => 7,
+            c => c,
+        };
+        let (sec, nsec) = super::misc::host_clock(clock, false)?;
+        let now = Duration::new(sec.max(0) as u64, nsec as u32);
+        // At or before now: expire at once (a nanosecond from now).
+        value = value.saturating_sub(now).max(Duration::from_nanos(1));
+    }
+    let (left, old_interval) = t.kernel.timers.set(&timer, value, interval);
+    if !old.is_null() {
+        let (is, ins) = split(old_interval, 1_000_000_000);
+        let (vs, vns) = split(left, 1_000_000_000);
+        write_pair(t, old, [is, ins, vs, vns])?;
+    }
+    Ok(0)
+}
+
+fn sys_timer_gettime(t: &mut Task, id: i32, value: UserAddr) -> SysResult {
+    let (left, interval) = posix_timer(t, id)?.get();
+    let (is, ins) = split(interval, 1_000_000_000);
+    let (vs, vns) = split(left, 1_000_000_000);
+    write_pair(t, value, [is, ins, vs, vns]).map(|()| 0)
+}
+
+fn sys_timer_getoverrun(t: &mut Task, id: i32) -> SysResult {
+    Ok(posix_timer(t, id)?.reported_overrun() as u64)
+}
+
+fn sys_timer_delete(t: &mut Task, id: i32) -> SysResult {
+    let timer = t.group.timers().posix.remove(&id).ok_or(Errno::EINVAL)?;
+    t.kernel.timers.cancel(&timer);
+    Ok(0)
+}
