@@ -58,6 +58,14 @@ macro_rules! int_arg {
 
 int_arg!(i32 => Arg::Int, u32 => Arg::Hex, i64 => Arg::Int, u64 => Arg::Hex, usize => Arg::Int);
 
+impl SysArg for abi_linux::WaitOptions {
+    const KIND: Arg = Arg::Hex;
+    fn decode(raw: u64) -> Self {
+        // Unknown bits are kept for the handler to refuse.
+        abi_linux::WaitOptions::from_bits_retain(raw as u32)
+    }
+}
+
 /// An address in application memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UserAddr(pub u64);

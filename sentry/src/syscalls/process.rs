@@ -12,7 +12,7 @@
 //! records the child as its parent's until it is reaped.
 
 use abi_linux::syscalls::x86_64 as nr;
-use abi_linux::{CloneFlags, Errno, OpenFlags};
+use abi_linux::{AtFlags, CloneFlags, Errno, OpenFlags, WaitOptions};
 use zerocopy::FromBytes;
 
 use super::{AT_FDCWD, Fd, PathAddr, SysResult, SyscallTable, UserAddr, read_path};
@@ -21,28 +21,12 @@ use crate::mm::MemoryManager;
 use crate::task::{CloneArgs, ExitStatus, NewImage, Task, WaitKind, WaitTarget};
 
 /// `SIGCHLD`.
-const SIGCHLD: u64 = 17;
+const SIGCHLD: i32 = abi_linux::Signal::SIGCHLD.0;
 
-const WNOHANG: u64 = 1;
-const WUNTRACED: u64 = 2;
-const WEXITED: u64 = 4;
-const WCONTINUED: u64 = 8;
-const WNOWAIT: u64 = 0x0100_0000;
-const WNOTHREAD: u64 = 0x2000_0000;
-const WALL: u64 = 0x4000_0000;
-const WCLONE: u64 = 0x8000_0000;
-const P_ALL: u64 = 0;
-const P_PID: u64 = 1;
-const P_PGID: u64 = 2;
-const P_PIDFD: u64 = 3;
 /// `CLD_EXITED` and `CLD_KILLED` (`si_code` of `SIGCHLD`).
 const CLD_EXITED: i32 = 1;
 const CLD_KILLED: i32 = 2;
-/// `sizeof(struct rusage)`.
-const RUSAGE_SIZE: usize = 144;
 
-const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
-const AT_EMPTY_PATH: u64 = 0x1000;
 /// The longest single argument or environment string (`MAX_ARG_STRLEN`).
 const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// The most bytes of arguments and environment together (the loader's
@@ -110,7 +94,7 @@ pub(super) fn register(table: &mut SyscallTable) {
 
 fn sys_fork(t: &mut Task) -> SysResult {
     let args = CloneArgs {
-        exit_signal: SIGCHLD as i32,
+        exit_signal: SIGCHLD,
         ..CloneArgs::default()
     };
     t.clone_task(&args).map(|tid| tid as u64)
@@ -119,7 +103,7 @@ fn sys_fork(t: &mut Task) -> SysResult {
 fn sys_vfork(t: &mut Task) -> SysResult {
     let args = CloneArgs {
         flags: CloneFlags::VM | CloneFlags::VFORK,
-        exit_signal: SIGCHLD as i32,
+        exit_signal: SIGCHLD,
         ..CloneArgs::default()
     };
     t.clone_task(&args).map(|tid| tid as u64)
@@ -266,7 +250,7 @@ fn read_strings(t: &Task, addr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, 
 /// descriptors, resets caught signals and starts the new image; a failed
 /// load leaves the caller as it was.
 fn exec(t: &mut Task, dirfd: i32, path: u64, argv: u64, envp: u64, flags: u64) -> SysResult {
-    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+    if flags & !u64::from((AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH).bits()) != 0 {
         return Err(Errno::EINVAL);
     }
     if flags != 0 {
@@ -343,10 +327,10 @@ fn wait_status(status: ExitStatus) -> u32 {
 }
 
 /// Which children a wait considers (`__WALL`, `__WCLONE`).
-fn wait_kind(options: u64) -> WaitKind {
-    if options & WALL != 0 {
+fn wait_kind(options: WaitOptions) -> WaitKind {
+    if options.contains(WaitOptions::ALL) {
         WaitKind::All
-    } else if options & WCLONE != 0 {
+    } else if options.contains(WaitOptions::CLONE) {
         WaitKind::Clone
     } else {
         WaitKind::Normal
@@ -358,11 +342,17 @@ fn sys_wait4(
     t: &mut Task,
     pid: i32,
     status_addr: UserAddr,
-    options: u32,
+    options: WaitOptions,
     rusage: UserAddr,
 ) -> SysResult {
-    let (status_addr, options, rusage) = (status_addr.get(), u64::from(options), rusage.get());
-    if options & !(WNOHANG | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
+    let (status_addr, rusage) = (status_addr.get(), rusage.get());
+    let allowed = WaitOptions::NOHANG
+        | WaitOptions::UNTRACED
+        | WaitOptions::CONTINUED
+        | WaitOptions::NOTHREAD
+        | WaitOptions::ALL
+        | WaitOptions::CLONE;
+    if !allowed.contains(options) {
         return Err(Errno::EINVAL);
     }
     let target = match pid {
@@ -378,7 +368,7 @@ fn sys_wait4(
         t.tgid,
         target,
         wait_kind(options),
-        options & WNOHANG != 0,
+        options.contains(WaitOptions::NOHANG),
         false,
         &interrupted,
     )?
@@ -389,7 +379,7 @@ fn sys_wait4(
         t.mm.copy_out_exact(status_addr, &wait_status(status).to_le_bytes())?;
     }
     if rusage != 0 {
-        t.mm.copy_out_exact(rusage, &[0u8; RUSAGE_SIZE])?;
+        t.mm.copy_out_exact(rusage, &[0u8; std::mem::size_of::<abi_linux::Rusage>()])?;
     }
     Ok(child as u64)
 }
@@ -397,21 +387,23 @@ fn sys_wait4(
 /// `waitid(idtype, id, infop, options, rusage)`.
 fn sys_waitid(
     t: &mut Task,
-    idtype: u32,
+    idtype: i32,
     id: i32,
     infop: UserAddr,
-    options: u32,
+    options: WaitOptions,
     rusage: UserAddr,
 ) -> SysResult {
-    let (idtype, infop, options, rusage) = (
-        u64::from(idtype),
-        infop.get(),
-        u64::from(options),
-        rusage.get(),
-    );
-    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WALL | WCLONE)
-        != 0
-        || options & (WUNTRACED | WEXITED | WCONTINUED) == 0
+    use abi_linux::process::{P_ALL, P_PGID, P_PID, P_PIDFD};
+    let (infop, rusage) = (infop.get(), rusage.get());
+    let reported = WaitOptions::UNTRACED | WaitOptions::EXITED | WaitOptions::CONTINUED;
+    if !(reported
+        | WaitOptions::NOHANG
+        | WaitOptions::NOWAIT
+        | WaitOptions::NOTHREAD
+        | WaitOptions::ALL
+        | WaitOptions::CLONE)
+        .contains(options)
+        || !options.intersects(reported)
     {
         return Err(Errno::EINVAL);
     }
@@ -436,8 +428,8 @@ fn sys_waitid(
         t.tgid,
         target,
         wait_kind(options),
-        options & WNOHANG != 0,
-        options & WNOWAIT != 0,
+        options.contains(WaitOptions::NOHANG),
+        options.contains(WaitOptions::NOWAIT),
         &interrupted,
     )?;
     if infop != 0 {
@@ -449,7 +441,7 @@ fn sys_waitid(
                 ExitStatus::Exited(c) => (CLD_EXITED, c & 0xff),
                 ExitStatus::Signaled(s) => (CLD_KILLED, s),
             };
-            info[0..4].copy_from_slice(&(SIGCHLD as i32).to_le_bytes());
+            info[0..4].copy_from_slice(&SIGCHLD.to_le_bytes());
             info[8..12].copy_from_slice(&code.to_le_bytes());
             info[16..20].copy_from_slice(&pid.to_le_bytes());
             info[24..28].copy_from_slice(&value.to_le_bytes());
@@ -457,7 +449,7 @@ fn sys_waitid(
         t.mm.copy_out_exact(infop, &info)?;
     }
     if rusage != 0 {
-        t.mm.copy_out_exact(rusage, &[0u8; RUSAGE_SIZE])?;
+        t.mm.copy_out_exact(rusage, &[0u8; std::mem::size_of::<abi_linux::Rusage>()])?;
     }
     Ok(0)
 }
