@@ -25,6 +25,14 @@ pub const MAX_RW_COUNT: usize = 0x7fff_f000;
 /// The most iovecs one `readv`/`writev` takes (`UIO_MAXIOV`).
 pub const UIO_MAXIOV: usize = 1024;
 
+/// The size of the buffer filesystems fill or drain: one page, the most
+/// a block of application memory spans.
+const BOUNCE_SIZE: usize = crate::elf::PAGE_SIZE as usize;
+
+/// That buffer, inline in the destination or source (no allocation per
+/// system call).
+type Bounce = [u8; BOUNCE_SIZE];
+
 /// A list of application buffers consumed front to back.
 #[derive(Debug)]
 struct IoVecs {
@@ -86,7 +94,7 @@ pub struct UserDest<'a> {
     mm: &'a MemoryManager,
     iovs: IoVecs,
     /// The page-sized buffer filesystems fill.
-    bounce: Vec<u8>,
+    bounce: Bounce,
 }
 
 impl<'a> UserDest<'a> {
@@ -95,7 +103,7 @@ impl<'a> UserDest<'a> {
         Self {
             mm,
             iovs: IoVecs::new(iovs),
-            bounce: vec![0; crate::elf::PAGE_SIZE as usize],
+            bounce: [0; BOUNCE_SIZE],
         }
     }
 }
@@ -129,7 +137,7 @@ pub struct UserSource<'a> {
     mm: &'a MemoryManager,
     iovs: IoVecs,
     /// The page-sized buffer filesystems drain.
-    bounce: Vec<u8>,
+    bounce: Bounce,
 }
 
 impl<'a> UserSource<'a> {
@@ -138,7 +146,7 @@ impl<'a> UserSource<'a> {
         Self {
             mm,
             iovs: IoVecs::new(iovs),
-            bounce: vec![0; crate::elf::PAGE_SIZE as usize],
+            bounce: [0; BOUNCE_SIZE],
         }
     }
 }
