@@ -162,6 +162,19 @@ pub struct PageCache {
     pub(super) dirty: DirtySet,
 }
 
+impl PageCache {
+    /// The cached segment that starts at `range.start`, clipped to
+    /// `range`: its file range and the memory range holding it; `None`
+    /// when `range.start` is not cached.
+    fn cached_at(&self, range: Range<u64>) -> Option<(Range<u64>, Range<u64>)> {
+        let start = range.start;
+        self.cache
+            .translate(range)
+            .next()
+            .filter(|(fr, _)| fr.start == start)
+    }
+}
+
 /// The opened fids of an inode (gVisor's read and write handles), shared
 /// by every file description of the file.
 #[derive(Default)]
@@ -412,12 +425,7 @@ impl Inode {
             let block_end = end.min(off.saturating_add(block.len() as u64));
             let mut filled = 0usize;
             while off < block_end {
-                let seg = data
-                    .cache
-                    .translate(off..block_end)
-                    .next()
-                    .filter(|(fr, _)| fr.start == off);
-                match seg {
+                match data.cached_at(off..block_end) {
                     Some((fr, mr)) => {
                         let want = (fr.end - fr.start) as usize;
                         let out = &mut block[filled..filled + want];
@@ -531,12 +539,7 @@ impl Inode {
             let block_end = end.min(off.saturating_add(block.len() as u64));
             let mut used = 0usize;
             while off < block_end {
-                let seg = data
-                    .cache
-                    .translate(off..block_end)
-                    .next()
-                    .filter(|(fr, _)| fr.start == off);
-                match seg {
+                match data.cached_at(off..block_end) {
                     Some((fr, mr)) => {
                         let want = (fr.end - fr.start) as usize;
                         let input = &block[used..used + want];

@@ -1349,6 +1349,24 @@ impl MemoryManager {
         }
     }
 
+    /// Reads a `T` (an ABI structure) from application memory at `addr`
+    /// with a raw copy; `EFAULT` if any byte is missing.
+    pub fn read_obj<T: zerocopy::FromBytes + zerocopy::IntoBytes>(&self, addr: u64) -> Result<T> {
+        let mut obj = T::new_zeroed();
+        self.copy_in_exact(addr, obj.as_mut_bytes())?;
+        Ok(obj)
+    }
+
+    /// Writes `obj` (an ABI structure) to application memory at `addr`
+    /// with a raw copy; `EFAULT` if it does not all fit.
+    pub fn write_obj<T: zerocopy::IntoBytes + zerocopy::Immutable>(
+        &self,
+        addr: u64,
+        obj: &T,
+    ) -> Result<()> {
+        self.copy_out_exact(addr, obj.as_bytes())
+    }
+
     /// Copies exactly `buf` out; `EFAULT` if it does not all fit.
     pub fn copy_out_exact(&self, addr: u64, buf: &[u8]) -> Result<()> {
         if buf.is_empty() {

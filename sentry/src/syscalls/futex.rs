@@ -18,7 +18,7 @@ use abi_linux::futex::{
 };
 use abi_linux::syscalls::x86_64 as nr;
 
-use super::misc::{host_clock, read_timespec};
+use super::misc::read_timespec;
 use super::{SysResult, SyscallTable, UserAddr};
 use crate::futex::{FutexKey, WaitContext, WaitvEntry};
 use crate::task::Task;
@@ -34,9 +34,9 @@ const CLOCK_MONOTONIC: i32 = 1;
 
 /// The instant an absolute time `at` on `clock` corresponds to.
 fn absolute_deadline(at: Duration, clock: i32) -> Result<Instant, Errno> {
-    let (sec, nsec) = host_clock(clock, false)?;
-    let now = Duration::new(sec.max(0) as u64, nsec as u32);
-    Ok(super::misc::deadline_after(at.saturating_sub(now)))
+    Ok(super::misc::deadline_after(super::misc::time_until(
+        at, clock,
+    )?))
 }
 
 /// The deadline of an absolute timeout at `ts` (0: none) on
@@ -53,9 +53,14 @@ fn absolute_timeout(t: &Task, ts: u64, realtime: bool) -> Result<Option<Instant>
     Ok(Some(absolute_deadline(read_timespec(t, ts)?, clock)?))
 }
 
-/// Whether the calling task must stop waiting.
-fn interrupted() -> bool {
-    crate::wait::interrupted()
+/// What a futex wait of thread `tid` until `deadline` needs: it ends
+/// when the calling task is interrupted.
+fn wait_context(tid: i32, deadline: Option<Instant>) -> WaitContext<'static> {
+    WaitContext {
+        tid,
+        deadline,
+        interrupted: &crate::wait::interrupted,
+    }
 }
 
 /// The key of the word at `addr` for operation flags `op`.
@@ -122,11 +127,7 @@ fn sys_futex(
                 (ts, _) => absolute_timeout(t, ts, realtime)?,
             };
             let key = key(t, addr, op)?;
-            let cx = WaitContext {
-                tid,
-                deadline,
-                interrupted: &interrupted,
-            };
+            let cx = wait_context(tid, deadline);
             futexes
                 .wait(&t.mm, key, addr, val as u32, bitset, &cx)
                 .map(|()| 0)
@@ -172,11 +173,7 @@ fn sys_futex(
             // on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
             let deadline = absolute_timeout(t, timeout, cmd == FUTEX_LOCK_PI || realtime)?;
             let key = key(t, addr, op)?;
-            let cx = WaitContext {
-                tid,
-                deadline,
-                interrupted: &interrupted,
-            };
+            let cx = wait_context(tid, deadline);
             futexes.lock_pi(&t.mm, key, addr, &alive, &cx).map(|()| 0)
         }
         FUTEX_TRYLOCK_PI => futexes.trylock_pi(&t.mm, addr, tid, &alive).map(|()| 0),
@@ -191,11 +188,7 @@ fn sys_futex(
             let deadline = absolute_timeout(t, timeout, realtime)?;
             let key1 = key(t, addr, op)?;
             let key2 = key(t, addr2, op)?;
-            let cx = WaitContext {
-                tid,
-                deadline,
-                interrupted: &interrupted,
-            };
+            let cx = wait_context(tid, deadline);
             futexes
                 .wait_requeue_pi(&t.mm, key1, addr, val as u32, key2, &cx)
                 .map(|()| 0)
@@ -281,11 +274,7 @@ fn sys_futex_waitv(
         let key = t.mm.futex_key(addr, wflags & FUTEX2_PRIVATE != 0)?;
         entries.push(WaitvEntry { key, addr, val });
     }
-    let cx = WaitContext {
-        tid: t.tid,
-        deadline,
-        interrupted: &interrupted,
-    };
+    let cx = wait_context(t.tid, deadline);
     t.kernel
         .futexes
         .waitv(&t.mm, &entries, &cx)

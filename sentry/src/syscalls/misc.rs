@@ -456,6 +456,18 @@ pub(super) fn read_timespec(t: &Task, addr: u64) -> Result<std::time::Duration, 
     Ok(std::time::Duration::new(sec as u64, nsec as u32))
 }
 
+/// How long from now until the absolute time `at` on the host clock
+/// `clock` (zero when it has passed): what `TIMER_ABSTIME` and the
+/// absolute futex timeouts wait for.
+pub(super) fn time_until(
+    at: std::time::Duration,
+    clock: i32,
+) -> Result<std::time::Duration, Errno> {
+    let (sec, nsec) = host_clock(clock, false)?;
+    let now = std::time::Duration::new(sec.max(0) as u64, nsec as u32);
+    Ok(at.saturating_sub(now))
+}
+
 /// The instant `d` from now (far in the future when that overflows).
 pub(super) fn deadline_after(d: std::time::Duration) -> std::time::Instant {
     let now = std::time::Instant::now();
@@ -493,10 +505,8 @@ fn sys_clock_nanosleep(t: &mut Task, a: [u64; 6]) -> SysResult {
     host_clock(id, true)?;
     let d = read_timespec(t, a[2])?;
     if a[1] & TIMER_ABSTIME != 0 {
-        let (sec, nsec) = host_clock(id, false)?;
-        let now = std::time::Duration::new(sec.max(0) as u64, nsec as u32);
         // An absolute sleep reports no remaining time.
-        crate::wait::sleep_until(deadline_after(d.saturating_sub(now))).map(|()| 0)
+        crate::wait::sleep_until(deadline_after(time_until(d, id)?)).map(|()| 0)
     } else {
         sleep_reporting_rest(t, deadline_after(d), a[3])
     }

@@ -10,8 +10,8 @@
 
 use std::time::Duration;
 
-use abi_linux::Errno;
 use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::{Errno, Itimerspec, Timespec, Timeval};
 
 use super::{SysResult, SyscallTable, UserAddr};
 use crate::task::Task;
@@ -48,39 +48,46 @@ const SIGEV_THREAD_ID: i32 = 4;
 /// `RLIMIT_SIGPENDING`; this is its usual value).
 const MAX_TIMERS: usize = 4096;
 
-/// A `struct timeval` or `struct timespec` (the second field in `unit`s
-/// per second) as a duration; `EINVAL` when negative or out of range.
-fn duration(sec: i64, sub: i64, unit: i64) -> Result<Duration, Errno> {
-    if sec < 0 || !(0..unit).contains(&sub) {
+/// A `struct timeval` as a duration; `EINVAL` when negative or out of
+/// range.
+fn from_timeval(tv: Timeval) -> Result<Duration, Errno> {
+    if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
         return Err(Errno::EINVAL);
     }
-    Ok(Duration::new(
-        sec as u64,
-        (sub * (1_000_000_000 / unit)) as u32,
-    ))
+    Ok(Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000))
 }
 
-fn read_pair(t: &Task, addr: UserAddr) -> Result<[i64; 4], Errno> {
-    let mut raw = [0u8; 32];
-    t.mm.copy_in_exact(addr.get(), &mut raw)?;
-    let w = |i: usize| i64::from_le_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-    Ok([w(0), w(1), w(2), w(3)])
+/// A `struct timespec` as a duration; `EINVAL` when negative or out of
+/// range.
+fn from_timespec(ts: Timespec) -> Result<Duration, Errno> {
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
 }
 
-fn write_pair(t: &Task, addr: UserAddr, words: [i64; 4]) -> Result<(), Errno> {
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    t.mm.copy_out_exact(addr.get(), &bytes)
+/// A timer's time as a `struct timeval`, rounded up to a whole
+/// microsecond as Linux rounds it (so a running timer never reads as
+/// disarmed).
+fn to_timeval(d: Duration) -> Timeval {
+    let mut sec = d.as_secs() as i64;
+    let mut usec = i64::from(d.subsec_nanos().div_ceil(1000));
+    if usec == 1_000_000 {
+        sec += 1;
+        usec = 0;
+    }
+    Timeval {
+        tv_sec: sec,
+        tv_usec: usec,
+    }
 }
 
-/// A duration as `(seconds, sub-second units)`, rounded up to a whole
-/// unit as Linux rounds a timer's remaining time up (so a running timer
-/// never reads as disarmed).
-fn split(d: Duration, unit: u32) -> (i64, i64) {
-    let per = 1_000_000_000 / unit;
-    (
-        d.as_secs() as i64,
-        i64::from(d.subsec_nanos().div_ceil(per)),
-    )
+/// A duration as a `struct timespec`.
+fn to_timespec(d: Duration) -> Timespec {
+    Timespec {
+        tv_sec: d.as_secs() as i64,
+        tv_nsec: i64::from(d.subsec_nanos()),
+    }
 }
 
 /// The group's `ITIMER_REAL`, made on first use.
@@ -121,9 +128,9 @@ fn sys_getitimer(t: &mut Task, which: i32, value: UserAddr) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let (left, interval) = real_timer(t).get();
-    let (is, iu) = split(interval, 1_000_000);
-    let (vs, vu) = split(left, 1_000_000);
-    write_pair(t, value, [is, iu, vs, vu]).map(|()| 0)
+    // struct itimerval: it_interval, it_value.
+    t.mm.write_obj(value.get(), &[to_timeval(interval), to_timeval(left)])
+        .map(|()| 0)
 }
 
 fn sys_setitimer(t: &mut Task, which: i32, new: UserAddr, old: UserAddr) -> SysResult {
@@ -133,15 +140,13 @@ fn sys_setitimer(t: &mut Task, which: i32, new: UserAddr, old: UserAddr) -> SysR
     let (interval, value) = if new.is_null() {
         (Duration::ZERO, Duration::ZERO)
     } else {
-        let [is, iu, vs, vu] = read_pair(t, new)?;
-        (duration(is, iu, 1_000_000)?, duration(vs, vu, 1_000_000)?)
+        let [interval, value] = t.mm.read_obj::<[Timeval; 2]>(new.get())?;
+        (from_timeval(interval)?, from_timeval(value)?)
     };
     let timer = real_timer(t);
     let (left, old_interval) = t.kernel.timers.set(&timer, value, interval);
     if !old.is_null() {
-        let (is, iu) = split(old_interval, 1_000_000);
-        let (vs, vu) = split(left, 1_000_000);
-        write_pair(t, old, [is, iu, vs, vu])?;
+        t.mm.write_obj(old.get(), &[to_timeval(old_interval), to_timeval(left)])?;
     }
     Ok(0)
 }
@@ -204,6 +209,14 @@ fn sys_timer_create(t: &mut Task, clock: i32, sevp: UserAddr, timerid: UserAddr)
     Ok(0)
 }
 
+/// A `struct itimerspec` of a period and the time left.
+fn itimerspec(interval: Duration, left: Duration) -> Itimerspec {
+    Itimerspec {
+        it_interval: to_timespec(interval),
+        it_value: to_timespec(left),
+    }
+}
+
 fn posix_timer(t: &Task, id: i32) -> Result<std::sync::Arc<Timer>, Errno> {
     t.group
         .timers()
@@ -217,36 +230,25 @@ fn posix_timer(t: &Task, id: i32) -> Result<std::sync::Arc<Timer>, Errno> {
 fn sys_timer_settime(t: &mut Task, id: i32, flags: i32, new: UserAddr, old: UserAddr) -> SysResult {
     // Linux looks at TIMER_ABSTIME only and ignores other flag bits.
     let timer = posix_timer(t, id)?;
-    let [is, ins, vs, vns] = read_pair(t, new)?;
-    let interval = duration(is, ins, 1_000_000_000)?;
-    let mut value = duration(vs, vns, 1_000_000_000)?;
+    let spec = t.mm.read_obj::<Itimerspec>(new.get())?;
+    let interval = from_timespec(spec.it_interval)?;
+    let mut value = from_timespec(spec.it_value)?;
     if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
-        // An absolute time on the timer's clock: the time left until it.
-        // The _ALARM clocks read as their plain ones.
-        let clock = match timer.clock() {
-            8 => 0,
-            9 => 7,
-            c => c,
-        };
-        let (sec, nsec) = super::misc::host_clock(clock, false)?;
-        let now = Duration::new(sec.max(0) as u64, nsec as u32);
-        // At or before now: expire at once (a nanosecond from now).
-        value = value.saturating_sub(now).max(Duration::from_nanos(1));
+        // An absolute time on the timer's clock: the time left until it;
+        // at or before now, expire at once (a nanosecond from now).
+        value = super::misc::time_until(value, timer.clock())?.max(Duration::from_nanos(1));
     }
     let (left, old_interval) = t.kernel.timers.set(&timer, value, interval);
     if !old.is_null() {
-        let (is, ins) = split(old_interval, 1_000_000_000);
-        let (vs, vns) = split(left, 1_000_000_000);
-        write_pair(t, old, [is, ins, vs, vns])?;
+        t.mm.write_obj(old.get(), &itimerspec(old_interval, left))?;
     }
     Ok(0)
 }
 
 fn sys_timer_gettime(t: &mut Task, id: i32, value: UserAddr) -> SysResult {
     let (left, interval) = posix_timer(t, id)?.get();
-    let (is, ins) = split(interval, 1_000_000_000);
-    let (vs, vns) = split(left, 1_000_000_000);
-    write_pair(t, value, [is, ins, vs, vns]).map(|()| 0)
+    t.mm.write_obj(value.get(), &itimerspec(interval, left))
+        .map(|()| 0)
 }
 
 fn sys_timer_getoverrun(t: &mut Task, id: i32) -> SysResult {

@@ -50,10 +50,17 @@ const SIGNAL_FRAME_SIZE: u64 = 8 + UCONTEXT_SIZE + 128;
 /// How many handler frames are remembered at most.
 const MAX_SIGNAL_FRAMES: usize = 64;
 
+/// Whether `signal`, arriving with `handler` as its action, ends the
+/// thread group: `SIGKILL` always; otherwise a signal left at its default
+/// action when that action terminates.
+pub(crate) fn terminates(signal: i32, handler: u64) -> bool {
+    signal == libc::SIGKILL || (handler == abi_linux::signal::SIG_DFL && !default_ignored(signal))
+}
+
 /// Whether `signal`'s default action is to do nothing (`SIGCHLD`,
 /// `SIGCONT`, `SIGURG`, `SIGWINCH`) or to stop, which is not modelled
 /// (`SIGSTOP`, `SIGTSTP`, `SIGTTIN`, `SIGTTOU`).
-pub(crate) fn default_ignored(signal: i32) -> bool {
+fn default_ignored(signal: i32) -> bool {
     matches!(signal, 17..=23 | 28)
 }
 
@@ -205,8 +212,7 @@ impl Task {
         let index = signal as usize - 1;
         let action = self.signal_handlers.action(signal);
         if action.handler <= SIG_IGN {
-            return (action.handler == 0 && !default_ignored(signal))
-                .then_some(ExitStatus::Signaled(signal));
+            return terminates(signal, action.handler).then_some(ExitStatus::Signaled(signal));
         }
         let flags = SaFlags::from_bits_retain(action.flags);
         if !flags.contains(SaFlags::RESTORER) {

@@ -26,7 +26,7 @@ use abi_linux::Errno;
 
 use super::ExitStatus;
 use super::fs_context::FsContext;
-use super::signals::{SIG_IGN, SignalHandlers, default_ignored};
+use super::signals::{SIG_IGN, SignalHandlers, terminates};
 use crate::fd_table::FdTable;
 use crate::mm::MemoryManager;
 use crate::wait::{KillSwitch, PendingSignals, SignalOrigin};
@@ -218,11 +218,12 @@ impl ThreadGroup {
     /// `1 <= signal <= 64`.
     pub fn send(&self, signal: i32, origin: SignalOrigin) {
         let handler = self.handlers().action(signal).handler;
-        if signal == libc::SIGKILL || (handler == 0 && !default_ignored(signal)) {
+        if terminates(signal, handler) {
             self.exit_group(ExitStatus::Signaled(signal));
             return;
         }
-        if handler == SIG_IGN || handler == 0 {
+        if handler <= SIG_IGN {
+            // Ignored, explicitly or by default.
             return;
         }
         self.pending.post(signal, origin);
@@ -254,7 +255,7 @@ impl ThreadGroup {
             .cloned()
             .ok_or(Errno::ESRCH)?;
         let handler = self.handlers().action(signal).handler;
-        if signal == libc::SIGKILL || (handler == 0 && !default_ignored(signal)) {
+        if terminates(signal, handler) {
             self.exit_group(ExitStatus::Signaled(signal));
         } else if handler > SIG_IGN {
             switch.post(signal, origin);
