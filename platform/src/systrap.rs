@@ -611,18 +611,17 @@ impl Drop for SystrapContext {
 mod tests {
     use super::*;
 
-    /// The handler's `arch_prctl` path for the fs/gs bases, which hosts
-    /// with FSGSBASE never take otherwise.
-    #[test]
-    fn fs_and_gs_bases_round_trip_without_fsgsbase() {
+    /// The memory file and an address space with `syscall; syscall` at
+    /// 0x40_0000; `None` (with a message) where the host refuses
+    /// seccomp-trap.
+    fn space_with_two_syscalls() -> Option<(Arc<MemoryFile>, StubAddressSpace)> {
         let mf = Arc::new(MemoryFile::new().unwrap());
         if let Err(e) = SystrapPlatform::new(mf.clone()) {
             println!("skipped: the host refuses the seccomp-trap platform: {e}");
-            return;
+            return None;
         }
         let space = StubAddressSpace::new(mf.clone()).unwrap();
         let code = mf.allocate(4096, UsageKind::Anonymous).unwrap();
-        // `syscall; syscall`
         mf.map_internal(code)
             .unwrap()
             .write(0, &[0x0f, 0x05, 0x0f, 0x05])
@@ -630,6 +629,16 @@ mod tests {
         space
             .map_file(0x40_0000, &mf, code, Access::READ_EXECUTE, false)
             .unwrap();
+        Some((mf, space))
+    }
+
+    /// The handler's `arch_prctl` path for the fs/gs bases, which hosts
+    /// with FSGSBASE never take otherwise.
+    #[test]
+    fn fs_and_gs_bases_round_trip_without_fsgsbase() {
+        let Some((mf, space)) = space_with_two_syscalls() else {
+            return;
+        };
         let mut ctx = SystrapContext::new(mf.clone());
         let i = ctx.stub_for(&space).unwrap();
         ctx.stubs[i]
@@ -654,42 +663,58 @@ mod tests {
         );
     }
 
-    /// A dropped context's stub serves the next context of the address
-    /// space, on another thread, with the new context's registers.
+    /// Runs one switch of a new context on a new thread, with `rdi` and
+    /// the thread pointer `fs`; returns the stub's pid and the registers
+    /// the trap reported.
+    fn run_once(
+        space: &Arc<StubAddressSpace>,
+        mf: &Arc<MemoryFile>,
+        rdi: u64,
+        fs: u64,
+    ) -> (i32, u64, u64) {
+        let (space, mf) = (space.clone(), mf.clone());
+        std::thread::spawn(move || {
+            let mut ctx = SystrapContext::new(mf);
+            let mut regs = Registers::new();
+            regs.set_instruction_pointer(0x40_0000);
+            regs.general.rdi = rdi;
+            regs.general.fs_base = fs;
+            assert_eq!(ctx.switch(&*space, &mut regs).unwrap(), Trap::Syscall);
+            (ctx.stubs[0].pid, regs.general.rdi, regs.general.fs_base)
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// A dropped context's stub serves the next context of the same
+    /// address space, on another thread, with that context's registers
+    /// and thread pointer, and never a context of another address space
+    /// (another process), which gets a stub of its own.
     #[test]
-    fn a_dropped_contexts_stub_is_reused_by_the_next_context() {
-        let mf = Arc::new(MemoryFile::new().unwrap());
-        if let Err(e) = SystrapPlatform::new(mf.clone()) {
-            println!("skipped: the host refuses the seccomp-trap platform: {e}");
+    fn a_dropped_contexts_stub_is_reused_only_in_its_address_space() {
+        let Some((mf, space)) = space_with_two_syscalls() else {
             return;
-        }
-        let space = Arc::new(StubAddressSpace::new(mf.clone()).unwrap());
+        };
+        let space = Arc::new(space);
+        let (first, rdi, fs) = run_once(&space, &mf, 7, 0x1000_0000);
+        assert_eq!((rdi, fs), (7, 0x1000_0000));
+        let (second, rdi, fs) = run_once(&space, &mf, 9, 0x2000_0000);
+        assert_eq!((rdi, fs), (9, 0x2000_0000));
+        assert_eq!(first, second, "the second context made a stub of its own");
+
+        let other = StubAddressSpace::new(mf.clone()).unwrap();
         let code = mf.allocate(4096, UsageKind::Anonymous).unwrap();
-        // `syscall; syscall`
         mf.map_internal(code)
             .unwrap()
-            .write(0, &[0x0f, 0x05, 0x0f, 0x05])
+            .write(0, &[0x0f, 0x05])
             .unwrap();
-        space
+        other
             .map_file(0x40_0000, &mf, code, Access::READ_EXECUTE, false)
             .unwrap();
-        let run = |space: Arc<StubAddressSpace>, mf: Arc<MemoryFile>, rdi: u64| {
-            std::thread::spawn(move || {
-                let mut ctx = SystrapContext::new(mf);
-                let mut regs = Registers::new();
-                regs.set_instruction_pointer(0x40_0000);
-                regs.general.rdi = rdi;
-                assert_eq!(ctx.switch(&*space, &mut regs).unwrap(), Trap::Syscall);
-                (ctx.stubs[0].pid, regs.general.rdi)
-            })
-            .join()
-            .unwrap()
-        };
-        let (first, rdi) = run(space.clone(), mf.clone(), 7);
-        assert_eq!(rdi, 7);
-        let (second, rdi) = run(space.clone(), mf.clone(), 9);
-        assert_eq!(rdi, 9);
-        assert_eq!(first, second, "the second context made a stub of its own");
+        let (third, rdi, _) = run_once(&Arc::new(other), &mf, 11, 0);
+        assert_eq!(rdi, 11);
+        assert_ne!(third, first, "another address space ran on this one's stub");
+
         drop(space);
         assert!(!alive(first), "the idle stub outlived its address space");
     }

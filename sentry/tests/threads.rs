@@ -109,9 +109,12 @@ fn outcome(out: &std::process::Output) -> Outcome {
 /// Runs `argv` natively and in the sentry on every platform, with `env`
 /// added, and requires the same exit code and standard output.
 fn same_as_native(argv: &[&str], env: &[(&str, &str)]) {
+    // Both runs get exactly `env`: the sandbox starts with an empty
+    // environment, so the native run must too.
     let native = run_limited(
         Command::new(argv[0])
             .args(&argv[1..])
+            .env_clear()
             .envs(env.iter().copied()),
     );
     let native = outcome(&native);
@@ -198,6 +201,51 @@ fn perl_alarm_runs_its_handler() {
         ],
         &[],
     );
+}
+
+#[test]
+fn python_pidfds() {
+    let script = "import os, select, signal, time\n\
+        pid = os.fork()\n\
+        if pid == 0:\n    os._exit(7)\n\
+        fd = os.pidfd_open(pid)\n\
+        p = select.poll(); p.register(fd, select.POLLIN)\n\
+        print('ready', len(p.poll(5000)))\n\
+        r = os.waitid(os.P_PIDFD, fd, os.WEXITED)\n\
+        print('status', r.si_status, r.si_code == os.CLD_EXITED)\n\
+        os.close(fd)\n\
+        pid = os.fork()\n\
+        if pid == 0:\n    time.sleep(30)\n    os._exit(0)\n\
+        fd = os.pidfd_open(pid)\n\
+        signal.pidfd_send_signal(fd, signal.SIGTERM)\n\
+        print('killed by', os.WTERMSIG(os.waitpid(pid, 0)[1]))\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+#[test]
+fn python_setsid_in_a_child() {
+    let script = "import os\n\
+        pid = os.fork()\n\
+        if pid == 0:\n    \
+        sid = os.setsid()  # None: Python reports only errors\n    \
+        print(sid, os.getsid(0) == os.getpid(), os.getpgrp() == os.getpid(), flush=True)\n    \
+        try:\n        os.setsid()\n    except PermissionError:\n        print('EPERM', flush=True)\n    \
+        os._exit(0)\n\
+        os.waitpid(pid, 0)\n\
+        print('parent keeps its session', os.getsid(0) != pid)\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+#[test]
+fn python_faulthandler_reports_a_segfault_and_dies_by_it() {
+    // faulthandler catches SIGSEGV on an alternate stack, prints, and
+    // raises the signal again with the default action.
+    let err = format!("/tmp/sentry-faulthandler-{}", std::process::id());
+    let script = format!(
+        "/usr/bin/python3 -X faulthandler -c 'import ctypes; ctypes.string_at(0)' 2>{err}; \
+         echo status $?; head -1 {err}; rm -f {err}"
+    );
+    same_as_native(&["/bin/sh", "-c", &script], &[]);
 }
 
 #[test]
