@@ -48,3 +48,37 @@ pub const FUTEX_WAITERS: u32 = 0x8000_0000;
 pub const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
 /// `FUTEX_TID_MASK`: the owner's tid in a PI or robust futex word.
 pub const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+
+/// `FUTEX2_SIZE_U32`: a `futex_waitv(2)` entry names a 32-bit word.
+pub const FUTEX2_SIZE_U32: u32 = 0x02;
+/// `FUTEX2_SIZE_MASK`: the size bits of a `futex_waitv(2)` entry's flags.
+pub const FUTEX2_SIZE_MASK: u32 = 0x03;
+/// `FUTEX2_PRIVATE`: a `futex_waitv(2)` entry's word is process-private.
+pub const FUTEX2_PRIVATE: u32 = 128;
+/// `FUTEX_WAITV_MAX`: the most words one `futex_waitv(2)` waits on.
+pub const FUTEX_WAITV_MAX: u32 = 128;
+
+/// `struct futex_waitv`, one entry of `futex_waitv(2)`'s array.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[repr(C)]
+pub struct FutexWaitv {
+    /// The value the word must hold for the wait to start.
+    pub val: u64,
+    /// The word's address.
+    pub uaddr: u64,
+    /// `FUTEX2_*` flags.
+    pub flags: u32,
+    /// Must be zero.
+    pub reserved: u32,
+}

@@ -61,11 +61,12 @@ pub use errno::{Errno, Result};
 pub use fcntl::{FcntlCmd, Flock, FlockOp, LockType, SealFlags};
 pub use inotify::InotifyMask;
 pub use io::{FallocFlags, Iovec, RwfFlags, Whence};
-pub use mm::{MadviseAdvice, MmapFlags, MmapProt, MremapFlags};
+pub use mm::{MadviseAdvice, MmapFlags, MmapProt, MremapFlags, MsyncFlags};
 pub use mode::*;
 pub use mount::{MountFlags, UmountFlags};
 pub use open::{
-    AT_FDCWD, AccessMode, AtFlags, OpenFlags, OpenHow, RenameFlags, ResolveFlags, XattrFlags,
+    AT_FDCWD, AccessMode, AtFlags, OpenFlags, OpenHow, PATH_MAX, RenameFlags, ResolveFlags,
+    XattrFlags,
 };
 pub use poll::{PollEvents, Pollfd};
 pub use process::{CloneArgs, CloneFlags, Rusage, WaitOptions};

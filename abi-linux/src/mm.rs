@@ -90,6 +90,19 @@ bitflags! {
     }
 }
 
+bitflags! {
+    /// The `MS_*` flags of `msync(2)`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub struct MsyncFlags: u32 {
+        /// `MS_ASYNC`: schedule the write-back and return.
+        const ASYNC = 1;
+        /// `MS_INVALIDATE`: drop other mappings' cached copies.
+        const INVALIDATE = 2;
+        /// `MS_SYNC`: write back and wait.
+        const SYNC = 4;
+    }
+}
+
 /// The `advice` argument of `madvise(2)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(transparent)]

@@ -102,6 +102,9 @@ impl OpenFlags {
 /// `AT_FDCWD`: the directory descriptor that means the current directory.
 pub const AT_FDCWD: i32 = -100;
 
+/// `PATH_MAX`: the longest path a system call accepts, NUL included.
+pub const PATH_MAX: usize = 4096;
+
 bitflags! {
     /// The `AT_*` flags of the `*at(2)` calls and `statx(2)`.
     ///

@@ -266,3 +266,16 @@ pub const PR_CAP_AMBIENT: i32 = 47;
 pub const PR_SET_VMA: i32 = 0x5356_4d41;
 /// `PR_SET_PTRACER`: allow a process to trace the caller.
 pub const PR_SET_PTRACER: i32 = 0x5961_6d61;
+
+/// `PIDFD_NONBLOCK`: `pidfd_open(2)` makes a non-blocking descriptor.
+pub const PIDFD_NONBLOCK: u32 = 0o4000;
+/// `PIDFD_SIGNAL_THREAD`: `pidfd_send_signal(2)` signals the thread.
+pub const PIDFD_SIGNAL_THREAD: u32 = 1;
+/// `TASK_COMM_LEN`: a thread's name's size, NUL included.
+pub const TASK_COMM_LEN: usize = 16;
+/// `GRND_NONBLOCK`: `getrandom(2)` fails with `EAGAIN` rather than block.
+pub const GRND_NONBLOCK: u32 = 1;
+/// `GRND_RANDOM`: `getrandom(2)` draws from the blocking pool.
+pub const GRND_RANDOM: u32 = 2;
+/// `GRND_INSECURE`: `getrandom(2)` may return unseeded bytes.
+pub const GRND_INSECURE: u32 = 4;

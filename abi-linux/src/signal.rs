@@ -256,6 +256,23 @@ pub const SS_DISABLE: i32 = 2;
 /// `SS_AUTODISARM`: disarm the stack while a handler runs on it.
 pub const SS_AUTODISARM: i32 = 1 << 31;
 
+/// `CLD_EXITED`: `SIGCHLD`'s `si_code` for a child that exited.
+pub const CLD_EXITED: i32 = 1;
+/// `CLD_KILLED`: a child killed by a signal.
+pub const CLD_KILLED: i32 = 2;
+/// `CLD_DUMPED`: a child killed by a signal that dumped core.
+pub const CLD_DUMPED: i32 = 3;
+/// `CLD_TRAPPED`: a traced child trapped.
+pub const CLD_TRAPPED: i32 = 4;
+/// `CLD_STOPPED`: a child stopped.
+pub const CLD_STOPPED: i32 = 5;
+/// `CLD_CONTINUED`: a stopped child continued.
+pub const CLD_CONTINUED: i32 = 6;
+
+/// `MINSIGSTKSZ`: the smallest alternate signal stack `sigaltstack(2)`
+/// accepts.
+pub const MINSIGSTKSZ: u64 = 2048;
+
 /// `SI_USER`: `si_code` of a signal sent by `kill(2)`.
 pub const SI_USER: i32 = 0;
 /// `SI_KERNEL`: `si_code` of a signal sent by the kernel.

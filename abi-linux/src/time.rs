@@ -164,6 +164,46 @@ impl ClockId {
     pub const TAI: ClockId = ClockId(11);
 }
 
+/// `TIMER_ABSTIME`: the time of `clock_nanosleep(2)` or
+/// `timer_settime(2)` is absolute.
+pub const TIMER_ABSTIME: i32 = 1;
+
+/// `ITIMER_REAL`: `setitimer(2)`'s wall-clock timer (`SIGALRM`).
+pub const ITIMER_REAL: i32 = 0;
+/// `ITIMER_VIRTUAL`: `setitimer(2)`'s user-CPU timer (`SIGVTALRM`).
+pub const ITIMER_VIRTUAL: i32 = 1;
+/// `ITIMER_PROF`: `setitimer(2)`'s CPU timer (`SIGPROF`).
+pub const ITIMER_PROF: i32 = 2;
+
+/// `SIGEV_SIGNAL`: a timer expiry sends a signal to the process.
+pub const SIGEV_SIGNAL: i32 = 0;
+/// `SIGEV_NONE`: a timer expiry notifies nobody.
+pub const SIGEV_NONE: i32 = 1;
+/// `SIGEV_THREAD`: a libc-level notification (a new thread); the kernel
+/// never sees it.
+pub const SIGEV_THREAD: i32 = 2;
+/// `SIGEV_THREAD_ID`: a timer expiry sends a signal to one thread.
+pub const SIGEV_THREAD_ID: i32 = 4;
+
+/// `struct tms` of `times(2)`, in clock ticks.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+pub struct Tms {
+    /// User CPU time of the process.
+    pub tms_utime: i64,
+    /// System CPU time of the process.
+    pub tms_stime: i64,
+    /// User CPU time of the waited-for children.
+    pub tms_cutime: i64,
+    /// System CPU time of the waited-for children.
+    pub tms_cstime: i64,
+}
+
+/// `USER_HZ`: the clock ticks per second of `times(2)` and `/proc`.
+pub const USER_HZ: i64 = 100;
+
 #[cfg(test)]
 mod tests {
     use super::Timespec;

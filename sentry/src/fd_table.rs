@@ -22,9 +22,6 @@ use std::sync::{Arc, Mutex};
 use abi_linux::Errno;
 use vfs_core::{Context, FileRef};
 
-/// The default `RLIMIT_NOFILE`.
-pub const NR_OPEN: i32 = 1024;
-
 /// An open descriptor: the description and the close-on-exec flag.
 #[derive(Clone, Debug)]
 pub struct FdEntry {
@@ -103,9 +100,9 @@ impl FdTable {
     }
 
     /// Installs `file` at the lowest free descriptor at or above `min`;
-    /// `EMFILE` when none is below [`NR_OPEN`] (the reference is then
-    /// dropped).
-    pub fn add(&self, file: FileRef, cloexec: bool, min: i32) -> Result<i32, Errno> {
+    /// `EMFILE` when none is below `limit` (the caller's `RLIMIT_NOFILE`;
+    /// the reference is then dropped).
+    pub fn add(&self, file: FileRef, cloexec: bool, min: i32, limit: u64) -> Result<i32, Errno> {
         let mut slots = self.slots();
         let mut fd = min.max(0);
         for &used in slots.range(fd..).map(|(k, _)| k) {
@@ -114,7 +111,7 @@ impl FdTable {
             }
             fd += 1;
         }
-        if fd >= NR_OPEN {
+        if u64::try_from(fd).map_or(true, |fd| fd >= limit) {
             return Err(Errno::EMFILE);
         }
         slots.insert(fd, FdEntry { file, cloexec });
@@ -122,9 +119,16 @@ impl FdTable {
     }
 
     /// Installs `file` at exactly `fd` (`dup2`), returning the description
-    /// it replaces for the caller to release.
-    pub fn set(&self, fd: i32, file: FileRef, cloexec: bool) -> Result<Option<FileRef>, Errno> {
-        if !(0..NR_OPEN).contains(&fd) {
+    /// it replaces for the caller to release; `EBADF` at or past `limit`
+    /// (the caller's `RLIMIT_NOFILE`).
+    pub fn set(
+        &self,
+        fd: i32,
+        file: FileRef,
+        cloexec: bool,
+        limit: u64,
+    ) -> Result<Option<FileRef>, Errno> {
+        if u64::try_from(fd).map_or(true, |fd| fd >= limit) {
             return Err(Errno::EBADF);
         }
         Ok(self

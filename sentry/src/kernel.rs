@@ -319,6 +319,7 @@ impl Kernel {
         let ctx = crate::task::TaskContext {
             credentials: vfs_core::Credentials::root(),
             tgid: 0,
+            limits: crate::task::Limits::linux_defaults(),
         };
         for fs_type in extfs::vfs::ExtFilesystemType::all() {
             vfs.register_filesystem_type(fs_type)
@@ -535,7 +536,7 @@ impl Kernel {
             if opts.is_tty {
                 self.controlling_tty.set_if_unset(&file);
             }
-            if let Ok(Some(old)) = fds.set(fd, file, false) {
+            if let Ok(Some(old)) = fds.set(fd, file, false, crate::task::NR_OPEN) {
                 old.release(ctx);
             }
         }

@@ -162,9 +162,11 @@ impl HostStdioFlags {
 fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
     let path = spec.argv.first().cloned().ok_or("no program given")?;
     let shown = String::from_utf8_lossy(&path).into_owned();
+    let limits = crate::task::Limits::linux_defaults();
     let ctx = TaskContext {
         credentials: Credentials::root(),
         tgid: 1,
+        limits: limits.clone(),
     };
     let root = kernel.mounts.root();
     let cwd = {
@@ -227,7 +229,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         return Err(e);
     }
     let handlers = Arc::new(SignalHandlers::default());
-    let (group, kill) = match kernel.tasks.new_process(0, 0, 0, handlers) {
+    let (group, kill) = match kernel.tasks.new_process(0, 0, 0, handlers, limits) {
         Ok(created) => created,
         Err(e) => {
             fds.close_all(&ctx);

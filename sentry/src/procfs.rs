@@ -669,7 +669,11 @@ impl ProcFile {
                      Threads:\t{}\n",
                     process.fs.umask(),
                     self.proc.tasks.ppid(process.tgid),
-                    crate::fd_table::NR_OPEN,
+                    // Linux's table grows in steps of 64 slots.
+                    (process.fds.fds().last().map_or(0, |&fd| fd + 1) as usize)
+                        .div_ceil(64)
+                        .max(1)
+                        * 64,
                     vsize / 1024,
                     rss / 1024,
                     process.group.thread_count(),

@@ -26,7 +26,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crate::task::ThreadGroup;
-use crate::wait::{KillSwitch, SignalOrigin};
+use crate::wait::KillSwitch;
 
 /// `SI_TIMER`: the `si_code` of a POSIX timer's signal.
 const SI_TIMER: i32 = -2;
@@ -168,20 +168,20 @@ impl Timer {
             } else {
                 st.reported_overrun = st.overrun;
                 st.overrun = 0;
-                let origin = SignalOrigin {
+                let mut info = abi_linux::SigInfo {
                     code: self.code,
-                    pid: 0,
-                    addr: None,
-                    timer: (self.code == SI_TIMER).then_some((
-                        self.id,
-                        st.reported_overrun,
-                        self.value,
-                    )),
+                    ..abi_linux::SigInfo::default()
                 };
-                match &self.notify {
-                    Notify::Thread { thread, .. } => thread.post(signal, origin),
-                    _ => group.send(signal, origin),
+                if self.code == SI_TIMER {
+                    info.set_timer(self.id, st.reported_overrun);
+                    info.set_value(self.value);
                 }
+                // Timer signals are never refused: their queue entry
+                // belongs to the timer, as on Linux.
+                let _ = match &self.notify {
+                    Notify::Thread { thread, .. } => thread.post(signal, info, u64::MAX),
+                    _ => group.send(signal, info),
+                };
             }
         }
         next

@@ -2,10 +2,11 @@
 //! [`TaskWaker`] registered with a file's waiter queue parks the task's
 //! thread until the file signals an event, then the operation is retried.
 //!
-//! The sentry has no signal delivery yet: a wait ends when the awaited
-//! event (or a deadline) arrives, or when the task is killed
-//! ([`KillSwitch`]), in which case it fails with `EINTR` and the task
-//! exits before returning to application code.
+//! A wait ends when the awaited event (or a deadline) arrives, when the
+//! task must exit, or when a signal its mask lets through is pending
+//! ([`KillSwitch`], [`PendingSignals`]); then it fails with one of the
+//! `ERESTART*` codes, which the dispatcher turns into `EINTR` or a
+//! restart once it knows whether a handler runs.
 //!
 //! # Reference model
 //!
@@ -22,13 +23,14 @@
 //! waiting thread.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Instant;
 
 use platform::Interrupter;
 
-use abi_linux::{Errno, OpenFlags};
+use abi_linux::{Errno, OpenFlags, SigInfo};
 use vfs_core::lock::Blocker;
 use vfs_core::waiter::{EventMask, WaitEntryId, Waiter, WaiterQueue};
 use vfs_core::{FileRef, file_description::FileDescription};
@@ -184,54 +186,89 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<KillSwitch>>> = const { RefCell::new(None) };
 }
 
-/// Where a pending signal came from: `si_code` and `si_pid` of the
-/// `siginfo` its handler receives.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct SignalOrigin {
-    /// `si_code` (`SI_USER`, `SI_TKILL`, `SI_KERNEL`, `CLD_*`, ...).
-    pub code: i32,
-    /// `si_pid`: the sender (or the child, for `SIGCHLD`).
-    pub pid: i32,
-    /// `si_addr` of a fault signal (`SIGSEGV`, `SIGBUS`, `SIGILL`,
-    /// `SIGFPE`, `SIGTRAP`), which takes the place of `si_pid`.
-    pub addr: Option<u64>,
-    /// `si_timerid`, `si_overrun` and `si_value` of a timer's signal
-    /// (`SI_TIMER`), which take the place of `si_pid` and `si_uid`.
-    pub timer: Option<(i32, i32, u64)>,
+/// The `siginfo` of a signal sent by a process (`kill`, `tkill`,
+/// `sigqueue`): `si_code`, `si_pid` and `si_uid`.
+pub fn sender_info(code: i32, pid: i32, uid: u32) -> SigInfo {
+    let mut info = SigInfo {
+        code,
+        ..SigInfo::default()
+    };
+    info.set_pid(pid);
+    info.set_uid(uid);
+    info
 }
 
-/// A set of pending standard signals with each one's origin. A signal
-/// already pending is not queued again (its first origin stays), as
-/// Linux does for signals below `SIGRTMIN`.
+/// The `siginfo` of a synchronous fault (`SIGSEGV`, `SIGBUS`, `SIGILL`,
+/// `SIGFPE`, `SIGTRAP`): `si_code` and `si_addr`.
+pub fn fault_info(code: i32, addr: u64) -> SigInfo {
+    let mut info = SigInfo {
+        code,
+        ..SigInfo::default()
+    };
+    info.set_addr(addr);
+    info
+}
+
+/// The first real-time signal (`SIGRTMIN` as the kernel numbers it).
+const SIGRTMIN: i32 = abi_linux::Signal::SIGRTMIN.0;
+
+/// What [`PendingSignals`]' lock guards: each signal's queued `siginfo`s
+/// and their total.
+#[derive(Debug)]
+struct Queues {
+    infos: [VecDeque<SigInfo>; 64],
+    queued: u64,
+}
+
+/// Pending signals with their `siginfo`, as Linux keeps them: a standard
+/// signal already pending is not queued again (its first `siginfo`
+/// stays); real-time signals queue, in order, each with its own, up to a
+/// limit (`RLIMIT_SIGPENDING`, counted here per set rather than per
+/// user).
 #[derive(Debug)]
 pub struct PendingSignals {
     /// Bit `n - 1` for signal `n`; read without the lock.
     bits: AtomicU64,
-    origins: Mutex<[SignalOrigin; 64]>,
+    queues: Mutex<Queues>,
 }
 
 impl Default for PendingSignals {
     fn default() -> Self {
         Self {
             bits: AtomicU64::new(0),
-            origins: Mutex::new([SignalOrigin::default(); 64]),
+            queues: Mutex::new(Queues {
+                infos: std::array::from_fn(|_| VecDeque::new()),
+                queued: 0,
+            }),
         }
     }
 }
 
 impl PendingSignals {
-    /// Makes `signal` pending from `origin` unless it is already.
+    /// Makes `signal` pending with `info` (whose `si_signo` is set here).
+    /// Past `limit` queued `siginfo`s a real-time signal sent other than
+    /// by `kill` is refused with `EAGAIN`; any other signal is still made
+    /// pending, without its `siginfo` (Linux's `__send_signal`).
     ///
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn post(&self, signal: i32, origin: SignalOrigin) {
-        let mut origins = lock(&self.origins);
+    pub fn post(&self, signal: i32, mut info: SigInfo, limit: u64) -> Result<(), Errno> {
+        let mut q = lock(&self.queues);
         let bit = 1u64 << (signal - 1);
-        if self.bits.load(Ordering::SeqCst) & bit == 0 {
-            origins[signal as usize - 1] = origin;
-            self.bits.fetch_or(bit, Ordering::SeqCst);
+        let pending = self.bits.load(Ordering::SeqCst) & bit != 0;
+        if signal < SIGRTMIN && pending {
+            return Ok(());
         }
+        info.signo = signal;
+        if q.queued < limit {
+            q.infos[signal as usize - 1].push_back(info);
+            q.queued += 1;
+        } else if signal >= SIGRTMIN && info.code != abi_linux::signal::SI_USER {
+            return Err(Errno::EAGAIN);
+        }
+        self.bits.fetch_or(bit, Ordering::SeqCst);
+        Ok(())
     }
 
     /// The lowest pending signal `mask` does not block.
@@ -246,18 +283,30 @@ impl PendingSignals {
     }
 
     /// Takes the lowest pending signal `mask` does not block, with its
-    /// origin; several threads may race for one group signal, and one
-    /// wins.
-    pub fn take(&self, mask: u64) -> Option<(i32, SignalOrigin)> {
-        let origins = lock(&self.origins);
+    /// `siginfo` (the first queued one; `SI_USER` from nobody when it was
+    /// lost to the limit); several threads may race for one group signal,
+    /// and one wins.
+    pub fn take(&self, mask: u64) -> Option<SigInfo> {
+        let mut q = lock(&self.queues);
         let deliverable = self.bits.load(Ordering::SeqCst) & !mask;
         if deliverable == 0 {
             return None;
         }
         let bit = deliverable & deliverable.wrapping_neg();
-        self.bits.fetch_and(!bit, Ordering::SeqCst);
         let signal = bit.trailing_zeros() as i32 + 1;
-        Some((signal, origins[signal as usize - 1]))
+        let queue = &mut q.infos[signal as usize - 1];
+        let info = queue.pop_front();
+        let more = !queue.is_empty();
+        if info.is_some() {
+            q.queued -= 1;
+        }
+        if !more {
+            self.bits.fetch_and(!bit, Ordering::SeqCst);
+        }
+        Some(info.unwrap_or(SigInfo {
+            signo: signal,
+            ..SigInfo::default()
+        }))
     }
 }
 
@@ -281,6 +330,10 @@ pub struct KillSwitch {
     group_pending: Arc<PendingSignals>,
     /// The blocked-signal mask.
     mask: AtomicU64,
+    /// The signals `rt_sigtimedwait` is waiting for: let through the mask
+    /// to wake the thread, but not taking their default action (Linux's
+    /// `real_blocked`).
+    awaited: AtomicU64,
     interrupter: Mutex<Option<Interrupter>>,
     parked: Mutex<Weak<TaskWaker>>,
 }
@@ -295,6 +348,7 @@ impl KillSwitch {
             pending: PendingSignals::default(),
             group_pending,
             mask: AtomicU64::new(0),
+            awaited: AtomicU64::new(0),
             interrupter: Mutex::new(None),
             parked: Mutex::new(Weak::new()),
         })
@@ -343,14 +397,22 @@ impl KillSwitch {
         self.notify();
     }
 
-    /// Posts the thread-directed `signal` for its handler to run.
+    /// Posts the thread-directed `signal` with `info` for its handler to
+    /// run; `EAGAIN` past `limit` queued real-time signals (see
+    /// [`PendingSignals::post`]).
     ///
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn post(&self, signal: i32, origin: SignalOrigin) {
-        self.pending.post(signal, origin);
+    pub fn post(&self, signal: i32, info: SigInfo, limit: u64) -> Result<(), Errno> {
+        self.pending.post(signal, info, limit)?;
         self.notify();
+        Ok(())
+    }
+
+    /// The signals pending for this thread or its group.
+    pub fn pending_bits(&self) -> u64 {
+        self.pending.bits() | self.group_pending.bits()
     }
 
     /// The blocked-signal mask.
@@ -361,6 +423,22 @@ impl KillSwitch {
     /// Records the blocked-signal mask.
     pub(crate) fn set_mask(&self, mask: u64) {
         self.mask.store(mask, Ordering::SeqCst);
+    }
+
+    /// Records the signals `rt_sigtimedwait` waits for (none: 0).
+    pub(crate) fn set_awaited(&self, set: u64) {
+        self.awaited.store(set, Ordering::SeqCst);
+    }
+
+    /// Whether `signal`'s default action may act on the thread now: it is
+    /// neither blocked nor awaited.
+    ///
+    /// # Preconditions
+    ///
+    /// `1 <= signal <= 64`.
+    pub fn takes_default_action(&self, signal: i32) -> bool {
+        let bit = 1u64 << (signal - 1);
+        (self.mask() | self.awaited.load(Ordering::SeqCst)) & bit == 0
     }
 
     /// Whether a thread- or group-directed pending signal is not blocked
@@ -377,9 +455,9 @@ impl KillSwitch {
     }
 
     /// Takes the lowest pending signal that `mask` does not block, with
-    /// its origin, thread-directed ones first (as Linux's
+    /// its `siginfo`, thread-directed ones first (as Linux's
     /// `dequeue_signal`).
-    pub fn take_pending(&self, mask: u64) -> Option<(i32, SignalOrigin)> {
+    pub fn take_pending(&self, mask: u64) -> Option<SigInfo> {
         self.pending
             .take(mask)
             .or_else(|| self.group_pending.take(mask))

@@ -1406,6 +1406,15 @@ impl MemoryManager {
         }
     }
 
+    /// The bytes of address space mapped (`VmSize`).
+    pub fn mapped_bytes(&self) -> u64 {
+        lock(&self.state)
+            .vmas
+            .iter()
+            .map(|(&start, v)| v.end - start)
+            .sum()
+    }
+
     /// The VMAs, for `/proc/self/maps` and tests: `(start, vma)`.
     pub fn vmas(&self) -> Vec<(u64, Vma)> {
         lock(&self.state)

@@ -2,102 +2,89 @@
 //! `sys_stat.go`, `sys_getdents.go`).
 
 use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::tty::{FIOCLEX, FIONCLEX};
 use abi_linux::{
-    Errno, FcntlCmd, Flock, OpenFlags, OpenHow, RenameFlags, ResolveFlags, Statx, StatxMask, Whence,
+    AtFlags, Errno, FcntlCmd, Flock, OpenFlags, OpenHow, RenameFlags, ResolveFlags, RwfFlags,
+    Statx, StatxMask, Whence,
 };
 use vfs_core::file_description::IoctlMemory;
 use vfs_core::{
     AccessTypes, FileRef, Getdents64Buffer, MkdirOptions, OpenOptions, PathOperation, ReadOptions,
     RenameOptions, SetStatOptions, StatOptions, WriteOptions,
 };
-use zerocopy::IntoBytes;
+use zerocopy::FromBytes;
 
-use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path, with_file, with_path};
+use super::{
+    AT_FDCWD, Fd, PathAddr, SysResult, SyscallTable, UserAddr, read_path, with_file, with_path,
+};
 use crate::mm::MemoryManager;
 use crate::mm::io::{UserDest, UserSource, read_iovecs};
 use crate::task::Task;
 use crate::wait::retry_blocking;
 use vfs_core::waiter::{READABLE_EVENTS, WRITABLE_EVENTS};
 
-const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
-const AT_REMOVEDIR: u32 = 0x200;
-const AT_EACCESS: u32 = 0x200;
-const AT_SYMLINK_FOLLOW: u32 = 0x400;
-const AT_EMPTY_PATH: u32 = 0x1000;
-const FIONCLEX: u32 = 0x5450;
-const FIOCLEX: u32 = 0x5451;
-
-const F_DUPFD: u64 = 0;
-const F_GETFD: u64 = 1;
-const F_SETFD: u64 = 2;
-const F_GETFL: u64 = 3;
-const F_SETFL: u64 = 4;
-const F_DUPFD_CLOEXEC: u64 = 1030;
-
-use Arg::{Fd, Hex, Int, Path};
-
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::READ, sys_read, &[Fd, Hex, Int]);
-    table.add(nr::WRITE, sys_write, &[Fd, Hex, Int]);
-    table.add(nr::READV, sys_readv, &[Fd, Hex, Int]);
-    table.add(nr::WRITEV, sys_writev, &[Fd, Hex, Int]);
-    table.add(nr::PREAD64, sys_pread64, &[Fd, Hex, Int, Int]);
-    table.add(nr::SENDFILE, sys_sendfile, &[Fd, Fd, Hex, Int]);
-    table.add(nr::PWRITE64, sys_pwrite64, &[Fd, Hex, Int, Int]);
-    table.add(nr::PREADV, sys_preadv, &[Fd, Hex, Int, Int, Int]);
-    table.add(nr::PWRITEV, sys_pwritev, &[Fd, Hex, Int, Int, Int]);
-    table.add(nr::PREADV2, sys_preadv2, &[Fd, Hex, Int, Int, Int, Hex]);
-    table.add(nr::PWRITEV2, sys_pwritev2, &[Fd, Hex, Int, Int, Int, Hex]);
-    table.add(nr::OPEN, sys_open, &[Path, Hex, Hex]);
-    table.add(nr::OPENAT, sys_openat, &[Fd, Path, Hex, Hex]);
-    table.add(nr::OPENAT2, sys_openat2, &[Fd, Path, Hex, Int]);
-    table.add(nr::CLOSE, sys_close, &[Fd]);
-    table.add(nr::FSTAT, sys_fstat, &[Fd, Hex]);
-    table.add(nr::STAT, sys_stat, &[Path, Hex]);
-    table.add(nr::LSTAT, sys_lstat, &[Path, Hex]);
-    table.add(nr::NEWFSTATAT, sys_newfstatat, &[Fd, Path, Hex, Hex]);
-    table.add(nr::STATX, sys_statx, &[Fd, Path, Hex, Hex, Hex]);
-    table.add(nr::LSEEK, sys_lseek, &[Fd, Int, Int]);
-    table.add(nr::GETDENTS64, sys_getdents64, &[Fd, Hex, Int]);
-    table.add(nr::READLINK, sys_readlink, &[Path, Hex, Int]);
-    table.add(nr::READLINKAT, sys_readlinkat, &[Fd, Path, Hex, Int]);
-    table.add(nr::ACCESS, sys_access, &[Path, Hex]);
-    table.add(nr::FACCESSAT, sys_faccessat, &[Fd, Path, Hex]);
-    table.add(nr::FACCESSAT2, sys_faccessat2, &[Fd, Path, Hex, Hex]);
-    table.add(nr::MKDIR, sys_mkdir, &[Path, Hex]);
-    table.add(nr::MKDIRAT, sys_mkdirat, &[Fd, Path, Hex]);
-    table.add(nr::UNLINK, sys_unlink, &[Path]);
-    table.add(nr::RMDIR, sys_rmdir, &[Path]);
-    table.add(nr::UNLINKAT, sys_unlinkat, &[Fd, Path, Hex]);
-    table.add(nr::RENAME, sys_rename, &[Path, Path]);
-    table.add(nr::RENAMEAT, sys_renameat, &[Fd, Path, Fd, Path]);
-    table.add(nr::RENAMEAT2, sys_renameat2, &[Fd, Path, Fd, Path, Hex]);
-    table.add(nr::SYMLINKAT, sys_symlinkat, &[Path, Fd, Path]);
-    table.add(nr::SYMLINK, sys_symlink, &[Path, Path]);
-    table.add(nr::LINKAT, sys_linkat, &[Fd, Path, Fd, Path, Hex]);
-    table.add(nr::LINK, sys_link, &[Path, Path]);
-    table.add(nr::GETCWD, sys_getcwd, &[Hex, Int]);
-    table.add(nr::CHDIR, sys_chdir, &[Path]);
-    table.add(nr::FCHDIR, sys_fchdir, &[Fd]);
-    table.add(nr::FCNTL, sys_fcntl, &[Fd, Int, Hex]);
-    table.add(nr::DUP, sys_dup, &[Fd]);
-    table.add(nr::DUP2, sys_dup2, &[Fd, Fd]);
-    table.add(nr::DUP3, sys_dup3, &[Fd, Fd, Hex]);
-    table.add(nr::IOCTL, sys_ioctl, &[Fd, Hex, Hex]);
-    table.add(nr::UMASK, sys_umask, &[Hex]);
-    table.add(nr::FTRUNCATE, sys_ftruncate, &[Fd, Int]);
-    table.add(nr::FSYNC, sys_fsync, &[Fd]);
-    table.add(nr::FDATASYNC, sys_fsync, &[Fd]);
-    table.add(nr::FCHMOD, sys_fchmod, &[Fd, Hex]);
-    table.add(nr::FCHMODAT, sys_fchmodat, &[Fd, Path, Hex]);
-    table.add(nr::CHMOD, sys_chmod, &[Path, Hex]);
-    table.add(nr::FCHOWN, sys_fchown, &[Fd, Int, Int]);
-    table.add(nr::FCHOWNAT, sys_fchownat, &[Fd, Path, Int, Int, Hex]);
-    table.add(nr::UTIMENSAT, sys_utimensat, &[Fd, Path, Hex, Hex]);
-    table.add(nr::STATFS, sys_statfs, &[Path, Hex]);
-    table.add(nr::FSTATFS, sys_fstatfs, &[Fd, Hex]);
-    table.add(nr::FLOCK, sys_flock, &[Fd, Hex]);
-    table.add(nr::FALLOCATE, sys_fallocate, &[Fd, Hex, Int, Int]);
+    table.typed(nr::READ, sys_read);
+    table.typed(nr::WRITE, sys_write);
+    table.typed(nr::READV, sys_readv);
+    table.typed(nr::WRITEV, sys_writev);
+    table.typed(nr::PREAD64, sys_pread64);
+    table.typed(nr::SENDFILE, sys_sendfile);
+    table.typed(nr::PWRITE64, sys_pwrite64);
+    table.typed(nr::PREADV, sys_preadv);
+    table.typed(nr::PWRITEV, sys_pwritev);
+    table.typed(nr::PREADV2, sys_preadv2);
+    table.typed(nr::PWRITEV2, sys_pwritev2);
+    table.typed(nr::OPEN, sys_open);
+    table.typed(nr::OPENAT, sys_openat);
+    table.typed(nr::OPENAT2, sys_openat2);
+    table.typed(nr::CLOSE, sys_close);
+    table.typed(nr::FSTAT, sys_fstat);
+    table.typed(nr::STAT, sys_stat);
+    table.typed(nr::LSTAT, sys_lstat);
+    table.typed(nr::NEWFSTATAT, sys_newfstatat);
+    table.typed(nr::STATX, sys_statx);
+    table.typed(nr::LSEEK, sys_lseek);
+    table.typed(nr::GETDENTS64, sys_getdents64);
+    table.typed(nr::READLINK, sys_readlink);
+    table.typed(nr::READLINKAT, sys_readlinkat);
+    table.typed(nr::ACCESS, sys_access);
+    table.typed(nr::FACCESSAT, sys_faccessat);
+    table.typed(nr::FACCESSAT2, sys_faccessat2);
+    table.typed(nr::MKDIR, sys_mkdir);
+    table.typed(nr::MKDIRAT, sys_mkdirat);
+    table.typed(nr::UNLINK, sys_unlink);
+    table.typed(nr::RMDIR, sys_rmdir);
+    table.typed(nr::UNLINKAT, sys_unlinkat);
+    table.typed(nr::RENAME, sys_rename);
+    table.typed(nr::RENAMEAT, sys_renameat);
+    table.typed(nr::RENAMEAT2, sys_renameat2);
+    table.typed(nr::SYMLINKAT, sys_symlinkat);
+    table.typed(nr::SYMLINK, sys_symlink);
+    table.typed(nr::LINKAT, sys_linkat);
+    table.typed(nr::LINK, sys_link);
+    table.typed(nr::GETCWD, sys_getcwd);
+    table.typed(nr::CHDIR, sys_chdir);
+    table.typed(nr::FCHDIR, sys_fchdir);
+    table.typed(nr::FCNTL, sys_fcntl);
+    table.typed(nr::DUP, sys_dup);
+    table.typed(nr::DUP2, sys_dup2);
+    table.typed(nr::DUP3, sys_dup3);
+    table.typed(nr::IOCTL, sys_ioctl);
+    table.typed(nr::UMASK, sys_umask);
+    table.typed(nr::FTRUNCATE, sys_ftruncate);
+    table.typed(nr::FSYNC, sys_fsync);
+    table.typed(nr::FDATASYNC, sys_fsync);
+    table.typed(nr::FCHMOD, sys_fchmod);
+    table.typed(nr::FCHMODAT, sys_fchmodat);
+    table.typed(nr::CHMOD, sys_chmod);
+    table.typed(nr::FCHOWN, sys_fchown);
+    table.typed(nr::FCHOWNAT, sys_fchownat);
+    table.typed(nr::UTIMENSAT, sys_utimensat);
+    table.typed(nr::STATFS, sys_statfs);
+    table.typed(nr::FSTATFS, sys_fstatfs);
+    table.typed(nr::FLOCK, sys_flock);
+    table.typed(nr::FALLOCATE, sys_fallocate);
     table.typed(nr::FADVISE64, sys_fadvise64);
     table.partial(
         nr::FCNTL,
@@ -110,16 +97,16 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
 }
 
-fn sys_flock(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let op = abi_linux::FlockOp::from_bits(a[1] as u32).ok_or(Errno::EINVAL)?;
-    with_file(t, fd_arg(a[0]), |f| f.lock_bsd(&t.ctx, op).map(|()| 0))
+fn sys_flock(t: &mut Task, fd: Fd, op: u32) -> SysResult {
+    let op = abi_linux::FlockOp::from_bits(op).ok_or(Errno::EINVAL)?;
+    with_file(t, fd.0, |f| f.lock_bsd(&t.ctx, op).map(|()| 0))
 }
 
 /// `fadvise64(fd, offset, len, advice)`: the advice is checked as Linux
 /// checks it (`EBADF`, `ESPIPE` for a pipe or FIFO, `EINVAL` for an
 /// unknown advice or a negative length) and then, as on Linux's tmpfs,
 /// needs nothing done: the sandbox's caches are not the host's.
-fn sys_fadvise64(t: &mut Task, fd: super::Fd, offset: i64, len: i64, advice: i32) -> SysResult {
+fn sys_fadvise64(t: &mut Task, fd: Fd, offset: i64, len: i64, advice: i32) -> SysResult {
     let _ = offset;
     let st = with_file(t, fd.0, |f| f.stat(&t.ctx, StatOptions::default()))?;
     if u32::from(st.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFIFO {
@@ -132,22 +119,17 @@ fn sys_fadvise64(t: &mut Task, fd: super::Fd, offset: i64, len: i64, advice: i32
     Ok(0)
 }
 
-fn sys_fallocate(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let mode = abi_linux::FallocFlags::from_bits(a[1] as u32).ok_or(Errno::EOPNOTSUPP)?;
-    let (offset, len) = (a[2] as i64, a[3] as i64);
-    with_file(t, fd_arg(a[0]), |f| {
+fn sys_fallocate(t: &mut Task, fd: Fd, mode: u32, offset: i64, len: i64) -> SysResult {
+    let mode = abi_linux::FallocFlags::from_bits(mode).ok_or(Errno::EOPNOTSUPP)?;
+    with_file(t, fd.0, |f| {
         f.allocate(&t.ctx, mode, offset, len).map(|()| 0)
     })
 }
 
 /// `F_GETLK`, `F_SETLK(W)` and their OFD forms: a `struct flock` at
 /// `addr`.
-fn fcntl_lock(t: &Task, fd: i32, cmd: FcntlCmd, addr: u64) -> SysResult {
-    use zerocopy::FromBytes;
-
-    let mut raw = [0u8; std::mem::size_of::<Flock>()];
-    t.mm.copy_in_exact(addr, &mut raw)?;
-    let request = Flock::read_from_bytes(&raw).map_err(|_| Errno::EFAULT)?;
+fn fcntl_lock(t: &Task, fd: Fd, cmd: FcntlCmd, addr: UserAddr) -> SysResult {
+    let request: Flock = t.mm.read_obj(addr.get())?;
     let ofd = matches!(
         cmd,
         FcntlCmd::OFD_GETLK | FcntlCmd::OFD_SETLK | FcntlCmd::OFD_SETLKW
@@ -156,10 +138,10 @@ fn fcntl_lock(t: &Task, fd: i32, cmd: FcntlCmd, addr: u64) -> SysResult {
     if ofd && request.l_pid != 0 {
         return Err(Errno::EINVAL);
     }
-    with_file(t, fd, |f| match cmd {
+    with_file(t, fd.0, |f| match cmd {
         FcntlCmd::GETLK | FcntlCmd::OFD_GETLK => {
             let answer = f.test_posix(&t.ctx, ofd, &request)?;
-            t.mm.copy_out_exact(addr, answer.as_bytes()).map(|()| 0)
+            t.mm.write_obj(addr.get(), &answer).map(|()| 0)
         }
         _ => {
             let wait = matches!(cmd, FcntlCmd::SETLKW | FcntlCmd::OFD_SETLKW);
@@ -168,12 +150,8 @@ fn fcntl_lock(t: &Task, fd: i32, cmd: FcntlCmd, addr: u64) -> SysResult {
     })
 }
 
-fn fd_arg(v: u64) -> i32 {
-    v as i32
-}
-
-fn read_to(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
-    with_file(task, fd, |file| {
+fn read_to(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
+    with_file(task, fd.0, |file| {
         retry_blocking(file, READABLE_EVENTS, || {
             let mut dst = UserDest::new(&task.mm, iovs.clone());
             let n = match offset {
@@ -185,8 +163,8 @@ fn read_to(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>) -
     })
 }
 
-fn write_from(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
-    with_file(task, fd, |file| {
+fn write_from(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
+    with_file(task, fd.0, |file| {
         retry_blocking(file, WRITABLE_EVENTS, || {
             let mut src = UserSource::new(&task.mm, iovs.clone());
             let n = match offset {
@@ -198,47 +176,38 @@ fn write_from(task: &Task, fd: i32, iovs: Vec<(u64, usize)>, offset: Option<i64>
     })
 }
 
-fn count(v: u64) -> Result<usize, Errno> {
-    if v > i64::MAX as u64 {
+/// A byte count (`size_t`): above `SSIZE_MAX` is `EINVAL`.
+fn count(v: usize) -> Result<usize, Errno> {
+    if v > isize::MAX as usize {
         return Err(Errno::EINVAL);
     }
-    Ok(usize::try_from(v).unwrap_or(usize::MAX))
+    Ok(v)
 }
 
-fn sys_read(t: &mut Task, a: [u64; 6]) -> SysResult {
-    read_to(t, fd_arg(a[0]), vec![(a[1], count(a[2])?)], None)
+fn sys_read(t: &mut Task, fd: Fd, buf: UserAddr, len: usize) -> SysResult {
+    read_to(t, fd, vec![(buf.get(), count(len)?)], None)
 }
 
-fn sys_write(t: &mut Task, a: [u64; 6]) -> SysResult {
-    write_from(t, fd_arg(a[0]), vec![(a[1], count(a[2])?)], None)
+fn sys_write(t: &mut Task, fd: Fd, buf: UserAddr, len: usize) -> SysResult {
+    write_from(t, fd, vec![(buf.get(), count(len)?)], None)
 }
 
-fn sys_readv(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
-    read_to(t, fd_arg(a[0]), iovs, None)
+fn sys_readv(t: &mut Task, fd: Fd, iov: UserAddr, iovcnt: u64) -> SysResult {
+    let iovs = read_iovecs(&t.mm, iov.get(), iovcnt)?;
+    read_to(t, fd, iovs, None)
 }
 
-fn sys_writev(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
-    write_from(t, fd_arg(a[0]), iovs, None)
+fn sys_writev(t: &mut Task, fd: Fd, iov: UserAddr, iovcnt: u64) -> SysResult {
+    let iovs = read_iovecs(&t.mm, iov.get(), iovcnt)?;
+    write_from(t, fd, iovs, None)
 }
 
-fn sys_pread64(t: &mut Task, a: [u64; 6]) -> SysResult {
-    read_to(
-        t,
-        fd_arg(a[0]),
-        vec![(a[1], count(a[2])?)],
-        Some(a[3] as i64),
-    )
+fn sys_pread64(t: &mut Task, fd: Fd, buf: UserAddr, len: usize, offset: i64) -> SysResult {
+    read_to(t, fd, vec![(buf.get(), count(len)?)], Some(offset))
 }
 
-fn sys_pwrite64(t: &mut Task, a: [u64; 6]) -> SysResult {
-    write_from(
-        t,
-        fd_arg(a[0]),
-        vec![(a[1], count(a[2])?)],
-        Some(a[3] as i64),
-    )
+fn sys_pwrite64(t: &mut Task, fd: Fd, buf: UserAddr, len: usize, offset: i64) -> SysResult {
+    write_from(t, fd, vec![(buf.get(), count(len)?)], Some(offset))
 }
 
 /// The most `sendfile` moves per step through its kernel buffer.
@@ -249,22 +218,25 @@ const SENDFILE_CHUNK: usize = 64 * 1024;
 /// `*offset`) to `out_fd`, through a kernel buffer. Returns what was
 /// written; stops early at end of input or when the output would block
 /// after some bytes moved.
-fn sys_sendfile(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (out_fd, in_fd, offset_addr) = (fd_arg(a[0]), fd_arg(a[1]), a[2]);
-    let want = count(a[3])?;
-    let mut offset = if offset_addr == 0 {
+fn sys_sendfile(
+    t: &mut Task,
+    out_fd: Fd,
+    in_fd: Fd,
+    offset_addr: UserAddr,
+    len: usize,
+) -> SysResult {
+    let want = count(len)?;
+    let mut offset = if offset_addr.is_null() {
         None
     } else {
-        let mut raw = [0u8; 8];
-        t.mm.copy_in_exact(offset_addr, &mut raw)?;
-        let off = i64::from_le_bytes(raw);
+        let off: i64 = t.mm.read_obj(offset_addr.get())?;
         if off < 0 {
             return Err(Errno::EINVAL);
         }
         Some(off)
     };
-    let total = with_file(t, in_fd, |input| {
-        with_file(t, out_fd, |output| {
+    let total = with_file(t, in_fd.0, |input| {
+        with_file(t, out_fd.0, |output| {
             if !input.is_readable() || !output.is_writable() {
                 return Err(Errno::EBADF);
             }
@@ -319,7 +291,7 @@ fn sys_sendfile(t: &mut Task, a: [u64; 6]) -> SysResult {
         })
     })?;
     if let Some(off) = offset {
-        t.mm.copy_out_exact(offset_addr, &off.to_le_bytes())?;
+        t.mm.write_obj(offset_addr.get(), &off)?;
     }
     Ok(total as u64)
 }
@@ -337,9 +309,9 @@ fn vector_offset(low: u64, high: u64) -> Result<i64, Errno> {
 /// The offset of `preadv2`/`pwritev2`: `None` (the file position) for -1.
 /// Flags other than `RWF_HIPRI`, `RWF_DSYNC` and `RWF_SYNC` (which change
 /// nothing on these filesystems) are `EOPNOTSUPP`.
-fn vector2_offset(low: u64, high: u64, flags: u64) -> Result<Option<i64>, Errno> {
-    const RWF_HIPRI_DSYNC_SYNC: u64 = 1 | 2 | 4;
-    if flags & !RWF_HIPRI_DSYNC_SYNC != 0 {
+fn vector2_offset(low: u64, high: u64, flags: u32) -> Result<Option<i64>, Errno> {
+    let flags = RwfFlags::from_bits_retain(flags as _);
+    if !(RwfFlags::HIPRI | RwfFlags::DSYNC | RwfFlags::SYNC).contains(flags) {
         return Err(Errno::EOPNOTSUPP);
     }
     if (low | (high << 32)) as i64 == -1 {
@@ -348,49 +320,72 @@ fn vector2_offset(low: u64, high: u64, flags: u64) -> Result<Option<i64>, Errno>
     vector_offset(low, high).map(Some)
 }
 
-fn sys_preadv(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let off = vector_offset(a[3], a[4])?;
-    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
-    read_to(t, fd_arg(a[0]), iovs, Some(off))
+fn sys_preadv(t: &mut Task, fd: Fd, iov: UserAddr, iovcnt: u64, low: u64, high: u64) -> SysResult {
+    let off = vector_offset(low, high)?;
+    let iovs = read_iovecs(&t.mm, iov.get(), iovcnt)?;
+    read_to(t, fd, iovs, Some(off))
 }
 
-fn sys_pwritev(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let off = vector_offset(a[3], a[4])?;
-    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
-    write_from(t, fd_arg(a[0]), iovs, Some(off))
+fn sys_pwritev(t: &mut Task, fd: Fd, iov: UserAddr, iovcnt: u64, low: u64, high: u64) -> SysResult {
+    let off = vector_offset(low, high)?;
+    let iovs = read_iovecs(&t.mm, iov.get(), iovcnt)?;
+    write_from(t, fd, iovs, Some(off))
 }
 
-fn sys_preadv2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let off = vector2_offset(a[3], a[4], a[5])?;
-    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
-    read_to(t, fd_arg(a[0]), iovs, off)
+fn sys_preadv2(
+    t: &mut Task,
+    fd: Fd,
+    iov: UserAddr,
+    iovcnt: u64,
+    low: u64,
+    high: u64,
+    flags: u32,
+) -> SysResult {
+    let off = vector2_offset(low, high, flags)?;
+    let iovs = read_iovecs(&t.mm, iov.get(), iovcnt)?;
+    read_to(t, fd, iovs, off)
 }
 
-fn sys_pwritev2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let off = vector2_offset(a[3], a[4], a[5])?;
-    let iovs = read_iovecs(&t.mm, a[1], a[2])?;
-    write_from(t, fd_arg(a[0]), iovs, off)
+fn sys_pwritev2(
+    t: &mut Task,
+    fd: Fd,
+    iov: UserAddr,
+    iovcnt: u64,
+    low: u64,
+    high: u64,
+    flags: u32,
+) -> SysResult {
+    let off = vector2_offset(low, high, flags)?;
+    let iovs = read_iovecs(&t.mm, iov.get(), iovcnt)?;
+    write_from(t, fd, iovs, off)
 }
 
-fn open(t: &Task, dirfd: i32, path_addr: u64, flags: u64, mode: u64) -> SysResult {
-    let flags = OpenFlags::from_bits_truncate(flags as u32);
-    open_resolve(t, dirfd, path_addr, flags, mode, ResolveFlags::empty())
+fn open(t: &Task, dirfd: Fd, path: PathAddr, flags: OpenFlags, mode: u32) -> SysResult {
+    let flags = flags.intersection(OpenFlags::all());
+    open_resolve(
+        t,
+        dirfd,
+        path,
+        flags,
+        u64::from(mode),
+        ResolveFlags::empty(),
+    )
 }
 
 fn open_resolve(
     t: &Task,
-    dirfd: i32,
-    path_addr: u64,
+    dirfd: Fd,
+    path: PathAddr,
     flags: OpenFlags,
     mode: u64,
     resolve: ResolveFlags,
 ) -> SysResult {
-    let path = read_path(t, path_addr)?;
+    let path = read_path(t, path)?;
     let mut mode = mode as u32 & 0o7777;
     if flags.contains(OpenFlags::CREAT) {
         mode &= !t.fs.umask();
     }
-    let file = with_path(t, dirfd, &path, true, false, |pop| {
+    let file = with_path(t, dirfd.0, &path, true, false, |pop| {
         let pop = PathOperation { resolve, ..*pop };
         t.kernel.vfs.open_at(
             &t.ctx,
@@ -402,24 +397,31 @@ fn open_resolve(
             },
         )
     })?;
-    let fd = t.fds.add(file, flags.contains(OpenFlags::CLOEXEC), 0)?;
+    let fd = t
+        .fds
+        .add(file, flags.contains(OpenFlags::CLOEXEC), 0, t.fd_limit())?;
     Ok(fd as u64)
 }
 
-fn sys_open(t: &mut Task, a: [u64; 6]) -> SysResult {
-    open(t, AT_FDCWD, a[0], a[1], a[2])
+fn sys_open(t: &mut Task, path: PathAddr, flags: OpenFlags, mode: u32) -> SysResult {
+    open(t, Fd(AT_FDCWD), path, flags, mode)
 }
 
-fn sys_openat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    open(t, fd_arg(a[0]), a[1], a[2], a[3])
+fn sys_openat(t: &mut Task, dirfd: Fd, path: PathAddr, flags: OpenFlags, mode: u32) -> SysResult {
+    open(t, dirfd, path, flags, mode)
 }
 
 /// `openat2(2)`: `struct open_how` is checked strictly, as Linux does
 /// (unknown flags or resolve bits, a mode without `O_CREAT`/`O_TMPFILE`:
 /// `EINVAL`; a larger struct with non-zero tail: `E2BIG`).
-fn sys_openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    const OPEN_HOW_SIZE_VER0: u64 = 24;
-    let size = a[3];
+fn sys_openat2(
+    t: &mut Task,
+    dirfd: Fd,
+    path: PathAddr,
+    how_addr: UserAddr,
+    size: u64,
+) -> SysResult {
+    const OPEN_HOW_SIZE_VER0: u64 = std::mem::size_of::<OpenHow>() as u64;
     if size < OPEN_HOW_SIZE_VER0 {
         return Err(Errno::EINVAL);
     }
@@ -427,16 +429,12 @@ fn sys_openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::E2BIG);
     }
     let mut raw = vec![0u8; size as usize];
-    t.mm.copy_in_exact(a[2], &mut raw)?;
-    if raw[OPEN_HOW_SIZE_VER0 as usize..].iter().any(|&b| b != 0) {
+    t.mm.copy_in_exact(how_addr.get(), &mut raw)?;
+    let (head, tail) = raw.split_at(OPEN_HOW_SIZE_VER0 as usize);
+    if tail.iter().any(|&b| b != 0) {
         return Err(Errno::E2BIG);
     }
-    let word = |i: usize| u64::from_ne_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-    let how = OpenHow {
-        flags: word(0),
-        mode: word(1),
-        resolve: word(2),
-    };
+    let how = OpenHow::read_from_bytes(head).map_err(|_| Errno::EFAULT)?;
     let flags = u32::try_from(how.flags)
         .ok()
         .and_then(OpenFlags::from_bits)
@@ -455,11 +453,11 @@ fn sys_openat2(t: &mut Task, a: [u64; 6]) -> SysResult {
     if resolve.contains(ResolveFlags::CACHED) && (creates || flags.contains(OpenFlags::TRUNC)) {
         return Err(Errno::EAGAIN);
     }
-    open_resolve(t, fd_arg(a[0]), a[1], flags, how.mode, resolve)
+    open_resolve(t, dirfd, path, flags, how.mode, resolve)
 }
 
-fn sys_close(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let file = t.fds.remove(fd_arg(a[0]))?;
+fn sys_close(t: &mut Task, fd: Fd) -> SysResult {
+    let file = t.fds.remove(fd.0)?;
     let r = file.on_close(&t.ctx);
     file.release(&t.ctx);
     r.map(|()| 0)
@@ -490,140 +488,157 @@ fn to_stat(s: &Statx) -> abi_linux::stat::x86_64::Stat {
 
 fn stat_path(
     t: &Task,
-    dirfd: i32,
+    dirfd: Fd,
     path: &[u8],
-    flags: u32,
+    flags: AtFlags,
     opts: StatOptions,
 ) -> Result<Statx, Errno> {
-    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800 | 0x6000) != 0 {
+    let known = AtFlags::SYMLINK_NOFOLLOW
+        | AtFlags::EMPTY_PATH
+        | AtFlags::NO_AUTOMOUNT
+        | AtFlags::STATX_SYNC_TYPE;
+    if !known.contains(flags) {
         return Err(Errno::EINVAL);
     }
-    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        if dirfd == AT_FDCWD {
-            return with_path(t, dirfd, b".", true, false, |pop| {
+    if path.is_empty() && flags.contains(AtFlags::EMPTY_PATH) {
+        if dirfd.0 == AT_FDCWD {
+            return with_path(t, dirfd.0, b".", true, false, |pop| {
                 t.kernel.vfs.stat_at(&t.ctx, pop, opts)
             });
         }
-        return with_file(t, dirfd, |f| f.stat(&t.ctx, opts));
+        return with_file(t, dirfd.0, |f| f.stat(&t.ctx, opts));
     }
-    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-    with_path(t, dirfd, path, follow, false, |pop| {
+    let follow = !flags.contains(AtFlags::SYMLINK_NOFOLLOW);
+    with_path(t, dirfd.0, path, follow, false, |pop| {
         t.kernel.vfs.stat_at(&t.ctx, pop, opts)
     })
 }
 
-fn sys_fstat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let st = with_file(t, fd_arg(a[0]), |f| f.stat(&t.ctx, StatOptions::default()))?;
-    t.mm.copy_out_exact(a[1], to_stat(&st).as_bytes())?;
+fn sys_fstat(t: &mut Task, fd: Fd, buf: UserAddr) -> SysResult {
+    let st = with_file(t, fd.0, |f| f.stat(&t.ctx, StatOptions::default()))?;
+    t.mm.write_obj(buf.get(), &to_stat(&st))?;
     Ok(0)
 }
 
-fn stat_common(t: &Task, dirfd: i32, path: u64, buf: u64, flags: u32) -> SysResult {
+fn stat_common(t: &Task, dirfd: Fd, path: PathAddr, buf: UserAddr, flags: AtFlags) -> SysResult {
     let path = read_path(t, path)?;
     let st = stat_path(t, dirfd, &path, flags, StatOptions::default())?;
-    t.mm.copy_out_exact(buf, to_stat(&st).as_bytes())?;
+    t.mm.write_obj(buf.get(), &to_stat(&st))?;
     Ok(0)
 }
 
-fn sys_stat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    stat_common(t, AT_FDCWD, a[0], a[1], 0)
+fn sys_stat(t: &mut Task, path: PathAddr, buf: UserAddr) -> SysResult {
+    stat_common(t, Fd(AT_FDCWD), path, buf, AtFlags::empty())
 }
 
-fn sys_lstat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    stat_common(t, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW)
+fn sys_lstat(t: &mut Task, path: PathAddr, buf: UserAddr) -> SysResult {
+    stat_common(t, Fd(AT_FDCWD), path, buf, AtFlags::SYMLINK_NOFOLLOW)
 }
 
-fn sys_newfstatat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    stat_common(t, fd_arg(a[0]), a[1], a[2], a[3] as u32)
+fn sys_newfstatat(
+    t: &mut Task,
+    dirfd: Fd,
+    path: PathAddr,
+    buf: UserAddr,
+    flags: AtFlags,
+) -> SysResult {
+    stat_common(t, dirfd, path, buf, flags)
 }
 
-fn sys_statx(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let mask = StatxMask::from_bits_truncate(a[3] as u32);
+fn sys_statx(
+    t: &mut Task,
+    dirfd: Fd,
+    path: PathAddr,
+    flags: AtFlags,
+    mask: u32,
+    buf: UserAddr,
+) -> SysResult {
+    let mask = StatxMask::from_bits_truncate(mask);
     if mask.contains(StatxMask::RESERVED) {
         return Err(Errno::EINVAL);
     }
-    let flags = a[2] as u32;
-    if flags & 0x6000 == 0x6000 {
+    if flags.contains(AtFlags::STATX_SYNC_TYPE) {
         return Err(Errno::EINVAL);
     }
-    let path = read_path(t, a[1])?;
+    let path = read_path(t, path)?;
     let opts = StatOptions {
         mask,
-        sync: flags & 0x6000,
+        sync: flags.intersection(AtFlags::STATX_SYNC_TYPE).bits(),
     };
-    let st = stat_path(t, fd_arg(a[0]), &path, flags, opts)?;
-    t.mm.copy_out_exact(a[4], st.as_bytes())?;
+    let st = stat_path(t, dirfd, &path, flags, opts)?;
+    t.mm.write_obj(buf.get(), &st)?;
     Ok(0)
 }
 
-fn sys_lseek(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let whence = Whence::from_raw(a[2] as i32).ok_or(Errno::EINVAL)?;
-    with_file(t, fd_arg(a[0]), |f| f.seek(&t.ctx, a[1] as i64, whence)).map(|o| o as u64)
+fn sys_lseek(t: &mut Task, fd: Fd, offset: i64, whence: i32) -> SysResult {
+    let whence = Whence::from_raw(whence).ok_or(Errno::EINVAL)?;
+    with_file(t, fd.0, |f| f.seek(&t.ctx, offset, whence)).map(|o| o as u64)
 }
 
-fn sys_getdents64(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let size = (a[2] as u32 as usize).min(1 << 20);
+fn sys_getdents64(t: &mut Task, fd: Fd, dirp: UserAddr, len: u32) -> SysResult {
+    let size = (len as usize).min(1 << 20);
     let mut buf = vec![0u8; size];
-    let n = with_file(t, fd_arg(a[0]), |f| {
+    let n = with_file(t, fd.0, |f| {
         let mut sink = Getdents64Buffer::new(&mut buf);
         f.iter_dirents(&t.ctx, &mut sink)?;
         sink.finish()
     })?;
-    t.mm.copy_out_exact(a[1], &buf[..n])?;
+    t.mm.copy_out_exact(dirp.get(), &buf[..n])?;
     Ok(n as u64)
 }
 
-fn readlink(t: &Task, dirfd: i32, path: u64, buf: u64, size: u64) -> SysResult {
-    let size = size as i32;
+fn readlink(t: &Task, dirfd: Fd, path: PathAddr, buf: UserAddr, size: i32) -> SysResult {
     if size <= 0 {
         return Err(Errno::EINVAL);
     }
     let path = read_path(t, path)?;
-    let target = with_path(t, dirfd, &path, false, false, |pop| {
+    let target = with_path(t, dirfd.0, &path, false, false, |pop| {
         t.kernel.vfs.readlink_at(&t.ctx, pop)
     })?;
     let n = target.len().min(size as usize);
-    t.mm.copy_out_exact(buf, &target[..n])?;
+    t.mm.copy_out_exact(buf.get(), &target[..n])?;
     Ok(n as u64)
 }
 
-fn sys_readlink(t: &mut Task, a: [u64; 6]) -> SysResult {
-    readlink(t, AT_FDCWD, a[0], a[1], a[2])
+fn sys_readlink(t: &mut Task, path: PathAddr, buf: UserAddr, size: i32) -> SysResult {
+    readlink(t, Fd(AT_FDCWD), path, buf, size)
 }
 
-fn sys_readlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    readlink(t, fd_arg(a[0]), a[1], a[2], a[3])
+fn sys_readlinkat(t: &mut Task, dirfd: Fd, path: PathAddr, buf: UserAddr, size: i32) -> SysResult {
+    readlink(t, dirfd, path, buf, size)
 }
 
-fn access(t: &Task, dirfd: i32, path: u64, mode: u64, flags: u32) -> SysResult {
-    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+fn access(t: &Task, dirfd: Fd, path: PathAddr, mode: u32, flags: AtFlags) -> SysResult {
+    let known = AtFlags::EACCESS | AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH;
+    if mode & !7 != 0 || !known.contains(flags) {
         return Err(Errno::EINVAL);
     }
     let path = read_path(t, path)?;
     let access = AccessTypes::from_bits_truncate(mode as u16);
-    let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
-    with_path(t, dirfd, &path, follow, flags & AT_EMPTY_PATH != 0, |pop| {
+    let follow = !flags.contains(AtFlags::SYMLINK_NOFOLLOW);
+    let empty = flags.contains(AtFlags::EMPTY_PATH);
+    with_path(t, dirfd.0, &path, follow, empty, |pop| {
         t.kernel.vfs.access_at(&t.ctx, pop, access)
     })?;
     Ok(0)
 }
 
-fn sys_access(t: &mut Task, a: [u64; 6]) -> SysResult {
-    access(t, AT_FDCWD, a[0], a[1], 0)
+fn sys_access(t: &mut Task, path: PathAddr, mode: u32) -> SysResult {
+    access(t, Fd(AT_FDCWD), path, mode, AtFlags::empty())
 }
 
-fn sys_faccessat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    access(t, fd_arg(a[0]), a[1], a[2], 0)
+fn sys_faccessat(t: &mut Task, dirfd: Fd, path: PathAddr, mode: u32) -> SysResult {
+    access(t, dirfd, path, mode, AtFlags::empty())
 }
 
-fn sys_faccessat2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    access(t, fd_arg(a[0]), a[1], a[2], a[3] as u32)
+fn sys_faccessat2(t: &mut Task, dirfd: Fd, path: PathAddr, mode: u32, flags: AtFlags) -> SysResult {
+    access(t, dirfd, path, mode, flags)
 }
 
-fn mkdir(t: &Task, dirfd: i32, path: u64, mode: u64) -> SysResult {
+fn mkdir(t: &Task, dirfd: Fd, path: PathAddr, mode: u32) -> SysResult {
     let path = read_path(t, path)?;
-    let mode = mode as u32 & 0o1777 & !t.fs.umask();
-    with_path(t, dirfd, &path, false, false, |pop| {
+    let mode = mode & 0o1777 & !t.fs.umask();
+    with_path(t, dirfd.0, &path, false, false, |pop| {
         t.kernel.vfs.mkdir_at(
             &t.ctx,
             pop,
@@ -636,21 +651,21 @@ fn mkdir(t: &Task, dirfd: i32, path: u64, mode: u64) -> SysResult {
     Ok(0)
 }
 
-fn sys_mkdir(t: &mut Task, a: [u64; 6]) -> SysResult {
-    mkdir(t, AT_FDCWD, a[0], a[1])
+fn sys_mkdir(t: &mut Task, path: PathAddr, mode: u32) -> SysResult {
+    mkdir(t, Fd(AT_FDCWD), path, mode)
 }
 
-fn sys_mkdirat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    mkdir(t, fd_arg(a[0]), a[1], a[2])
+fn sys_mkdirat(t: &mut Task, dirfd: Fd, path: PathAddr, mode: u32) -> SysResult {
+    mkdir(t, dirfd, path, mode)
 }
 
-fn unlink(t: &Task, dirfd: i32, path: u64, flags: u64) -> SysResult {
-    if flags & !u64::from(AT_REMOVEDIR) != 0 {
+fn unlink(t: &Task, dirfd: Fd, path: PathAddr, flags: AtFlags) -> SysResult {
+    if !AtFlags::REMOVEDIR.contains(flags) {
         return Err(Errno::EINVAL);
     }
     let path = read_path(t, path)?;
-    with_path(t, dirfd, &path, false, false, |pop| {
-        if flags & u64::from(AT_REMOVEDIR) != 0 {
+    with_path(t, dirfd.0, &path, false, false, |pop| {
+        if flags.contains(AtFlags::REMOVEDIR) {
             t.kernel.vfs.rmdir_at(&t.ctx, pop)
         } else {
             t.kernel.vfs.unlink_at(&t.ctx, pop)
@@ -659,24 +674,33 @@ fn unlink(t: &Task, dirfd: i32, path: u64, flags: u64) -> SysResult {
     Ok(0)
 }
 
-fn sys_unlink(t: &mut Task, a: [u64; 6]) -> SysResult {
-    unlink(t, AT_FDCWD, a[0], 0)
+fn sys_unlink(t: &mut Task, path: PathAddr) -> SysResult {
+    unlink(t, Fd(AT_FDCWD), path, AtFlags::empty())
 }
 
-fn sys_rmdir(t: &mut Task, a: [u64; 6]) -> SysResult {
-    unlink(t, AT_FDCWD, a[0], u64::from(AT_REMOVEDIR))
+fn sys_rmdir(t: &mut Task, path: PathAddr) -> SysResult {
+    unlink(t, Fd(AT_FDCWD), path, AtFlags::REMOVEDIR)
 }
 
-fn sys_unlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    unlink(t, fd_arg(a[0]), a[1], a[2])
+fn sys_unlinkat(t: &mut Task, dirfd: Fd, path: PathAddr, flags: AtFlags) -> SysResult {
+    unlink(t, dirfd, path, flags)
 }
 
-fn rename(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> SysResult {
-    let flags = RenameFlags::from_bits(flags as u32).ok_or(Errno::EINVAL)?;
+fn rename(
+    t: &Task,
+    olddir: Fd,
+    old: PathAddr,
+    newdir: Fd,
+    new: PathAddr,
+    flags: RenameFlags,
+) -> SysResult {
+    if !RenameFlags::all().contains(flags) {
+        return Err(Errno::EINVAL);
+    }
     let old = read_path(t, old)?;
     let new = read_path(t, new)?;
-    with_path(t, olddir, &old, false, false, |old_pop| {
-        with_path(t, newdir, &new, false, false, |new_pop| {
+    with_path(t, olddir.0, &old, false, false, |old_pop| {
+        with_path(t, newdir.0, &new, false, false, |new_pop| {
             t.kernel.vfs.rename_at(
                 &t.ctx,
                 old_pop,
@@ -691,67 +715,83 @@ fn rename(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) ->
     Ok(0)
 }
 
-fn sys_rename(t: &mut Task, a: [u64; 6]) -> SysResult {
-    rename(t, AT_FDCWD, a[0], AT_FDCWD, a[1], 0)
+fn sys_rename(t: &mut Task, old: PathAddr, new: PathAddr) -> SysResult {
+    let cwd = Fd(AT_FDCWD);
+    rename(t, cwd, old, cwd, new, RenameFlags::empty())
 }
 
-fn sys_renameat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    rename(t, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], 0)
+fn sys_renameat(t: &mut Task, olddir: Fd, old: PathAddr, newdir: Fd, new: PathAddr) -> SysResult {
+    rename(t, olddir, old, newdir, new, RenameFlags::empty())
 }
 
-fn sys_renameat2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    rename(t, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], a[4])
+fn sys_renameat2(
+    t: &mut Task,
+    olddir: Fd,
+    old: PathAddr,
+    newdir: Fd,
+    new: PathAddr,
+    flags: RenameFlags,
+) -> SysResult {
+    rename(t, olddir, old, newdir, new, flags)
 }
 
-fn symlink(t: &Task, target: u64, dirfd: i32, path: u64) -> SysResult {
+fn symlink(t: &Task, target: PathAddr, dirfd: Fd, path: PathAddr) -> SysResult {
     let target = read_path(t, target)?;
     let path = read_path(t, path)?;
-    with_path(t, dirfd, &path, false, false, |pop| {
+    with_path(t, dirfd.0, &path, false, false, |pop| {
         t.kernel.vfs.symlink_at(&t.ctx, pop, &target)
     })?;
     Ok(0)
 }
 
-fn sys_symlink(t: &mut Task, a: [u64; 6]) -> SysResult {
-    symlink(t, a[0], AT_FDCWD, a[1])
+fn sys_symlink(t: &mut Task, target: PathAddr, path: PathAddr) -> SysResult {
+    symlink(t, target, Fd(AT_FDCWD), path)
 }
 
-fn sys_symlinkat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    symlink(t, a[0], fd_arg(a[1]), a[2])
+fn sys_symlinkat(t: &mut Task, target: PathAddr, dirfd: Fd, path: PathAddr) -> SysResult {
+    symlink(t, target, dirfd, path)
 }
 
-fn link(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: u64) -> SysResult {
-    let flags = flags as u32;
-    if flags & !(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) != 0 {
+fn link(
+    t: &Task,
+    olddir: Fd,
+    old: PathAddr,
+    newdir: Fd,
+    new: PathAddr,
+    flags: AtFlags,
+) -> SysResult {
+    if !(AtFlags::SYMLINK_FOLLOW | AtFlags::EMPTY_PATH).contains(flags) {
         return Err(Errno::EINVAL);
     }
     let old = read_path(t, old)?;
     let new = read_path(t, new)?;
-    let follow = flags & AT_SYMLINK_FOLLOW != 0;
-    with_path(
-        t,
-        olddir,
-        &old,
-        follow,
-        flags & AT_EMPTY_PATH != 0,
-        |old_pop| {
-            with_path(t, newdir, &new, false, false, |new_pop| {
-                t.kernel.vfs.link_at(&t.ctx, old_pop, new_pop)
-            })
-        },
-    )?;
+    let follow = flags.contains(AtFlags::SYMLINK_FOLLOW);
+    let empty = flags.contains(AtFlags::EMPTY_PATH);
+    with_path(t, olddir.0, &old, follow, empty, |old_pop| {
+        with_path(t, newdir.0, &new, false, false, |new_pop| {
+            t.kernel.vfs.link_at(&t.ctx, old_pop, new_pop)
+        })
+    })?;
     Ok(0)
 }
 
-fn sys_link(t: &mut Task, a: [u64; 6]) -> SysResult {
-    link(t, AT_FDCWD, a[0], AT_FDCWD, a[1], 0)
+fn sys_link(t: &mut Task, old: PathAddr, new: PathAddr) -> SysResult {
+    let cwd = Fd(AT_FDCWD);
+    link(t, cwd, old, cwd, new, AtFlags::empty())
 }
 
-fn sys_linkat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    link(t, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], a[4])
+fn sys_linkat(
+    t: &mut Task,
+    olddir: Fd,
+    old: PathAddr,
+    newdir: Fd,
+    new: PathAddr,
+    flags: AtFlags,
+) -> SysResult {
+    link(t, olddir, old, newdir, new, flags)
 }
 
-fn sys_getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
+fn sys_getcwd(t: &mut Task, buf: UserAddr, size: usize) -> SysResult {
     let (root, cwd) = t.fs.root_and_cwd()?;
     let name = t.kernel.vfs.path_name(&root, &cwd);
     root.release(&t.ctx);
@@ -766,10 +806,10 @@ fn sys_getcwd(t: &mut Task, a: [u64; 6]) -> SysResult {
         Err(_) => return Err(Errno::ENOENT),
     };
     path.push(0);
-    if path.len() as u64 > a[1] {
+    if path.len() > size {
         return Err(Errno::ERANGE);
     }
-    t.mm.copy_out_exact(a[0], &path)?;
+    t.mm.copy_out_exact(buf.get(), &path)?;
     Ok(path.len() as u64)
 }
 
@@ -780,8 +820,8 @@ fn set_cwd(t: &Task, vd: vfs_core::VirtualDentry) -> SysResult {
     Ok(0)
 }
 
-fn sys_chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let path = read_path(t, a[0])?;
+fn sys_chdir(t: &mut Task, path: PathAddr) -> SysResult {
+    let path = read_path(t, path)?;
     let vd = with_path(t, AT_FDCWD, &path, true, false, |pop| {
         t.kernel.vfs.get_dentry_at(
             &t.ctx,
@@ -794,8 +834,8 @@ fn sys_chdir(t: &mut Task, a: [u64; 6]) -> SysResult {
     set_cwd(t, vd)
 }
 
-fn sys_fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let file = t.fds.get(fd_arg(a[0]))?;
+fn sys_fchdir(t: &mut Task, fd: Fd) -> SysResult {
+    let file = t.fds.get(fd.0)?;
     let is_dir = file
         .stat(&t.ctx, StatOptions::default())
         .map(|s| u32::from(s.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFDIR);
@@ -815,44 +855,54 @@ fn sys_fchdir(t: &mut Task, a: [u64; 6]) -> SysResult {
 }
 
 fn dup_to(t: &Task, file: FileRef, min: u64, cloexec: bool) -> SysResult {
-    let min = i32::try_from(min).map_err(|_| Errno::EINVAL)?;
-    if min >= crate::fd_table::NR_OPEN {
-        file.release(&t.ctx);
-        return Err(Errno::EINVAL);
-    }
-    t.fds.add(file, cloexec, min).map(|fd| fd as u64)
+    let limit = t.fd_limit();
+    let min = match i32::try_from(min) {
+        Ok(min) if (min as u64) < limit => min,
+        _ => {
+            file.release(&t.ctx);
+            return Err(Errno::EINVAL);
+        }
+    };
+    t.fds.add(file, cloexec, min, limit).map(|fd| fd as u64)
 }
 
-fn sys_fcntl(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let fd = fd_arg(a[0]);
-    match a[1] {
-        F_DUPFD | F_DUPFD_CLOEXEC => {
-            let file = t.fds.get(fd)?;
-            dup_to(t, file, a[2], a[1] == F_DUPFD_CLOEXEC)
+fn sys_fcntl(t: &mut Task, fd: Fd, cmd: FcntlCmd, arg: u64) -> SysResult {
+    match cmd {
+        FcntlCmd::DUPFD | FcntlCmd::DUPFD_CLOEXEC => {
+            let file = t.fds.get(fd.0)?;
+            dup_to(t, file, arg, cmd == FcntlCmd::DUPFD_CLOEXEC)
         }
-        F_GETFD => Ok(u64::from(t.fds.entry(fd)?.cloexec)),
-        F_SETFD => t.fds.set_cloexec(fd, a[2] & 1 != 0).map(|()| 0),
-        F_GETFL => with_file(t, fd, |f| Ok(u64::from(f.status_flags().bits()))),
-        F_SETFL => with_file(t, fd, |f| {
-            f.set_status_flags(OpenFlags::from_bits_truncate(a[2] as u32))
+        FcntlCmd::GETFD => Ok(u64::from(t.fds.entry(fd.0)?.cloexec)),
+        FcntlCmd::SETFD => {
+            let cloexec = arg as i32 & abi_linux::fcntl::FD_CLOEXEC != 0;
+            t.fds.set_cloexec(fd.0, cloexec).map(|()| 0)
+        }
+        FcntlCmd::GETFL => with_file(t, fd.0, |f| Ok(u64::from(f.status_flags().bits()))),
+        FcntlCmd::SETFL => with_file(t, fd.0, |f| {
+            f.set_status_flags(OpenFlags::from_bits_truncate(arg as u32))
                 .map(|()| 0)
         }),
-        cmd @ (5..=7 | 36..=38) => fcntl_lock(t, fd, FcntlCmd(cmd as i32), a[2]),
+        FcntlCmd::GETLK
+        | FcntlCmd::SETLK
+        | FcntlCmd::SETLKW
+        | FcntlCmd::OFD_GETLK
+        | FcntlCmd::OFD_SETLK
+        | FcntlCmd::OFD_SETLKW => fcntl_lock(t, fd, cmd, UserAddr(arg)),
         _ => {
-            t.fds.get(fd)?.release(&t.ctx);
+            t.fds.get(fd.0)?.release(&t.ctx);
             Err(Errno::EINVAL)
         }
     }
 }
 
-fn sys_dup(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let file = t.fds.get(fd_arg(a[0]))?;
+fn sys_dup(t: &mut Task, fd: Fd) -> SysResult {
+    let file = t.fds.get(fd.0)?;
     dup_to(t, file, 0, false)
 }
 
 fn dup3(t: &Task, old: i32, new: i32, cloexec: bool) -> SysResult {
     let file = t.fds.get(old)?;
-    match t.fds.set(new, file, cloexec) {
+    match t.fds.set(new, file, cloexec, t.fd_limit()) {
         Ok(Some(replaced)) => {
             // Errors closing the replaced description are ignored, as
             // Linux's dup2 does.
@@ -865,22 +915,19 @@ fn dup3(t: &Task, old: i32, new: i32, cloexec: bool) -> SysResult {
     }
 }
 
-fn sys_dup2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (old, new) = (fd_arg(a[0]), fd_arg(a[1]));
+fn sys_dup2(t: &mut Task, old: Fd, new: Fd) -> SysResult {
     if old == new {
-        t.fds.get(old)?.release(&t.ctx);
-        return Ok(new as u64);
+        t.fds.get(old.0)?.release(&t.ctx);
+        return Ok(new.0 as u64);
     }
-    dup3(t, old, new, false)
+    dup3(t, old.0, new.0, false)
 }
 
-fn sys_dup3(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (old, new) = (fd_arg(a[0]), fd_arg(a[1]));
-    let cloexec = OpenFlags::CLOEXEC.bits() as u64;
-    if old == new || a[2] & !cloexec != 0 {
+fn sys_dup3(t: &mut Task, old: Fd, new: Fd, flags: OpenFlags) -> SysResult {
+    if old == new || !OpenFlags::CLOEXEC.contains(flags) {
         return Err(Errno::EINVAL);
     }
-    dup3(t, old, new, a[2] & cloexec != 0)
+    dup3(t, old.0, new.0, flags.contains(OpenFlags::CLOEXEC))
 }
 
 /// Application memory as `ioctl` handlers see it.
@@ -896,25 +943,23 @@ impl IoctlMemory for IoctlMm<'_> {
     }
 }
 
-fn sys_ioctl(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let fd = fd_arg(a[0]);
-    let cmd = a[1] as u32;
+fn sys_ioctl(t: &mut Task, fd: Fd, cmd: u32, arg: u64) -> SysResult {
     match cmd {
-        FIOCLEX => t.fds.set_cloexec(fd, true).map(|()| 0),
-        FIONCLEX => t.fds.set_cloexec(fd, false).map(|()| 0),
-        _ => with_file(t, fd, |f| {
-            f.ioctl(&t.ctx, cmd, a[2], &mut IoctlMm(&t.mm))
+        FIOCLEX => t.fds.set_cloexec(fd.0, true).map(|()| 0),
+        FIONCLEX => t.fds.set_cloexec(fd.0, false).map(|()| 0),
+        _ => with_file(t, fd.0, |f| {
+            f.ioctl(&t.ctx, cmd, arg, &mut IoctlMm(&t.mm))
                 .map(|r| r as u64)
         }),
     }
 }
 
-fn sys_umask(t: &mut Task, a: [u64; 6]) -> SysResult {
-    Ok(u64::from(t.fs.swap_umask(a[0] as u32)))
+fn sys_umask(t: &mut Task, mask: u32) -> SysResult {
+    Ok(u64::from(t.fs.swap_umask(mask)))
 }
 
-fn set_stat_fd(t: &Task, fd: i32, stat: Statx) -> SysResult {
-    with_file(t, fd, |f| {
+fn set_stat_fd(t: &Task, fd: Fd, stat: Statx) -> SysResult {
+    with_file(t, fd.0, |f| {
         f.set_stat(
             &t.ctx,
             SetStatOptions {
@@ -928,8 +973,8 @@ fn set_stat_fd(t: &Task, fd: i32, stat: Statx) -> SysResult {
 
 fn set_stat_path(
     t: &Task,
-    dirfd: i32,
-    path: u64,
+    dirfd: Fd,
+    path: PathAddr,
     follow: bool,
     empty: bool,
     stat: Statx,
@@ -938,7 +983,7 @@ fn set_stat_path(
     if path.is_empty() && empty {
         return set_stat_fd(t, dirfd, stat);
     }
-    with_path(t, dirfd, &path, follow, false, |pop| {
+    with_path(t, dirfd.0, &path, follow, false, |pop| {
         t.kernel.vfs.set_stat_at(
             &t.ctx,
             pop,
@@ -951,12 +996,11 @@ fn set_stat_path(
     Ok(0)
 }
 
-fn sys_ftruncate(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let len = a[1] as i64;
+fn sys_ftruncate(t: &mut Task, fd: Fd, len: i64) -> SysResult {
     if len < 0 {
         return Err(Errno::EINVAL);
     }
-    let file = t.fds.get(fd_arg(a[0]))?;
+    let file = t.fds.get(fd.0)?;
     let writable = file.is_writable();
     file.release(&t.ctx);
     if !writable {
@@ -967,14 +1011,14 @@ fn sys_ftruncate(t: &mut Task, a: [u64; 6]) -> SysResult {
         stx_size: len as u64,
         ..Statx::default()
     };
-    set_stat_fd(t, fd_arg(a[0]), stat)
+    set_stat_fd(t, fd, stat)
 }
 
-fn sys_fsync(t: &mut Task, a: [u64; 6]) -> SysResult {
-    with_file(t, fd_arg(a[0]), |f| f.sync(&t.ctx)).map(|()| 0)
+fn sys_fsync(t: &mut Task, fd: Fd) -> SysResult {
+    with_file(t, fd.0, |f| f.sync(&t.ctx)).map(|()| 0)
 }
 
-fn mode_stat(mode: u64) -> Statx {
+fn mode_stat(mode: u32) -> Statx {
     Statx {
         stx_mask: StatxMask::MODE.bits(),
         stx_mode: (mode & 0o7777) as u16,
@@ -982,64 +1026,76 @@ fn mode_stat(mode: u64) -> Statx {
     }
 }
 
-fn sys_fchmod(t: &mut Task, a: [u64; 6]) -> SysResult {
-    set_stat_fd(t, fd_arg(a[0]), mode_stat(a[1]))
+fn sys_fchmod(t: &mut Task, fd: Fd, mode: u32) -> SysResult {
+    set_stat_fd(t, fd, mode_stat(mode))
 }
 
-fn sys_fchmodat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    set_stat_path(t, fd_arg(a[0]), a[1], true, false, mode_stat(a[2]))
+fn sys_fchmodat(t: &mut Task, dirfd: Fd, path: PathAddr, mode: u32) -> SysResult {
+    set_stat_path(t, dirfd, path, true, false, mode_stat(mode))
 }
 
-fn sys_chmod(t: &mut Task, a: [u64; 6]) -> SysResult {
-    set_stat_path(t, AT_FDCWD, a[0], true, false, mode_stat(a[1]))
+fn sys_chmod(t: &mut Task, path: PathAddr, mode: u32) -> SysResult {
+    set_stat_path(t, Fd(AT_FDCWD), path, true, false, mode_stat(mode))
 }
 
-fn owner_stat(uid: u64, gid: u64) -> Statx {
+/// The `Statx` change of `chown`: an id of -1 is left alone.
+fn owner_stat(uid: u32, gid: u32) -> Statx {
     let mut s = Statx::default();
-    if uid as u32 != u32::MAX {
+    if uid != u32::MAX {
         s.stx_mask |= StatxMask::UID.bits();
-        s.stx_uid = uid as u32;
+        s.stx_uid = uid;
     }
-    if gid as u32 != u32::MAX {
+    if gid != u32::MAX {
         s.stx_mask |= StatxMask::GID.bits();
-        s.stx_gid = gid as u32;
+        s.stx_gid = gid;
     }
     s
 }
 
-fn sys_fchown(t: &mut Task, a: [u64; 6]) -> SysResult {
-    set_stat_fd(t, fd_arg(a[0]), owner_stat(a[1], a[2]))
+fn sys_fchown(t: &mut Task, fd: Fd, uid: u32, gid: u32) -> SysResult {
+    set_stat_fd(t, fd, owner_stat(uid, gid))
 }
 
-fn sys_fchownat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let flags = a[4] as u32;
-    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+fn sys_fchownat(
+    t: &mut Task,
+    dirfd: Fd,
+    path: PathAddr,
+    uid: u32,
+    gid: u32,
+    flags: AtFlags,
+) -> SysResult {
+    if !(AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH).contains(flags) {
         return Err(Errno::EINVAL);
     }
     set_stat_path(
         t,
-        fd_arg(a[0]),
-        a[1],
-        flags & AT_SYMLINK_NOFOLLOW == 0,
-        flags & AT_EMPTY_PATH != 0,
-        owner_stat(a[2], a[3]),
+        dirfd,
+        path,
+        !flags.contains(AtFlags::SYMLINK_NOFOLLOW),
+        flags.contains(AtFlags::EMPTY_PATH),
+        owner_stat(uid, gid),
     )
 }
 
-fn sys_utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let flags = a[3] as u32;
-    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+fn sys_utimensat(
+    t: &mut Task,
+    dirfd: Fd,
+    path: PathAddr,
+    times_addr: UserAddr,
+    flags: AtFlags,
+) -> SysResult {
+    if !(AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH).contains(flags) {
         return Err(Errno::EINVAL);
     }
-    let now = vfs_core::UTIME_NOW;
-    let mut times = [(0i64, i64::from(now)); 2];
-    if a[2] != 0 {
-        let mut raw = [0u8; 32];
-        t.mm.copy_in_exact(a[2], &mut raw)?;
-        for (i, time) in times.iter_mut().enumerate() {
-            let w = |o: usize| i64::from_le_bytes(raw[o..o + 8].try_into().unwrap_or([0; 8]));
-            *time = (w(i * 16), w(i * 16 + 8));
-            let nsec = time.1;
+    let now = abi_linux::Timespec {
+        tv_sec: 0,
+        tv_nsec: i64::from(vfs_core::UTIME_NOW),
+    };
+    let mut times = [now; 2];
+    if !times_addr.is_null() {
+        times = t.mm.read_obj(times_addr.get())?;
+        for time in &times {
+            let nsec = time.tv_nsec;
             if !(0..1_000_000_000).contains(&nsec)
                 && nsec != i64::from(vfs_core::UTIME_NOW)
                 && nsec != i64::from(vfs_core::UTIME_OMIT)
@@ -1048,9 +1104,9 @@ fn sys_utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
             }
         }
     }
-    let ts = |(sec, nsec): (i64, i64)| abi_linux::StatxTimestamp {
-        tv_sec: sec,
-        tv_nsec: nsec as u32,
+    let ts = |time: abi_linux::Timespec| abi_linux::StatxTimestamp {
+        tv_sec: time.tv_sec,
+        tv_nsec: time.tv_nsec as u32,
         _reserved: 0,
     };
     let stat = Statx {
@@ -1059,31 +1115,31 @@ fn sys_utimensat(t: &mut Task, a: [u64; 6]) -> SysResult {
         stx_mtime: ts(times[1]),
         ..Statx::default()
     };
-    if a[1] == 0 {
+    if path.0.is_null() {
         // Linux's futimens form: a null path names `dirfd` itself.
-        return set_stat_fd(t, fd_arg(a[0]), stat);
+        return set_stat_fd(t, dirfd, stat);
     }
     set_stat_path(
         t,
-        fd_arg(a[0]),
-        a[1],
-        flags & AT_SYMLINK_NOFOLLOW == 0,
-        flags & AT_EMPTY_PATH != 0,
+        dirfd,
+        path,
+        !flags.contains(AtFlags::SYMLINK_NOFOLLOW),
+        flags.contains(AtFlags::EMPTY_PATH),
         stat,
     )
 }
 
-fn sys_statfs(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let path = read_path(t, a[0])?;
+fn sys_statfs(t: &mut Task, path: PathAddr, buf: UserAddr) -> SysResult {
+    let path = read_path(t, path)?;
     let st = with_path(t, AT_FDCWD, &path, true, false, |pop| {
         t.kernel.vfs.statfs_at(&t.ctx, pop)
     })?;
-    t.mm.copy_out_exact(a[1], st.as_bytes())?;
+    t.mm.write_obj(buf.get(), &st)?;
     Ok(0)
 }
 
-fn sys_fstatfs(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let st = with_file(t, fd_arg(a[0]), |f| f.statfs(&t.ctx))?;
-    t.mm.copy_out_exact(a[1], st.as_bytes())?;
+fn sys_fstatfs(t: &mut Task, fd: Fd, buf: UserAddr) -> SysResult {
+    let st = with_file(t, fd.0, |f| f.statfs(&t.ctx))?;
+    t.mm.write_obj(buf.get(), &st)?;
     Ok(0)
 }

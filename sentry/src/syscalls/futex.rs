@@ -9,16 +9,19 @@
 
 use std::time::{Duration, Instant};
 
-use abi_linux::Errno;
 use abi_linux::futex::{
     FUTEX_BITSET_MATCH_ANY, FUTEX_CLOCK_REALTIME, FUTEX_CMD_MASK, FUTEX_CMP_REQUEUE,
     FUTEX_CMP_REQUEUE_PI, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_PRIVATE_FLAG, FUTEX_REQUEUE,
     FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI,
     FUTEX_WAKE, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
 };
+use abi_linux::futex::{
+    FUTEX_WAITV_MAX, FUTEX2_PRIVATE, FUTEX2_SIZE_MASK, FUTEX2_SIZE_U32, FutexWaitv,
+};
 use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::{ClockId, Errno};
 
-use super::misc::read_timespec;
+use super::time::{deadline_after, read_timespec, time_until};
 use super::{SysResult, SyscallTable, UserAddr};
 use crate::futex::{FutexKey, WaitContext, WaitvEntry};
 use crate::task::Task;
@@ -28,27 +31,21 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::FUTEX_WAITV, sys_futex_waitv);
 }
 
-/// `CLOCK_REALTIME` and `CLOCK_MONOTONIC`.
-const CLOCK_REALTIME: i32 = 0;
-const CLOCK_MONOTONIC: i32 = 1;
-
 /// The instant an absolute time `at` on `clock` corresponds to.
-fn absolute_deadline(at: Duration, clock: i32) -> Result<Instant, Errno> {
-    Ok(super::misc::deadline_after(super::misc::time_until(
-        at, clock,
-    )?))
+fn absolute_deadline(at: Duration, clock: ClockId) -> Result<Instant, Errno> {
+    Ok(deadline_after(time_until(at, clock)?))
 }
 
-/// The deadline of an absolute timeout at `ts` (0: none) on
+/// The deadline of an absolute timeout at `ts` (null: none) on
 /// `CLOCK_REALTIME` when `realtime`, else on `CLOCK_MONOTONIC`.
-fn absolute_timeout(t: &Task, ts: u64, realtime: bool) -> Result<Option<Instant>, Errno> {
-    if ts == 0 {
+fn absolute_timeout(t: &Task, ts: UserAddr, realtime: bool) -> Result<Option<Instant>, Errno> {
+    if ts.is_null() {
         return Ok(None);
     }
     let clock = if realtime {
-        CLOCK_REALTIME
+        ClockId::REALTIME
     } else {
-        CLOCK_MONOTONIC
+        ClockId::MONOTONIC
     };
     Ok(Some(absolute_deadline(read_timespec(t, ts)?, clock)?))
 }
@@ -121,10 +118,11 @@ fn sys_futex(
             }
             // FUTEX_WAIT's timeout is relative; FUTEX_WAIT_BITSET's is an
             // absolute time on the chosen clock.
-            let deadline = match (timeout, cmd) {
-                (0, _) => None,
-                (ts, FUTEX_WAIT) => Some(super::misc::deadline_after(read_timespec(t, ts)?)),
-                (ts, _) => absolute_timeout(t, ts, realtime)?,
+            let ts = UserAddr(timeout);
+            let deadline = match cmd {
+                _ if ts.is_null() => None,
+                FUTEX_WAIT => Some(deadline_after(read_timespec(t, ts)?)),
+                _ => absolute_timeout(t, ts, realtime)?,
             };
             let key = key(t, addr, op)?;
             let cx = wait_context(tid, deadline);
@@ -171,7 +169,8 @@ fn sys_futex(
         FUTEX_LOCK_PI | FUTEX_LOCK_PI2 => {
             // LOCK_PI's timeout is absolute on CLOCK_REALTIME; LOCK_PI2's
             // on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME.
-            let deadline = absolute_timeout(t, timeout, cmd == FUTEX_LOCK_PI || realtime)?;
+            let realtime = cmd == FUTEX_LOCK_PI || realtime;
+            let deadline = absolute_timeout(t, UserAddr(timeout), realtime)?;
             let key = key(t, addr, op)?;
             let cx = wait_context(tid, deadline);
             futexes.lock_pi(&t.mm, key, addr, &alive, &cx).map(|()| 0)
@@ -185,7 +184,7 @@ fn sys_futex(
             if !addr2.is_multiple_of(4) {
                 return Err(Errno::EINVAL);
             }
-            let deadline = absolute_timeout(t, timeout, realtime)?;
+            let deadline = absolute_timeout(t, UserAddr(timeout), realtime)?;
             let key1 = key(t, addr, op)?;
             let key2 = key(t, addr2, op)?;
             let cx = wait_context(tid, deadline);
@@ -223,16 +222,6 @@ fn sys_futex(
     }
 }
 
-/// `struct futex_waitv`: `val`, `uaddr`, `flags`, `__reserved`.
-const WAITV_SIZE: usize = 24;
-/// The most words one `futex_waitv` waits on (`FUTEX_WAITV_MAX`).
-const FUTEX_WAITV_MAX: u64 = 128;
-/// `FUTEX2_SIZE_U32` and `FUTEX2_PRIVATE`: the flags `futex_waitv`
-/// accepts per word.
-const FUTEX2_SIZE_U32: u32 = 0x02;
-const FUTEX2_SIZE_MASK: u32 = 0x03;
-const FUTEX2_PRIVATE: u32 = 128;
-
 /// `futex_waitv(waiters, nr_futexes, flags, timeout, clockid)`.
 fn sys_futex_waitv(
     t: &mut Task,
@@ -240,38 +229,35 @@ fn sys_futex_waitv(
     n: u32,
     flags: u32,
     timeout: UserAddr,
-    clock: i32,
+    clock: ClockId,
 ) -> SysResult {
-    let (waiters, n, timeout) = (waiters.get(), u64::from(n), timeout.get());
-    if flags != 0 || n == 0 || n > FUTEX_WAITV_MAX || waiters == 0 {
+    use zerocopy::IntoBytes;
+
+    if flags != 0 || n == 0 || n > FUTEX_WAITV_MAX || waiters.is_null() {
         return Err(Errno::EINVAL);
     }
-    let deadline = match timeout {
-        0 => None,
-        ts => {
-            if clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC {
-                return Err(Errno::EINVAL);
-            }
-            Some(absolute_deadline(read_timespec(t, ts)?, clock)?)
+    let deadline = if timeout.is_null() {
+        None
+    } else {
+        if clock != ClockId::REALTIME && clock != ClockId::MONOTONIC {
+            return Err(Errno::EINVAL);
         }
+        Some(absolute_deadline(read_timespec(t, timeout)?, clock)?)
     };
-    let mut raw = vec![0u8; n as usize * WAITV_SIZE];
-    t.mm.copy_in_exact(waiters, &mut raw)?;
+    let mut raw = vec![FutexWaitv::default(); n as usize];
+    t.mm.copy_in_exact(waiters.get(), raw.as_mut_bytes())?;
     let mut entries = Vec::with_capacity(n as usize);
-    for w in raw.chunks_exact(WAITV_SIZE) {
-        let word = |i: usize| u64::from_le_bytes(w[i..i + 8].try_into().unwrap_or([0; 8]));
-        let (val, addr) = (word(0), word(8));
-        let wflags = u32::from_le_bytes(w[16..20].try_into().unwrap_or([0; 4]));
-        let reserved = u32::from_le_bytes(w[20..24].try_into().unwrap_or([0; 4]));
-        if reserved != 0
-            || wflags & !(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) != 0
-            || wflags & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32
+    for w in &raw {
+        let addr = w.uaddr;
+        if w.reserved != 0
+            || w.flags & !(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) != 0
+            || w.flags & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32
             || !addr.is_multiple_of(4)
         {
             return Err(Errno::EINVAL);
         }
-        let val = u32::try_from(val).map_err(|_| Errno::EINVAL)?;
-        let key = t.mm.futex_key(addr, wflags & FUTEX2_PRIVATE != 0)?;
+        let val = u32::try_from(w.val).map_err(|_| Errno::EINVAL)?;
+        let key = t.mm.futex_key(addr, w.flags & FUTEX2_PRIVATE != 0)?;
         entries.push(WaitvEntry { key, addr, val });
     }
     let cx = wait_context(t.tid, deadline);

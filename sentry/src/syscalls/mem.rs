@@ -1,25 +1,23 @@
 //! Memory system calls (gVisor's `sys_mmap.go`).
 
 use abi_linux::syscalls::x86_64 as nr;
-use abi_linux::{Errno, MadviseAdvice, MmapFlags, MmapProt, MremapFlags};
+use abi_linux::{Errno, MadviseAdvice, MmapFlags, MmapProt, MremapFlags, MsyncFlags};
 use platform::Access;
 use vfs_core::PathNameError;
 use vfs_core::memmap::{AccessType, MmapOpts};
 
-use super::{Arg, SysResult, SyscallTable};
+use super::{Fd, SysResult, SyscallTable, UserAddr};
 use crate::mm::FileMapping;
 use crate::task::Task;
 
-use Arg::{Fd, Hex, Int};
-
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::BRK, sys_brk, &[Hex]);
-    table.add(nr::MMAP, sys_mmap, &[Hex, Int, Hex, Hex, Fd, Hex]);
-    table.add(nr::MUNMAP, sys_munmap, &[Hex, Int]);
-    table.add(nr::MPROTECT, sys_mprotect, &[Hex, Int, Hex]);
-    table.add(nr::MREMAP, sys_mremap, &[Hex, Int, Int, Hex, Hex]);
-    table.add(nr::MADVISE, sys_madvise, &[Hex, Int, Int]);
-    table.add(nr::MSYNC, sys_msync, &[Hex, Int, Hex]);
+    table.typed(nr::BRK, sys_brk);
+    table.typed(nr::MMAP, sys_mmap);
+    table.typed(nr::MUNMAP, sys_munmap);
+    table.typed(nr::MPROTECT, sys_mprotect);
+    table.typed(nr::MREMAP, sys_mremap);
+    table.typed(nr::MADVISE, sys_madvise);
+    table.typed(nr::MSYNC, sys_msync);
     table.partial(nr::MREMAP, "MREMAP_FIXED and MREMAP_DONTUNMAP are EINVAL");
     table.partial(
         nr::MADVISE,
@@ -27,13 +25,19 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
 }
 
-/// `msync` flags.
-const MS_ASYNC: u64 = 1;
-const MS_INVALIDATE: u64 = 2;
-const MS_SYNC: u64 = 4;
+/// `ENOMEM` if `grow` more bytes of mappings would pass `RLIMIT_AS`.
+fn check_address_space(t: &Task, grow: u64) -> Result<(), Errno> {
+    let limit = t.ctx.limits.cur(abi_linux::RlimitResource::AS);
+    if t.mm.mapped_bytes().saturating_add(grow) > limit {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
 
-fn perms(prot: u64) -> Result<Access, Errno> {
-    let prot = MmapProt::from_bits(prot as u32).ok_or(Errno::EINVAL)?;
+fn perms(prot: MmapProt) -> Result<Access, Errno> {
+    if !MmapProt::all().contains(prot) {
+        return Err(Errno::EINVAL);
+    }
     Ok(Access {
         read: prot.contains(MmapProt::READ),
         write: prot.contains(MmapProt::WRITE),
@@ -41,13 +45,21 @@ fn perms(prot: u64) -> Result<Access, Errno> {
     })
 }
 
-fn sys_brk(t: &mut Task, a: [u64; 6]) -> SysResult {
-    Ok(t.mm.brk(a[0]))
+fn sys_brk(t: &mut Task, addr: UserAddr) -> SysResult {
+    Ok(t.mm.brk(addr.get()))
 }
 
-fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let (addr, len, prot, flags) = (a[0], a[1], a[2], a[3] as u32);
-    let flags = MmapFlags::from_bits_truncate(flags);
+fn sys_mmap(
+    t: &mut Task,
+    addr: UserAddr,
+    len: u64,
+    prot: MmapProt,
+    flags: MmapFlags,
+    fd: Fd,
+    offset: u64,
+) -> SysResult {
+    let addr = addr.get();
+    let flags = flags.intersection(MmapFlags::all());
     let kind = flags & MmapFlags::TYPE;
     let shared = match kind {
         k if k == MmapFlags::SHARED || k == MmapFlags::SHARED_VALIDATE => true,
@@ -58,10 +70,11 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let fixed = flags.intersects(MmapFlags::FIXED | MmapFlags::FIXED_NOREPLACE);
-    if fixed && addr % crate::elf::PAGE_SIZE != 0 {
+    if fixed && !addr.is_multiple_of(crate::elf::PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let perms = perms(prot)?;
+    check_address_space(t, len)?;
     if flags.contains(MmapFlags::FIXED_NOREPLACE) && !flags.contains(MmapFlags::FIXED) {
         let overlaps =
             t.mm.vmas()
@@ -75,12 +88,12 @@ fn sys_mmap(t: &mut Task, a: [u64; 6]) -> SysResult {
         let request = FileRequest {
             addr,
             len,
-            offset: a[5],
+            offset,
             perms,
             private: !shared,
             fixed,
         };
-        return map_file(t, a[4] as i32, request);
+        return map_file(t, fd, request);
     }
     t.mm.map_anonymous(addr, len, perms, shared, fixed, None)
 }
@@ -97,8 +110,8 @@ struct FileRequest {
 
 /// Maps the file at `fd`: its description checks the request and names the
 /// Mappable (`ENODEV` for files that cannot be mapped).
-fn map_file(t: &mut Task, fd: i32, r: FileRequest) -> SysResult {
-    let file = t.fds.get(fd)?;
+fn map_file(t: &mut Task, fd: Fd, r: FileRequest) -> SysResult {
+    let file = t.fds.get(fd.0)?;
     let mut opts = MmapOpts {
         length: r.len,
         offset: r.offset,
@@ -145,26 +158,38 @@ fn mapped_path(t: &Task, file: &vfs_core::FileRef) -> Option<String> {
     name.map(|n| String::from_utf8_lossy(&n).into_owned())
 }
 
-fn sys_munmap(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.mm.unmap(a[0], a[1]).map(|()| 0)
+fn sys_munmap(t: &mut Task, addr: UserAddr, len: u64) -> SysResult {
+    t.mm.unmap(addr.get(), len).map(|()| 0)
 }
 
-fn sys_mprotect(t: &mut Task, a: [u64; 6]) -> SysResult {
-    t.mm.protect(a[0], a[1], perms(a[2])?).map(|()| 0)
+fn sys_mprotect(t: &mut Task, addr: UserAddr, len: u64, prot: MmapProt) -> SysResult {
+    t.mm.protect(addr.get(), len, perms(prot)?).map(|()| 0)
 }
 
-fn sys_mremap(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let flags = MremapFlags::from_bits(a[3] as u32).ok_or(Errno::EINVAL)?;
+fn sys_mremap(
+    t: &mut Task,
+    addr: UserAddr,
+    old_len: u64,
+    new_len: u64,
+    flags: MremapFlags,
+    new_addr: UserAddr,
+) -> SysResult {
+    let _ = new_addr;
+    if !MremapFlags::all().contains(flags) {
+        return Err(Errno::EINVAL);
+    }
     if flags.intersects(MremapFlags::FIXED | MremapFlags::DONTUNMAP) {
         // Moving to a chosen address is not implemented yet.
         return Err(Errno::EINVAL);
     }
-    t.mm.remap(a[0], a[1], a[2], flags.contains(MremapFlags::MAYMOVE))
+    check_address_space(t, new_len.saturating_sub(old_len))?;
+    let may_move = flags.contains(MremapFlags::MAYMOVE);
+    t.mm.remap(addr.get(), old_len, new_len, may_move)
 }
 
-fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
-    match MadviseAdvice(a[2] as i32) {
-        MadviseAdvice::DONTNEED => t.mm.discard(a[0], a[1]).map(|()| 0),
+fn sys_madvise(t: &mut Task, addr: UserAddr, len: u64, advice: MadviseAdvice) -> SysResult {
+    match advice {
+        MadviseAdvice::DONTNEED => t.mm.discard(addr.get(), len).map(|()| 0),
         MadviseAdvice::NORMAL
         | MadviseAdvice::RANDOM
         | MadviseAdvice::SEQUENTIAL
@@ -173,7 +198,7 @@ fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
         | MadviseAdvice::DONTFORK
         | MadviseAdvice::DOFORK
         | MadviseAdvice::MERGEABLE => {
-            if !a[0].is_multiple_of(crate::elf::PAGE_SIZE) {
+            if !addr.get().is_multiple_of(crate::elf::PAGE_SIZE) {
                 return Err(Errno::EINVAL);
             }
             Ok(0)
@@ -182,12 +207,10 @@ fn sys_madvise(t: &mut Task, a: [u64; 6]) -> SysResult {
     }
 }
 
-fn sys_msync(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let flags = a[2];
-    if flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
-        || (flags & MS_ASYNC != 0 && flags & MS_SYNC != 0)
-    {
+fn sys_msync(t: &mut Task, addr: UserAddr, len: u64, flags: MsyncFlags) -> SysResult {
+    if !MsyncFlags::all().contains(flags) || flags.contains(MsyncFlags::ASYNC | MsyncFlags::SYNC) {
         return Err(Errno::EINVAL);
     }
-    t.mm.sync(a[0], a[1], flags & MS_SYNC != 0).map(|()| 0)
+    t.mm.sync(addr.get(), len, flags.contains(MsyncFlags::SYNC))
+        .map(|()| 0)
 }

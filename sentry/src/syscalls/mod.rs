@@ -9,11 +9,15 @@
 
 mod fs;
 mod futex;
+mod identity;
 mod mem;
 mod misc;
 mod mount;
 mod poll;
 mod process;
+mod rlimit;
+mod signal;
+mod time;
 mod timer;
 mod xattr;
 
@@ -29,7 +33,7 @@ use crate::task::Task;
 pub type SysResult = Result<u64, Errno>;
 
 /// A system-call handler, as the table calls it: the raw argument
-/// registers (typed handlers are wrapped, see [`TypedHandler`]).
+/// registers, which the wrapper of a [`TypedHandler`] decodes.
 pub type Handler = &'static (dyn Fn(&mut Task, [u64; 6]) -> SysResult + Send + Sync);
 
 /// A system-call argument, decoded once from its register (the x86_64
@@ -58,11 +62,59 @@ macro_rules! int_arg {
 
 int_arg!(i32 => Arg::Int, u32 => Arg::Hex, i64 => Arg::Int, u64 => Arg::Hex, usize => Arg::Int);
 
-impl SysArg for abi_linux::WaitOptions {
+macro_rules! flags_arg {
+    ($($t:ty),* $(,)?) => {
+        $(
+            impl SysArg for $t {
+                const KIND: Arg = Arg::Hex;
+                fn decode(raw: u64) -> Self {
+                    // The C argument is an `int`/`unsigned`; unknown bits
+                    // are kept for the handler to refuse.
+                    <$t>::from_bits_retain(raw as u32 as _)
+                }
+            }
+        )*
+    };
+}
+
+flags_arg!(
+    abi_linux::WaitOptions,
+    abi_linux::AtFlags,
+    abi_linux::OpenFlags,
+    abi_linux::RenameFlags,
+    abi_linux::UmountFlags,
+    abi_linux::MmapProt,
+    abi_linux::MmapFlags,
+    abi_linux::MremapFlags,
+    abi_linux::MsyncFlags,
+);
+
+impl SysArg for abi_linux::MountFlags {
     const KIND: Arg = Arg::Hex;
     fn decode(raw: u64) -> Self {
-        // Unknown bits are kept for the handler to refuse.
-        abi_linux::WaitOptions::from_bits_retain(raw as u32)
+        // `unsigned long`: all 64 bits.
+        abi_linux::MountFlags::from_bits_retain(raw)
+    }
+}
+
+impl SysArg for abi_linux::ClockId {
+    const KIND: Arg = Arg::Int;
+    fn decode(raw: u64) -> Self {
+        abi_linux::ClockId(raw as i32)
+    }
+}
+
+impl SysArg for abi_linux::MadviseAdvice {
+    const KIND: Arg = Arg::Int;
+    fn decode(raw: u64) -> Self {
+        abi_linux::MadviseAdvice(raw as i32)
+    }
+}
+
+impl SysArg for abi_linux::FcntlCmd {
+    const KIND: Arg = Arg::Int;
+    fn decode(raw: u64) -> Self {
+        abi_linux::FcntlCmd(raw as i32)
     }
 }
 
@@ -180,11 +232,7 @@ pub struct Entry {
     pub support: Support,
 }
 
-/// `AT_FDCWD`.
-pub const AT_FDCWD: i32 = -100;
-
-/// The largest path a system call accepts, NUL included (`PATH_MAX`).
-pub const PATH_MAX: usize = 4096;
+pub use abi_linux::{AT_FDCWD, PATH_MAX};
 
 /// The system-call table: an entry per x86_64 number the sentry knows.
 /// Numbers without an entry fail with `ENOSYS`, logged once per number.
@@ -203,16 +251,6 @@ impl std::fmt::Debug for Entry {
 }
 
 impl SyscallTable {
-    /// Registers `handler`, which decodes its own arguments, for `n` as
-    /// fully served.
-    fn add(&mut self, n: u32, handler: fn(&mut Task, [u64; 6]) -> SysResult, args: &'static [Arg]) {
-        self.entries[n as usize] = Some(Entry {
-            handler: Some(Box::leak(Box::new(handler))),
-            args,
-            support: Support::Full,
-        });
-    }
-
     /// Registers the typed `handler` for `n` as fully served: the table
     /// decodes its arguments.
     fn typed<Args, H: TypedHandler<Args>>(&mut self, n: u32, handler: H) {
@@ -250,11 +288,15 @@ impl SyscallTable {
             };
             fs::register(&mut t);
             futex::register(&mut t);
+            identity::register(&mut t);
             mem::register(&mut t);
             misc::register(&mut t);
             mount::register(&mut t);
             poll::register(&mut t);
             process::register(&mut t);
+            rlimit::register(&mut t);
+            signal::register(&mut t);
+            time::register(&mut t);
             timer::register(&mut t);
             xattr::register(&mut t);
             t
@@ -376,13 +418,26 @@ fn dispatch(table: &SyscallTable, task: &mut Task) {
     if result == Err(Errno::EPIPE) && raises_sigpipe(number) {
         // A write to a pipe (or socket) without readers: Linux's pipe
         // and socket writes also raise SIGPIPE for the writing thread.
-        let origin = crate::wait::SignalOrigin {
-            code: abi_linux::signal::SI_USER,
-            pid: task.tgid,
-            addr: None,
-            timer: None,
-        };
-        task.kill.post(libc::SIGPIPE, origin);
+        let info = crate::wait::sender_info(
+            abi_linux::signal::SI_USER,
+            task.tgid,
+            task.ctx.credentials.real_uid,
+        );
+        // A standard signal is never refused.
+        let _ = task.kill.post(libc::SIGPIPE, info, u64::MAX);
+    }
+    if result == Err(Errno::EFBIG)
+        && raises_sigxfsz(number)
+        && task.ctx.limits.cur(abi_linux::RlimitResource::FSIZE) != abi_linux::RLIM_INFINITY
+    {
+        // Past `RLIMIT_FSIZE`: Linux's `generic_write_checks` and
+        // `inode_newsize_ok` also raise SIGXFSZ.
+        let info = crate::wait::sender_info(
+            abi_linux::signal::SI_USER,
+            task.tgid,
+            task.ctx.credentials.real_uid,
+        );
+        let _ = task.kill.post(libc::SIGXFSZ, info, u64::MAX);
     }
     let result = match result {
         Err(e @ (Errno::ERESTARTSYS | Errno::ERESTARTNOHAND | Errno::ERESTARTNOINTR)) => {
@@ -419,6 +474,20 @@ fn raises_sigpipe(number: u64) -> bool {
     ]
     .iter()
     .any(|&n| u64::from(n) == number)
+}
+
+/// Whether `EFBIG` from call `number` comes with `SIGXFSZ` when a file
+/// size limit is set (the writes, truncation and allocation).
+fn raises_sigxfsz(number: u64) -> bool {
+    raises_sigpipe(number)
+        || [
+            nr::FTRUNCATE,
+            nr::TRUNCATE,
+            nr::FALLOCATE,
+            nr::COPY_FILE_RANGE,
+        ]
+        .iter()
+        .any(|&n| u64::from(n) == number)
 }
 
 /// Whether a call interrupted with `e` runs again (Linux's
@@ -474,8 +543,8 @@ fn trace_line(
 }
 
 /// Reads a path argument; `EFAULT`, `ENAMETOOLONG`.
-pub fn read_path(task: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
-    task.mm.copy_in_string(addr, PATH_MAX - 1)
+pub fn read_path(task: &Task, addr: PathAddr) -> Result<Vec<u8>, Errno> {
+    task.mm.copy_in_string(addr.0.get(), PATH_MAX - 1)
 }
 
 /// Runs `f` with a path operation for `(dirfd, path)`; an empty path is

@@ -10,38 +10,43 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{Capability, Errno, MountFlags, UmountFlags};
 use vfs_core::{Context, GetDentryOptions, GetFilesystemOptions, MountOptionFlags, MountOptions};
 
-use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path, with_path};
+use super::{AT_FDCWD, PathAddr, SysResult, SyscallTable, UserAddr, read_path, with_path};
 use crate::task::Task;
-
-use Arg::{Hex, Path};
 
 /// The longest filesystem-type name and data string `mount(2)` copies in
 /// (Linux copies at most a page of each).
 const MAX_MOUNT_STRING: usize = 4095;
 
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::MOUNT, sys_mount, &[Path, Path, Path, Hex, Hex]);
-    table.add(nr::UMOUNT2, sys_umount2, &[Path, Hex]);
+    table.typed(nr::MOUNT, sys_mount);
+    table.typed(nr::UMOUNT2, sys_umount2);
     table.partial(
         nr::MOUNT,
         "every mount is private: MS_SHARED, MS_SLAVE, MS_UNBINDABLE and MS_MOVE are EINVAL",
     );
 }
 
-fn read_optional_string(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
-    if addr == 0 {
+fn read_optional_string(t: &Task, addr: UserAddr) -> Result<Vec<u8>, Errno> {
+    if addr.is_null() {
         Ok(Vec::new())
     } else {
-        t.mm.copy_in_string(addr, MAX_MOUNT_STRING)
+        t.mm.copy_in_string(addr.get(), MAX_MOUNT_STRING)
     }
 }
 
-fn sys_mount(t: &mut Task, a: [u64; 6]) -> SysResult {
+fn sys_mount(
+    t: &mut Task,
+    source_addr: PathAddr,
+    target: PathAddr,
+    fs_type: UserAddr,
+    flags: MountFlags,
+    data: UserAddr,
+) -> SysResult {
     if !t.ctx.credentials().has_capability(Capability::SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
-    let flags = MountFlags::from_bits_truncate(a[3]);
-    let target = read_path(t, a[1])?;
+    let flags = flags.intersection(MountFlags::all());
+    let target = read_path(t, target)?;
     let propagation =
         MountFlags::SHARED | MountFlags::SLAVE | MountFlags::PRIVATE | MountFlags::UNBINDABLE;
     if flags.intersects(propagation) {
@@ -67,7 +72,7 @@ fn sys_mount(t: &mut Task, a: [u64; 6]) -> SysResult {
         return remount(t, &target, flags);
     }
     if flags.contains(MountFlags::BIND) {
-        let source = read_path(t, a[0])?;
+        let source = read_path(t, source_addr)?;
         let (root, cwd) = t.fs.root_and_cwd()?;
         let source_pop = vfs_core::PathOperation::new(&root, &cwd, &source);
         let target_pop = vfs_core::PathOperation::new(&root, &cwd, &target);
@@ -82,10 +87,10 @@ fn sys_mount(t: &mut Task, a: [u64; 6]) -> SysResult {
         result?.release(&t.ctx);
         return Ok(0);
     }
-    let fs_type = read_optional_string(t, a[2])?;
+    let fs_type = read_optional_string(t, fs_type)?;
     let fs_type = core::str::from_utf8(&fs_type).map_err(|_| Errno::ENODEV)?;
-    let source = read_optional_string(t, a[0])?;
-    let data = read_optional_string(t, a[4])?;
+    let source = read_optional_string(t, source_addr.0)?;
+    let data = read_optional_string(t, data)?;
     let opts = MountOptions {
         flags: MountOptionFlags::from_mount_flags(flags),
         get_filesystem: GetFilesystemOptions {
@@ -127,10 +132,11 @@ fn remount(t: &Task, target: &[u8], flags: MountFlags) -> SysResult {
     Ok(0)
 }
 
-fn sys_umount2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let target = read_path(t, a[0])?;
-    let flags = u32::try_from(a[1]).map_err(|_| Errno::EINVAL)?;
-    let flags = UmountFlags::from_bits(flags).ok_or(Errno::EINVAL)?;
+fn sys_umount2(t: &mut Task, target: PathAddr, flags: UmountFlags) -> SysResult {
+    let target = read_path(t, target)?;
+    if !UmountFlags::all().contains(flags) {
+        return Err(Errno::EINVAL);
+    }
     let follow = !flags.contains(UmountFlags::NOFOLLOW);
     with_path(t, AT_FDCWD, &target, follow, false, |pop| {
         t.kernel.vfs.umount(&t.ctx, pop, flags)

@@ -5,49 +5,43 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use abi_linux::syscalls::x86_64 as nr;
-use abi_linux::{Errno, OpenFlags};
+use abi_linux::{Errno, OpenFlags, PollEvents, Pollfd, SignalSet, Timeval};
 use vfs_core::FileRef;
 use vfs_core::waiter::{EventMask, with_always_reported};
 
-use super::{Arg, SysResult, SyscallTable};
+use super::time::{deadline_after, read_timespec, to_timespec};
+use super::{SysResult, SyscallTable, UserAddr};
 use crate::pipe::new_pipe;
 use crate::task::Task;
 use crate::wait::{FileWait, TaskWaker};
 
-use Arg::{Hex, Int};
-
-/// `POLLNVAL`: the descriptor is not open.
-const POLLNVAL: u16 = 0x20;
-
-/// The most descriptors one `poll` takes (`RLIMIT_NOFILE`).
-const MAX_POLL_FDS: u64 = crate::fd_table::NR_OPEN as u64;
+/// `POLLNVAL` as `poll_files` reports it.
+const POLLNVAL: u16 = PollEvents::NVAL.bits() as u16;
 
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::PIPE, sys_pipe, &[Hex]);
-    table.add(nr::PIPE2, sys_pipe2, &[Hex, Hex]);
-    table.add(nr::POLL, sys_poll, &[Hex, Int, Int]);
-    table.add(nr::PPOLL, sys_ppoll, &[Hex, Int, Hex, Hex, Int]);
-    table.add(nr::SELECT, sys_select, &[Int, Hex, Hex, Hex, Hex]);
-    table.add(nr::PSELECT6, sys_pselect6, &[Int, Hex, Hex, Hex, Hex, Hex]);
+    table.typed(nr::PIPE, sys_pipe);
+    table.typed(nr::PIPE2, sys_pipe2);
+    table.typed(nr::POLL, sys_poll);
+    table.typed(nr::PPOLL, sys_ppoll);
+    table.typed(nr::SELECT, sys_select);
+    table.typed(nr::PSELECT6, sys_pselect6);
 }
 
-fn pipe2(t: &Task, addr: u64, flags: u64) -> SysResult {
-    let allowed = (OpenFlags::CLOEXEC | OpenFlags::NONBLOCK | OpenFlags::DIRECT).bits();
-    if flags & !u64::from(allowed) != 0 {
+fn pipe2(t: &Task, addr: UserAddr, flags: OpenFlags) -> SysResult {
+    if !(OpenFlags::CLOEXEC | OpenFlags::NONBLOCK | OpenFlags::DIRECT).contains(flags) {
         return Err(Errno::EINVAL);
     }
-    let flags = OpenFlags::from_bits_truncate(flags as u32);
     let ino = t.kernel.next_anon_ino.fetch_add(1, Ordering::Relaxed);
     let (r, w) = new_pipe(&t.kernel.anon_mount, ino, flags);
     let cloexec = flags.contains(OpenFlags::CLOEXEC);
-    let rfd = match t.fds.add(r, cloexec, 0) {
+    let rfd = match t.fds.add(r, cloexec, 0, t.fd_limit()) {
         Ok(fd) => fd,
         Err(e) => {
             w.release(&t.ctx);
             return Err(e);
         }
     };
-    let wfd = match t.fds.add(w, cloexec, 0) {
+    let wfd = match t.fds.add(w, cloexec, 0, t.fd_limit()) {
         Ok(fd) => fd,
         Err(e) => {
             if let Ok(r) = t.fds.remove(rfd) {
@@ -56,10 +50,7 @@ fn pipe2(t: &Task, addr: u64, flags: u64) -> SysResult {
             return Err(e);
         }
     };
-    let mut out = [0u8; 8];
-    out[..4].copy_from_slice(&rfd.to_ne_bytes());
-    out[4..].copy_from_slice(&wfd.to_ne_bytes());
-    if let Err(e) = t.mm.copy_out_exact(addr, &out) {
+    if let Err(e) = t.mm.write_obj(addr.get(), &[rfd, wfd]) {
         for fd in [rfd, wfd] {
             if let Ok(f) = t.fds.remove(fd) {
                 f.release(&t.ctx);
@@ -70,12 +61,12 @@ fn pipe2(t: &Task, addr: u64, flags: u64) -> SysResult {
     Ok(0)
 }
 
-fn sys_pipe(t: &mut Task, a: [u64; 6]) -> SysResult {
-    pipe2(t, a[0], 0)
+fn sys_pipe(t: &mut Task, fds: UserAddr) -> SysResult {
+    pipe2(t, fds, OpenFlags::empty())
 }
 
-fn sys_pipe2(t: &mut Task, a: [u64; 6]) -> SysResult {
-    pipe2(t, a[0], a[1])
+fn sys_pipe2(t: &mut Task, fds: UserAddr, flags: OpenFlags) -> SysResult {
+    pipe2(t, fds, flags)
 }
 
 /// One polled descriptor and its requested events.
@@ -147,26 +138,27 @@ fn poll_files(
 
 /// Polls `nfds` `struct pollfd`s at `addr` until one is ready or
 /// `deadline` passes; writes `revents` back.
-fn do_poll(t: &Task, addr: u64, nfds: u64, deadline: Option<Instant>) -> SysResult {
-    if nfds > MAX_POLL_FDS {
+fn do_poll(t: &Task, addr: UserAddr, nfds: u64, deadline: Option<Instant>) -> SysResult {
+    use zerocopy::IntoBytes;
+
+    // Linux refuses more entries than `RLIMIT_NOFILE` allows descriptors.
+    if nfds > t.fd_limit() {
         return Err(Errno::EINVAL);
     }
-    let len = nfds as usize * 8;
-    let mut raw = vec![0u8; len];
-    t.mm.copy_in_exact(addr, &mut raw)?;
-    let entries: Vec<(i32, EventMask)> = raw
-        .chunks_exact(8)
-        .map(|c| {
-            let fd = i32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
-            let events = u16::from_ne_bytes([c[4], c[5]]);
-            (fd, EventMask::from_bits_truncate(u32::from(events)))
+    let mut pollfds = vec![Pollfd::default(); nfds as usize];
+    t.mm.copy_in_exact(addr.get(), pollfds.as_mut_bytes())?;
+    let entries: Vec<(i32, EventMask)> = pollfds
+        .iter()
+        .map(|p| {
+            let events = u32::from(p.events as u16);
+            (p.fd, EventMask::from_bits_truncate(events))
         })
         .collect();
     let revents = poll_files(t, &entries, deadline)?;
-    for (chunk, r) in raw.chunks_exact_mut(8).zip(&revents) {
-        chunk[6..8].copy_from_slice(&r.to_ne_bytes());
+    for (p, &r) in pollfds.iter_mut().zip(&revents) {
+        p.revents = r as i16;
     }
-    t.mm.copy_out_exact(addr, &raw)?;
+    t.mm.copy_out_exact(addr.get(), pollfds.as_bytes())?;
     Ok(revents.iter().filter(|&&r| r != 0).count() as u64)
 }
 
@@ -197,17 +189,16 @@ const SELECT_SETS: [(EventMask, EventMask); 3] = [
 
 /// `select`/`pselect6`: `sets` are the read, write and except `fd_set`
 /// addresses (0 for none). `EBADF` if a set names a closed descriptor.
-fn do_select(t: &Task, nfds: u64, sets: [u64; 3], deadline: Option<Instant>) -> SysResult {
-    let nfds = nfds as i32;
+fn do_select(t: &Task, nfds: i32, sets: [UserAddr; 3], deadline: Option<Instant>) -> SysResult {
     if nfds < 0 {
         return Err(Errno::EINVAL);
     }
-    let nfds = (nfds as usize).min(crate::fd_table::NR_OPEN as usize);
+    let nfds = (nfds as u64).min(t.fd_limit()) as usize;
     let bytes = nfds.div_ceil(64) * 8;
     let mut bits = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
     for (set, &addr) in bits.iter_mut().zip(&sets) {
-        if addr != 0 {
-            t.mm.copy_in_exact(addr, set)?;
+        if !addr.is_null() {
+            t.mm.copy_in_exact(addr.get(), set)?;
         }
     }
     let is_set = |set: &[u8], fd: usize| set[fd / 8] & (1 << (fd % 8)) != 0;
@@ -240,119 +231,111 @@ fn do_select(t: &Task, nfds: u64, sets: [u64; 3], deadline: Option<Instant>) -> 
         }
     }
     for (set, &addr) in out.iter().zip(&sets) {
-        if addr != 0 {
-            t.mm.copy_out_exact(addr, set)?;
+        if !addr.is_null() {
+            t.mm.copy_out_exact(addr.get(), set)?;
         }
     }
     Ok(count)
 }
 
-/// Writes the time left until `deadline` back to a `timeval` (`micros`)
-/// or `timespec`, as Linux does for `select` and `pselect6`.
-fn write_remaining(
-    t: &Task,
-    addr: u64,
-    deadline: Option<Instant>,
-    micros: bool,
-) -> Result<(), Errno> {
-    let Some(deadline) = deadline else {
-        return Ok(());
-    };
-    let left = deadline.saturating_duration_since(Instant::now());
-    let frac = if micros {
-        i64::from(left.subsec_micros())
-    } else {
-        i64::from(left.subsec_nanos())
-    };
-    let mut raw = [0u8; 16];
-    raw[..8].copy_from_slice(&(left.as_secs() as i64).to_ne_bytes());
-    raw[8..].copy_from_slice(&frac.to_ne_bytes());
-    t.mm.copy_out_exact(addr, &raw)
+/// The time left until `deadline`.
+fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
 }
 
-/// Reads a `timeval` (`micros`) or `timespec` timeout into a deadline;
-/// `EINVAL` if negative or out of range.
-fn read_deadline(t: &Task, addr: u64, micros: bool) -> Result<Option<Instant>, Errno> {
-    if addr == 0 {
+/// Reads a `timespec` timeout into a deadline; `EINVAL` if negative or
+/// out of range.
+fn read_timespec_deadline(t: &Task, addr: UserAddr) -> Result<Option<Instant>, Errno> {
+    if addr.is_null() {
         return Ok(None);
     }
-    let mut raw = [0u8; 16];
-    t.mm.copy_in_exact(addr, &mut raw)?;
-    let sec = i64::from_ne_bytes(raw[..8].try_into().map_err(|_| Errno::EFAULT)?);
-    let frac = i64::from_ne_bytes(raw[8..].try_into().map_err(|_| Errno::EFAULT)?);
-    let limit = if micros { 1_000_000 } else { 1_000_000_000 };
-    if sec < 0 || !(0..limit).contains(&frac) {
-        return Err(Errno::EINVAL);
-    }
-    let nanos = if micros { frac * 1000 } else { frac };
-    Ok(Some(
-        Instant::now() + Duration::new(sec as u64, nanos as u32),
-    ))
+    Ok(Some(deadline_after(read_timespec(t, addr)?)))
 }
 
-fn sys_select(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let deadline = read_deadline(t, a[4], true)?;
-    let n = do_select(t, a[0], [a[1], a[2], a[3]], deadline)?;
-    if a[4] != 0 {
-        write_remaining(t, a[4], deadline, true)?;
+fn sys_select(
+    t: &mut Task,
+    nfds: i32,
+    readfds: UserAddr,
+    writefds: UserAddr,
+    exceptfds: UserAddr,
+    timeout: UserAddr,
+) -> SysResult {
+    let deadline = if timeout.is_null() {
+        None
+    } else {
+        let tv: Timeval = t.mm.read_obj(timeout.get())?;
+        if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        let d = Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000);
+        Some(deadline_after(d))
+    };
+    let n = do_select(t, nfds, [readfds, writefds, exceptfds], deadline)?;
+    if let Some(deadline) = deadline {
+        // Linux writes the time left back to the `timeval`.
+        let left = remaining(deadline);
+        let tv = Timeval {
+            tv_sec: left.as_secs() as i64,
+            tv_usec: i64::from(left.subsec_micros()),
+        };
+        t.mm.write_obj(timeout.get(), &tv)?;
     }
     Ok(n)
 }
 
-/// Applies the temporary signal mask of `ppoll`/`pselect6` at `addr` (8
-/// bytes; `size` must be 8): the old mask comes back once the call
-/// returns, after a handler the new mask let in has run (as
-/// `rt_sigsuspend` does).
-fn apply_wait_mask(t: &mut Task, addr: u64, size: u64) -> Result<(), Errno> {
-    if addr == 0 {
+/// Applies the temporary signal mask of `ppoll`/`pselect6` at `addr`
+/// (`size` must be 8): the old mask comes back once the call returns,
+/// after a handler the new mask let in has run (as `rt_sigsuspend` does).
+fn apply_wait_mask(t: &mut Task, addr: UserAddr, size: u64) -> Result<(), Errno> {
+    if addr.is_null() {
         return Ok(());
     }
-    if size != 8 {
+    if size != std::mem::size_of::<SignalSet>() as u64 {
         return Err(Errno::EINVAL);
     }
-    let mut raw = [0u8; 8];
-    t.mm.copy_in_exact(addr, &mut raw)?;
+    let set: u64 = t.mm.read_obj(addr.get())?;
     t.saved_mask = Some(t.signal_mask());
-    t.set_signal_mask(u64::from_le_bytes(raw));
+    t.set_signal_mask(set);
     Ok(())
 }
 
-fn sys_pselect6(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let deadline = read_deadline(t, a[4], false)?;
+fn sys_pselect6(
+    t: &mut Task,
+    nfds: i32,
+    readfds: UserAddr,
+    writefds: UserAddr,
+    exceptfds: UserAddr,
+    timeout: UserAddr,
+    sigmask: UserAddr,
+) -> SysResult {
+    let deadline = read_timespec_deadline(t, timeout)?;
     // The sixth argument points at `{ const sigset_t *ss; size_t ss_len; }`.
-    if a[5] != 0 {
-        let mut raw = [0u8; 16];
-        t.mm.copy_in_exact(a[5], &mut raw)?;
-        let set = u64::from_le_bytes(raw[..8].try_into().map_err(|_| Errno::EFAULT)?);
-        let len = u64::from_le_bytes(raw[8..].try_into().map_err(|_| Errno::EFAULT)?);
-        apply_wait_mask(t, set, len)?;
+    if !sigmask.is_null() {
+        let [set, len]: [u64; 2] = t.mm.read_obj(sigmask.get())?;
+        apply_wait_mask(t, UserAddr(set), len)?;
     }
-    let n = do_select(t, a[0], [a[1], a[2], a[3]], deadline)?;
-    if a[4] != 0 {
-        write_remaining(t, a[4], deadline, false)?;
+    let n = do_select(t, nfds, [readfds, writefds, exceptfds], deadline)?;
+    if let Some(deadline) = deadline {
+        t.mm.write_obj(timeout.get(), &to_timespec(remaining(deadline)))?;
     }
     Ok(n)
 }
 
-fn sys_poll(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let timeout = a[2] as i32;
-    let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_millis(timeout as u64));
-    do_poll(t, a[0], a[1], deadline)
+fn sys_poll(t: &mut Task, fds: UserAddr, nfds: u64, timeout_ms: i32) -> SysResult {
+    let deadline =
+        (timeout_ms >= 0).then(|| deadline_after(Duration::from_millis(timeout_ms as u64)));
+    do_poll(t, fds, nfds, deadline)
 }
 
-fn sys_ppoll(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let deadline = if a[2] == 0 {
-        None
-    } else {
-        let mut ts = [0u8; 16];
-        t.mm.copy_in_exact(a[2], &mut ts)?;
-        let sec = i64::from_ne_bytes(ts[..8].try_into().map_err(|_| Errno::EFAULT)?);
-        let nsec = i64::from_ne_bytes(ts[8..].try_into().map_err(|_| Errno::EFAULT)?);
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(Instant::now() + Duration::new(sec as u64, nsec as u32))
-    };
-    apply_wait_mask(t, a[3], a[4])?;
-    do_poll(t, a[0], a[1], deadline)
+fn sys_ppoll(
+    t: &mut Task,
+    fds: UserAddr,
+    nfds: u64,
+    timeout: UserAddr,
+    sigmask: UserAddr,
+    sigsetsize: u64,
+) -> SysResult {
+    let deadline = read_timespec_deadline(t, timeout)?;
+    apply_wait_mask(t, sigmask, sigsetsize)?;
+    do_poll(t, fds, nfds, deadline)
 }

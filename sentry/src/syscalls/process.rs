@@ -23,9 +23,7 @@ use crate::task::{CloneArgs, ExitStatus, NewImage, Task, WaitKind, WaitTarget};
 /// `SIGCHLD`.
 const SIGCHLD: i32 = abi_linux::Signal::SIGCHLD.0;
 
-/// `CLD_EXITED` and `CLD_KILLED` (`si_code` of `SIGCHLD`).
-const CLD_EXITED: i32 = 1;
-const CLD_KILLED: i32 = 2;
+use abi_linux::signal::{CLD_EXITED, CLD_KILLED};
 
 /// The longest single argument or environment string (`MAX_ARG_STRLEN`).
 const MAX_ARG_STRLEN: usize = 32 * 4096;
@@ -39,7 +37,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::FORK, sys_fork);
     table.typed(nr::VFORK, sys_vfork);
     table.typed(nr::EXECVE, sys_execve);
-    table.typed(nr::EXECVEAT, sys_execveat);
+    table.typed(nr::EXECVEAT, exec);
     table.typed(nr::WAIT4, sys_wait4);
     table.typed(nr::WAITID, sys_waitid);
     table.typed(nr::KILL, sys_kill);
@@ -192,43 +190,22 @@ fn sys_clone3(t: &mut Task, addr: UserAddr, size: u64) -> SysResult {
 
 /// `execve(path, argv, envp)`.
 fn sys_execve(t: &mut Task, path: PathAddr, argv: UserAddr, envp: UserAddr) -> SysResult {
-    exec(t, AT_FDCWD, path.0.get(), argv.get(), envp.get(), 0)
-}
-
-/// `execveat(dirfd, path, argv, envp, flags)`.
-fn sys_execveat(
-    t: &mut Task,
-    dirfd: Fd,
-    path: PathAddr,
-    argv: UserAddr,
-    envp: UserAddr,
-    flags: u32,
-) -> SysResult {
-    exec(
-        t,
-        dirfd.0,
-        path.0.get(),
-        argv.get(),
-        envp.get(),
-        u64::from(flags),
-    )
+    exec(t, Fd(AT_FDCWD), path, argv, envp, AtFlags::empty())
 }
 
 /// Reads a NULL-terminated array of string pointers (`argv`, `envp`),
 /// adding to `total`; `E2BIG` past the limits, `EFAULT`.
-fn read_strings(t: &Task, addr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
+fn read_strings(t: &Task, addr: UserAddr, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
     let mut out = Vec::new();
-    if addr == 0 {
+    if addr.is_null() {
         return Ok(out);
     }
     for i in 0u64.. {
         let at = i
             .checked_mul(8)
-            .and_then(|o| addr.checked_add(o))
+            .and_then(|o| addr.get().checked_add(o))
             .ok_or(Errno::EFAULT)?;
-        let mut raw = [0u8; 8];
-        t.mm.copy_in_exact(at, &mut raw)?;
-        let ptr = u64::from_le_bytes(raw);
+        let ptr: u64 = t.mm.read_obj(at)?;
         if ptr == 0 {
             break;
         }
@@ -245,15 +222,24 @@ fn read_strings(t: &Task, addr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, 
     Ok(out)
 }
 
-/// Replaces the program of `t` (gVisor's `Task.Exec`): loads it into a new
+/// `execveat(dirfd, path, argv, envp, flags)`, and `execve` with the
+/// working directory and no flags: replaces the program of `t` (gVisor's
+/// `Task.Exec`): loads it into a new
 /// memory manager, and only when that succeeded closes the close-on-exec
 /// descriptors, resets caught signals and starts the new image; a failed
 /// load leaves the caller as it was.
-fn exec(t: &mut Task, dirfd: i32, path: u64, argv: u64, envp: u64, flags: u64) -> SysResult {
-    if flags & !u64::from((AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH).bits()) != 0 {
+fn exec(
+    t: &mut Task,
+    dirfd: Fd,
+    path: PathAddr,
+    argv: UserAddr,
+    envp: UserAddr,
+    flags: AtFlags,
+) -> SysResult {
+    if !(AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH).contains(flags) {
         return Err(Errno::EINVAL);
     }
-    if flags != 0 {
+    if !flags.is_empty() {
         // Executing a descriptor (`fexecve`) or refusing a symbolic link
         // is not offered yet.
         return Err(Errno::ENOSYS);
@@ -267,10 +253,10 @@ fn exec(t: &mut Task, dirfd: i32, path: u64, argv: u64, envp: u64, flags: u64) -
     let envp = read_strings(t, envp, &mut total)?;
     let kernel = t.kernel.clone();
     let (root, cwd) = t.fs.root_and_cwd()?;
-    let start = if path.first() == Some(&b'/') || dirfd == AT_FDCWD {
+    let start = if path.first() == Some(&b'/') || dirfd.0 == AT_FDCWD {
         Ok(cwd.clone())
     } else {
-        t.fds.get(dirfd).map(|file| {
+        t.fds.get(dirfd.0).map(|file| {
             let vd = file.virtual_dentry();
             file.release(&t.ctx);
             vd
@@ -455,7 +441,10 @@ fn sys_waitid(
 }
 
 fn sys_kill(t: &mut Task, pid: i32, signal: i32) -> SysResult {
-    t.kernel.tasks.kill(t.tgid, pid, signal).map(|()| 0)
+    t.kernel
+        .tasks
+        .kill(t.tgid, t.ctx.credentials.real_uid, pid, signal)
+        .map(|()| 0)
 }
 
 fn sys_setsid(t: &mut Task) -> SysResult {
@@ -493,18 +482,15 @@ fn sys_getpgrp(t: &mut Task) -> SysResult {
     t.kernel.tasks.pgid(t.tgid).map(|pgid| pgid as u64)
 }
 
-/// `PIDFD_NONBLOCK` (`O_NONBLOCK`).
-const PIDFD_NONBLOCK: u64 = 0o4000;
-
 fn sys_pidfd_open(t: &mut Task, pid: i32, flags: u32) -> SysResult {
-    let flags = u64::from(flags);
+    use abi_linux::process::PIDFD_NONBLOCK;
     if flags & !PIDFD_NONBLOCK != 0 || pid <= 0 {
         return Err(Errno::EINVAL);
     }
     let group = t.kernel.tasks.process(pid)?;
-    let flags = OpenFlags::from_bits_truncate(flags as u32);
+    let flags = OpenFlags::from_bits_truncate(flags);
     let file = crate::pidfd::new_pidfd(&t.kernel.anon_mount, Some(group), flags);
-    t.fds.add(file, true, 0).map(|fd| fd as u64)
+    t.fds.add(file, true, 0, t.fd_limit()).map(|fd| fd as u64)
 }
 
 /// `pidfd_send_signal(pidfd, sig, info, flags)`.
@@ -515,11 +501,11 @@ fn sys_pidfd_send_signal(
     info: UserAddr,
     flags: u32,
 ) -> SysResult {
-    let (fd, info, flags) = (fd.0, info.get(), u64::from(flags));
+    use abi_linux::process::PIDFD_SIGNAL_THREAD;
+    let (fd, info) = (fd.0, info.get());
     // PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP and
-    // PIDFD_SIGNAL_PROCESS_GROUP: at most one. Process groups are not
-    // modelled: the last acts as the second.
-    const PIDFD_SIGNAL_THREAD: u64 = 1;
+    // PIDFD_SIGNAL_PROCESS_GROUP: at most one. The last acts as the
+    // second.
     if flags & !7 != 0 || flags.count_ones() > 1 {
         return Err(Errno::EINVAL);
     }
@@ -538,16 +524,15 @@ fn sys_pidfd_send_signal(
         return Err(Errno::ESRCH);
     }
     if signal != 0 {
-        let origin = crate::wait::SignalOrigin {
-            code: abi_linux::signal::SI_USER,
-            pid: t.tgid,
-            addr: None,
-            timer: None,
-        };
+        let info = crate::wait::sender_info(
+            abi_linux::signal::SI_USER,
+            t.tgid,
+            t.ctx.credentials.real_uid,
+        );
         if flags == PIDFD_SIGNAL_THREAD {
-            group.send_to_thread(group.tgid(), signal, origin)?;
+            group.send_to_thread(group.tgid(), signal, info)?;
         } else {
-            group.send(signal, origin);
+            group.send(signal, info)?;
         }
     }
     Ok(0)
@@ -559,7 +544,7 @@ fn sys_tkill(t: &mut Task, tid: i32, signal: i32) -> SysResult {
     }
     t.kernel
         .tasks
-        .kill_thread(t.tgid, None, tid, signal)
+        .kill_thread(t.tgid, t.ctx.credentials.real_uid, None, tid, signal)
         .map(|()| 0)
 }
 
@@ -569,7 +554,7 @@ fn sys_tgkill(t: &mut Task, tgid: i32, tid: i32, signal: i32) -> SysResult {
     }
     t.kernel
         .tasks
-        .kill_thread(t.tgid, Some(tgid), tid, signal)
+        .kill_thread(t.tgid, t.ctx.credentials.real_uid, Some(tgid), tid, signal)
         .map(|()| 0)
 }
 

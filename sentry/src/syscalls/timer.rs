@@ -38,12 +38,9 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
 }
 
-const ITIMER_REAL: i32 = 0;
-const SIGALRM: i32 = 14;
-const TIMER_ABSTIME: i32 = 1;
-const SIGEV_SIGNAL: i32 = 0;
-const SIGEV_NONE: i32 = 1;
-const SIGEV_THREAD_ID: i32 = 4;
+use abi_linux::time::{ITIMER_REAL, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, TIMER_ABSTIME};
+
+const SIGALRM: i32 = abi_linux::Signal::SIGALRM.0;
 /// The most timers one process may have (Linux bounds them by
 /// `RLIMIT_SIGPENDING`; this is its usual value).
 const MAX_TIMERS: usize = 4096;
@@ -236,7 +233,8 @@ fn sys_timer_settime(t: &mut Task, id: i32, flags: i32, new: UserAddr, old: User
     if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
         // An absolute time on the timer's clock: the time left until it;
         // at or before now, expire at once (a nanosecond from now).
-        value = super::misc::time_until(value, timer.clock())?.max(Duration::from_nanos(1));
+        value = super::time::time_until(value, abi_linux::ClockId(timer.clock()))?
+            .max(Duration::from_nanos(1));
     }
     let (left, old_interval) = t.kernel.timers.set(&timer, value, interval);
     if !old.is_null() {

@@ -6,10 +6,8 @@ use abi_linux::Errno;
 use abi_linux::syscalls::x86_64 as nr;
 use vfs_core::GetXattrOptions;
 
-use super::{AT_FDCWD, Arg, SysResult, SyscallTable, read_path, with_path};
+use super::{AT_FDCWD, Fd, PathAddr, SysResult, SyscallTable, UserAddr, read_path, with_path};
 use crate::task::Task;
-
-use Arg::{Fd, Hex, Int, Path};
 
 /// The longest attribute name (`XATTR_NAME_MAX`).
 const XATTR_NAME_MAX: usize = 255;
@@ -18,19 +16,19 @@ const XATTR_NAME_MAX: usize = 255;
 const XATTR_SIZE_MAX: u64 = 65536;
 
 pub(super) fn register(table: &mut SyscallTable) {
-    table.add(nr::GETXATTR, sys_getxattr, &[Path, Path, Hex, Int]);
-    table.add(nr::LGETXATTR, sys_lgetxattr, &[Path, Path, Hex, Int]);
-    table.add(nr::FGETXATTR, sys_fgetxattr, &[Fd, Path, Hex, Int]);
-    table.add(nr::LISTXATTR, sys_listxattr, &[Path, Hex, Int]);
-    table.add(nr::LLISTXATTR, sys_llistxattr, &[Path, Hex, Int]);
-    table.add(nr::FLISTXATTR, sys_flistxattr, &[Fd, Hex, Int]);
+    table.typed(nr::GETXATTR, sys_getxattr);
+    table.typed(nr::LGETXATTR, sys_lgetxattr);
+    table.typed(nr::FGETXATTR, sys_fgetxattr);
+    table.typed(nr::LISTXATTR, sys_listxattr);
+    table.typed(nr::LLISTXATTR, sys_llistxattr);
+    table.typed(nr::FLISTXATTR, sys_flistxattr);
 }
 
 /// Where the attributes come from: a path (following a final symlink or
 /// not) or a descriptor.
 enum Target {
-    Path { addr: u64, follow: bool },
-    Fd(i32),
+    Path { path: PathAddr, follow: bool },
+    Fd(Fd),
 }
 
 fn with_target<T>(
@@ -39,29 +37,29 @@ fn with_target<T>(
     f: impl FnOnce(&vfs_core::PathOperation<'_>) -> Result<T, Errno>,
 ) -> Result<T, Errno> {
     match target {
-        Target::Path { addr, follow } => {
-            let path = read_path(t, addr)?;
+        Target::Path { path, follow } => {
+            let path = read_path(t, path)?;
             with_path(t, AT_FDCWD, &path, follow, false, f)
         }
-        Target::Fd(fd) => with_path(t, fd, b"", true, true, f),
+        Target::Fd(fd) => with_path(t, fd.0, b"", true, true, f),
     }
 }
 
 /// Copies `value` out as `getxattr(2)` does: the size alone for a zero
 /// `size`, `ERANGE` if it does not fit.
-fn copy_value(t: &Task, value: &[u8], buf: u64, size: u64) -> SysResult {
+fn copy_value(t: &Task, value: &[u8], buf: UserAddr, size: u64) -> SysResult {
     if size == 0 {
         return Ok(value.len() as u64);
     }
     if value.len() as u64 > size.min(XATTR_SIZE_MAX) {
         return Err(Errno::ERANGE);
     }
-    t.mm.copy_out_exact(buf, value)?;
+    t.mm.copy_out_exact(buf.get(), value)?;
     Ok(value.len() as u64)
 }
 
-fn getxattr(t: &Task, target: Target, name: u64, buf: u64, size: u64) -> SysResult {
-    let name = match t.mm.copy_in_string(name, XATTR_NAME_MAX) {
+fn getxattr(t: &Task, target: Target, name: UserAddr, buf: UserAddr, size: u64) -> SysResult {
+    let name = match t.mm.copy_in_string(name.get(), XATTR_NAME_MAX) {
         Err(Errno::ENAMETOOLONG) => return Err(Errno::ERANGE),
         other => other?,
     };
@@ -75,7 +73,7 @@ fn getxattr(t: &Task, target: Target, name: u64, buf: u64, size: u64) -> SysResu
     copy_value(t, &value, buf, size)
 }
 
-fn listxattr(t: &Task, target: Target, buf: u64, size: u64) -> SysResult {
+fn listxattr(t: &Task, target: Target, buf: UserAddr, size: u64) -> SysResult {
     let names = with_target(t, target, |pop| t.kernel.vfs.list_xattr_at(&t.ctx, pop))?;
     let mut list = Vec::new();
     for name in names {
@@ -85,42 +83,48 @@ fn listxattr(t: &Task, target: Target, buf: u64, size: u64) -> SysResult {
     copy_value(t, &list, buf, size)
 }
 
-fn sys_getxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let target = Target::Path {
-        addr: a[0],
-        follow: true,
-    };
-    getxattr(t, target, a[1], a[2], a[3])
+fn sys_getxattr(
+    t: &mut Task,
+    path: PathAddr,
+    name: UserAddr,
+    buf: UserAddr,
+    size: u64,
+) -> SysResult {
+    let target = Target::Path { path, follow: true };
+    getxattr(t, target, name, buf, size)
 }
 
-fn sys_lgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+fn sys_lgetxattr(
+    t: &mut Task,
+    path: PathAddr,
+    name: UserAddr,
+    buf: UserAddr,
+    size: u64,
+) -> SysResult {
     let target = Target::Path {
-        addr: a[0],
+        path,
         follow: false,
     };
-    getxattr(t, target, a[1], a[2], a[3])
+    getxattr(t, target, name, buf, size)
 }
 
-fn sys_fgetxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    getxattr(t, Target::Fd(a[0] as i32), a[1], a[2], a[3])
+fn sys_fgetxattr(t: &mut Task, fd: Fd, name: UserAddr, buf: UserAddr, size: u64) -> SysResult {
+    getxattr(t, Target::Fd(fd), name, buf, size)
 }
 
-fn sys_listxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
+fn sys_listxattr(t: &mut Task, path: PathAddr, buf: UserAddr, size: u64) -> SysResult {
+    let target = Target::Path { path, follow: true };
+    listxattr(t, target, buf, size)
+}
+
+fn sys_llistxattr(t: &mut Task, path: PathAddr, buf: UserAddr, size: u64) -> SysResult {
     let target = Target::Path {
-        addr: a[0],
-        follow: true,
-    };
-    listxattr(t, target, a[1], a[2])
-}
-
-fn sys_llistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    let target = Target::Path {
-        addr: a[0],
+        path,
         follow: false,
     };
-    listxattr(t, target, a[1], a[2])
+    listxattr(t, target, buf, size)
 }
 
-fn sys_flistxattr(t: &mut Task, a: [u64; 6]) -> SysResult {
-    listxattr(t, Target::Fd(a[0] as i32), a[1], a[2])
+fn sys_flistxattr(t: &mut Task, fd: Fd, buf: UserAddr, size: u64) -> SysResult {
+    listxattr(t, Target::Fd(fd), buf, size)
 }

@@ -130,7 +130,7 @@ impl Task {
         // before the child exists; it is named once the child is.
         let pidfd = if flags.contains(CloneFlags::PIDFD) {
             let file = crate::pidfd::new_pidfd(&kernel.anon_mount, None, OpenFlags::empty());
-            let fd = match self.fds.add(file, true, 0) {
+            let fd = match self.fds.add(file, true, 0, self.fd_limit()) {
                 Ok(fd) => fd,
                 Err(e) => {
                     release(&self.ctx);
@@ -168,9 +168,13 @@ impl Task {
             } else {
                 self.tgid
             };
-            kernel
-                .tasks
-                .new_process(parent, self.tgid, args.exit_signal, handlers)
+            kernel.tasks.new_process(
+                parent,
+                self.tgid,
+                args.exit_signal,
+                handlers,
+                self.group.limits().fork(),
+            )
         };
         let (group, kill) = match created {
             Ok(c) => c,
@@ -230,6 +234,7 @@ impl Task {
         };
         let mut ctx = self.ctx.clone();
         ctx.tgid = group.tgid();
+        ctx.limits = group.limits().clone();
         // A thread on a new stack in the same memory must not share the
         // parent's alternate signal stack (Linux clears it).
         let alt_stack = if flags.contains(CloneFlags::VM) && !flags.contains(CloneFlags::VFORK) {

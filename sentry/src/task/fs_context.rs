@@ -120,6 +120,8 @@ pub struct TaskContext {
     pub credentials: Credentials,
     /// The thread-group ID, the owner of POSIX locks.
     pub tgid: i32,
+    /// The thread group's resource limits.
+    pub limits: Arc<super::Limits>,
 }
 
 impl Context for TaskContext {
@@ -138,11 +140,7 @@ impl Context for TaskContext {
     }
 
     fn rlimit(&self, resource: RlimitResource) -> Rlimit {
-        let _ = resource;
-        Rlimit {
-            cur: abi_linux::RLIM_INFINITY,
-            max: abi_linux::RLIM_INFINITY,
-        }
+        self.limits.get(resource)
     }
 
     fn lock_owner(&self) -> Option<ProcessLockOwner> {

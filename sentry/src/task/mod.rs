@@ -42,6 +42,7 @@ mod clone;
 mod exec;
 mod exit;
 mod fs_context;
+mod limits;
 mod signals;
 mod task_set;
 mod thread_group;
@@ -60,6 +61,7 @@ pub use builder::TaskBuilder;
 pub use clone::CloneArgs;
 pub use exec::NewImage;
 pub use fs_context::{FsContext, TaskContext};
+pub use limits::{Limits, NR_OPEN};
 pub use signals::{NSIG, SignalHandlers, UNBLOCKABLE};
 pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitKind, WaitTarget};
 pub use thread_group::{ProcessInfo, ThreadGroup};
@@ -181,6 +183,15 @@ pub struct Task {
 }
 
 impl Task {
+    /// One more than the largest descriptor the task may open
+    /// (`RLIMIT_NOFILE`, at most [`NR_OPEN`]).
+    pub fn fd_limit(&self) -> u64 {
+        self.ctx
+            .limits
+            .cur(abi_linux::RlimitResource::NOFILE)
+            .min(NR_OPEN)
+    }
+
     /// The blocked-signal mask.
     pub fn signal_mask(&self) -> u64 {
         self.signal_mask
@@ -264,13 +275,8 @@ impl Task {
                         } else {
                             info.code
                         };
-                        let origin = crate::wait::SignalOrigin {
-                            code,
-                            pid: 0,
-                            addr: Some(addr),
-                            timer: None,
-                        };
-                        if let Some(status) = self.force_signal(info.signo, origin) {
+                        let fault = crate::wait::fault_info(code, addr);
+                        if let Some(status) = self.force_signal(info.signo, fault) {
                             return Ok(TaskExit::Group(status));
                         }
                     }
@@ -284,13 +290,8 @@ impl Task {
                             self.regs.instruction_pointer()
                         );
                     }
-                    let origin = crate::wait::SignalOrigin {
-                        code: info.code,
-                        pid: 0,
-                        addr: Some(info.addr),
-                        timer: None,
-                    };
-                    if let Some(status) = self.force_signal(info.signo, origin) {
+                    let fault = crate::wait::fault_info(info.code, info.addr);
+                    if let Some(status) = self.force_signal(info.signo, fault) {
                         return Ok(TaskExit::Group(status));
                     }
                 }

@@ -134,14 +134,15 @@ impl Task {
     pub(super) fn force_signal(
         &mut self,
         signal: i32,
-        origin: crate::wait::SignalOrigin,
+        info: abi_linux::SigInfo,
     ) -> Option<ExitStatus> {
         let action = self.signal_handlers.action(signal);
         let blocked = self.signal_mask() & (1 << (signal - 1)) != 0;
         if action.handler <= SIG_IGN || blocked {
             return Some(ExitStatus::Signaled(signal));
         }
-        self.kill.post(signal, origin);
+        // A standard signal is never refused.
+        let _ = self.kill.post(signal, info, u64::MAX);
         None
     }
 
@@ -208,7 +209,8 @@ impl Task {
     /// action became the default one since it was posted takes that
     /// action; returns the status when that ends the thread group.
     pub(super) fn deliver_signal(&mut self) -> Option<ExitStatus> {
-        let (signal, origin) = self.kill.take_pending(self.signal_mask())?;
+        let siginfo = self.kill.take_pending(self.signal_mask())?;
+        let signal = siginfo.signo;
         let index = signal as usize - 1;
         let action = self.signal_handlers.action(signal);
         if action.handler <= SIG_IGN {
@@ -282,23 +284,9 @@ impl Task {
             let at = 8 + UC_MCONTEXT_OFFSET as usize + i * 8;
             bytes[at..at + 8].copy_from_slice(&v.to_le_bytes());
         }
-        // siginfo: si_signo, si_errno, si_code, then si_pid and si_uid.
         let info_at = (info - frame) as usize;
-        bytes[info_at..info_at + 4].copy_from_slice(&signal.to_le_bytes());
-        bytes[info_at + 8..info_at + 12].copy_from_slice(&origin.code.to_le_bytes());
-        match (origin.addr, origin.timer) {
-            (Some(addr), _) => {
-                bytes[info_at + 16..info_at + 24].copy_from_slice(&addr.to_le_bytes())
-            }
-            (None, Some((id, overrun, value))) => {
-                bytes[info_at + 16..info_at + 20].copy_from_slice(&id.to_le_bytes());
-                bytes[info_at + 20..info_at + 24].copy_from_slice(&overrun.to_le_bytes());
-                bytes[info_at + 24..info_at + 32].copy_from_slice(&value.to_le_bytes());
-            }
-            (None, None) => {
-                bytes[info_at + 16..info_at + 20].copy_from_slice(&origin.pid.to_le_bytes());
-            }
-        }
+        let raw = zerocopy::IntoBytes::as_bytes(&siginfo);
+        bytes[info_at..info_at + raw.len()].copy_from_slice(raw);
         if self.mm.copy_out_exact(frame, &bytes).is_err() {
             return Some(ExitStatus::Signaled(libc::SIGSEGV));
         }

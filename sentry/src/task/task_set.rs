@@ -23,7 +23,7 @@ use abi_linux::{Errno, SaFlags};
 use super::ExitStatus;
 use super::signals::{NSIG, SIG_IGN, SIGCHLD, SignalHandlers};
 use super::thread_group::{ProcessInfo, ThreadGroup};
-use crate::wait::{KillSwitch, SignalOrigin};
+use crate::wait::{KillSwitch, sender_info};
 
 /// The default limit on tasks (threads of live processes, and zombies)
 /// in one sandbox.
@@ -191,6 +191,7 @@ impl TaskSet {
         creator: i32,
         exit_signal: i32,
         handlers: Arc<SignalHandlers>,
+        limits: Arc<super::Limits>,
     ) -> Result<(Arc<ThreadGroup>, Arc<KillSwitch>), Errno> {
         let mut tree = self.tree();
         let pid = tree.allocate_id()?;
@@ -198,7 +199,7 @@ impl TaskSet {
             .nodes
             .get(&creator)
             .map_or((pid, pid), |n| (n.pgid, n.sid));
-        let group = ThreadGroup::new(pid, handlers);
+        let group = ThreadGroup::new(pid, handlers, limits);
         let switch = group.new_switch(pid);
         group.add_thread(switch.clone())?;
         tree.nodes.insert(
@@ -379,19 +380,14 @@ impl TaskSet {
             Some(parent) => {
                 let handlers = parent.group.handlers();
                 if exit_signal > 0 && exit_signal as usize <= NSIG {
-                    let code = match status {
-                        ExitStatus::Exited(_) => CLD_EXITED,
-                        ExitStatus::Signaled(_) => CLD_KILLED,
+                    let (code, value) = match status {
+                        ExitStatus::Exited(code) => (CLD_EXITED, code),
+                        ExitStatus::Signaled(signal) => (CLD_KILLED, signal),
                     };
-                    parent.group.send(
-                        exit_signal,
-                        SignalOrigin {
-                            code,
-                            pid: tgid,
-                            addr: None,
-                            timer: None,
-                        },
-                    );
+                    let mut info = sender_info(code, tgid, 0);
+                    info.set_status(value);
+                    // A standard signal cannot be refused.
+                    let _ = parent.group.send(exit_signal, info);
                 }
                 let action = handlers.action(SIGCHLD);
                 exit_signal == SIGCHLD
@@ -508,7 +504,7 @@ impl TaskSet {
     /// Sends `signal` to process `pid` (`kill(2)`; `-1`: every process but
     /// the init process and `sender`). Signal 0 checks existence.
     /// `EINVAL` for a bad signal, `ESRCH` for no such process.
-    pub fn kill(&self, sender: i32, pid: i32, signal: i32) -> Result<(), Errno> {
+    pub fn kill(&self, sender: i32, uid: u32, pid: i32, signal: i32) -> Result<(), Errno> {
         if !(0..=NSIG as i32).contains(&signal) {
             return Err(Errno::EINVAL);
         }
@@ -544,15 +540,12 @@ impl TaskSet {
         if signal == 0 {
             return Ok(());
         }
-        let origin = SignalOrigin {
-            code: abi_linux::signal::SI_USER,
-            pid: sender,
-            addr: None,
-            timer: None,
-        };
+        let info = sender_info(abi_linux::signal::SI_USER, sender, uid);
         for group in targets {
             if group.thread_count() > 0 {
-                group.send(signal, origin);
+                // `kill`'s real-time signals lose their `siginfo` rather
+                // than fail past the queue limit.
+                let _ = group.send(signal, info);
             }
         }
         self.changed.notify_all();
@@ -565,6 +558,7 @@ impl TaskSet {
     pub fn kill_thread(
         &self,
         sender: i32,
+        uid: u32,
         tgid: Option<i32>,
         tid: i32,
         signal: i32,
@@ -579,13 +573,8 @@ impl TaskSet {
         if signal == 0 {
             return Ok(());
         }
-        let origin = SignalOrigin {
-            code: abi_linux::signal::SI_TKILL,
-            pid: sender,
-            addr: None,
-            timer: None,
-        };
-        group.send_to_thread(tid, signal, origin)?;
+        let info = sender_info(abi_linux::signal::SI_TKILL, sender, uid);
+        group.send_to_thread(tid, signal, info)?;
         self.changed.notify_all();
         Ok(())
     }

@@ -29,7 +29,8 @@ use super::fs_context::FsContext;
 use super::signals::{SIG_IGN, SignalHandlers, terminates};
 use crate::fd_table::FdTable;
 use crate::mm::MemoryManager;
-use crate::wait::{KillSwitch, PendingSignals, SignalOrigin};
+use crate::wait::{KillSwitch, PendingSignals};
+use abi_linux::SigInfo;
 
 /// What a group's lock guards.
 #[derive(Debug, Default)]
@@ -56,6 +57,8 @@ pub struct ThreadGroup {
     exit_queue: vfs_core::waiter::WaiterQueue,
     /// The group's timers.
     timers: Mutex<GroupTimers>,
+    /// The resource limits.
+    limits: Arc<super::Limits>,
 }
 
 /// The timers of a thread group.
@@ -77,7 +80,11 @@ impl std::fmt::Debug for ThreadGroup {
 
 impl ThreadGroup {
     /// A group with no thread yet, acting on signals by `handlers`.
-    pub(crate) fn new(tgid: i32, handlers: Arc<SignalHandlers>) -> Arc<Self> {
+    pub(crate) fn new(
+        tgid: i32,
+        handlers: Arc<SignalHandlers>,
+        limits: Arc<super::Limits>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             tgid,
             pending: Arc::new(PendingSignals::default()),
@@ -86,7 +93,13 @@ impl ThreadGroup {
             changed: Condvar::new(),
             exit_queue: vfs_core::waiter::WaiterQueue::new(),
             timers: Mutex::new(GroupTimers::default()),
+            limits,
         })
+    }
+
+    /// The resource limits.
+    pub fn limits(&self) -> &Arc<super::Limits> {
+        &self.limits
     }
 
     fn state(&self) -> MutexGuard<'_, GroupState> {
@@ -211,22 +224,32 @@ impl ThreadGroup {
     /// `complete_signal`: a caught signal is made pending for the group
     /// and one thread that does not block it is woken to take it;
     /// `SIGKILL`, and a signal whose default action terminates, ends the
-    /// group; an ignored one is dropped.
+    /// group; an ignored one is dropped. `EAGAIN` when a queued real-time
+    /// signal passes the queue limit.
     ///
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn send(&self, signal: i32, origin: SignalOrigin) {
+    pub fn send(&self, signal: i32, info: SigInfo) -> Result<(), Errno> {
         let handler = self.handlers().action(signal).handler;
-        if terminates(signal, handler) {
+        // A fatal signal ends the group at once when some thread would
+        // take it; blocked everywhere, it waits pending like any other.
+        let (taken_by_some, held_by_some) = {
+            let st = self.state();
+            let taken = st.threads.iter().any(|s| s.takes_default_action(signal));
+            let held = st.threads.iter().any(|s| !s.takes_default_action(signal));
+            (taken, held)
+        };
+        if terminates(signal, handler) && (taken_by_some || signal == libc::SIGKILL) {
             self.exit_group(ExitStatus::Signaled(signal));
-            return;
+            return Ok(());
         }
-        if handler <= SIG_IGN {
-            // Ignored, explicitly or by default.
-            return;
+        if handler <= SIG_IGN && !terminates(signal, handler) && !held_by_some {
+            // Ignored, explicitly or by default, and no thread holds it
+            // back to wait for it (Linux's `sig_ignored`).
+            return Ok(());
         }
-        self.pending.post(signal, origin);
+        self.pending.post(signal, info, self.queue_limit(&info))?;
         let st = self.state();
         let bit = 1u64 << (signal - 1);
         let target = st
@@ -237,6 +260,18 @@ impl ThreadGroup {
         if let Some(s) = target {
             s.notify();
         }
+        Ok(())
+    }
+
+    /// How many `siginfo`s may be queued before `info`'s signal is refused
+    /// or loses its information: `RLIMIT_SIGPENDING`, except for timer
+    /// signals, whose queue entry Linux allocates with the timer.
+    fn queue_limit(&self, info: &SigInfo) -> u64 {
+        if info.code == abi_linux::signal::SI_TIMER {
+            u64::MAX
+        } else {
+            self.limits.cur(abi_linux::RlimitResource::SIGPENDING)
+        }
     }
 
     /// Sends the thread-directed `signal` to thread `tid` (`tgkill(2)`);
@@ -246,7 +281,7 @@ impl ThreadGroup {
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn send_to_thread(&self, tid: i32, signal: i32, origin: SignalOrigin) -> Result<(), Errno> {
+    pub fn send_to_thread(&self, tid: i32, signal: i32, info: SigInfo) -> Result<(), Errno> {
         let switch = self
             .state()
             .threads
@@ -255,10 +290,12 @@ impl ThreadGroup {
             .cloned()
             .ok_or(Errno::ESRCH)?;
         let handler = self.handlers().action(signal).handler;
-        if terminates(signal, handler) {
+        let fatal_now = signal == libc::SIGKILL || switch.takes_default_action(signal);
+        if terminates(signal, handler) && fatal_now {
             self.exit_group(ExitStatus::Signaled(signal));
-        } else if handler > SIG_IGN {
-            switch.post(signal, origin);
+        } else if handler > SIG_IGN || terminates(signal, handler) || !fatal_now {
+            // Caught, or held back by the mask: pending.
+            switch.post(signal, info, self.queue_limit(&info))?;
         }
         Ok(())
     }

@@ -2,6 +2,8 @@
 //! on, and running a program with a hard time limit so a hung sandbox
 //! fails its test instead of hanging the suite.
 
+pub mod native;
+
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,0 +1,163 @@
+//! Clocks and sleeps (gVisor's `sys_time.go`): `clock_gettime`,
+//! `clock_getres`, `gettimeofday`, `time`, `nanosleep`,
+//! `clock_nanosleep`, and the time arithmetic the futex and timer calls
+//! share.
+
+use std::time::{Duration, Instant};
+
+use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::{ClockId, Errno, Timespec, Timeval};
+
+use super::{SysResult, SyscallTable, UserAddr};
+use crate::task::Task;
+
+/// `TIMER_ABSTIME`: `clock_nanosleep`'s time is absolute.
+const TIMER_ABSTIME: i32 = 1;
+
+pub(super) fn register(table: &mut SyscallTable) {
+    table.typed(nr::CLOCK_GETTIME, sys_clock_gettime);
+    table.typed(nr::CLOCK_GETRES, sys_clock_getres);
+    table.typed(nr::GETTIMEOFDAY, sys_gettimeofday);
+    table.typed(nr::TIME, sys_time);
+    table.typed(nr::NANOSLEEP, sys_nanosleep);
+    table.typed(nr::CLOCK_NANOSLEEP, sys_clock_nanosleep);
+    table.partial(
+        nr::CLOCK_GETTIME,
+        "the CPU-time clocks read the sentry's own CPU time",
+    );
+    table.partial(nr::CLOCK_GETRES, "the CPU-time clocks are the sentry's");
+}
+
+/// Reads a host clock (the clocks of the sandbox are the host's); `EINVAL`
+/// for ids Linux does not know or that need privilege to arm.
+pub(super) fn host_clock(id: ClockId, res: bool) -> Result<Timespec, Errno> {
+    if !(0..=ClockId::BOOTTIME.0).contains(&id.0) {
+        return Err(Errno::EINVAL);
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid `timespec` to write.
+    let r = unsafe {
+        if res {
+            libc::clock_getres(id.0, &mut ts)
+        } else {
+            libc::clock_gettime(id.0, &mut ts)
+        }
+    };
+    if r != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    })
+}
+
+/// A duration as a `timespec`.
+pub(super) fn to_timespec(d: Duration) -> Timespec {
+    Timespec {
+        tv_sec: d.as_secs() as i64,
+        tv_nsec: i64::from(d.subsec_nanos()),
+    }
+}
+
+/// Reads a relative `timespec`; `EINVAL` if negative or out of range.
+pub(super) fn read_timespec(t: &Task, addr: UserAddr) -> Result<Duration, Errno> {
+    let ts: Timespec = t.mm.read_obj(addr.get())?;
+    if ts.tv_sec < 0 || !ts.is_valid() {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+/// How long from now until the absolute time `at` on the host clock
+/// `clock` (zero when it has passed): what `TIMER_ABSTIME` and the
+/// absolute futex timeouts wait for.
+pub(super) fn time_until(at: Duration, clock: ClockId) -> Result<Duration, Errno> {
+    let now = host_clock(clock, false)?;
+    let now = Duration::new(now.tv_sec.max(0) as u64, now.tv_nsec as u32);
+    Ok(at.saturating_sub(now))
+}
+
+/// The instant `d` from now (far in the future when that overflows).
+pub(super) fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(1 << 32))
+}
+
+fn sys_clock_gettime(t: &mut Task, clock: ClockId, tp: UserAddr) -> SysResult {
+    let ts = host_clock(clock, false)?;
+    t.mm.write_obj(tp.get(), &ts).map(|()| 0)
+}
+
+fn sys_clock_getres(t: &mut Task, clock: ClockId, res: UserAddr) -> SysResult {
+    let ts = host_clock(clock, true)?;
+    if res.is_null() {
+        return Ok(0);
+    }
+    t.mm.write_obj(res.get(), &ts).map(|()| 0)
+}
+
+fn sys_gettimeofday(t: &mut Task, tv: UserAddr, tz: UserAddr) -> SysResult {
+    if !tv.is_null() {
+        let now = host_clock(ClockId::REALTIME, false)?;
+        let now = Timeval {
+            tv_sec: now.tv_sec,
+            tv_usec: now.tv_nsec / 1000,
+        };
+        t.mm.write_obj(tv.get(), &now)?;
+    }
+    if !tz.is_null() {
+        // The sandbox runs in UTC without daylight-saving correction.
+        t.mm.write_obj(tz.get(), &abi_linux::Timezone::default())?;
+    }
+    Ok(0)
+}
+
+fn sys_time(t: &mut Task, tloc: UserAddr) -> SysResult {
+    let now = host_clock(ClockId::REALTIME, false)?;
+    if !tloc.is_null() {
+        t.mm.write_obj(tloc.get(), &now.tv_sec)?;
+    }
+    Ok(now.tv_sec as u64)
+}
+
+fn sys_nanosleep(t: &mut Task, req: UserAddr, rem: UserAddr) -> SysResult {
+    let d = read_timespec(t, req)?;
+    sleep_reporting_rest(t, deadline_after(d), rem)
+}
+
+/// Sleeps until `deadline`; when a signal interrupts the sleep, writes
+/// the time left to `rest` (if not null), as `nanosleep` does.
+fn sleep_reporting_rest(t: &Task, deadline: Instant, rest: UserAddr) -> SysResult {
+    match crate::wait::sleep_until(deadline) {
+        Ok(()) => Ok(0),
+        Err(e) => {
+            if !rest.is_null() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                t.mm.write_obj(rest.get(), &to_timespec(left))?;
+            }
+            Err(e)
+        }
+    }
+}
+
+fn sys_clock_nanosleep(
+    t: &mut Task,
+    clock: ClockId,
+    flags: i32,
+    req: UserAddr,
+    rem: UserAddr,
+) -> SysResult {
+    host_clock(clock, true)?;
+    let d = read_timespec(t, req)?;
+    if flags & TIMER_ABSTIME != 0 {
+        // An absolute sleep reports no remaining time.
+        crate::wait::sleep_until(deadline_after(time_until(d, clock)?)).map(|()| 0)
+    } else {
+        sleep_reporting_rest(t, deadline_after(d), rem)
+    }
+}
