@@ -60,9 +60,19 @@ impl TaskWaker {
     /// consumes the notification; returns `false` on a deadline or
     /// interruption with no notification.
     pub fn wait(&self, deadline: Option<Instant>) -> bool {
+        self.wait_unless(deadline, interrupted)
+    }
+
+    /// [`Self::wait`] that only the task's exit interrupts, not a pending
+    /// signal (Linux's `TASK_KILLABLE` sleeps: `vfork`, `de_thread`).
+    pub fn wait_killable(&self, deadline: Option<Instant>) -> bool {
+        self.wait_unless(deadline, killed)
+    }
+
+    fn wait_unless(&self, deadline: Option<Instant>, stop: fn() -> bool) -> bool {
         let mut woken = self.woken.lock().unwrap_or_else(|e| e.into_inner());
         while !*woken {
-            if interrupted() {
+            if stop() {
                 return false;
             }
             match deadline {

@@ -83,6 +83,12 @@ pub struct WaiterQueue {
     state: Mutex<QueueState>,
 }
 
+impl core::fmt::Debug for WaiterQueue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("WaiterQueue").finish_non_exhaustive()
+    }
+}
+
 impl WaiterQueue {
     /// Creates an empty queue.
     pub const fn new() -> WaiterQueue {

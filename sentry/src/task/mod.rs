@@ -112,27 +112,28 @@ pub enum TaskExit {
 /// the child execs or exits (Linux's `vfork_done`).
 #[derive(Debug, Default)]
 pub struct VforkDone {
-    done: std::sync::Mutex<bool>,
-    cond: std::sync::Condvar,
+    done: std::sync::atomic::AtomicBool,
+    parent: vfs_core::waiter::WaiterQueue,
 }
 
 impl VforkDone {
     /// Marks the completion and wakes the parent.
     pub fn complete(&self) {
-        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.cond.notify_all();
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.parent.notify(vfs_core::waiter::EventMask::IN);
     }
 
-    /// Waits until completed or `killed` says to stop.
+    /// Parks the calling (parent) task until completed or `killed` says
+    /// to stop; a pending signal does not end the wait, as on Linux.
     pub fn wait(&self, killed: &dyn Fn() -> bool) {
-        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
-        while !*done && !killed() {
-            done = self
-                .cond
-                .wait_timeout(done, std::time::Duration::from_millis(20))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        let waker = crate::wait::TaskWaker::new();
+        let id = self
+            .parent
+            .register(waker.clone(), vfs_core::waiter::EventMask::IN);
+        while !self.done.load(std::sync::atomic::Ordering::SeqCst) && !killed() {
+            waker.wait_killable(None);
         }
+        self.parent.unregister(id);
     }
 }
 

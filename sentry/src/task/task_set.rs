@@ -131,9 +131,18 @@ pub struct TaskSet {
     processes: Mutex<BTreeMap<i32, Arc<ProcessInfo>>>,
     tree: Mutex<Tree>,
     changed: Condvar,
+    /// Notified with `changed` for tasks parked in [`Self::wait_child`]
+    /// (a task parks on its own waker, which signals also wake).
+    exits: vfs_core::waiter::WaiterQueue,
 }
 
 impl TaskSet {
+    /// Wakes whoever waits for the tree to change.
+    fn notify_changed(&self) {
+        self.changed.notify_all();
+        self.exits.notify(vfs_core::waiter::EventMask::IN);
+    }
+
     fn processes(&self) -> MutexGuard<'_, BTreeMap<i32, Arc<ProcessInfo>>> {
         self.processes.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -413,7 +422,7 @@ impl TaskSet {
             // Zombies nobody will reap any more.
             tree.nodes.retain(|_, n| n.exit.is_none());
         }
-        self.changed.notify_all();
+        self.notify_changed();
     }
 
     /// Records that a task's thread has finished (after dropping its
@@ -421,7 +430,7 @@ impl TaskSet {
     pub fn thread_done(&self) {
         let mut tree = self.tree();
         tree.threads = tree.threads.saturating_sub(1);
-        self.changed.notify_all();
+        self.notify_changed();
     }
 
     /// Waits until every task thread has finished.
@@ -451,8 +460,12 @@ impl TaskSet {
         keep: bool,
         interrupted: &dyn Fn() -> bool,
     ) -> Result<Option<(i32, ExitStatus)>, Errno> {
-        let mut tree = self.tree();
-        loop {
+        let waker = crate::wait::TaskWaker::new();
+        let id = self
+            .exits
+            .register(waker.clone(), vfs_core::waiter::EventMask::IN);
+        let result = loop {
+            let mut tree = self.tree();
             let mut any = false;
             let mut found = None;
             for (&pid, node) in &tree.nodes {
@@ -480,25 +493,22 @@ impl TaskSet {
                 if !keep {
                     tree.nodes.remove(&pid);
                 }
-                return Ok(Some((pid, status)));
+                break Ok(Some((pid, status)));
             }
             if !any {
-                return Err(Errno::ECHILD);
+                break Err(Errno::ECHILD);
             }
             if no_hang {
-                return Ok(None);
+                break Ok(None);
             }
+            drop(tree);
             if interrupted() {
-                return Err(Errno::ERESTARTSYS);
+                break Err(Errno::ERESTARTSYS);
             }
-            // A signal for the waiter wakes its parked waker, not this
-            // condition variable: look again now and then.
-            tree = self
-                .changed
-                .wait_timeout(tree, std::time::Duration::from_millis(20))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+            waker.wait(None);
+        };
+        self.exits.unregister(id);
+        result
     }
 
     /// Sends `signal` to process `pid` (`kill(2)`; `-1`: every process but
@@ -548,7 +558,7 @@ impl TaskSet {
                 let _ = group.send(signal, info);
             }
         }
-        self.changed.notify_all();
+        self.notify_changed();
         Ok(())
     }
 
@@ -575,7 +585,7 @@ impl TaskSet {
         }
         let info = sender_info(abi_linux::signal::SI_TKILL, sender, uid);
         group.send_to_thread(tid, signal, info)?;
-        self.changed.notify_all();
+        self.notify_changed();
         Ok(())
     }
 }

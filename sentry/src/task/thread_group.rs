@@ -20,7 +20,7 @@
 //! `ThreadGroup::state` → `SignalHandlers::actions` → the kill switches'
 //! locks.
 
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::Errno;
 
@@ -51,8 +51,8 @@ pub struct ThreadGroup {
     pending: Arc<PendingSignals>,
     handlers: Mutex<Arc<SignalHandlers>>,
     state: Mutex<GroupState>,
-    /// Signalled when a thread leaves.
-    changed: Condvar,
+    /// Notified when a thread leaves.
+    left: vfs_core::waiter::WaiterQueue,
     /// Notified when the last thread has left (pidfd readiness).
     exit_queue: vfs_core::waiter::WaiterQueue,
     /// The group's timers.
@@ -90,7 +90,7 @@ impl ThreadGroup {
             pending: Arc::new(PendingSignals::default()),
             handlers: Mutex::new(handlers),
             state: Mutex::new(GroupState::default()),
-            changed: Condvar::new(),
+            left: vfs_core::waiter::WaiterQueue::new(),
             exit_queue: vfs_core::waiter::WaiterQueue::new(),
             timers: Mutex::new(GroupTimers::default()),
             limits,
@@ -149,9 +149,9 @@ impl ThreadGroup {
             if leader {
                 st.leader_exit = Some(status);
             }
-            self.changed.notify_all();
             st.threads.len()
         };
+        self.left.notify(vfs_core::waiter::EventMask::IN);
         if remaining == 0 {
             self.exit_queue.notify(vfs_core::waiter::READABLE_EVENTS);
         }
@@ -304,24 +304,30 @@ impl ThreadGroup {
     /// (`execve`'s `de_thread`), then waits until they have gone.
     /// `EINTR` when `keep` itself is told to stop meanwhile.
     pub(crate) fn kill_others_and_wait(&self, keep: &KillSwitch) -> Result<(), Errno> {
-        let mut st = self.state();
-        for s in &st.threads {
+        let waker = crate::wait::TaskWaker::new();
+        let id = self
+            .left
+            .register(waker.clone(), vfs_core::waiter::EventMask::IN);
+        for s in &self.state().threads {
             if !std::ptr::eq(&**s, keep) {
                 s.kill(libc::SIGKILL);
             }
         }
-        while st.threads.len() > 1 {
-            if keep.signal().is_some() {
-                return Err(Errno::EINTR);
+        let result = loop {
+            {
+                let mut st = self.state();
+                if st.threads.len() <= 1 {
+                    st.leader_exit = None;
+                    break Ok(());
+                }
             }
-            st = self
-                .changed
-                .wait_timeout(st, std::time::Duration::from_millis(50))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        st.leader_exit = None;
-        Ok(())
+            if keep.signal().is_some() {
+                break Err(Errno::EINTR);
+            }
+            waker.wait_killable(None);
+        };
+        self.left.unregister(id);
+        result
     }
 }
 
