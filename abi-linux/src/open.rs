@@ -105,6 +105,12 @@ pub const AT_FDCWD: i32 = -100;
 /// `PATH_MAX`: the longest path a system call accepts, NUL included.
 pub const PATH_MAX: usize = 4096;
 
+/// `XATTR_NAME_MAX`: the longest extended-attribute name.
+pub const XATTR_NAME_MAX: usize = 255;
+
+/// `XATTR_SIZE_MAX`: the largest extended-attribute value or list.
+pub const XATTR_SIZE_MAX: u64 = 65536;
+
 bitflags! {
     /// The `AT_*` flags of the `*at(2)` calls and `statx(2)`.
     ///

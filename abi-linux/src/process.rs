@@ -271,6 +271,11 @@ pub const PR_SET_PTRACER: i32 = 0x5961_6d61;
 pub const PIDFD_NONBLOCK: u32 = 0o4000;
 /// `PIDFD_SIGNAL_THREAD`: `pidfd_send_signal(2)` signals the thread.
 pub const PIDFD_SIGNAL_THREAD: u32 = 1;
+/// `NGROUPS_MAX`: the most supplementary groups.
+pub const NGROUPS_MAX: usize = 65536;
+/// `MAX_ARG_STRLEN`: the longest single argument or environment string
+/// `execve(2)` takes, NUL included.
+pub const MAX_ARG_STRLEN: usize = 32 * 4096;
 /// `TASK_COMM_LEN`: a thread's name's size, NUL included.
 pub const TASK_COMM_LEN: usize = 16;
 /// `GRND_NONBLOCK`: `getrandom(2)` fails with `EAGAIN` rather than block.

@@ -7,15 +7,13 @@
 use abi_linux::capability::{
     LINUX_CAPABILITY_VERSION_1, LINUX_CAPABILITY_VERSION_2, LINUX_CAPABILITY_VERSION_3,
 };
+use abi_linux::process::NGROUPS_MAX;
 use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{CapUserData, CapUserHeader, Capability, CapabilitySet, Errno};
 use vfs_core::Credentials;
 
 use super::{SysResult, SyscallTable, UserAddr};
 use crate::task::Task;
-
-/// `NGROUPS_MAX`: the most supplementary groups.
-const NGROUPS_MAX: usize = 65536;
 
 /// An id argument of -1: leave the id as it is.
 const UNCHANGED: u32 = u32::MAX;

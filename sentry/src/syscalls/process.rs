@@ -25,8 +25,7 @@ const SIGCHLD: i32 = abi_linux::Signal::SIGCHLD.0;
 
 use abi_linux::signal::{CLD_EXITED, CLD_KILLED};
 
-/// The longest single argument or environment string (`MAX_ARG_STRLEN`).
-const MAX_ARG_STRLEN: usize = 32 * 4096;
+use abi_linux::process::MAX_ARG_STRLEN;
 /// The most bytes of arguments and environment together (the loader's
 /// limit on the initial stack's strings).
 const MAX_ARG_BYTES: usize = 2 << 20;

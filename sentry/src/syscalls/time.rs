@@ -6,13 +6,11 @@
 use std::time::{Duration, Instant};
 
 use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::time::TIMER_ABSTIME;
 use abi_linux::{ClockId, Errno, Timespec, Timeval};
 
 use super::{SysResult, SyscallTable, UserAddr};
 use crate::task::Task;
-
-/// `TIMER_ABSTIME`: `clock_nanosleep`'s time is absolute.
-const TIMER_ABSTIME: i32 = 1;
 
 pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::CLOCK_GETTIME, sys_clock_gettime);

@@ -9,11 +9,7 @@ use vfs_core::GetXattrOptions;
 use super::{AT_FDCWD, Fd, PathAddr, SysResult, SyscallTable, UserAddr, read_path, with_path};
 use crate::task::Task;
 
-/// The longest attribute name (`XATTR_NAME_MAX`).
-const XATTR_NAME_MAX: usize = 255;
-
-/// The largest attribute value or list (`XATTR_SIZE_MAX`).
-const XATTR_SIZE_MAX: u64 = 65536;
+use abi_linux::open::{XATTR_NAME_MAX, XATTR_SIZE_MAX};
 
 pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::GETXATTR, sys_getxattr);
