@@ -269,6 +269,11 @@ pub const CLD_STOPPED: i32 = 5;
 /// `CLD_CONTINUED`: a stopped child continued.
 pub const CLD_CONTINUED: i32 = 6;
 
+/// `SEGV_MAPERR`: `SIGSEGV`'s `si_code` for an address nothing maps.
+pub const SEGV_MAPERR: i32 = 1;
+/// `SEGV_ACCERR`: `SIGSEGV`'s `si_code` for an access the mapping refuses.
+pub const SEGV_ACCERR: i32 = 2;
+
 /// `MINSIGSTKSZ`: the smallest alternate signal stack `sigaltstack(2)`
 /// accepts.
 pub const MINSIGSTKSZ: u64 = 2048;

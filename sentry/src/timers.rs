@@ -29,7 +29,7 @@ use crate::task::ThreadGroup;
 use crate::wait::KillSwitch;
 
 /// `SI_TIMER`: the `si_code` of a POSIX timer's signal.
-const SI_TIMER: i32 = -2;
+use abi_linux::signal::SI_TIMER;
 
 /// How an expiring timer notifies (`sigev_notify`).
 #[derive(Clone, Debug)]

@@ -161,14 +161,9 @@ fn sys_sched_yield(_: &mut Task) -> SysResult {
     Ok(0)
 }
 
-fn sys_prctl(
-    t: &mut Task,
-    option: i32,
-    arg2: u64,
-    _arg3: u64,
-    _arg4: u64,
-    _arg5: u64,
-) -> SysResult {
+/// `prctl(option, arg2, ...)`: the options served read only `arg2`.
+fn sys_prctl(t: &mut Task, option: i32, arg2: UserAddr) -> SysResult {
+    let arg2 = arg2.get();
     match option {
         PR_SET_NAME => {
             let mut name = [0u8; TASK_COMM_LEN];

@@ -415,29 +415,16 @@ fn dispatch(table: &SyscallTable, task: &mut Task) {
     if task.exit.is_some() {
         return;
     }
-    if result == Err(Errno::EPIPE) && raises_sigpipe(number) {
-        // A write to a pipe (or socket) without readers: Linux's pipe
-        // and socket writes also raise SIGPIPE for the writing thread.
+    if let Err(e) = result
+        && let Some(signal) = error_signal(task, number, e)
+    {
         let info = crate::wait::sender_info(
             abi_linux::signal::SI_USER,
             task.tgid,
             task.ctx.credentials.real_uid,
         );
         // A standard signal is never refused.
-        let _ = task.kill.post(libc::SIGPIPE, info, u64::MAX);
-    }
-    if result == Err(Errno::EFBIG)
-        && raises_sigxfsz(number)
-        && task.ctx.limits.cur(abi_linux::RlimitResource::FSIZE) != abi_linux::RLIM_INFINITY
-    {
-        // Past `RLIMIT_FSIZE`: Linux's `generic_write_checks` and
-        // `inode_newsize_ok` also raise SIGXFSZ.
-        let info = crate::wait::sender_info(
-            abi_linux::signal::SI_USER,
-            task.tgid,
-            task.ctx.credentials.real_uid,
-        );
-        let _ = task.kill.post(libc::SIGXFSZ, info, u64::MAX);
+        let _ = task.kill.post(signal, info, u64::MAX);
     }
     let result = match result {
         Err(e @ (Errno::ERESTARTSYS | Errno::ERESTARTNOHAND | Errno::ERESTARTNOINTR)) => {
@@ -459,6 +446,24 @@ fn dispatch(table: &SyscallTable, task: &mut Task) {
         Err(e) => -i64::from(e.raw()),
     };
     task.regs.set_syscall_return(value);
+}
+
+/// The signal Linux raises for the calling thread along with error `e`
+/// of call `number`: `SIGPIPE` for a write to a pipe or socket without
+/// readers, `SIGXFSZ` for a write, truncation or allocation past
+/// `RLIMIT_FSIZE` (`generic_write_checks`, `inode_newsize_ok`).
+fn error_signal(task: &Task, number: u64, e: Errno) -> Option<i32> {
+    match e {
+        Errno::EPIPE if raises_sigpipe(number) => Some(libc::SIGPIPE),
+        Errno::EFBIG
+            if raises_sigxfsz(number)
+                && task.ctx.limits.cur(abi_linux::RlimitResource::FSIZE)
+                    != abi_linux::RLIM_INFINITY =>
+        {
+            Some(libc::SIGXFSZ)
+        }
+        _ => None,
+    }
 }
 
 /// Whether `EPIPE` from call `number` comes with `SIGPIPE` (the writes

@@ -23,8 +23,6 @@ use crate::task::{CloneArgs, ExitStatus, NewImage, Task, WaitKind, WaitTarget};
 /// `SIGCHLD`.
 const SIGCHLD: i32 = abi_linux::Signal::SIGCHLD.0;
 
-use abi_linux::signal::{CLD_EXITED, CLD_KILLED};
-
 use abi_linux::process::MAX_ARG_STRLEN;
 /// The most bytes of arguments and environment together (the loader's
 /// limit on the initial stack's strings).
@@ -361,7 +359,7 @@ fn sys_wait4(
         return Ok(0);
     };
     if status_addr != 0 {
-        t.mm.copy_out_exact(status_addr, &wait_status(status).to_le_bytes())?;
+        t.mm.write_obj(status_addr, &wait_status(status))?;
     }
     if rusage != 0 {
         t.mm.copy_out_exact(rusage, &[0u8; std::mem::size_of::<abi_linux::Rusage>()])?;
@@ -418,20 +416,11 @@ fn sys_waitid(
         &interrupted,
     )?;
     if infop != 0 {
-        // `si_signo`, `si_errno`, `si_code`, padding, `si_pid`, `si_uid`,
-        // `si_status`: all zero when nothing was waited for.
-        let mut info = [0u8; 28];
-        if let Some((pid, status)) = found {
-            let (code, value) = match status {
-                ExitStatus::Exited(c) => (CLD_EXITED, c & 0xff),
-                ExitStatus::Signaled(s) => (CLD_KILLED, s),
-            };
-            info[0..4].copy_from_slice(&SIGCHLD.to_le_bytes());
-            info[8..12].copy_from_slice(&code.to_le_bytes());
-            info[16..20].copy_from_slice(&pid.to_le_bytes());
-            info[24..28].copy_from_slice(&value.to_le_bytes());
-        }
-        t.mm.copy_out_exact(infop, &info)?;
+        // All zero when nothing was waited for.
+        let info = found.map_or(abi_linux::SigInfo::default(), |(pid, status)| {
+            status.child_info(pid)
+        });
+        t.mm.write_obj(infop, &info)?;
     }
     if rusage != 0 {
         t.mm.copy_out_exact(rusage, &[0u8; std::mem::size_of::<abi_linux::Rusage>()])?;
@@ -573,13 +562,12 @@ fn wait_for_signal() -> SysResult {
 
 /// `rt_sigsuspend(mask, sigsetsize)`.
 fn sys_rt_sigsuspend(t: &mut Task, mask: UserAddr, size: usize) -> SysResult {
-    if size != 8 {
+    if size != std::mem::size_of::<abi_linux::SignalSet>() {
         return Err(Errno::EINVAL);
     }
-    let mut raw = [0u8; 8];
-    t.mm.copy_in_exact(mask.get(), &mut raw)?;
+    let mask: u64 = t.mm.read_obj(mask.get())?;
     t.saved_mask = Some(t.signal_mask());
-    t.set_signal_mask(u64::from_le_bytes(raw));
+    t.set_signal_mask(mask);
     wait_for_signal()
 }
 

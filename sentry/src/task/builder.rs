@@ -26,8 +26,7 @@ pub struct TaskBuilder {
     vfork_done: Option<Arc<VforkDone>>,
 }
 
-/// `SS_DISABLE`: no alternate signal stack.
-const SS_DISABLE: i32 = abi_linux::signal::SS_DISABLE;
+use abi_linux::signal::SS_DISABLE;
 
 impl TaskBuilder {
     /// A task of `group` whose thread is `kill` (the thread ID is the

@@ -137,7 +137,7 @@ impl Task {
                     return Err(e);
                 }
             };
-            if let Err(e) = self.mm.copy_out_exact(args.pidfd, &fd.to_le_bytes()) {
+            if let Err(e) = self.mm.write_obj(args.pidfd, &fd) {
                 if let Ok(f) = self.fds.remove(fd) {
                     f.release(&self.ctx);
                 }

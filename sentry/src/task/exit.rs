@@ -57,11 +57,7 @@ impl Task {
         if head == 0 {
             return;
         }
-        let read = |addr: u64| -> Option<u64> {
-            let mut raw = [0u8; 8];
-            self.mm.copy_in_exact(addr, &mut raw).ok()?;
-            Some(u64::from_le_bytes(raw))
-        };
+        let read = |addr: u64| -> Option<u64> { self.mm.read_obj(addr).ok() };
         // struct robust_list_head { list.next, futex_offset, list_op_pending }
         let (Some(mut entry), Some(offset), Some(pending)) =
             (read(head), read(head + 8), read(head + 16))

@@ -62,7 +62,7 @@ pub use clone::CloneArgs;
 pub use exec::NewImage;
 pub use fs_context::{FsContext, TaskContext};
 pub use limits::{Limits, NR_OPEN};
-pub use signals::{NSIG, SignalHandlers, UNBLOCKABLE};
+pub use signals::{NSIG, SignalHandlers};
 pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitKind, WaitTarget};
 pub use thread_group::{ProcessInfo, ThreadGroup};
 
@@ -75,10 +75,7 @@ pub trait SyscallDispatch: Send + Sync + std::fmt::Debug {
     fn dispatch(&self, task: &mut Task);
 }
 
-/// `si_code` of a `SIGSEGV` for an unmapped address.
-const SEGV_MAPERR: i32 = 1;
-/// `si_code` of a `SIGSEGV` for an access a mapping refuses.
-const SEGV_ACCERR: i32 = 2;
+use abi_linux::signal::{SEGV_ACCERR, SEGV_MAPERR};
 
 /// How a task group ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,6 +87,21 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// The `siginfo` that reports this end of process `pid` to its parent
+    /// (`SIGCHLD`, `waitid`): `CLD_EXITED` with the exit code or
+    /// `CLD_KILLED` with the signal.
+    pub fn child_info(self, pid: i32) -> abi_linux::SigInfo {
+        use abi_linux::signal::{CLD_EXITED, CLD_KILLED};
+        let (code, value) = match self {
+            ExitStatus::Exited(code) => (CLD_EXITED, code & 0xff),
+            ExitStatus::Signaled(signal) => (CLD_KILLED, signal),
+        };
+        let mut info = crate::wait::sender_info(code, pid, 0);
+        info.signo = abi_linux::Signal::SIGCHLD.0;
+        info.set_status(value);
+        info
+    }
+
     /// The status a shell reports: the exit code, or 128 plus the signal.
     pub fn shell_code(self) -> i32 {
         match self {
@@ -185,12 +197,9 @@ pub struct Task {
 
 impl Task {
     /// One more than the largest descriptor the task may open
-    /// (`RLIMIT_NOFILE`, at most [`NR_OPEN`]).
+    /// (`RLIMIT_NOFILE`, which [`Limits`] keeps within [`NR_OPEN`]).
     pub fn fd_limit(&self) -> u64 {
-        self.ctx
-            .limits
-            .cur(abi_linux::RlimitResource::NOFILE)
-            .min(NR_OPEN)
+        self.ctx.limits.cur(abi_linux::RlimitResource::NOFILE)
     }
 
     /// The blocked-signal mask.
@@ -201,7 +210,7 @@ impl Task {
     /// Sets the blocked-signal mask (`SIGKILL` and `SIGSTOP` stay
     /// unblocked).
     pub fn set_signal_mask(&mut self, mask: u64) {
-        self.signal_mask = mask & !UNBLOCKABLE;
+        self.signal_mask = mask & !abi_linux::SignalSet::UNBLOCKABLE.0;
         self.kill.set_mask(self.signal_mask);
     }
 

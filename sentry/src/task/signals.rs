@@ -21,18 +21,15 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use abi_linux::{SaFlags, SigAction, SignalSet};
+use abi_linux::{SaFlags, SigAction};
 
 use super::{ExitStatus, Task};
 
 /// The number of signals.
 pub const NSIG: usize = 64;
 
-/// `SIGKILL` and `SIGSTOP`, which no mask blocks.
-pub const UNBLOCKABLE: u64 = SignalSet::UNBLOCKABLE.0;
-
 /// `SIGCHLD`.
-pub(crate) const SIGCHLD: i32 = 17;
+pub(crate) const SIGCHLD: i32 = abi_linux::Signal::SIGCHLD.0;
 
 /// `SIG_IGN` as `rt_sigaction` records it.
 pub(crate) const SIG_IGN: u64 = abi_linux::signal::SIG_IGN;

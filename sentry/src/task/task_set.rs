@@ -95,10 +95,6 @@ impl Tree {
     }
 }
 
-/// `si_code` of `SIGCHLD` for a child that exited, or was killed.
-const CLD_EXITED: i32 = 1;
-const CLD_KILLED: i32 = 2;
-
 /// The largest ID before allocation wraps (Linux's default `pid_max`).
 const PID_MAX: i32 = 4_194_304;
 
@@ -389,14 +385,8 @@ impl TaskSet {
             Some(parent) => {
                 let handlers = parent.group.handlers();
                 if exit_signal > 0 && exit_signal as usize <= NSIG {
-                    let (code, value) = match status {
-                        ExitStatus::Exited(code) => (CLD_EXITED, code),
-                        ExitStatus::Signaled(signal) => (CLD_KILLED, signal),
-                    };
-                    let mut info = sender_info(code, tgid, 0);
-                    info.set_status(value);
                     // A standard signal cannot be refused.
-                    let _ = parent.group.send(exit_signal, info);
+                    let _ = parent.group.send(exit_signal, status.child_info(tgid));
                 }
                 let action = handlers.action(SIGCHLD);
                 exit_signal == SIGCHLD

@@ -234,30 +234,23 @@ impl ThreadGroup {
         let handler = self.handlers().action(signal).handler;
         // A fatal signal ends the group at once when some thread would
         // take it; blocked everywhere, it waits pending like any other.
-        let (taken_by_some, held_by_some) = {
-            let st = self.state();
-            let taken = st.threads.iter().any(|s| s.takes_default_action(signal));
-            let held = st.threads.iter().any(|s| !s.takes_default_action(signal));
-            (taken, held)
-        };
-        if terminates(signal, handler) && (taken_by_some || signal == libc::SIGKILL) {
+        let st = self.state();
+        // The thread that will take it: one that neither blocks nor
+        // awaits it (Linux's `wants_signal`).
+        let taker = st.threads.iter().find(|s| s.takes_default_action(signal));
+        let held_back = st.threads.iter().any(|s| !s.takes_default_action(signal));
+        if terminates(signal, handler) && (taker.is_some() || signal == libc::SIGKILL) {
+            drop(st);
             self.exit_group(ExitStatus::Signaled(signal));
             return Ok(());
         }
-        if handler <= SIG_IGN && !terminates(signal, handler) && !held_by_some {
+        if handler <= SIG_IGN && !terminates(signal, handler) && !held_back {
             // Ignored, explicitly or by default, and no thread holds it
             // back to wait for it (Linux's `sig_ignored`).
             return Ok(());
         }
         self.pending.post(signal, info, self.queue_limit(&info))?;
-        let st = self.state();
-        let bit = 1u64 << (signal - 1);
-        let target = st
-            .threads
-            .iter()
-            .find(|s| s.mask() & bit == 0)
-            .or(st.threads.first());
-        if let Some(s) = target {
+        if let Some(s) = taker.or(st.threads.first()) {
             s.notify();
         }
         Ok(())
@@ -290,10 +283,10 @@ impl ThreadGroup {
             .cloned()
             .ok_or(Errno::ESRCH)?;
         let handler = self.handlers().action(signal).handler;
-        let fatal_now = signal == libc::SIGKILL || switch.takes_default_action(signal);
-        if terminates(signal, handler) && fatal_now {
+        let taken_now = signal == libc::SIGKILL || switch.takes_default_action(signal);
+        if terminates(signal, handler) && taken_now {
             self.exit_group(ExitStatus::Signaled(signal));
-        } else if handler > SIG_IGN || terminates(signal, handler) || !fatal_now {
+        } else if handler > SIG_IGN || !taken_now {
             // Caught, or held back by the mask: pending.
             switch.post(signal, info, self.queue_limit(&info))?;
         }
