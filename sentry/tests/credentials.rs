@@ -3,9 +3,62 @@
 //! sentry on both platforms; output and exit status must match.
 
 pub mod common;
-use common::native::c_program;
+use common::native::{c_program, same_as_native};
 
 #[test]
 fn set_id_family_groups_capabilities_and_rlimits_match_linux() {
     c_program("identity");
+}
+
+/// The environment both runs get: the sandbox starts with an empty one,
+/// and `make` needs `PATH` to find its recipes' programs.
+const PATH: [(&str, &str); 1] = [("PATH", "/usr/bin:/bin")];
+
+#[test]
+fn bash_ulimit_sets_and_enforces_limits() {
+    // Raising a hard limit is left out: it needs CAP_SYS_RESOURCE, which
+    // the sandbox's root has and this host's root may not.
+    let script = "ulimit -n 50; echo soft $(ulimit -n) hard $(ulimit -Hn)\n\
+        ulimit -Sn 5; (exec 4</dev/null) 2>/dev/null; echo fd 4: $?; (exec 7</dev/null) 2>/dev/null; echo fd 7: $?\n\
+        (ulimit -f 1; head -c 2048 /dev/zero > /tmp/big; echo head: $?)\n\
+        echo size $(stat -c %s /tmp/big)\n";
+    same_as_native(&["/bin/bash", "-c", script], &PATH);
+}
+
+#[test]
+fn python_changes_ids_groups_and_limits() {
+    let script = "import os, resource\n\
+        resource.setrlimit(resource.RLIMIT_NOFILE, (10, 20))\n\
+        print(resource.getrlimit(resource.RLIMIT_NOFILE))\n\
+        fds = []\n\
+        try:\n    while True: fds.append(os.open('/dev/null', os.O_RDONLY))\n\
+        except OSError as e: print('stopped', e.errno == 24, max(fds))\n\
+        os.setgroups([30, 10, 20]); print(os.getgroups())\n\
+        pid = os.fork()\n\
+        if pid == 0:\n    os.setresgid(100, 100, 100); os.setresuid(1000, 1000, 1000)\n    \
+        print(os.getresuid(), os.getresgid())\n    \
+        try: os.setuid(0)\n    except PermissionError: print('setuid(0) refused')\n    \
+        os._exit(3)\n\
+        print('child', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+#[test]
+fn make_runs_its_recipes() {
+    let dir = common::native::work_dir();
+    let makefile = dir.join("Makefile.credentials");
+    std::fs::write(
+        &makefile,
+        "all: first second\n\t@echo all done\n\
+         first:\n\t@echo first by uid $$(id -u)\n\
+         second:\n\t@sh -c 'echo second; exit 0'\n\
+         broken:\n\t@false\n",
+    )
+    .unwrap();
+    let makefile = makefile.to_str().unwrap();
+    same_as_native(&["/usr/bin/make", "-f", makefile], &PATH);
+    same_as_native(
+        &["/usr/bin/make", "-k", "-f", makefile, "broken", "all"],
+        &PATH,
+    );
 }

@@ -3,9 +3,23 @@
 //! platforms; output and exit status must match.
 
 pub mod common;
-use common::native::c_program;
+use common::native::{c_program, same_as_native};
 
 #[test]
 fn realtime_signals_queue_with_values_and_waits_take_them_in_order() {
     c_program("queued_signals");
+}
+
+#[test]
+fn python_waits_for_queued_signals() {
+    let script = "import os, signal\n\
+        rt = signal.SIGRTMIN\n\
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1, rt])\n\
+        for s in (rt, rt, signal.SIGUSR1, signal.SIGUSR1): os.kill(os.getpid(), s)\n\
+        print(sorted(int(s) for s in signal.sigpending()))\n\
+        while True:\n    i = signal.sigtimedwait([signal.SIGUSR1, rt], 0)\n    \
+        if i is None: break\n    \
+        print(i.si_signo, i.si_code, i.si_pid == os.getpid())\n\
+        print(signal.sigtimedwait([signal.SIGUSR1], 0.02))\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }

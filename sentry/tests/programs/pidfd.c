@@ -16,12 +16,7 @@
 #define P_PIDFD 3
 #endif
 
-static void show(const char *what, long r) {
-    if (r < 0)
-        printf("%s: -1 %s\n", what, strerrorname_np(errno));
-    else
-        printf("%s: ok\n", what);
-}
+#include "show.h"
 
 int main(void) {
     setvbuf(stdout, 0, _IOLBF, 0);

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "show.h"
+
 static void take_all(void) {
     sigset_t all;
     sigfillset(&all);
@@ -28,7 +30,7 @@ static void take_all(void) {
             printf("took %s code %d from self %d\n", sigabbrev_np(sig), si.si_code,
                    si.si_pid == getpid());
     }
-    printf("then: %s\n", strerror(errno));
+    printf("then: %s\n", strerrorname_np(errno));
 }
 
 static void print_pending(const char *when) {
@@ -83,8 +85,7 @@ int main(void) {
     sigemptyset(&one);
     sigaddset(&one, SIGUSR1);
     struct timespec short_wait = {0, 20 * 1000 * 1000};
-    int r = sigtimedwait(&one, NULL, &short_wait);
-    printf("timed wait = %d %s\n", r, r < 0 ? strerror(errno) : "");
+    show("timed wait", sigtimedwait(&one, NULL, &short_wait));
 
     /* A signal queued for one thread. */
     sigset_t rt;
@@ -129,13 +130,10 @@ int main(void) {
     }
     siginfo_t forged = {0};
     forged.si_code = SI_USER;
-    r = syscall(SYS_rt_sigqueueinfo, child, SIGUSR1, &forged);
-    printf("forged SI_USER = %d %s\n", r, r < 0 ? strerror(errno) : "");
+    show("forged SI_USER", syscall(SYS_rt_sigqueueinfo, child, SIGUSR1, &forged));
     forged.si_code = SI_QUEUE;
-    r = syscall(SYS_rt_sigqueueinfo, child, 0, &forged);
-    printf("probe with SI_QUEUE = %d\n", r);
-    r = syscall(SYS_rt_tgsigqueueinfo, child, child + 1000000, SIGUSR1, &forged);
-    printf("wrong thread = %d %s\n", r, r < 0 ? strerror(errno) : "");
+    show("probe with SI_QUEUE", syscall(SYS_rt_sigqueueinfo, child, 0, &forged));
+    show("wrong thread", syscall(SYS_rt_tgsigqueueinfo, child, child + 1000000, SIGUSR1, &forged));
     kill(child, SIGKILL);
     int status;
     waitpid(child, &status, 0);

@@ -21,12 +21,7 @@ static void handler(int sig, siginfo_t *si, void *uc) {
     last_value = si->si_value.sival_int;
 }
 
-static void show(const char *what, long r) {
-    if (r < 0)
-        printf("%s: -1 %s\n", what, strerrorname_np(errno));
-    else
-        printf("%s: ok\n", what);
-}
+#include "show.h"
 
 int main(void) {
     setvbuf(stdout, 0, _IOLBF, 0);
