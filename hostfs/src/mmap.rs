@@ -3,8 +3,8 @@
 //! descriptor and the platform maps it directly (gVisor's
 //! `fsutil.MmapCachedFile` without the internal mapping cache).
 //!
-//! The sentry's own accesses (`map_internal_*`) go through `pread`/`pwrite`
-//! on the descriptor, block by block through a bounce buffer.
+//! The sentry's own accesses (`read_at`/`write_at`) are `pread`/`pwrite`
+//! on the descriptor, straight into the caller's buffer.
 //!
 //! # Reference model
 //!
@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use abi_linux::Errno;
 use vfs_core::memmap::File;
-use vfs_core::range_set::{PAGE_SIZE, is_page_aligned};
+use vfs_core::range_set::is_page_aligned;
 
 use crate::host_fd::{HostFd, host_errno};
 
@@ -42,6 +42,14 @@ fn check_aligned(range: &Range<u64>) -> Result<(), Errno> {
     }
 }
 
+/// The host file offset `done` bytes past `offset`, as `pread` takes it.
+fn file_offset(offset: u64, done: usize) -> Result<i64, Errno> {
+    offset
+        .checked_add(done as u64)
+        .and_then(|at| i64::try_from(at).ok())
+        .ok_or(Errno::EOVERFLOW)
+}
+
 /// Returns `Ok(done)` if some bytes moved, else `Err(e)`.
 fn partial(done: usize, e: Errno) -> Result<usize, Errno> {
     if done > 0 { Ok(done) } else { Err(e) }
@@ -56,80 +64,39 @@ impl File for HostMmapFile {
         check_aligned(&range)
     }
 
-    fn map_internal_read(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&[u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        if range.start > range.end {
-            return Err(Errno::EINVAL);
+    fn read_at(&self, offset: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        if dst.is_empty() {
+            return Ok(0);
         }
-        let mut bounce = vec![0u8; PAGE_SIZE as usize];
         let mut done = 0usize;
-        let mut cursor = range.start;
-        while cursor < range.end {
-            let len = (range.end - cursor).min(PAGE_SIZE) as usize;
-            let off = i64::try_from(cursor).map_err(|_| Errno::EOVERFLOW)?;
-            let got = match nix::sys::uio::pread(self.host.borrow(), &mut bounce[..len], off) {
+        while done < dst.len() {
+            let off = file_offset(offset, done)?;
+            match nix::sys::uio::pread(self.host.borrow(), &mut dst[done..], off) {
                 // Past the end of the file there is nothing to map.
-                Ok(0) => return partial(done, Errno::EFAULT),
-                Ok(n) => n,
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return partial(done, host_errno(e)),
-            };
-            let n = match f(&bounce[..got]) {
-                Ok(n) => n.min(got),
-                Err(e) => return partial(done, e),
-            };
-            done += n;
-            if n < len {
-                break;
             }
-            cursor += len as u64;
         }
-        Ok(done)
+        partial(done, Errno::EFAULT)
     }
 
-    fn map_internal_write(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&mut [u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        if range.start > range.end {
-            return Err(Errno::EINVAL);
+    fn write_at(&self, offset: u64, src: &[u8]) -> Result<usize, Errno> {
+        if src.is_empty() {
+            return Ok(0);
         }
-        let mut bounce = vec![0u8; PAGE_SIZE as usize];
         let mut done = 0usize;
-        let mut cursor = range.start;
-        while cursor < range.end {
-            let len = (range.end - cursor).min(PAGE_SIZE) as usize;
-            let off = i64::try_from(cursor).map_err(|_| Errno::EOVERFLOW)?;
-            // Load the current bytes so that a partial write by `f` keeps
-            // the rest of the block.
-            let got = match nix::sys::uio::pread(self.host.borrow(), &mut bounce[..len], off) {
-                Ok(n) => n,
+        while done < src.len() {
+            let off = file_offset(offset, done)?;
+            match nix::sys::uio::pwrite(self.host.borrow(), &src[done..], off) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(nix::errno::Errno::EINTR) => {}
                 Err(e) => return partial(done, host_errno(e)),
-            };
-            if got < len {
-                return partial(done, Errno::EFAULT);
             }
-            let n = match f(&mut bounce[..len]) {
-                Ok(n) => n.min(len),
-                Err(e) => return partial(done, e),
-            };
-            if n > 0 {
-                match nix::sys::uio::pwrite(self.host.borrow(), &bounce[..n], off) {
-                    Ok(w) if w == n => {}
-                    Ok(w) => return Ok(done + w),
-                    Err(e) => return partial(done, host_errno(e)),
-                }
-            }
-            done += n;
-            if n < len {
-                break;
-            }
-            cursor += len as u64;
         }
-        Ok(done)
+        partial(done, Errno::EFAULT)
     }
 
     fn host_fd(&self) -> Option<i32> {

@@ -2,11 +2,11 @@
 //! (memfs, goferfs, extfs) and application memory share one allocator whose
 //! pages the platform can map into address spaces.
 //!
-//! vfs-core hands filesystems byte slices of a file's pages. The pages of a
-//! `MemoryFile` may be written at any time by application threads that map
-//! them, so no Rust reference into them may exist; the blocks handed out
-//! here are copies made through [`crate::memory_file::InternalMapping`]
-//! (one page at a time), and writes are copied back.
+//! The pages of a `MemoryFile` may be written at any time by application
+//! threads that map them, so no Rust reference into them may exist:
+//! `read_at` and `write_at` copy between the caller's buffer and the
+//! sentry's mapping of the pages through
+//! [`crate::memory_file::InternalMapping`], one page at a time.
 
 use std::ops::Range;
 use std::os::fd::AsRawFd;
@@ -34,6 +34,14 @@ fn usage_kind(kind: AllocKind) -> UsageKind {
 fn piece_end(offset: u64, end: u64) -> u64 {
     let page_end = (offset / PAGE_SIZE + 1) * PAGE_SIZE;
     page_end.min(end)
+}
+
+/// Returns `offset + len` or `EOVERFLOW`.
+fn offset_end(offset: u64, len: usize) -> Result<u64, Errno> {
+    u64::try_from(len)
+        .ok()
+        .and_then(|len| offset.checked_add(len))
+        .ok_or(Errno::EOVERFLOW)
 }
 
 impl MemoryFile {
@@ -89,37 +97,27 @@ impl memmap::File for MemoryFile {
         MemoryFile::dec_ref(self, FileRange::from(range))
     }
 
-    fn map_internal_read(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&[u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        let mut buf = [0u8; PAGE_SIZE as usize];
-        self.for_each_piece(range, |mapping, start, len| {
+    fn read_at(&self, offset: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        let end = offset_end(offset, dst.len())?;
+        let mut at = 0;
+        self.for_each_piece(offset..end, |mapping, start, len| {
             mapping
-                .read(start, &mut buf[..len])
+                .read(start, &mut dst[at..at + len])
                 .map_err(|_| Errno::EFAULT)?;
-            f(&buf[..len])
+            at += len;
+            Ok(len)
         })
     }
 
-    fn map_internal_write(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&mut [u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        let mut buf = [0u8; PAGE_SIZE as usize];
-        self.for_each_piece(range, |mapping, start, len| {
-            // Filesystems may write only part of a block: start from the
-            // current contents so the rest is preserved.
+    fn write_at(&self, offset: u64, src: &[u8]) -> Result<usize, Errno> {
+        let end = offset_end(offset, src.len())?;
+        let mut at = 0;
+        self.for_each_piece(offset..end, |mapping, start, len| {
             mapping
-                .read(start, &mut buf[..len])
+                .write(start, &src[at..at + len])
                 .map_err(|_| Errno::EFAULT)?;
-            let written = f(&mut buf[..len])?.min(len);
-            mapping
-                .write(start, &buf[..written])
-                .map_err(|_| Errno::EFAULT)?;
-            Ok(written)
+            at += len;
+            Ok(len)
         })
     }
 
@@ -169,20 +167,18 @@ mod tests {
     }
 
     #[test]
-    fn partial_writer_keeps_the_rest_of_the_block() {
+    fn copies_stop_at_the_end_of_the_allocation() {
         let mf = MemoryFile::new().unwrap();
         let range = memmap::MemoryFile::allocate(&mf, PAGE_SIZE, AllocKind::Anonymous).unwrap();
-        mf.write_at(range.start, &[7u8; 8]).unwrap();
-        let n = mf
-            .map_internal_write(range.start..range.start + 8, &mut |block| {
-                block[0] = 1;
-                Ok(1)
-            })
-            .unwrap();
-        assert_eq!(n, 1);
-        let mut back = [0u8; 8];
-        mf.read_at(range.start, &mut back).unwrap();
-        assert_eq!(back, [1, 7, 7, 7, 7, 7, 7, 7]);
+        let near_end = range.end - 8;
+        assert_eq!(mf.write_at(near_end, &[7u8; 16]), Ok(8));
+        let mut back = [0u8; 16];
+        assert_eq!(mf.read_at(near_end, &mut back), Ok(8));
+        assert_eq!(back[..8], [7u8; 8]);
+        assert_eq!(mf.zero(near_end..range.end), Ok(()));
+        assert_eq!(mf.read_at(near_end, &mut back[..8]), Ok(8));
+        assert_eq!(back[..8], [0u8; 8]);
+        memmap::File::dec_ref(&mf, range).unwrap();
     }
 
     #[test]

@@ -11,9 +11,7 @@
 //! [`IoVecDest`], [`IoVecSource`], [`VecDest`]). The sentry implements the
 //! traits over application memory: it translates each iovec through the
 //! task's address space into ranges of the memory file that backs it and
-//! copies through the memory file's internal accessors
-//! (`memmap::File::map_internal_read`/`map_internal_write`), so a byte moves
-//! once. An address that is not mapped, or not mapped with the needed
+//! copies through the sentry's own mapping of that file. An address that is not mapped, or not mapped with the needed
 //! permission, ends the transfer there: the bytes before it count (a short
 //! read or write), and `EFAULT` is reported only if nothing was transferred,
 //! as Linux does.

@@ -271,11 +271,13 @@ pub trait Mappable: Send + Sync {
 
 /// Memory whose pages can be mapped (gVisor `memmap.File`).
 ///
-/// The sentry reaches the bytes through the `map_internal_*` accessors: each
-/// hands the caller's closure consecutive blocks of the range, so an
-/// implementation with its own mapping of the memory (the platform's
-/// memfd-backed file) passes slices of that mapping directly, with no
-/// copy.
+/// The sentry and filesystems reach the bytes only by copying them
+/// ([`File::read_at`], [`File::write_at`], [`File::zero`]), never through a
+/// Rust reference: an application thread that maps the pages may write
+/// them at any moment, and a `&[u8]` over bytes another thread writes is
+/// undefined behaviour. An implementation with its own mapping of the
+/// memory (the platform's memfd-backed file) copies straight between that
+/// mapping and the caller's buffer, so a byte moves once.
 pub trait File: Send + Sync {
     /// Takes a reference on the pages of `range`.
     ///
@@ -288,25 +290,15 @@ pub trait File: Send + Sync {
     /// Errors: `EINVAL` if `range` is not page-aligned or not referenced.
     fn dec_ref(&self, range: Range<u64>) -> Result<(), Errno>;
 
-    /// Calls `f` on consecutive blocks of the bytes of `range`, in order.
-    /// `f` returns how many bytes of the block it consumed; a short count
-    /// or an error stops the walk.
-    ///
-    /// Returns the bytes consumed; an error only if nothing was consumed.
-    /// `EFAULT` if `range` is not allocated.
-    fn map_internal_read(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&[u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno>;
+    /// Copies the bytes at `offset` into `dst`, in order, stopping at the
+    /// first byte that is not allocated (or past the end of a file-backed
+    /// memory). Returns the count copied; `EFAULT` if that is none.
+    fn read_at(&self, offset: u64, dst: &mut [u8]) -> Result<usize, Errno>;
 
-    /// Like [`File::map_internal_read`], with writable blocks: `f` writes
-    /// the first bytes of each block and returns how many it wrote.
-    fn map_internal_write(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&mut [u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno>;
+    /// Copies `src` to the bytes at `offset`, in order, stopping like
+    /// [`File::read_at`]. Returns the count copied; `EFAULT` if that is none
+    /// (or if the memory is read-only).
+    fn write_at(&self, offset: u64, src: &[u8]) -> Result<usize, Errno>;
 
     /// Returns a host file descriptor whose offsets are this file's, so the
     /// platform can map its pages into application address spaces; `None`
@@ -315,41 +307,19 @@ pub trait File: Send + Sync {
         None
     }
 
-    /// Copies the bytes at `offset` into `dst`; returns the count copied.
-    fn read_at(&self, offset: u64, dst: &mut [u8]) -> Result<usize, Errno> {
-        let end = offset_end(offset, dst.len())?;
-        let mut done = 0;
-        self.map_internal_read(offset..end, &mut |block| {
-            dst[done..done + block.len()].copy_from_slice(block);
-            done += block.len();
-            Ok(block.len())
-        })
-    }
-
-    /// Copies `src` to the bytes at `offset`; returns the count copied.
-    fn write_at(&self, offset: u64, src: &[u8]) -> Result<usize, Errno> {
-        let end = offset_end(offset, src.len())?;
-        let mut done = 0;
-        self.map_internal_write(offset..end, &mut |block| {
-            let n = block.len();
-            block.copy_from_slice(&src[done..done + n]);
-            done += n;
-            Ok(n)
-        })
-    }
-
-    /// Sets the bytes of `range` to zero.
+    /// Sets the bytes of `range` to zero; `EFAULT` unless all of them were
+    /// set.
     fn zero(&self, range: Range<u64>) -> Result<(), Errno> {
-        let len = range.end.saturating_sub(range.start);
-        let done = self.map_internal_write(range, &mut |block| {
-            block.fill(0);
-            Ok(block.len())
-        })?;
-        if u64::try_from(done) == Ok(len) {
-            Ok(())
-        } else {
-            Err(Errno::EFAULT)
+        static ZEROS: [u8; PAGE_SIZE as usize] = [0; PAGE_SIZE as usize];
+        let mut at = range.start;
+        while at < range.end {
+            let len = (range.end - at).min(PAGE_SIZE) as usize;
+            if self.write_at(at, &ZEROS[..len])? < len {
+                return Err(Errno::EFAULT);
+            }
+            at += len as u64;
         }
+        Ok(())
     }
 }
 
@@ -502,69 +472,50 @@ impl HeapMemoryFile {
         }
     }
 
-    /// Walks `range` page by page through a bounce buffer, calling `step`
-    /// with the buffer loaded with the current bytes of each chunk, and
-    /// storing back the first `n` bytes if `store` is set and `step`
-    /// returned `n`.
-    fn walk(
+    /// Copies between the file at `offset` and `len` bytes of the caller's
+    /// buffer, a page at a time under the lock: `copy(page, in_page, at,
+    /// n)` moves `n` bytes between `page` (created if `create`) at
+    /// `in_page` and the buffer at `at`. Stops at the first page that is
+    /// not allocated.
+    fn copy(
         &self,
-        range: Range<u64>,
-        store: bool,
-        step: &mut dyn FnMut(&mut [u8]) -> Result<usize, Errno>,
+        offset: u64,
+        len: usize,
+        create: bool,
+        copy: &mut dyn FnMut(Option<&mut [u8]>, usize, usize, usize),
     ) -> Result<usize, Errno> {
-        if range.start > range.end {
-            return Err(Errno::EINVAL);
-        }
-        let mut bounce = vec![0u8; PAGE_SIZE as usize];
-        let mut done = 0usize;
-        let mut cursor = range.start;
-        while cursor < range.end {
+        let end = offset_end(offset, len)?;
+        let mut state = self.state.lock();
+        let mut cursor = offset;
+        while cursor < end {
             let page = cursor / PAGE_SIZE;
             let in_page = (cursor % PAGE_SIZE) as usize;
-            let chunk_end = range.end.min((page + 1).saturating_mul(PAGE_SIZE));
-            let len = (chunk_end - cursor) as usize;
-            let buf = &mut bounce[..len];
-            {
-                let state = self.state.lock();
-                if !state.refs.as_set().covers(cursor..chunk_end) {
-                    return partial(done, Errno::EFAULT);
-                }
-                match state.pages.get(&page) {
-                    Some(bytes) => buf.copy_from_slice(&bytes[in_page..in_page + len]),
-                    None => buf.fill(0),
-                }
-            }
-            let n = match step(buf) {
-                Ok(n) => n.min(len),
-                Err(e) => return partial(done, e),
-            };
-            if store && n > 0 {
-                let mut state = self.state.lock();
-                // The range may have been freed while the lock was dropped;
-                // committing a page then would leak data into the next
-                // allocation.
-                if !state.refs.as_set().covers(cursor..chunk_end) {
-                    return partial(done, Errno::EFAULT);
-                }
-                let bytes = state
-                    .pages
-                    .entry(page)
-                    .or_insert_with(|| vec![0u8; PAGE_SIZE as usize].into_boxed_slice());
-                bytes[in_page..in_page + n].copy_from_slice(&buf[..n]);
-            }
-            done += n;
-            if n < len {
+            let chunk_end = end.min((page + 1).saturating_mul(PAGE_SIZE));
+            if !state.refs.as_set().covers(cursor..chunk_end) {
                 break;
             }
+            let n = (chunk_end - cursor) as usize;
+            let at = (cursor - offset) as usize;
+            let bytes = if create {
+                Some(
+                    &mut **state
+                        .pages
+                        .entry(page)
+                        .or_insert_with(|| vec![0u8; PAGE_SIZE as usize].into_boxed_slice()),
+                )
+            } else {
+                state.pages.get_mut(&page).map(|b| &mut **b)
+            };
+            copy(bytes, in_page, at, n);
             cursor = chunk_end;
         }
-        Ok(done)
+        let done = (cursor - offset) as usize;
+        if done > 0 || len == 0 {
+            Ok(done)
+        } else {
+            Err(Errno::EFAULT)
+        }
     }
-}
-
-/// Returns `Ok(done)` if some bytes were transferred, else `Err(e)`.
-fn partial(done: usize, e: Errno) -> Result<usize, Errno> {
-    if done > 0 { Ok(done) } else { Err(e) }
 }
 
 impl File for HeapMemoryFile {
@@ -593,20 +544,23 @@ impl File for HeapMemoryFile {
         Ok(())
     }
 
-    fn map_internal_read(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&[u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        self.walk(range, false, &mut |buf| f(buf))
+    fn read_at(&self, offset: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        self.copy(offset, dst.len(), false, &mut |page, in_page, at, n| {
+            let out = &mut dst[at..at + n];
+            match page {
+                Some(bytes) => out.copy_from_slice(&bytes[in_page..in_page + n]),
+                // A page never written reads as zeros.
+                None => out.fill(0),
+            }
+        })
     }
 
-    fn map_internal_write(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&mut [u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        self.walk(range, true, f)
+    fn write_at(&self, offset: u64, src: &[u8]) -> Result<usize, Errno> {
+        self.copy(offset, src.len(), true, &mut |page, in_page, at, n| {
+            if let Some(bytes) = page {
+                bytes[in_page..in_page + n].copy_from_slice(&src[at..at + n]);
+            }
+        })
     }
 }
 
@@ -1258,20 +1212,21 @@ mod tests {
     }
 
     #[test]
-    fn heap_memory_file_closure_may_reenter_the_file() {
+    fn heap_memory_file_copies_stop_at_the_first_unallocated_page() {
         let mf = HeapMemoryFile::new(4 * P);
         let a = mf.allocate(P, AllocKind::Anonymous).unwrap();
-        let b = mf.allocate(P, AllocKind::Anonymous).unwrap();
-        mf.write_at(a.start, b"copy me").unwrap();
-        // Copying from one range of the file to another from inside the
-        // accessor deadlocks if the file's lock is held during the call.
-        mf.map_internal_read(a.start..a.start + 7, &mut |block| {
-            mf.write_at(b.start, block)
-        })
-        .unwrap();
-        let mut buf = [0u8; 7];
-        mf.read_at(b.start, &mut buf).unwrap();
-        assert_eq!(&buf, b"copy me");
+        assert_eq!(a, 0..P);
+        // The page after `a` is not allocated: a copy that runs into it is
+        // short, one that starts there faults.
+        assert_eq!(mf.write_at(P - 10, &[7u8; 30]), Ok(10));
+        let mut buf = [0u8; 30];
+        assert_eq!(mf.read_at(P - 10, &mut buf), Ok(10));
+        assert_eq!(&buf[..10], &[7u8; 10]);
+        assert_eq!(mf.read_at(P, &mut buf), Err(Errno::EFAULT));
+        assert_eq!(mf.write_at(P, &buf), Err(Errno::EFAULT));
+        assert_eq!(mf.zero(P - 10..P + 10), Err(Errno::EFAULT));
+        assert_eq!(mf.read_at(0, &mut []), Ok(0));
+        assert_eq!(mf.read_at(u64::MAX - 3, &mut buf), Err(Errno::EOVERFLOW));
     }
 
     /// A toy file-backed Mappable: a file of `size` bytes whose pages are

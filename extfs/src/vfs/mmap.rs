@@ -54,16 +54,6 @@ pub struct ImageFile {
     ext4: Arc<Ext4>,
 }
 
-impl ImageFile {
-    /// The bytes of `range` of the image, or `EFAULT`.
-    fn bytes(&self, range: Range<u64>) -> Result<&[u8], Errno> {
-        let image = self.ext4.source.as_slice().ok_or(Errno::EFAULT)?;
-        let start = usize::try_from(range.start).map_err(|_| Errno::EFAULT)?;
-        let end = usize::try_from(range.end).map_err(|_| Errno::EFAULT)?;
-        image.get(start..end).ok_or(Errno::EFAULT)
-    }
-}
-
 fn check_pages(range: &Range<u64>) -> Result<(), Errno> {
     if range.start >= range.end || !is_page_aligned(range.start) || !is_page_aligned(range.end) {
         return Err(Errno::EINVAL);
@@ -81,20 +71,23 @@ impl File for ImageFile {
         check_pages(&range)
     }
 
-    fn map_internal_read(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&[u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        f(self.bytes(range)?)
+    fn read_at(&self, offset: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        if dst.is_empty() {
+            return Ok(0);
+        }
+        let image = self.ext4.source.as_slice().ok_or(Errno::EFAULT)?;
+        let rest = usize::try_from(offset)
+            .ok()
+            .and_then(|start| image.get(start..))
+            .filter(|rest| !rest.is_empty())
+            .ok_or(Errno::EFAULT)?;
+        let n = dst.len().min(rest.len());
+        dst[..n].copy_from_slice(&rest[..n]);
+        Ok(n)
     }
 
     /// The image is read-only: it has no writable pages.
-    fn map_internal_write(
-        &self,
-        _range: Range<u64>,
-        _f: &mut dyn FnMut(&mut [u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
+    fn write_at(&self, _offset: u64, _src: &[u8]) -> Result<usize, Errno> {
         Err(Errno::EFAULT)
     }
 

@@ -429,12 +429,7 @@ impl Inode {
                     Some((fr, mr)) => {
                         let want = (fr.end - fr.start) as usize;
                         let out = &mut block[filled..filled + want];
-                        let mut at = 0;
-                        let copied = self.mf.map_internal_read(mr, &mut |src| {
-                            out[at..at + src.len()].copy_from_slice(src);
-                            at += src.len();
-                            Ok(src.len())
-                        });
+                        let copied = self.mf.read_at(mr.start, out);
                         let n = match copied {
                             Ok(n) => n,
                             Err(e) if filled == 0 => return Err(e),
@@ -543,12 +538,7 @@ impl Inode {
                     Some((fr, mr)) => {
                         let want = (fr.end - fr.start) as usize;
                         let input = &block[used..used + want];
-                        let mut at = 0;
-                        let copied = self.mf.map_internal_write(mr, &mut |dst| {
-                            dst.copy_from_slice(&input[at..at + dst.len()]);
-                            at += dst.len();
-                            Ok(dst.len())
-                        });
+                        let copied = self.mf.write_at(mr.start, input);
                         let n = match copied {
                             Ok(n) => n,
                             Err(e) if used == 0 => return Err(e),

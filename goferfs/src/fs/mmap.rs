@@ -36,9 +36,6 @@ use super::inode::{Inode, READAHEAD, lock};
 use crate::client::Fid;
 use crate::error::from_nix;
 
-/// The largest buffer one transfer of a [`HostFile`] uses.
-const HOST_CHUNK: usize = 64 * 1024;
-
 /// The pages of a donated host fd, as a [`File`] whose offsets are the
 /// file's own. Holds duplicates of the donated fds, so it outlives the fids.
 #[derive(Debug)]
@@ -71,6 +68,14 @@ impl HostFile {
     }
 }
 
+/// The host file offset `done` bytes past `offset`, as `pread` takes it.
+fn file_offset(offset: u64, done: usize) -> Result<i64, Errno> {
+    offset
+        .checked_add(done as u64)
+        .and_then(|at| i64::try_from(at).ok())
+        .ok_or(Errno::EOVERFLOW)
+}
+
 impl File for HostFile {
     fn inc_ref(&self, _range: Range<u64>) -> Result<(), Errno> {
         // The host file owns its pages; there is nothing to count.
@@ -81,66 +86,50 @@ impl File for HostFile {
         Ok(())
     }
 
-    fn map_internal_read(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&[u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
-        let len = usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(usize::MAX);
-        let mut buf = vec![0u8; len.min(HOST_CHUNK)];
+    fn read_at(&self, offset: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        if dst.is_empty() {
+            return Ok(0);
+        }
         let mut done = 0usize;
-        while done < len {
-            let want = (len - done).min(buf.len());
-            let off = i64::try_from(range.start + done as u64).map_err(|_| Errno::EFAULT)?;
-            let n = match nix::sys::uio::pread(&self.read, &mut buf[..want], off) {
+        while done < dst.len() {
+            let off = file_offset(offset, done)?;
+            match nix::sys::uio::pread(&self.read, &mut dst[done..], off) {
                 // Past the host file's end there are no pages (SIGBUS).
-                Ok(0) if done == 0 => return Err(Errno::EFAULT),
                 Ok(0) => break,
-                Ok(n) => n,
+                Ok(n) => done += n,
+                Err(nix::errno::Errno::EINTR) => {}
                 Err(e) if done == 0 => return Err(from_nix(e)),
                 Err(_) => break,
-            };
-            let used = match f(&buf[..n]) {
-                Ok(u) => u,
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            };
-            done += used;
-            if used < n || n < want {
-                break;
             }
         }
-        Ok(done)
+        if done == 0 {
+            Err(Errno::EFAULT)
+        } else {
+            Ok(done)
+        }
     }
 
-    fn map_internal_write(
-        &self,
-        range: Range<u64>,
-        f: &mut dyn FnMut(&mut [u8]) -> Result<usize, Errno>,
-    ) -> Result<usize, Errno> {
+    fn write_at(&self, offset: u64, src: &[u8]) -> Result<usize, Errno> {
         let fd = self.write.as_ref().ok_or(Errno::EACCES)?;
-        let len = usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(usize::MAX);
-        let mut buf = vec![0u8; len.min(HOST_CHUNK)];
+        if src.is_empty() {
+            return Ok(0);
+        }
         let mut done = 0usize;
-        while done < len {
-            let want = (len - done).min(buf.len());
-            let got = match f(&mut buf[..want]) {
-                Ok(g) => g.min(want),
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            };
-            let off = i64::try_from(range.start + done as u64).map_err(|_| Errno::EFAULT)?;
-            let n = match nix::sys::uio::pwrite(fd, &buf[..got], off) {
-                Ok(n) => n,
+        while done < src.len() {
+            let off = file_offset(offset, done)?;
+            match nix::sys::uio::pwrite(fd, &src[done..], off) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(nix::errno::Errno::EINTR) => {}
                 Err(e) if done == 0 => return Err(from_nix(e)),
                 Err(_) => break,
-            };
-            done += n;
-            if n < got || got < want {
-                break;
             }
         }
-        Ok(done)
+        if done == 0 {
+            Err(Errno::EFAULT)
+        } else {
+            Ok(done)
+        }
     }
 
     fn host_fd(&self) -> Option<i32> {

@@ -150,14 +150,7 @@ impl RegularFile {
                 let out = &mut block[filled..filled + len];
                 match contents.pages.get(&index) {
                     Some(&page) => {
-                        let start = page + in_page as u64;
-                        let mut at = 0;
-                        self.memory()
-                            .map_internal_read(start..start + len as u64, &mut |src| {
-                                out[at..at + src.len()].copy_from_slice(src);
-                                at += src.len();
-                                Ok(src.len())
-                            })?;
+                        self.memory().read_at(page + in_page as u64, out)?;
                     }
                     None => out.copy_from_slice(&ZERO_PAGE[in_page..in_page + len]),
                 }
@@ -218,15 +211,8 @@ impl RegularFile {
                         Err(_) => break,
                     },
                 };
-                let start = page + in_page as u64;
-                let input = &block[used..used + chunk];
-                let mut at = 0;
                 self.memory()
-                    .map_internal_write(start..start + chunk as u64, &mut |dst| {
-                        dst.copy_from_slice(&input[at..at + dst.len()]);
-                        at += dst.len();
-                        Ok(dst.len())
-                    })?;
+                    .write_at(page + in_page as u64, &block[used..used + chunk])?;
                 used += chunk;
                 pos += chunk as u64;
                 contents.size = contents.size.max(pos);
