@@ -72,8 +72,8 @@ pub use poll::{PollEvents, Pollfd};
 pub use process::{CloneArgs, CloneFlags, Rusage, WaitOptions};
 pub use rlimit::{RLIM_INFINITY, Rlimit, RlimitResource};
 pub use signal::{
-    SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SaFlags, SigAction, SigInfo, Signal, SignalSet,
-    SignalStack,
+    FpxSwBytes, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SaFlags, SigAction, SigContext, SigInfo,
+    Signal, SignalSet, SignalStack, UContext,
 };
 pub use stat::{Stat, Statfs, Statx, StatxAttributes, StatxMask, StatxTimestamp};
 pub use system::{Sysinfo, Utsname};

@@ -485,3 +485,122 @@ mod tests {
         assert_eq!((i.pid(), i.uid()), (-7, 1000));
     }
 }
+
+/// `struct sigcontext` of x86-64: the registers a signal frame saves,
+/// general registers in `<sys/ucontext.h>`'s `REG_*` order (which
+/// unwinders and Go's runtime index).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+pub struct SigContext {
+    /// `r8`.
+    pub r8: u64,
+    /// `r9`.
+    pub r9: u64,
+    /// `r10`.
+    pub r10: u64,
+    /// `r11`.
+    pub r11: u64,
+    /// `r12`.
+    pub r12: u64,
+    /// `r13`.
+    pub r13: u64,
+    /// `r14`.
+    pub r14: u64,
+    /// `r15`.
+    pub r15: u64,
+    /// `rdi`.
+    pub rdi: u64,
+    /// `rsi`.
+    pub rsi: u64,
+    /// `rbp`.
+    pub rbp: u64,
+    /// `rbx`.
+    pub rbx: u64,
+    /// `rdx`.
+    pub rdx: u64,
+    /// `rax`.
+    pub rax: u64,
+    /// `rcx`.
+    pub rcx: u64,
+    /// `rsp`.
+    pub rsp: u64,
+    /// `rip`.
+    pub rip: u64,
+    /// The flags register.
+    pub eflags: u64,
+    /// The code segment selector.
+    pub cs: u16,
+    /// The `gs` selector.
+    pub gs: u16,
+    /// The `fs` selector.
+    pub fs: u16,
+    /// The stack segment selector (`__pad0` before Linux 4.8).
+    pub ss: u16,
+    /// The page-fault error code of a fault.
+    pub err: u64,
+    /// The trap number of a fault.
+    pub trapno: u64,
+    /// The signal mask's first word, as older ABIs read it.
+    pub oldmask: u64,
+    /// The faulting address of a page fault.
+    pub cr2: u64,
+    /// Where the frame's floating-point state lies; 0 for none.
+    pub fpstate: u64,
+    /// Zero.
+    pub reserved: [u64; 8],
+}
+
+/// `struct ucontext` as the kernel lays it out in a signal frame (the
+/// signal mask is the kernel's 8-byte set, so `siginfo` follows it).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+pub struct UContext {
+    /// `UC_*` flags.
+    pub flags: u64,
+    /// The context to resume after this one (unused by signals).
+    pub link: u64,
+    /// The alternate signal stack when the signal arrived.
+    pub stack: SignalStack,
+    /// The interrupted registers.
+    pub mcontext: SigContext,
+    /// The signal mask to restore.
+    pub sigmask: SignalSet,
+}
+
+/// `UC_FP_XSTATE`: the frame's floating-point state is an XSAVE image.
+pub const UC_FP_XSTATE: u64 = 0x1;
+/// `UC_SIGCONTEXT_SS`: the frame's `ss` field is meaningful.
+pub const UC_SIGCONTEXT_SS: u64 = 0x2;
+/// `UC_STRICT_RESTORE_SS`: `rt_sigreturn` restores `ss` as saved.
+pub const UC_STRICT_RESTORE_SS: u64 = 0x4;
+
+/// `struct _fpx_sw_bytes`: the software-reserved bytes at offset 464 of
+/// the FXSAVE area of a signal frame, which say whether an XSAVE image
+/// (with `FP_XSTATE_MAGIC2` after it) follows the legacy area.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+pub struct FpxSwBytes {
+    /// [`FP_XSTATE_MAGIC1`] when an XSAVE image is present.
+    pub magic1: u32,
+    /// The bytes of the image plus the trailing magic word.
+    pub extended_size: u32,
+    /// The XSAVE features the image holds (`XCR0`).
+    pub xfeatures: u64,
+    /// The bytes of the XSAVE image.
+    pub xstate_size: u32,
+    /// Zero.
+    pub padding: [u32; 7],
+}
+
+/// The offset of [`FpxSwBytes`] in the FXSAVE area.
+pub const FPX_SW_BYTES_OFFSET: usize = 464;
+/// `FP_XSTATE_MAGIC1`: [`FpxSwBytes::magic1`] of an XSAVE frame.
+pub const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+/// `FP_XSTATE_MAGIC2`: the word after an XSAVE image in a signal frame.
+pub const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;

@@ -891,3 +891,67 @@ fn pty_ioctls_fill_termios_and_winsize() {
         (24, 80, 1, 2)
     );
 }
+
+/// What the frame handler of `signal_frame_is_laid_out_as_the_types_say`
+/// saw: `ucontext` flags, the distance from the `ucontext` to the
+/// `siginfo`, the FPU pointer, the software bytes and the word after the
+/// XSAVE image, and the signal mask in the frame.
+static FRAME_SEEN: [std::sync::atomic::AtomicU64; 8] =
+    [const { std::sync::atomic::AtomicU64::new(0) }; 8];
+
+extern "C" fn record_frame(_: libc::c_int, info: *mut libc::siginfo_t, uc: *mut libc::c_void) {
+    use std::sync::atomic::Ordering::Relaxed;
+    // SAFETY: the kernel passes a valid frame: `uc` points to its
+    // ucontext, whose FPU pointer (when set) points to the FPU state with
+    // the software bytes in its legacy area and, for an XSAVE image, the
+    // second magic word `xstate_size` bytes in.
+    unsafe {
+        let ucontext = (uc as *const UContext).read_unaligned();
+        FRAME_SEEN[0].store(ucontext.flags, Relaxed);
+        FRAME_SEEN[1].store((info as u64).wrapping_sub(uc as u64), Relaxed);
+        let fp = ucontext.mcontext.fpstate;
+        FRAME_SEEN[2].store(fp, Relaxed);
+        FRAME_SEEN[7].store(ucontext.sigmask.0, Relaxed);
+        if fp == 0 {
+            return;
+        }
+        let sw =
+            ((fp as usize + signal::FPX_SW_BYTES_OFFSET) as *const FpxSwBytes).read_unaligned();
+        FRAME_SEEN[3].store(u64::from(sw.magic1), Relaxed);
+        FRAME_SEEN[4].store(u64::from(sw.xstate_size), Relaxed);
+        FRAME_SEEN[5].store(u64::from(sw.extended_size), Relaxed);
+        let magic2 = ((fp + u64::from(sw.xstate_size)) as *const u32).read_unaligned();
+        FRAME_SEEN[6].store(u64::from(magic2), Relaxed);
+    }
+}
+
+#[test]
+fn signal_frame_is_laid_out_as_the_types_say() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let sig = Signal::SIGURG;
+    // SAFETY: installing a handler that only reads its frame and stores
+    // atomics; SIGURG is ignored by default, so a stray one is harmless.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = record_frame as usize;
+        act.sa_flags = libc::SA_SIGINFO;
+        assert_eq!(libc::sigaction(sig.0, &act, std::ptr::null_mut()), 0);
+        assert_eq!(libc::raise(sig.0), 0);
+    }
+    let seen: Vec<u64> = FRAME_SEEN.iter().map(|v| v.load(Relaxed)).collect();
+    assert_eq!(
+        seen[1],
+        size_of::<UContext>() as u64,
+        "siginfo follows the ucontext"
+    );
+    assert_ne!(seen[2], 0, "the frame carries FPU state");
+    assert_eq!(seen[2] % 64, 0, "the XSAVE image is 64-byte aligned");
+    if seen[0] & signal::UC_FP_XSTATE != 0 {
+        assert_eq!(seen[3], u64::from(signal::FP_XSTATE_MAGIC1));
+        assert_eq!(seen[5], seen[4] + 4, "extended size counts the magic word");
+        assert_eq!(seen[6], u64::from(signal::FP_XSTATE_MAGIC2));
+    }
+    assert!(seen[0] & signal::UC_SIGCONTEXT_SS != 0);
+    // The frame's mask is the one to restore, without the handled signal.
+    assert_eq!(seen[7] & sig.mask(), 0);
+}

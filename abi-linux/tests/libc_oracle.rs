@@ -322,6 +322,57 @@ fn signal_layouts_match_libc() {
     assert_eq!(size_of::<SignalSet>(), 8);
 }
 
+/// The kernel's signal-frame `ucontext` is glibc's `ucontext_t` up to the
+/// first word of the signal mask; `mcontext_t`'s `gregs` are
+/// `SigContext`'s registers in `REG_*` order, followed by the FPU pointer.
+#[test]
+fn signal_frame_layouts_match_libc() {
+    assert_eq!(
+        offset_of!(UContext, link),
+        offset_of!(libc::ucontext_t, uc_link)
+    );
+    assert_eq!(
+        offset_of!(UContext, stack),
+        offset_of!(libc::ucontext_t, uc_stack)
+    );
+    assert_eq!(
+        offset_of!(UContext, mcontext),
+        offset_of!(libc::ucontext_t, uc_mcontext)
+    );
+    assert_eq!(
+        offset_of!(UContext, sigmask),
+        offset_of!(libc::ucontext_t, uc_sigmask)
+    );
+    assert_eq!(
+        size_of::<UContext>(),
+        offset_of!(libc::ucontext_t, uc_sigmask) + 8
+    );
+    assert_eq!(size_of::<SigContext>(), size_of::<libc::mcontext_t>());
+    assert_eq!(
+        offset_of!(SigContext, fpstate),
+        offset_of!(libc::mcontext_t, fpregs)
+    );
+    let greg = |offset: usize| (offset / 8) as libc::c_int;
+    assert_eq!(greg(offset_of!(SigContext, r8)), libc::REG_R8);
+    assert_eq!(greg(offset_of!(SigContext, r15)), libc::REG_R15);
+    assert_eq!(greg(offset_of!(SigContext, rdi)), libc::REG_RDI);
+    assert_eq!(greg(offset_of!(SigContext, rbx)), libc::REG_RBX);
+    assert_eq!(greg(offset_of!(SigContext, rax)), libc::REG_RAX);
+    assert_eq!(greg(offset_of!(SigContext, rsp)), libc::REG_RSP);
+    assert_eq!(greg(offset_of!(SigContext, rip)), libc::REG_RIP);
+    assert_eq!(greg(offset_of!(SigContext, eflags)), libc::REG_EFL);
+    assert_eq!(greg(offset_of!(SigContext, cs)), libc::REG_CSGSFS);
+    assert_eq!(greg(offset_of!(SigContext, err)), libc::REG_ERR);
+    assert_eq!(greg(offset_of!(SigContext, trapno)), libc::REG_TRAPNO);
+    assert_eq!(greg(offset_of!(SigContext, oldmask)), libc::REG_OLDMASK);
+    assert_eq!(greg(offset_of!(SigContext, cr2)), libc::REG_CR2);
+    assert_eq!(size_of::<FpxSwBytes>(), 48);
+    assert_eq!(
+        signal::FPX_SW_BYTES_OFFSET + size_of::<FpxSwBytes>(),
+        size_of::<libc::user_fpregs_struct>(),
+    );
+}
+
 #[test]
 fn every_constant_libc_defines_matches() {
     c!(abi_linux::auxv::AT_NULL, libc::AT_NULL);

@@ -11,6 +11,16 @@ fn realtime_signals_queue_with_values_and_waits_take_them_in_order() {
 }
 
 #[test]
+fn handlers_read_and_edit_the_fpu_state_and_mask_in_their_frame() {
+    c_program("signal_frames");
+}
+
+#[test]
+fn alternate_stacks_arm_disarm_and_rearm_as_linux_does() {
+    c_program("altstack");
+}
+
+#[test]
 fn python_waits_for_queued_signals() {
     let script = "import os, signal\n\
         rt = signal.SIGRTMIN\n\

@@ -197,10 +197,10 @@ pub(crate) const FXSAVE_SIZE: usize = 512;
 const XSAVE_HEADER: usize = 512;
 /// The offset of the software-reserved bytes of the legacy area, where
 /// signal frames put `struct _fpx_sw_bytes`.
-pub(crate) const FPX_SW_BYTES: usize = 464;
+pub(crate) const FPX_SW_BYTES: usize = abi_linux::signal::FPX_SW_BYTES_OFFSET;
 /// `FP_XSTATE_MAGIC1`: signal frames with an XSAVE area carry it in
 /// `_fpx_sw_bytes.magic1`.
-pub(crate) const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+pub(crate) const FP_XSTATE_MAGIC1: u32 = abi_linux::signal::FP_XSTATE_MAGIC1;
 /// The largest XSAVE image the platform keeps.
 pub(crate) const FP_MAX: usize = 16384;
 
@@ -210,6 +210,91 @@ pub(crate) fn xsave_size() -> usize {
     // for the features enabled in XCR0.
     let leaf = core::arch::x86_64::__cpuid_count(0xd, 0);
     (leaf.ebx as usize).clamp(FXSAVE_SIZE + 64, FP_MAX)
+}
+
+/// The offset of `mxcsr` in the legacy area.
+const MXCSR: usize = 24;
+/// The offset of `mxcsr_mask` in the legacy area.
+const MXCSR_MASK: usize = 28;
+/// The end of the XSAVE header: `xstate_bv`, `xcomp_bv` and 48 reserved
+/// bytes.
+const XSAVE_HEADER_END: usize = XSAVE_HEADER + 64;
+/// The x87 and SSE feature bits of `xstate_bv`.
+const XFEATURES_FP_SSE: u64 = 0b11;
+
+/// Returns the XSAVE features the host kernel enabled (`XCR0`).
+pub(crate) fn xfeatures() -> u64 {
+    static XCR0: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *XCR0.get_or_init(|| {
+        let (lo, hi): (u32, u32);
+        // SAFETY: `xgetbv` with ECX = 0 reads XCR0; every x86-64 CPU the
+        // platform runs on has XSAVE (the stubs use XSAVE frames), and the
+        // instruction touches no memory.
+        unsafe {
+            core::arch::asm!("xgetbv", in("ecx") 0, out("eax") lo, out("edx") hi,
+                options(nomem, nostack, preserves_flags));
+        }
+        (u64::from(hi) << 32) | u64::from(lo)
+    })
+}
+
+/// Returns the MXCSR bits the CPU implements (FXSAVE's `mxcsr_mask`, or
+/// the architectural default when the CPU reports none).
+pub(crate) fn mxcsr_mask() -> u32 {
+    static MASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        #[repr(C, align(16))]
+        struct Area([u8; FXSAVE_SIZE]);
+        let mut area = Area([0; FXSAVE_SIZE]);
+        // SAFETY: `fxsave64` writes 512 bytes to a 16-byte aligned buffer,
+        // which `area` is.
+        unsafe {
+            core::arch::asm!("fxsave64 [{}]", in(reg) area.0.as_mut_ptr(),
+                options(nostack, preserves_flags));
+        }
+        let mask = u32::from_le_bytes(
+            area.0[MXCSR_MASK..MXCSR_MASK + 4]
+                .try_into()
+                .unwrap_or([0; 4]),
+        );
+        if mask == 0 { 0xffbf } else { mask }
+    })
+}
+
+/// Whether `image`, an XSAVE image an application supplied (a signal
+/// frame's), is one `XRSTOR` loads in standard form: MXCSR has no bit the
+/// CPU reserves, `xstate_bv` names only features the host enabled, and
+/// `xcomp_bv` and the reserved header word are zero. Linux kills a thread
+/// whose frame fails these checks (`SIGSEGV`), because the restore faults.
+pub(crate) fn fp_image_is_valid(image: &[u8]) -> bool {
+    let word = |at: usize, n: usize| -> u64 {
+        image.get(at..at + n).map_or(u64::MAX, |b| {
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(b);
+            u64::from_le_bytes(w)
+        })
+    };
+    let mxcsr_ok = word(MXCSR, 4) & !u64::from(mxcsr_mask()) == 0;
+    if image.len() < XSAVE_HEADER_END {
+        return mxcsr_ok && image.len() >= FXSAVE_SIZE;
+    }
+    mxcsr_ok
+        && word(XSAVE_HEADER, 8) & !xfeatures() == 0
+        && word(XSAVE_HEADER + 8, 8) == 0
+        && word(XSAVE_HEADER + 16, 8) == 0
+}
+
+/// Returns the image of a thread whose state is `legacy` (an FXSAVE area)
+/// for x87 and SSE and the initial state for every other component, sized
+/// like `current`: what a signal frame without an XSAVE image restores.
+pub(crate) fn fp_from_legacy(current: &[u8], legacy: &[u8]) -> Vec<u8> {
+    let mut image = initial_fp_state();
+    image.resize(current.len().max(XSAVE_HEADER_END), 0);
+    let n = legacy.len().min(FXSAVE_SIZE);
+    image[..n].copy_from_slice(&legacy[..n]);
+    image[XSAVE_HEADER..XSAVE_HEADER_END].fill(0);
+    image[XSAVE_HEADER..XSAVE_HEADER + 8].copy_from_slice(&XFEATURES_FP_SSE.to_le_bytes());
+    image
 }
 
 /// Returns the XSAVE image of a new thread: x87 and SSE in their reset

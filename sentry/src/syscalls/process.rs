@@ -81,10 +81,6 @@ pub(super) fn register(table: &mut SyscallTable) {
         "the siginfo argument must be NULL (else EINVAL)",
     );
     table.partial(nr::PIDFD_OPEN, "PIDFD_THREAD is EINVAL");
-    table.partial(
-        nr::RT_SIGRETURN,
-        "the FPU state comes from the sentry's copy, not from the frame",
-    );
 }
 
 fn sys_fork(t: &mut Task) -> SysResult {

@@ -4,7 +4,7 @@
 //! `rt_sigqueueinfo` and `rt_tgsigqueueinfo`. `kill`, `tkill`, `tgkill`,
 //! `rt_sigsuspend` and `pause` are in `process.rs`.
 
-use abi_linux::signal::{MINSIGSTKSZ, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_DISABLE, SS_ONSTACK};
+use abi_linux::signal::{SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK};
 use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{Errno, SigAction, SigInfo, Signal, SignalSet, SignalStack};
 
@@ -23,9 +23,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.partial(
         nr::RT_SIGACTION,
         "stop signals do not stop (SIGSTOP, SIGTSTP, SIGTTIN and SIGTTOU are ignored by \
-         default); the FPU state is not in the signal frame",
+         default)",
     );
-    table.partial(nr::SIGALTSTACK, "SS_AUTODISARM is EINVAL");
 }
 
 /// The size of the kernel's `sigset_t`, which the signal calls require.
@@ -96,42 +95,13 @@ fn sys_rt_sigprocmask(
 }
 
 fn sys_sigaltstack(t: &mut Task, ss: UserAddr, old_ss: UserAddr) -> SysResult {
-    let old = t.alt_stack;
-    let on_stack = t.on_alt_stack(t.regs.stack_pointer());
+    let sp = t.regs.stack_pointer();
+    let old = t.alt_stack_seen_from(sp);
     if !ss.is_null() {
-        // The stack in use cannot be changed.
-        if on_stack {
-            return Err(Errno::EPERM);
-        }
         let new: SignalStack = t.mm.read_obj(ss.get())?;
-        if new.ss_flags & !SS_DISABLE != 0 {
-            return Err(Errno::EINVAL);
-        }
-        let disable = new.ss_flags & SS_DISABLE != 0;
-        if !disable && new.ss_size < MINSIGSTKSZ {
-            return Err(Errno::ENOMEM);
-        }
-        t.alt_stack = if disable {
-            (0, SS_DISABLE, 0)
-        } else {
-            (new.ss_sp, 0, new.ss_size)
-        };
+        t.set_alt_stack(new, sp)?;
     }
     if !old_ss.is_null() {
-        let (sp, flags, size) = old;
-        let flags = if size == 0 {
-            SS_DISABLE
-        } else if on_stack {
-            SS_ONSTACK
-        } else {
-            flags & !SS_ONSTACK
-        };
-        let old = SignalStack {
-            ss_sp: sp,
-            ss_flags: flags,
-            _pad: 0,
-            ss_size: size,
-        };
         t.mm.write_obj(old_ss.get(), &old)?;
     }
     Ok(0)

@@ -21,12 +21,10 @@ pub struct TaskBuilder {
     ctx: TaskContext,
     regs: Registers,
     signal_mask: u64,
-    alt_stack: (u64, i32, u64),
+    alt_stack: abi_linux::SignalStack,
     clear_child_tid: u64,
     vfork_done: Option<Arc<VforkDone>>,
 }
-
-use abi_linux::signal::SS_DISABLE;
 
 impl TaskBuilder {
     /// A task of `group` whose thread is `kill` (the thread ID is the
@@ -48,7 +46,7 @@ impl TaskBuilder {
             ctx,
             regs,
             signal_mask: 0,
-            alt_stack: (0, SS_DISABLE, 0),
+            alt_stack: super::signals::NO_ALT_STACK,
             clear_child_tid: 0,
             vfork_done: None,
         }
@@ -61,7 +59,7 @@ impl TaskBuilder {
     }
 
     /// The alternate signal stack `(ss_sp, ss_flags, ss_size)`.
-    pub fn alt_stack(mut self, stack: (u64, i32, u64)) -> Self {
+    pub fn alt_stack(mut self, stack: abi_linux::SignalStack) -> Self {
         self.alt_stack = stack;
         self
     }
@@ -96,7 +94,6 @@ impl TaskBuilder {
             alt_stack: self.alt_stack,
             clear_child_tid: self.clear_child_tid,
             robust_list: (0, 0),
-            signal_frames: Vec::new(),
             saved_mask: None,
             process: self.process,
             exit: None,

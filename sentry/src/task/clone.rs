@@ -238,7 +238,7 @@ impl Task {
         // A thread on a new stack in the same memory must not share the
         // parent's alternate signal stack (Linux clears it).
         let alt_stack = if flags.contains(CloneFlags::VM) && !flags.contains(CloneFlags::VFORK) {
-            (0, abi_linux::signal::SS_DISABLE, 0)
+            super::signals::NO_ALT_STACK
         } else {
             self.alt_stack
         };

@@ -58,10 +58,9 @@ impl Task {
         let mm = Arc::new(image.mm);
         self.mm = mm.clone();
         self.fds.close_on_exec(&self.ctx);
-        self.alt_stack = (0, abi_linux::signal::SS_DISABLE, 0);
+        self.alt_stack = super::signals::NO_ALT_STACK;
         self.robust_list = (0, 0);
         self.clear_child_tid = 0;
-        self.signal_frames.clear();
         self.regs = image.regs;
         let process = Arc::new(ProcessInfo {
             tgid: self.tgid,

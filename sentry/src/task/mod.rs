@@ -176,15 +176,13 @@ pub struct Task {
     pub regs: Registers,
     /// The blocked-signal mask (mirrored in the kill switch).
     signal_mask: u64,
-    /// `sigaltstack`: `(ss_sp, ss_flags, ss_size)`.
-    pub alt_stack: (u64, i32, u64),
+    /// `sigaltstack`: the alternate signal stack, its `ss_flags` holding
+    /// `SS_DISABLE` and `SS_AUTODISARM` as set.
+    pub alt_stack: abi_linux::SignalStack,
     /// `set_tid_address`.
     pub clear_child_tid: u64,
     /// `set_robust_list`: `(head, len)`.
     pub robust_list: (u64, u64),
-    /// The registers and signal masks that signal-handler frames saved,
-    /// innermost last (`rt_sigreturn` restores them).
-    pub signal_frames: Vec<(Registers, u64)>,
     /// The mask `rt_sigsuspend` replaced, restored once a handler ran.
     pub saved_mask: Option<u64>,
     /// What `/proc/PID` shows of the task's thread group.

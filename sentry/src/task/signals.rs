@@ -3,17 +3,17 @@
 //!
 //! A thread takes its pending signals (thread-directed first, then the
 //! group's) when it next returns to application code. A caught signal
-//! gets a frame (return address `sa_restorer`, a `ucontext` with the old
-//! mask, a `siginfo` with the signal number) below the red zone of the
-//! current stack; the registers and mask are saved in the sentry for
-//! `rt_sigreturn`. A signal whose action is the default one ends the
-//! thread group when that action terminates; stop signals and
-//! default-ignored ones have no effect; `SA_ONSTACK` runs the handler on
-//! the alternate stack (`sigaltstack`) unless the thread is on it already. The frame's `siginfo` carries the
-//! signal number, `si_code` and `si_pid`; its `ucontext` the general
-//! registers (what unwinders read) and the old mask, which `rt_sigreturn`
-//! restores from the frame as Linux does (the FPU state is not in the
-//! frame yet: the sentry restores its own copy).
+//! gets a frame laid out as Linux's `rt_sigframe` below the red zone of
+//! the current stack, or on the alternate stack (`sigaltstack`) under
+//! `SA_ONSTACK` unless the thread is on it already: the return address
+//! `sa_restorer`, a `ucontext` (abi-linux's [`UContext`]: the general
+//! registers, the old mask, a pointer to the FPU state), the `siginfo`,
+//! and above them the XSAVE image with its software bytes and magic
+//! words. `rt_sigreturn` restores all of it from the frame, as Linux does,
+//! so handlers that edit the context (Go's preemption, user-level
+//! threads, JITs) resume where they said. A signal whose action is the
+//! default one ends the thread group when that action terminates; stop
+//! signals and default-ignored ones have no effect.
 //!
 //! # Lock order
 //!
@@ -21,7 +21,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use abi_linux::{SaFlags, SigAction};
+use abi_linux::signal::{SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
+use abi_linux::{SaFlags, SigAction, SigContext, SigInfo, SignalStack, UContext};
 
 use super::{ExitStatus, Task};
 
@@ -34,18 +35,21 @@ pub(crate) const SIGCHLD: i32 = abi_linux::Signal::SIGCHLD.0;
 /// `SIG_IGN` as `rt_sigaction` records it.
 pub(crate) const SIG_IGN: u64 = abi_linux::signal::SIG_IGN;
 
+/// No alternate signal stack.
+pub(crate) const NO_ALT_STACK: SignalStack = SignalStack {
+    ss_sp: 0,
+    ss_flags: SS_DISABLE,
+    _pad: 0,
+    ss_size: 0,
+};
+
 /// The bytes below the stack pointer a signal frame leaves alone.
 const RED_ZONE: u64 = 128;
-/// `sizeof(struct ucontext)` on x86_64.
-const UCONTEXT_SIZE: u64 = 936;
-/// The offset of `uc_mcontext` in `struct ucontext`.
-const UC_MCONTEXT_OFFSET: u64 = 40;
-/// The offset of `uc_sigmask` in `struct ucontext`.
-const UC_SIGMASK_OFFSET: u64 = 296;
-/// The return address, the `ucontext` and a 128-byte `siginfo`.
-const SIGNAL_FRAME_SIZE: u64 = 8 + UCONTEXT_SIZE + 128;
-/// How many handler frames are remembered at most.
-const MAX_SIGNAL_FRAMES: usize = 64;
+/// Linux's `rt_sigframe` below the FPU state: the return address, the
+/// `ucontext` and the `siginfo`.
+const SIGNAL_FRAME_SIZE: u64 = (8 + size_of::<UContext>() + size_of::<SigInfo>()) as u64;
+/// The legacy (x87 and SSE) area at the start of a frame's FPU state.
+const FXSAVE_SIZE: usize = 512;
 
 /// Whether `signal`, arriving with `handler` as its action, ends the
 /// thread group: `SIGKILL` always; otherwise a signal left at its default
@@ -143,68 +147,129 @@ impl Task {
         None
     }
 
-    /// Whether `sp` lies on the thread's alternate signal stack.
+    /// Whether `sp` lies on the thread's alternate signal stack (Linux's
+    /// `on_sig_stack`; never while the stack is disarmed automatically,
+    /// since a handler may then leave it by `longjmp`).
     pub fn on_alt_stack(&self, sp: u64) -> bool {
-        let (ss_sp, ss_flags, ss_size) = self.alt_stack;
-        ss_flags & abi_linux::signal::SS_DISABLE == 0
-            && ss_size > 0
-            && sp > ss_sp
-            && sp - ss_sp <= ss_size
+        let ss = &self.alt_stack;
+        ss.ss_flags & SS_AUTODISARM == 0
+            && ss.ss_size > 0
+            && sp > ss.ss_sp
+            && sp - ss.ss_sp <= ss.ss_size
+    }
+
+    /// The alternate stack as `sigaltstack` reports it to a thread whose
+    /// stack pointer is `sp` (Linux's `sas_ss_flags` plus the
+    /// `SS_AUTODISARM` bit).
+    pub fn alt_stack_seen_from(&self, sp: u64) -> SignalStack {
+        let ss = self.alt_stack;
+        let state = if ss.ss_size == 0 {
+            SS_DISABLE
+        } else if self.on_alt_stack(sp) {
+            SS_ONSTACK
+        } else {
+            0
+        };
+        SignalStack {
+            ss_flags: state | (ss.ss_flags & SS_AUTODISARM),
+            ..ss
+        }
+    }
+
+    /// Installs `new` as the alternate signal stack (Linux's
+    /// `do_sigaltstack`), for a thread whose stack pointer is `sp`.
+    ///
+    /// Errors: `EPERM` while the thread runs on the current one; `EINVAL`
+    /// for unknown flags; `ENOMEM` for an enabled stack smaller than
+    /// `MINSIGSTKSZ`.
+    pub fn set_alt_stack(&mut self, new: SignalStack, sp: u64) -> Result<(), abi_linux::Errno> {
+        if self.on_alt_stack(sp) {
+            return Err(abi_linux::Errno::EPERM);
+        }
+        let mode = new.ss_flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_ONSTACK && mode != SS_DISABLE {
+            return Err(abi_linux::Errno::EINVAL);
+        }
+        self.alt_stack = if mode == SS_DISABLE {
+            NO_ALT_STACK
+        } else if new.ss_size < abi_linux::signal::MINSIGSTKSZ {
+            return Err(abi_linux::Errno::ENOMEM);
+        } else {
+            SignalStack {
+                ss_flags: new.ss_flags & SS_AUTODISARM,
+                _pad: 0,
+                ..new
+            }
+        };
+        Ok(())
     }
 
     /// `rt_sigreturn` (Linux's `restore_sigcontext`): reloads the general
-    /// registers and the signal mask from the `ucontext` of the frame the
-    /// handler returns through (at the stack pointer: `sa_restorer`'s
-    /// return popped the frame's first word), so a handler that changed
-    /// them (Go's asynchronous preemption rewrites the interrupted
-    /// instruction pointer) resumes where it said. The segment selectors,
-    /// the thread pointer and the FPU state stay the sentry's; `eflags`
-    /// changes only in the bits Linux lets a frame change. A frame that
-    /// cannot be read ends the group with `SIGSEGV`.
+    /// registers, the signal mask and the floating-point state from the
+    /// frame the handler returns through (its `ucontext` is at the stack
+    /// pointer: `sa_restorer`'s return popped the frame's first word), so
+    /// a handler that changed them (Go's asynchronous preemption rewrites
+    /// the interrupted instruction pointer) resumes where it said. The
+    /// segment selectors and the thread pointer stay the thread's;
+    /// `eflags` changes only in the bits Linux lets a frame change; an
+    /// FPU image is made one the host accepts. A frame that cannot be read
+    /// ends the group with `SIGSEGV`.
     pub fn sigreturn(&mut self) -> Result<u64, abi_linux::Errno> {
-        let uc = self.regs.stack_pointer();
-        let mut raw = vec![0u8; UCONTEXT_SIZE as usize];
-        let saved = self.signal_frames.pop();
-        if self.mm.copy_in_exact(uc, &mut raw).is_err() {
+        let at = self.regs.stack_pointer();
+        let restored = self.read_signal_frame(at).and_then(|(uc, fp)| {
+            // An FPU image the host would refuse to load is fatal.
+            self.regs
+                .restore_signal_fp(fp.as_deref().unwrap_or(&[]))
+                .ok()?;
+            Some(uc)
+        });
+        let Some(uc) = restored else {
             self.exit = Some(super::TaskExit::Group(ExitStatus::Signaled(libc::SIGSEGV)));
             return Err(abi_linux::Errno::EFAULT);
-        }
-        let word = |off: usize| u64::from_le_bytes(raw[off..off + 8].try_into().unwrap_or([0; 8]));
-        let greg = |i: usize| word(UC_MCONTEXT_OFFSET as usize + i * 8);
-        if let Some((regs, _)) = saved {
-            // The FPU state is not in the frame yet: the saved copy.
-            self.regs = regs;
-        }
+        };
+        let m = &uc.mcontext;
         let g = &mut self.regs.general;
-        g.r8 = greg(0);
-        g.r9 = greg(1);
-        g.r10 = greg(2);
-        g.r11 = greg(3);
-        g.r12 = greg(4);
-        g.r13 = greg(5);
-        g.r14 = greg(6);
-        g.r15 = greg(7);
-        g.rdi = greg(8);
-        g.rsi = greg(9);
-        g.rbp = greg(10);
-        g.rbx = greg(11);
-        g.rdx = greg(12);
-        g.rax = greg(13);
-        g.rcx = greg(14);
-        g.rsp = greg(15);
-        g.rip = greg(16);
-        g.eflags = (g.eflags & !FIX_EFLAGS) | (greg(17) & FIX_EFLAGS);
+        (g.r8, g.r9, g.r10, g.r11) = (m.r8, m.r9, m.r10, m.r11);
+        (g.r12, g.r13, g.r14, g.r15) = (m.r12, m.r13, m.r14, m.r15);
+        (g.rdi, g.rsi, g.rbp, g.rbx) = (m.rdi, m.rsi, m.rbp, m.rbx);
+        (g.rdx, g.rax, g.rcx, g.rsp) = (m.rdx, m.rax, m.rcx, m.rsp);
+        g.rip = m.rip;
+        g.eflags = (g.eflags & !FIX_EFLAGS) | (m.eflags & FIX_EFLAGS);
         let rax = g.rax;
-        self.set_signal_mask(word(UC_SIGMASK_OFFSET as usize));
+        self.set_signal_mask(uc.sigmask.0);
+        // The alternate stack as the frame says; Linux ignores every error
+        // of this but a fault, which reading the frame already excluded.
+        let sp = self.regs.stack_pointer();
+        let _ = self.set_alt_stack(uc.stack, sp);
         Ok(rax)
+    }
+
+    /// Reads the `ucontext` at `at` and the FPU bytes it points to.
+    fn read_signal_frame(&self, at: u64) -> Option<(UContext, Option<Vec<u8>>)> {
+        let uc: UContext = self.mm.read_obj(at).ok()?;
+        let fpstate = uc.mcontext.fpstate;
+        if fpstate == 0 {
+            return Some((uc, None));
+        }
+        let mut legacy = vec![0u8; FXSAVE_SIZE];
+        self.mm.copy_in_exact(fpstate, &mut legacy).ok()?;
+        let len = self.regs.signal_fp_len(&legacy);
+        let mut fp = legacy;
+        fp.resize(len, 0);
+        self.mm
+            .copy_in_exact(fpstate + FXSAVE_SIZE as u64, &mut fp[FXSAVE_SIZE..])
+            .ok()?;
+        Some((uc, Some(fp)))
     }
 
     /// Runs the handler of the lowest pending signal the mask lets through
     /// (gVisor's `Task.deliverSignal` for a caught signal): pushes a frame
-    /// below the red zone of the current stack, saves the registers and
-    /// mask for `rt_sigreturn` and enters the handler. A signal whose
-    /// action became the default one since it was posted takes that
-    /// action; returns the status when that ends the thread group.
+    /// laid out as Linux's `rt_sigframe` (return address, `ucontext`,
+    /// `siginfo`, then the 64-byte aligned FPU state above them) below the
+    /// red zone of the current stack or on the alternate stack, and enters
+    /// the handler. A signal whose action became the default one since it
+    /// was posted takes that action; returns the status when that ends the
+    /// thread group.
     pub(super) fn deliver_signal(&mut self) -> Option<ExitStatus> {
         let siginfo = self.kill.take_pending(self.signal_mask())?;
         let signal = siginfo.signo;
@@ -220,79 +285,71 @@ impl Task {
         }
         let old_mask = self.saved_mask.take().unwrap_or(self.signal_mask());
         let sp = self.regs.stack_pointer();
-        let (ss_sp, ss_flags, ss_size) = self.alt_stack;
-        let alt_enabled = ss_flags & abi_linux::signal::SS_DISABLE == 0 && ss_size > 0;
-        let on_alt = self.on_alt_stack(sp);
+        let shown_stack = self.alt_stack_seen_from(sp);
         // SA_ONSTACK moves to the top of the alternate stack unless the
         // thread already runs on it.
-        let below = if flags.contains(SaFlags::ONSTACK) && alt_enabled && !on_alt {
-            ss_sp.wrapping_add(ss_size)
+        let below = if flags.contains(SaFlags::ONSTACK)
+            && shown_stack.ss_flags & (SS_DISABLE | SS_ONSTACK) == 0
+        {
+            self.alt_stack.ss_sp.wrapping_add(self.alt_stack.ss_size)
         } else {
             sp.wrapping_sub(RED_ZONE)
         };
+        let fp = self.regs.signal_fp_frame();
+        let fpstate = below.wrapping_sub(fp.len() as u64) & !63;
         // At a function's entry the stack is 8 bytes off 16-byte alignment.
-        let frame = (below.wrapping_sub(SIGNAL_FRAME_SIZE) & !15).wrapping_sub(8);
+        let frame = (fpstate.wrapping_sub(SIGNAL_FRAME_SIZE) & !15).wrapping_sub(8);
         let uc = frame + 8;
-        let info = uc + UCONTEXT_SIZE;
-        let mut bytes = vec![0u8; SIGNAL_FRAME_SIZE as usize];
-        bytes[..8].copy_from_slice(&action.restorer.to_le_bytes());
-        // uc_stack: the alternate stack as sigaltstack reports it.
-        let shown_flags = if !alt_enabled {
-            abi_linux::signal::SS_DISABLE
-        } else if on_alt {
-            abi_linux::signal::SS_ONSTACK
-        } else {
-            0
-        };
-        bytes[8 + 16..8 + 24].copy_from_slice(&ss_sp.to_le_bytes());
-        bytes[8 + 24..8 + 28].copy_from_slice(&shown_flags.to_le_bytes());
-        bytes[8 + 32..8 + 40].copy_from_slice(&ss_size.to_le_bytes());
-        let mask_at = 8 + UC_SIGMASK_OFFSET as usize;
-        bytes[mask_at..mask_at + 8].copy_from_slice(&old_mask.to_le_bytes());
+        let info = uc + size_of::<UContext>() as u64;
         let g = &self.regs.general;
-        // uc_mcontext.gregs in <sys/ucontext.h> order (REG_R8 ...
-        // REG_CR2), which unwinders read to step out of the handler.
-        let gregs = [
-            g.r8,
-            g.r9,
-            g.r10,
-            g.r11,
-            g.r12,
-            g.r13,
-            g.r14,
-            g.r15,
-            g.rdi,
-            g.rsi,
-            g.rbp,
-            g.rbx,
-            g.rdx,
-            g.rax,
-            g.rcx,
-            g.rsp,
-            g.rip,
-            g.eflags,
-            g.cs | (g.gs << 16) | (g.fs << 32),
-            0,
-            0,
-            old_mask,
-            0,
-        ];
-        for (i, v) in gregs.iter().enumerate() {
-            let at = 8 + UC_MCONTEXT_OFFSET as usize + i * 8;
-            bytes[at..at + 8].copy_from_slice(&v.to_le_bytes());
-        }
-        let info_at = (info - frame) as usize;
-        let raw = zerocopy::IntoBytes::as_bytes(&siginfo);
-        bytes[info_at..info_at + raw.len()].copy_from_slice(raw);
-        if self.mm.copy_out_exact(frame, &bytes).is_err() {
+        let context = UContext {
+            flags: abi_linux::signal::UC_FP_XSTATE | abi_linux::signal::UC_SIGCONTEXT_SS,
+            link: 0,
+            // The alternate stack as sigaltstack reports it.
+            stack: shown_stack,
+            mcontext: SigContext {
+                r8: g.r8,
+                r9: g.r9,
+                r10: g.r10,
+                r11: g.r11,
+                r12: g.r12,
+                r13: g.r13,
+                r14: g.r14,
+                r15: g.r15,
+                rdi: g.rdi,
+                rsi: g.rsi,
+                rbp: g.rbp,
+                rbx: g.rbx,
+                rdx: g.rdx,
+                rax: g.rax,
+                rcx: g.rcx,
+                rsp: g.rsp,
+                rip: g.rip,
+                eflags: g.eflags,
+                cs: g.cs as u16,
+                gs: g.gs as u16,
+                fs: g.fs as u16,
+                ss: g.ss as u16,
+                oldmask: old_mask,
+                fpstate,
+                ..SigContext::default()
+            },
+            sigmask: abi_linux::SignalSet(old_mask),
+        };
+        let mut bytes = Vec::with_capacity(SIGNAL_FRAME_SIZE as usize);
+        bytes.extend_from_slice(&action.restorer.to_le_bytes());
+        bytes.extend_from_slice(zerocopy::IntoBytes::as_bytes(&context));
+        bytes.extend_from_slice(zerocopy::IntoBytes::as_bytes(&siginfo));
+        if self.mm.copy_out_exact(fpstate, &fp).is_err()
+            || self.mm.copy_out_exact(frame, &bytes).is_err()
+        {
             return Some(ExitStatus::Signaled(libc::SIGSEGV));
         }
-        if self.signal_frames.len() >= MAX_SIGNAL_FRAMES {
-            // A handler that left by `longjmp` never returns through its
-            // frame; forget the oldest.
-            self.signal_frames.remove(0);
+        if self.alt_stack.ss_flags & SS_AUTODISARM != 0 {
+            // Disarmed while the handler runs; `rt_sigreturn` re-arms it
+            // from the frame.
+            self.alt_stack = NO_ALT_STACK;
         }
-        self.signal_frames.push((self.regs.clone(), old_mask));
         let g = &mut self.regs.general;
         g.rip = action.handler;
         g.rsp = frame;
