@@ -933,7 +933,7 @@ fn signal_frame_is_laid_out_as_the_types_say() {
     // atomics; SIGURG is ignored by default, so a stray one is harmless.
     unsafe {
         let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = record_frame as usize;
+        act.sa_sigaction = record_frame as *const () as usize;
         act.sa_flags = libc::SA_SIGINFO;
         assert_eq!(libc::sigaction(sig.0, &act, std::ptr::null_mut()), 0);
         assert_eq!(libc::raise(sig.0), 0);

@@ -375,6 +375,9 @@ fn signal_frame_layouts_match_libc() {
 
 #[test]
 fn every_constant_libc_defines_matches() {
+    c!(EfdFlags::SEMAPHORE.bits(), libc::EFD_SEMAPHORE);
+    c!(EfdFlags::NONBLOCK.bits(), libc::EFD_NONBLOCK);
+    c!(EfdFlags::CLOEXEC.bits(), libc::EFD_CLOEXEC);
     c!(abi_linux::auxv::AT_NULL, libc::AT_NULL);
     c!(abi_linux::auxv::AT_IGNORE, libc::AT_IGNORE);
     c!(abi_linux::auxv::AT_EXECFD, libc::AT_EXECFD);

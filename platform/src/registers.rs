@@ -186,10 +186,6 @@ impl Registers {
 mod tests {
     use super::*;
 
-    fn word(bytes: &[u8], at: usize) -> u32 {
-        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
-    }
-
     #[test]
     fn signal_frame_fp_state_round_trips() {
         let mut regs = Registers::new();

@@ -73,6 +73,7 @@
 
 pub mod devices;
 pub mod elf;
+pub mod eventfd;
 pub mod fd_table;
 pub mod futex;
 pub mod gofer;

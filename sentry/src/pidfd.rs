@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use abi_linux::{Errno, OpenFlags, Statx, StatxMask};
+use abi_linux::{Errno, OpenFlags, Statx};
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WaitEntryId, Waiter};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileDescriptionOptions, FileRef, StatOptions,
@@ -41,16 +41,7 @@ impl PidFd {
 impl FileDescriptionImpl for PidFd {
     /// An anonymous inode, as Linux's: mode 0600 without a file type.
     fn stat(&self, _: &dyn Context, fd: &FileDescription, _: StatOptions) -> Result<Statx, Errno> {
-        let dev = fd.mount().filesystem().dev();
-        Ok(Statx {
-            stx_mask: StatxMask::BASIC_STATS.bits(),
-            stx_blksize: 4096,
-            stx_nlink: 1,
-            stx_mode: 0o600,
-            stx_dev_major: abi_linux::dev_major(dev),
-            stx_dev_minor: abi_linux::dev_minor(dev),
-            ..Statx::default()
-        })
+        Ok(vfs_core::file_description_util::anon_inode_stat(fd))
     }
 
     fn readiness(&self, mask: EventMask) -> EventMask {

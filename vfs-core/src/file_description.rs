@@ -15,7 +15,7 @@
 //! offset mutex, a page cache lock); the VFS holds none while calling them.
 
 use alloc::string::String;
-use alloc::sync::Arc;
+use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::any::Any;
 use core::fmt;
@@ -25,6 +25,7 @@ use abi_linux::{Errno, FallocFlags, OpenFlags, RwfFlags, Statfs, Statx, Whence};
 
 use crate::context::Context;
 use crate::dentry::{DentryImpl, DentryRef};
+use crate::epoll::EpollInstance;
 use crate::handle::{Handle, RefCounted};
 use crate::io::{IoDest, IoSource};
 use crate::lock::{
@@ -366,6 +367,8 @@ pub struct FileDescription {
     writable: bool,
     opts: FileDescriptionOptions,
     async_handler: spin::Mutex<Option<Arc<dyn FileAsync>>>,
+    /// The epoll instances that watch this description.
+    epolls: spin::Mutex<Vec<Weak<EpollInstance>>>,
     imp: Box<dyn FileDescriptionImpl>,
 }
 
@@ -409,6 +412,7 @@ impl FileDescription {
             writable: !path_only && access != abi_linux::AccessMode::ReadOnly,
             opts,
             async_handler: spin::Mutex::new(None),
+            epolls: spin::Mutex::new(Vec::new()),
             imp,
         });
         Handle::adopt(fd)
@@ -754,6 +758,37 @@ impl FileDescription {
         compute_range(whence, request.l_start, request.l_len, offset, size)
     }
 
+    /// Whether waiters can be registered with this description (Linux's
+    /// `file_can_poll`): what `epoll_ctl` requires of a target.
+    pub fn can_wait(&self) -> bool {
+        struct Probe;
+        impl Waiter for Probe {
+            fn notify(&self, _mask: EventMask) {}
+        }
+        match self.imp.event_register(Arc::new(Probe), EventMask::empty()) {
+            Ok(Some(id)) => {
+                self.imp.event_unregister(id);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records that `epoll` watches this description.
+    pub(crate) fn add_epoll(&self, epoll: Weak<EpollInstance>) {
+        let mut epolls = self.epolls.lock();
+        if !epolls.iter().any(|e| e.ptr_eq(&epoll)) {
+            epolls.push(epoll);
+        }
+    }
+
+    /// Records that `epoll` no longer watches this description.
+    pub(crate) fn remove_epoll(&self, epoll: &EpollInstance) {
+        self.epolls
+            .lock()
+            .retain(|e| !core::ptr::eq(e.as_ptr(), epoll) && e.strong_count() > 0);
+    }
+
     /// The current reference count, for tests and debugging.
     pub fn ref_count(&self) -> i64 {
         self.refs.count()
@@ -788,6 +823,12 @@ impl RefCounted for FileDescription {
             if let Some(locks) = self.imp.file_locks() {
                 locks.flock_release(self.id);
                 locks.unlock_all(LockOwner::Ofd(self.id));
+            }
+            // Linux's `eventpoll_release`: no instance watches a file
+            // that is gone.
+            let epolls = core::mem::take(&mut *self.epolls.lock());
+            for epoll in epolls.iter().filter_map(Weak::upgrade) {
+                epoll.file_released(self);
             }
             self.imp.release(ctx);
             self.dentry.dec_ref(ctx);

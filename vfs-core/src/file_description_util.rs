@@ -24,6 +24,27 @@ use crate::path::Path;
 use crate::resolving_path::PathOperation;
 use crate::vfs::VirtualFilesystem;
 
+/// What `fstat` reports of an anonymous-inode file (an epoll instance, an
+/// eventfd, a timerfd, a signalfd, a pidfd): mode 0600 with no file type,
+/// on the device of the mount the description lives on. All of them share
+/// one inode, as Linux's `anon_inode` files do.
+pub fn anon_inode_stat(fd: &FileDescription) -> Statx {
+    let dev = fd.mount().filesystem().dev();
+    Statx {
+        stx_mask: abi_linux::StatxMask::BASIC_STATS.bits(),
+        stx_blksize: 4096,
+        stx_nlink: 1,
+        stx_mode: 0o600,
+        stx_ino: ANON_INODE_INO,
+        stx_dev_major: abi_linux::dev_major(dev),
+        stx_dev_minor: abi_linux::dev_minor(dev),
+        ..Statx::default()
+    }
+}
+
+/// The inode number every anonymous-inode file shares.
+pub const ANON_INODE_INO: u64 = 1;
+
 /// Runs `op` on the description's own location, as `AT_EMPTY_PATH` does:
 /// the path operation starts and ends at the file, so the filesystem's path
 /// methods answer for the description.

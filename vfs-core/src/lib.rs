@@ -75,6 +75,7 @@ pub mod context;
 pub mod credentials;
 pub mod dentry;
 pub mod device;
+pub mod epoll;
 pub mod file_description;
 pub mod file_description_util;
 pub mod filesystem;

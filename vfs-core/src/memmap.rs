@@ -433,6 +433,10 @@ pub struct HeapMemoryFile {
     state: Mutex<HeapState>,
 }
 
+/// A copy step of [`HeapMemoryFile`]: `(page, offset in the page, offset
+/// in the caller's buffer, length)`.
+type PageCopy<'a> = dyn FnMut(Option<&mut [u8]>, usize, usize, usize) + 'a;
+
 impl HeapMemoryFile {
     /// Creates an empty file that holds at most `limit` bytes (rounded down
     /// to whole pages).
@@ -482,7 +486,7 @@ impl HeapMemoryFile {
         offset: u64,
         len: usize,
         create: bool,
-        copy: &mut dyn FnMut(Option<&mut [u8]>, usize, usize, usize),
+        copy: &mut PageCopy<'_>,
     ) -> Result<usize, Errno> {
         let end = offset_end(offset, len)?;
         let mut state = self.state.lock();

@@ -7,6 +7,7 @@
 //! the kernel ([`crate::task::SyscallDispatch`]); the task loop does not
 //! import this module.
 
+mod epoll;
 mod fs;
 mod futex;
 mod identity;
@@ -293,6 +294,7 @@ impl SyscallTable {
             misc::register(&mut t);
             mount::register(&mut t);
             poll::register(&mut t);
+            epoll::register(&mut t);
             process::register(&mut t);
             rlimit::register(&mut t);
             signal::register(&mut t);

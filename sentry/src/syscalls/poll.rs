@@ -286,7 +286,7 @@ fn sys_select(
 /// Applies the temporary signal mask of `ppoll`/`pselect6` at `addr`
 /// (`size` must be 8): the old mask comes back once the call returns,
 /// after a handler the new mask let in has run (as `rt_sigsuspend` does).
-fn apply_wait_mask(t: &mut Task, addr: UserAddr, size: u64) -> Result<(), Errno> {
+pub(super) fn apply_wait_mask(t: &mut Task, addr: UserAddr, size: u64) -> Result<(), Errno> {
     if addr.is_null() {
         return Ok(());
     }
