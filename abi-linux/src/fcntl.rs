@@ -161,3 +161,10 @@ bitflags! {
         const UN = 8;
     }
 }
+
+/// `CLOSE_RANGE_UNSHARE`: `close_range(2)` first gives the caller its own
+/// descriptor table.
+pub const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+/// `CLOSE_RANGE_CLOEXEC`: `close_range(2)` marks close-on-exec instead of
+/// closing.
+pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;

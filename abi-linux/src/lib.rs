@@ -48,6 +48,7 @@ pub mod poll;
 pub mod process;
 pub mod rlimit;
 pub mod signal;
+pub mod socket;
 pub mod stat;
 pub mod syscalls;
 pub mod system;
@@ -77,6 +78,7 @@ pub use signal::{
     FpxSwBytes, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SaFlags, SigAction, SigContext, SigInfo,
     Signal, SignalSet, SignalStack, UContext,
 };
+pub use socket::{CmsgHdr, Linger, MMsgHdr, MsgFlags, MsgHdr, Ucred};
 pub use stat::{Stat, Statfs, Statx, StatxAttributes, StatxMask, StatxTimestamp};
 pub use system::{Sysinfo, Utsname};
 pub use time::{ClockId, Itimerspec, Timespec, Timeval, Timezone};

@@ -374,7 +374,90 @@ fn signal_frame_layouts_match_libc() {
 }
 
 #[test]
+fn socket_layouts_match_libc() {
+    layout!(Ucred, libc::ucred; pid = pid, uid = uid, gid = gid);
+    layout!(MsgHdr, libc::msghdr; name = msg_name, namelen = msg_namelen, iov = msg_iov,
+        iovlen = msg_iovlen, control = msg_control, controllen = msg_controllen,
+        flags = msg_flags);
+    layout!(MMsgHdr, libc::mmsghdr; hdr = msg_hdr, len = msg_len);
+    layout!(CmsgHdr, libc::cmsghdr; len = cmsg_len, level = cmsg_level, kind = cmsg_type);
+    layout!(Linger, libc::linger; onoff = l_onoff, linger = l_linger);
+    // SAFETY: CMSG_LEN and CMSG_SPACE are pure arithmetic.
+    unsafe {
+        for n in [0usize, 1, 4, 12, 13, 1012] {
+            assert_eq!(socket::cmsg_len(n), libc::CMSG_LEN(n as u32) as usize);
+            assert_eq!(socket::cmsg_space(n), libc::CMSG_SPACE(n as u32) as usize);
+        }
+    }
+    assert_eq!(socket::UNIX_PATH_MAX, size_of::<libc::sockaddr_un>() - 2);
+}
+
+#[test]
 fn every_constant_libc_defines_matches() {
+    c!(socket::AF_UNSPEC, libc::AF_UNSPEC);
+    c!(socket::AF_UNIX, libc::AF_UNIX);
+    c!(socket::AF_INET, libc::AF_INET);
+    c!(socket::AF_INET6, libc::AF_INET6);
+    c!(socket::AF_NETLINK, libc::AF_NETLINK);
+    c!(socket::AF_PACKET, libc::AF_PACKET);
+    c!(socket::SOCK_STREAM, libc::SOCK_STREAM);
+    c!(socket::SOCK_DGRAM, libc::SOCK_DGRAM);
+    c!(socket::SOCK_RAW, libc::SOCK_RAW);
+    c!(socket::SOCK_RDM, libc::SOCK_RDM);
+    c!(socket::SOCK_SEQPACKET, libc::SOCK_SEQPACKET);
+    c!(socket::SOCK_NONBLOCK, libc::SOCK_NONBLOCK);
+    c!(socket::SOCK_CLOEXEC, libc::SOCK_CLOEXEC);
+    c!(socket::SOL_SOCKET, libc::SOL_SOCKET);
+    c!(socket::SO_DEBUG, libc::SO_DEBUG);
+    c!(socket::SO_REUSEADDR, libc::SO_REUSEADDR);
+    c!(socket::SO_TYPE, libc::SO_TYPE);
+    c!(socket::SO_ERROR, libc::SO_ERROR);
+    c!(socket::SO_DONTROUTE, libc::SO_DONTROUTE);
+    c!(socket::SO_BROADCAST, libc::SO_BROADCAST);
+    c!(socket::SO_SNDBUF, libc::SO_SNDBUF);
+    c!(socket::SO_RCVBUF, libc::SO_RCVBUF);
+    c!(socket::SO_KEEPALIVE, libc::SO_KEEPALIVE);
+    c!(socket::SO_OOBINLINE, libc::SO_OOBINLINE);
+    c!(socket::SO_LINGER, libc::SO_LINGER);
+    c!(socket::SO_REUSEPORT, libc::SO_REUSEPORT);
+    c!(socket::SO_PASSCRED, libc::SO_PASSCRED);
+    c!(socket::SO_PEERCRED, libc::SO_PEERCRED);
+    c!(socket::SO_RCVLOWAT, libc::SO_RCVLOWAT);
+    c!(socket::SO_SNDLOWAT, libc::SO_SNDLOWAT);
+    c!(socket::SO_RCVTIMEO, libc::SO_RCVTIMEO);
+    c!(socket::SO_SNDTIMEO, libc::SO_SNDTIMEO);
+    c!(socket::SO_ACCEPTCONN, libc::SO_ACCEPTCONN);
+    c!(socket::SO_PEERSEC, libc::SO_PEERSEC);
+    c!(socket::SO_SNDBUFFORCE, libc::SO_SNDBUFFORCE);
+    c!(socket::SO_RCVBUFFORCE, libc::SO_RCVBUFFORCE);
+    c!(socket::SO_PASSSEC, libc::SO_PASSSEC);
+    c!(socket::SO_PROTOCOL, libc::SO_PROTOCOL);
+    c!(socket::SO_DOMAIN, libc::SO_DOMAIN);
+    c!(socket::SO_PEEK_OFF, libc::SO_PEEK_OFF);
+    c!(socket::SO_PEERGROUPS, libc::SO_PEERGROUPS);
+    c!(socket::SCM_RIGHTS, libc::SCM_RIGHTS);
+    c!(socket::SCM_CREDENTIALS, libc::SCM_CREDENTIALS);
+    c!(socket::SHUT_RD, libc::SHUT_RD);
+    c!(socket::SHUT_WR, libc::SHUT_WR);
+    c!(socket::SHUT_RDWR, libc::SHUT_RDWR);
+    c!(MsgFlags::OOB.bits(), libc::MSG_OOB);
+    c!(MsgFlags::PEEK.bits(), libc::MSG_PEEK);
+    c!(MsgFlags::DONTROUTE.bits(), libc::MSG_DONTROUTE);
+    c!(MsgFlags::CTRUNC.bits(), libc::MSG_CTRUNC);
+    c!(MsgFlags::TRUNC.bits(), libc::MSG_TRUNC);
+    c!(MsgFlags::DONTWAIT.bits(), libc::MSG_DONTWAIT);
+    c!(MsgFlags::EOR.bits(), libc::MSG_EOR);
+    c!(MsgFlags::WAITALL.bits(), libc::MSG_WAITALL);
+    c!(MsgFlags::CONFIRM.bits(), libc::MSG_CONFIRM);
+    c!(MsgFlags::ERRQUEUE.bits(), libc::MSG_ERRQUEUE);
+    c!(MsgFlags::NOSIGNAL.bits(), libc::MSG_NOSIGNAL);
+    c!(MsgFlags::MORE.bits(), libc::MSG_MORE);
+    c!(MsgFlags::WAITFORONE.bits(), libc::MSG_WAITFORONE);
+    c!(MsgFlags::ZEROCOPY.bits(), libc::MSG_ZEROCOPY);
+    c!(MsgFlags::FASTOPEN.bits(), libc::MSG_FASTOPEN);
+    c!(MsgFlags::CMSG_CLOEXEC.bits(), libc::MSG_CMSG_CLOEXEC);
+    c!(fcntl::CLOSE_RANGE_UNSHARE, libc::CLOSE_RANGE_UNSHARE);
+    c!(fcntl::CLOSE_RANGE_CLOEXEC, libc::CLOSE_RANGE_CLOEXEC);
     c!(EfdFlags::SEMAPHORE.bits(), libc::EFD_SEMAPHORE);
     c!(EfdFlags::NONBLOCK.bits(), libc::EFD_NONBLOCK);
     c!(EfdFlags::CLOEXEC.bits(), libc::EFD_CLOEXEC);

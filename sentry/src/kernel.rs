@@ -177,6 +177,8 @@ pub struct Kernel {
     pub timers: crate::timers::TimerService,
     /// The next inode number of an anonymous file (a pipe).
     pub next_anon_ino: std::sync::atomic::AtomicU64,
+    /// The names UNIX sockets are bound to.
+    pub unix_names: Arc<crate::net::unix::UnixNames>,
     /// Whether system calls are traced.
     pub strace: bool,
     /// When the kernel started (for `CLOCK_MONOTONIC`-style uptimes).
@@ -392,6 +394,7 @@ impl Kernel {
             syscalls: crate::syscalls::SyscallTable::linux(),
             timers: crate::timers::TimerService::default(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
+            unix_names: Arc::default(),
             strace: config.strace,
             boot,
             enosys_logged: Mutex::new(HashSet::new()),

@@ -80,6 +80,7 @@ pub mod gofer;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
+pub mod net;
 pub mod pidfd;
 pub mod pipe;
 pub mod procfs;

@@ -1,6 +1,6 @@
-//! Event files and readiness as Linux has them: epoll and eventfd run
-//! natively and in the sentry on both platforms; output and exit status
-//! must match.
+//! Event files, readiness and descriptor tables as Linux has them: epoll,
+//! eventfd and close_range run natively and in the sentry on both
+//! platforms; output and exit status must match.
 
 pub mod common;
 use common::native::c_program;
@@ -8,4 +8,9 @@ use common::native::c_program;
 #[test]
 fn epoll_and_eventfd_behave_as_linux() {
     c_program("epoll");
+}
+
+#[test]
+fn close_range_closes_marks_and_unshares() {
+    c_program("close_range");
 }

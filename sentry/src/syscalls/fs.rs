@@ -2,7 +2,7 @@
 //! `sys_stat.go`, `sys_getdents.go`).
 
 use abi_linux::syscalls::x86_64 as nr;
-use abi_linux::tty::{FIOCLEX, FIONCLEX};
+use abi_linux::tty::{FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX};
 use abi_linux::{
     AtFlags, Errno, FcntlCmd, Flock, OpenFlags, OpenHow, RenameFlags, ResolveFlags, RwfFlags,
     Statx, StatxMask, Whence,
@@ -68,6 +68,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::FCHDIR, sys_fchdir);
     table.typed(nr::FCNTL, sys_fcntl);
     table.typed(nr::DUP, sys_dup);
+    table.typed(nr::CLOSE_RANGE, sys_close_range);
     table.typed(nr::DUP2, sys_dup2);
     table.typed(nr::DUP3, sys_dup3);
     table.typed(nr::IOCTL, sys_ioctl);
@@ -93,7 +94,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
     table.partial(
         nr::IOCTL,
-        "FIOCLEX and FIONCLEX, and what each file implements (terminal ioctls, FIONREAD)",
+        "FIOCLEX, FIONCLEX, FIONBIO and FIOASYNC, and what each file implements (terminal \
+         ioctls, FIONREAD)",
     );
 }
 
@@ -895,6 +897,30 @@ fn sys_fcntl(t: &mut Task, fd: Fd, cmd: FcntlCmd, arg: u64) -> SysResult {
     }
 }
 
+/// `close_range(2)`: closes (or marks close-on-exec) the open descriptors
+/// from `first` to `last`, after giving the caller its own table with
+/// `CLOSE_RANGE_UNSHARE`.
+fn sys_close_range(t: &mut Task, first: u32, last: u32, flags: u32) -> SysResult {
+    use abi_linux::fcntl::{CLOSE_RANGE_CLOEXEC, CLOSE_RANGE_UNSHARE};
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLOSE_RANGE_UNSHARE != 0 && t.fds.is_shared() {
+        let own = std::sync::Arc::new(t.fds.fork());
+        t.fds.release_user(&t.ctx);
+        t.fds = own;
+    }
+    let in_range = |fd: &i32| u32::try_from(*fd).is_ok_and(|fd| (first..=last).contains(&fd));
+    for fd in t.fds.fds().into_iter().filter(in_range) {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            t.fds.set_cloexec(fd, true)?;
+        } else if let Ok(file) = t.fds.remove(fd) {
+            file.release(&t.ctx);
+        }
+    }
+    Ok(0)
+}
+
 fn sys_dup(t: &mut Task, fd: Fd) -> SysResult {
     let file = t.fds.get(fd.0)?;
     dup_to(t, file, 0, false)
@@ -947,6 +973,18 @@ fn sys_ioctl(t: &mut Task, fd: Fd, cmd: u32, arg: u64) -> SysResult {
     match cmd {
         FIOCLEX => t.fds.set_cloexec(fd.0, true).map(|()| 0),
         FIONCLEX => t.fds.set_cloexec(fd.0, false).map(|()| 0),
+        // Linux's `do_vfs_ioctl` serves these for every file.
+        FIONBIO | FIOASYNC => with_file(t, fd.0, |f| {
+            let on: i32 = t.mm.read_obj(arg)?;
+            let bit = if cmd == FIONBIO {
+                OpenFlags::NONBLOCK
+            } else {
+                OpenFlags::ASYNC
+            };
+            let mut flags = f.status_flags() & vfs_core::file_description::SETTABLE_STATUS_FLAGS;
+            flags.set(bit, on != 0);
+            f.set_status_flags(flags).map(|()| 0)
+        }),
         _ => with_file(t, fd.0, |f| {
             f.ioctl(&t.ctx, cmd, arg, &mut IoctlMm(&t.mm))
                 .map(|r| r as u64)

@@ -18,6 +18,7 @@ mod poll;
 mod process;
 mod rlimit;
 mod signal;
+mod socket;
 mod time;
 mod timer;
 mod xattr;
@@ -295,6 +296,7 @@ impl SyscallTable {
             mount::register(&mut t);
             poll::register(&mut t);
             epoll::register(&mut t);
+            socket::register(&mut t);
             process::register(&mut t);
             rlimit::register(&mut t);
             signal::register(&mut t);
@@ -420,13 +422,7 @@ fn dispatch(table: &SyscallTable, task: &mut Task) {
     if let Err(e) = result
         && let Some(signal) = error_signal(task, number, e)
     {
-        let info = crate::wait::sender_info(
-            abi_linux::signal::SI_USER,
-            task.tgid,
-            task.ctx.credentials.real_uid,
-        );
-        // A standard signal is never refused.
-        let _ = task.kill.post(signal, info, u64::MAX);
+        raise_error_signal(task, signal);
     }
     let result = match result {
         Err(e @ (Errno::ERESTARTSYS | Errno::ERESTARTNOHAND | Errno::ERESTARTNOINTR)) => {
@@ -466,6 +462,18 @@ fn error_signal(task: &Task, number: u64, e: Errno) -> Option<i32> {
         }
         _ => None,
     }
+}
+
+/// Raises `signal` at the calling thread for an error of its own call
+/// (`SIGPIPE`, `SIGXFSZ`), as Linux's `send_sig` does.
+pub(super) fn raise_error_signal(task: &Task, signal: i32) {
+    let info = crate::wait::sender_info(
+        abi_linux::signal::SI_USER,
+        task.tgid,
+        task.ctx.credentials.real_uid,
+    );
+    // A standard signal is never refused.
+    let _ = task.kill.post(signal, info, u64::MAX);
 }
 
 /// Whether `EPIPE` from call `number` comes with `SIGPIPE` (the writes

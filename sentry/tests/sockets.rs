@@ -1,0 +1,66 @@
+//! UNIX domain sockets as Linux has them: a C program covering each call
+//! and its errors, and Python's asyncio (socketpairs, a UNIX server,
+//! subprocess pipes, timers) run natively and in the sentry on both
+//! platforms; output and exit status must match.
+
+pub mod common;
+use common::native::{c_program, same_as_native};
+
+#[test]
+fn unix_sockets_behave_as_linux() {
+    c_program("unix_sockets");
+}
+
+#[test]
+fn python_asyncio_runs_over_unix_sockets_and_pipes() {
+    let script = r#"
+import asyncio, os, socket, sys
+
+async def echo_pair():
+    a, b = socket.socketpair()
+    r1, w1 = await asyncio.open_connection(sock=a)
+    r2, w2 = await asyncio.open_connection(sock=b)
+    w1.write(b"ping\n")
+    await w1.drain()
+    w2.write((await r2.readline()).upper())
+    await w2.drain()
+    print("echo:", (await r1.readline()).decode().strip())
+    w1.close(); w2.close()
+
+async def subprocess_round_trip():
+    p = await asyncio.create_subprocess_exec(
+        "/bin/sh", "-c", "read x; echo got $x; exit 3",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+    out, _ = await p.communicate(b"hello\n")
+    print("child:", out.decode().strip(), "status", p.returncode)
+
+async def timers():
+    order = []
+    async def later(d, tag):
+        await asyncio.sleep(d)
+        order.append(tag)
+    await asyncio.gather(later(0.06, "c"), later(0.02, "a"), later(0.04, "b"))
+    print("timers:", "".join(order))
+
+async def unix_server(path):
+    async def handle(r, w):
+        w.write((await r.read(100))[::-1]); await w.drain(); w.close()
+    srv = await asyncio.start_unix_server(handle, path)
+    r, w = await asyncio.open_unix_connection(path)
+    w.write(b"abcdef"); await w.drain(); w.write_eof()
+    print("unix server:", (await r.read()).decode())
+    w.close()
+    srv.close(); await srv.wait_closed()
+    os.unlink(path)
+
+async def main():
+    await echo_pair()
+    await subprocess_round_trip()
+    await timers()
+    await unix_server(sys.argv[1])
+
+asyncio.run(main())
+"#;
+    let path = format!("/tmp/sentry-asyncio-{}.sock", std::process::id());
+    same_as_native(&["/usr/bin/python3", "-c", script, &path], &[]);
+}
