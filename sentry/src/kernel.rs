@@ -436,13 +436,15 @@ impl Kernel {
         Ok(())
     }
 
-    /// Mounts `tmpfs` on `/tmp` and `/dev`, `proc` on `/proc`, and creates
+    /// Mounts `tmpfs` on `/tmp`, `/dev` and `/dev/shm` (POSIX shared
+    /// memory and semaphores live there), `proc` on `/proc`, and creates
     /// the device nodes.
     fn mount_standard(&self, ctx: &dyn Context) -> Result<(), Errno> {
         let root = self.mounts.root();
         for (dir, mode, fs_type) in [
             (&b"/tmp"[..], 0o1777, "tmpfs"),
             (b"/dev", 0o755, "tmpfs"),
+            (b"/dev/shm", 0o1777, "tmpfs"),
             (b"/proc", 0o555, "proc"),
         ] {
             let pop = PathOperation::new(&root, &root, dir);

@@ -1119,9 +1119,13 @@ impl FilesystemImpl for GoferFilesystem {
     ) -> PathResult<()> {
         self.op(|| {
             let target_mount = &target.mount;
-            let target = ours(&*target.dentry)?.held();
+            let target_dentry = &target.dentry;
             let creds = ctx.credentials();
+            // The walk comes first: the new name may lie on another mount,
+            // whose filesystem then answers (a target of another
+            // filesystem is `EXDEV` only once the walk stays here).
             self.create_at(ctx, rp, false, Some(target_mount), |parent, name, _gid| {
+                let target = ours(&**target_dentry)?.held();
                 if target.is_dir() {
                     return Err(Errno::EPERM);
                 }
