@@ -133,6 +133,10 @@ pub struct KernelConfig {
     pub platform: PlatformKind,
     /// Print every system call to standard error.
     pub strace: bool,
+    /// Where the sentry's diagnostics (unsupported system calls) go; with
+    /// neither this nor `strace`, they are dropped, never written to the
+    /// program's standard error.
+    pub debug_log: Option<std::path::PathBuf>,
     /// Host directories to mount, in order.
     pub mounts: Vec<HostMount>,
     /// Where the gofers of host directories run.
@@ -147,6 +151,7 @@ impl KernelConfig {
             root,
             platform: PlatformKind::Ptrace,
             strace: false,
+            debug_log: None,
             mounts: Vec::new(),
             gofer: GoferLaunch::InProcess,
         }
@@ -184,6 +189,7 @@ pub struct Kernel {
     /// When the kernel started (for `CLOCK_MONOTONIC`-style uptimes).
     pub boot: Instant,
     enosys_logged: Mutex<HashSet<u64>>,
+    debug_log: Option<Mutex<std::fs::File>>,
     /// The gofers of host directories; dropped (reaped) after the mounts
     /// are released.
     gofers: Vec<Gofer>,
@@ -382,6 +388,16 @@ impl Kernel {
             .map_err(|e| format!("anonymous mount: {e:?}"))?;
         let host_mount =
             hostfs::HostFilesystem::new_mount(&vfs).map_err(|e| format!("hostfs mount: {e:?}"))?;
+        let debug_log = match &config.debug_log {
+            Some(path) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| format!("--debug-log {}: {e}", path.display()))?,
+            )),
+            None => None,
+        };
         let mut kernel = Kernel {
             vfs,
             mounts,
@@ -398,6 +414,7 @@ impl Kernel {
             strace: config.strace,
             boot,
             enosys_logged: Mutex::new(HashSet::new()),
+            debug_log,
             gofers,
         };
         kernel
@@ -548,19 +565,42 @@ impl Kernel {
         Ok(())
     }
 
-    /// Logs an unimplemented system call the first time it is seen.
+    /// Logs an unimplemented system call the first time it is seen, to
+    /// the debug log, and to standard error under `--strace`. Numbers past
+    /// the table share one entry, so the record stays bounded whatever
+    /// numbers a program tries.
     pub fn log_enosys(&self, nr: u64) {
+        if self.debug_log.is_none() && !self.strace {
+            return;
+        }
+        let key = if nr <= u64::from(abi_linux::syscalls::x86_64::MAX) {
+            nr
+        } else {
+            u64::MAX
+        };
         let first = self
             .enosys_logged
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(nr);
+            .insert(key);
         if first {
             let name = u32::try_from(nr)
                 .ok()
                 .and_then(abi_linux::syscalls::x86_64::name)
                 .unwrap_or("unknown");
-            eprintln!("sentry: unsupported system call {name} ({nr}): ENOSYS");
+            self.diagnostic(&format!("unsupported system call {name} ({nr}): ENOSYS"));
+        }
+    }
+
+    /// Writes one line of the sentry's own diagnostics.
+    pub fn diagnostic(&self, line: &str) {
+        use std::io::Write;
+        if let Some(log) = &self.debug_log {
+            let mut log = log.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(log, "sentry: {line}");
+        }
+        if self.strace {
+            eprintln!("sentry: {line}");
         }
     }
 }

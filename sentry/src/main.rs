@@ -83,6 +83,11 @@ struct RunArgs {
     /// Print every system call to standard error.
     #[arg(long)]
     strace: bool,
+    /// Append the sentry's diagnostics (unsupported system calls) to FILE
+    /// instead of dropping them; the program's standard error never gets
+    /// them.
+    #[arg(long, value_name = "FILE")]
+    debug_log: Option<std::path::PathBuf>,
     /// Adds KEY=VALUE to the environment (repeatable).
     #[arg(long = "env", value_name = "K=V")]
     env: Vec<String>,
@@ -118,6 +123,7 @@ fn run(args: RunArgs) -> Result<i32, String> {
             PlatformArg::Seccomp => PlatformKind::Seccomp,
         },
         strace: args.strace,
+        debug_log: args.debug_log,
         mounts: args.mounts,
         gofer: GoferLaunch::Process(exe),
     };

@@ -1,7 +1,8 @@
-//! UNIX domain sockets as Linux has them: a C program covering each call
-//! and its errors, and Python's asyncio (socketpairs, a UNIX server,
-//! subprocess pipes, timers) run natively and in the sentry on both
-//! platforms; output and exit status must match.
+//! UNIX domain sockets and the event loops built on them: a C program
+//! covering each call and its errors, Python's asyncio (socketpairs, a
+//! UNIX server, subprocess pipes, timers) and node (timers, fs.promises,
+//! child processes) run natively and in the sentry on both platforms;
+//! output and exit status must match.
 
 pub mod common;
 use common::native::{c_program, same_as_native};
@@ -63,4 +64,31 @@ asyncio.run(main())
 "#;
     let path = format!("/tmp/sentry-asyncio-{}.sock", std::process::id());
     same_as_native(&["/usr/bin/python3", "-c", script, &path], &[]);
+}
+
+#[test]
+fn node_runs_timers_files_and_child_processes() {
+    let node = "/usr/bin/node";
+    if !std::path::Path::new(node).exists() {
+        common::native::missing("node", true);
+        return;
+    }
+    let script = "const fs = require('fs'), cp = require('child_process');\n\
+        (async () => {\n\
+          const order = [];\n\
+          await Promise.all([30, 10, 20].map(d => new Promise(r => \
+            setTimeout(() => { order.push(d); r(); }, d))));\n\
+          console.log('timers', order.join(','));\n\
+          const p = '/tmp/sentry-node-' + process.pid;\n\
+          await fs.promises.writeFile(p, 'abc');\n\
+          console.log('read', await fs.promises.readFile(p, 'utf8'));\n\
+          await fs.promises.unlink(p);\n\
+          console.log(cp.execFileSync('/bin/sh', ['-c', 'echo child $((6*7))']).toString().trim());\n\
+          const c = cp.spawn('/bin/cat');\n\
+          let got = '';\n\
+          c.stdout.on('data', d => got += d);\n\
+          c.on('close', code => console.log('spawn', got.trim(), code));\n\
+          c.stdin.end('piped');\n\
+        })();\n";
+    same_as_native(&[node, "-e", script], &[]);
 }
