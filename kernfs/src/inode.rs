@@ -47,6 +47,10 @@ pub enum LinkTarget {
     Path(Vec<u8>),
     /// A location reached directly (a `/proc/self/fd/N` magic link).
     Jump(VirtualDentry),
+    /// An open description (a `/proc/self/fd/N` magic link to a pipe or
+    /// socket): walked through as a jump to its location, and reopened
+    /// when opened ([`vfs_core::FileDescriptionImpl::reopen`]).
+    File(vfs_core::FileRef),
 }
 
 /// Where a rename moves an entry; see [`Inode::rename`].

@@ -91,6 +91,7 @@ fn step_locked(
         match next.inode().getlink(ctx, rp.mount())? {
             LinkTarget::Path(target) => rp.handle_symlink(&target)?,
             LinkTarget::Jump(vd) => rp.handle_jump(vd)?,
+            LinkTarget::File(file) => rp.handle_jump_to_file(file)?,
         }
         return Ok(Arc::clone(d));
     }
@@ -450,6 +451,7 @@ impl FilesystemImpl for Filesystem {
                             match child.inode().getlink(ctx, rp.mount())? {
                                 LinkTarget::Path(target) => rp.handle_symlink(&target)?,
                                 LinkTarget::Jump(vd) => rp.handle_jump(vd)?,
+                                LinkTarget::File(file) => rp.handle_jump_to_file(file)?,
                             }
                             parent = walk_parent_from_locked(&fs, ctx, rp, parent)?;
                             continue;

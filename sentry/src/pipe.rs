@@ -73,10 +73,24 @@ impl Pipe {
     }
 }
 
-/// One end of a pipe.
+/// One end of a pipe, or both (a pipe reopened `O_RDWR` through
+/// `/proc/PID/fd/N`).
 struct PipeEnd {
     pipe: Arc<Pipe>,
+    read: bool,
     write: bool,
+}
+
+impl PipeEnd {
+    /// An end of `pipe` counted among its readers and writers.
+    fn new(pipe: Arc<Pipe>, read: bool, write: bool) -> PipeEnd {
+        {
+            let mut st = pipe.state();
+            st.readers += usize::from(read);
+            st.writers += usize::from(write);
+        }
+        PipeEnd { pipe, read, write }
+    }
 }
 
 impl FileDescriptionImpl for PipeEnd {
@@ -166,12 +180,40 @@ impl FileDescriptionImpl for PipeEnd {
     }
 
     fn readiness(&self, mask: EventMask) -> EventMask {
-        let ends = if self.write {
-            WRITABLE_EVENTS | EventMask::ERR
-        } else {
-            READABLE_EVENTS | EventMask::HUP
-        };
+        let mut ends = EventMask::empty();
+        if self.write {
+            ends |= WRITABLE_EVENTS | EventMask::ERR;
+        }
+        if self.read {
+            ends |= READABLE_EVENTS | EventMask::HUP;
+        }
         self.pipe.readiness(mask & ends)
+    }
+
+    fn reopen(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        flags: OpenFlags,
+    ) -> Option<Result<FileRef, Errno>> {
+        let (read, write) = match flags.access_mode() {
+            abi_linux::AccessMode::ReadOnly => (true, false),
+            abi_linux::AccessMode::WriteOnly => (false, true),
+            _ => (true, true),
+        };
+        // Linux's `fifo_open` for an anonymous pipe: no waiting for the
+        // other end and no `ENXIO` for a writer without readers (those
+        // are for named FIFOs).
+        let vd = fd.virtual_dentry();
+        let file = FileDescription::new(
+            flags & (OpenFlags::ACCMODE | OpenFlags::NONBLOCK),
+            &vd.mount,
+            &vd.dentry,
+            fd.options(),
+            Box::new(PipeEnd::new(self.pipe.clone(), read, write)),
+        );
+        vd.release(ctx);
+        Some(Ok(file))
     }
 
     fn event_register(
@@ -189,11 +231,8 @@ impl FileDescriptionImpl for PipeEnd {
     fn release(&self, _: &dyn Context) {
         {
             let mut st = self.pipe.state();
-            if self.write {
-                st.writers -= 1;
-            } else {
-                st.readers -= 1;
-            }
+            st.writers -= usize::from(self.write);
+            st.readers -= usize::from(self.read);
         }
         self.pipe
             .queue
@@ -212,8 +251,8 @@ pub fn new_pipe(mount: &MountRef, ino: u64, flags: OpenFlags) -> (FileRef, FileR
     let pipe = Arc::new(Pipe {
         state: Mutex::new(State {
             buf: VecDeque::new(),
-            readers: 1,
-            writers: 1,
+            readers: 0,
+            writers: 0,
         }),
         queue: WaiterQueue::new(),
         ino,
@@ -231,10 +270,7 @@ pub fn new_pipe(mount: &MountRef, ino: u64, flags: OpenFlags) -> (FileRef, FileR
             mount,
             &root,
             opts,
-            Box::new(PipeEnd {
-                pipe: pipe.clone(),
-                write,
-            }),
+            Box::new(PipeEnd::new(pipe.clone(), !write, write)),
         )
     };
     let read = end(false, OpenFlags::empty());

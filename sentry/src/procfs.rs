@@ -426,6 +426,11 @@ impl Inode for ProcLink {
         match self.kind {
             LinkKind::Fd(fd) => {
                 let file = self.fd_file(fd)?;
+                // A description with no path of its own (a pipe, a
+                // socket) is reopened rather than its location opened.
+                if file.imp().synthetic_name().is_some() {
+                    return Ok(LinkTarget::File(file));
+                }
                 let vd = file.virtual_dentry();
                 file.release(ctx);
                 Ok(LinkTarget::Jump(vd))

@@ -1,4 +1,6 @@
-//! Inter-process communication over the sandbox's own filesystems: POSIX
+//! Inter-process communication: pipes reopened through `/proc/PID/fd/N`
+//! (bash process substitution, `/dev/stdin`), and over the sandbox's own
+//! filesystems: POSIX
 //! semaphores and shared memory in `/dev/shm` (glibc makes a semaphore by
 //! creating a file and hard-linking it into place, so links within the
 //! memfs mounts under a host-directory root are covered too), and
@@ -29,4 +31,19 @@ fn python_multiprocessing_pool_queue_and_lock() {
         print(q.get()); c.join(); print('exit', c.exitcode)\n    \
         s = mp.Semaphore(2); s.acquire(); s.acquire(); print('try', s.acquire(False))\n";
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+#[test]
+fn pipes_reopen_through_proc_fd_links() {
+    common::native::c_program("reopen");
+}
+
+#[test]
+fn bash_process_substitution_and_dev_stdin() {
+    let script = "diff <(seq 3) <(seq 4); echo diff $?; echo piped | cat /dev/stdin; \
+        mapfile -t a < <(seq 5); echo ${#a[@]} ${a[4]}; paste <(seq 2) <(seq 3 4); \
+        comm <(printf 'a\\nb\\n') <(printf 'b\\nc\\n'); \
+        while read -r x; do echo line $x; done < <(printf 'p\\nq\\n'); \
+        wc -l < <(seq 10)";
+    same_as_native(&["/bin/bash", "-c", script], &[]);
 }

@@ -324,6 +324,21 @@ pub trait FileDescriptionImpl: Any + Send + Sync {
         Err(Errno::ENODEV)
     }
 
+    /// Opens the description again with `flags`, when it is reached
+    /// through a magic link (`/proc/PID/fd/N`, `/dev/stdin`) and has no
+    /// location of its own to open: a pipe gives a new description of the
+    /// same pipe, a socket `ENXIO`. `None` (the default) opens the
+    /// description's location as any path would.
+    fn reopen(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        flags: OpenFlags,
+    ) -> Option<Result<FileRef, Errno>> {
+        let _ = (ctx, fd, flags);
+        None
+    }
+
     /// The per-inode lock state, for `flock` and record locks. `None`
     /// means the file does not support locking (`ENOLCK`... or, as for
     /// most Linux filesystems, locks are kept per inode: implement this).

@@ -173,6 +173,9 @@ pub struct ResolvingPath<'a> {
     symlinks: u8,
     resolve: ResolveFlags,
     pending: Option<Pending>,
+    /// A description the path's final component named through a magic
+    /// link, for `open` to reopen ([`ResolvingPath::handle_jump_to_file`]).
+    reopen: Option<crate::FileRef>,
 }
 
 impl<'a> ResolvingPath<'a> {
@@ -208,6 +211,7 @@ impl<'a> ResolvingPath<'a> {
             symlinks: 0,
             resolve: pop.resolve,
             pending: None,
+            reopen: None,
         }
     }
 
@@ -409,6 +413,30 @@ impl<'a> ResolvingPath<'a> {
         self.advance();
         self.pending = Some(Pending::Jump(target));
         Err(self.restart())
+    }
+
+    /// Follows a magic link to an open description (`/proc/PID/fd/N`): a
+    /// jump to the description's location, as [`Self::handle_jump`], and
+    /// when the link is the path's final component, the description is
+    /// kept for `open` to reopen ([`crate::FileDescriptionImpl::reopen`])
+    /// and `stat` to stat: a pipe or socket has no location that opening
+    /// or statting could reach.
+    pub fn handle_jump_to_file(&mut self, file: crate::FileRef) -> PathResult<()> {
+        let result = self.handle_jump(file.virtual_dentry());
+        if matches!(result, Err(PathError::Restart(_))) && self.done() {
+            self.reopen = Some(file);
+        }
+        result
+    }
+
+    /// Takes the description [`Self::handle_jump_to_file`] kept, once the
+    /// walk has reached it.
+    pub(crate) fn take_reopen(&mut self) -> Option<crate::FileRef> {
+        if self.done() {
+            self.reopen.take()
+        } else {
+            None
+        }
     }
 
     fn restart(&self) -> PathError {

@@ -876,7 +876,19 @@ impl VirtualFilesystem {
             })?;
             return Ok(OpathFile::open(vd, opts.flags));
         }
-        let file = self.resolve(ctx, &pop, must_be_dir, |fs, rp| fs.open_at(ctx, rp, opts))?;
+        let file = self.resolve(ctx, &pop, must_be_dir, |fs, rp| {
+            // A magic link to a description without a location of its own
+            // (a pipe) opens the description again, as Linux opens the
+            // link's inode; one that has no reopen opens its location.
+            if let Some(target) = rp.take_reopen() {
+                let reopened = target.imp().reopen(ctx, &target, opts.flags);
+                target.release(ctx);
+                if let Some(result) = reopened {
+                    return result.map_err(Into::into);
+                }
+            }
+            fs.open_at(ctx, rp, opts)
+        })?;
         if opts.file_exec {
             let exec_ok = !file.mount().flags().contains(MountOptionFlags::NO_EXEC)
                 && file
@@ -1030,7 +1042,16 @@ impl VirtualFilesystem {
         pop: &PathOperation<'_>,
         opts: StatOptions,
     ) -> Result<Statx, Errno> {
-        self.resolve(ctx, pop, false, |fs, rp| fs.stat_at(ctx, rp, opts))
+        self.resolve(ctx, pop, false, |fs, rp| {
+            // A magic link to a description without a location (a pipe)
+            // stats the description, as Linux stats the link's inode.
+            if let Some(target) = rp.take_reopen() {
+                let stat = target.stat(ctx, opts);
+                target.release(ctx);
+                return stat.map_err(Into::into);
+            }
+            fs.stat_at(ctx, rp, opts)
+        })
     }
 
     /// `chmod`, `chown`, `utimensat`, `truncate` by path.

@@ -1088,6 +1088,16 @@ impl FileDescriptionImpl for SocketFile {
         self.endpoint.close(&self.names, ctx);
     }
 
+    /// A socket cannot be opened through `/proc/PID/fd/N` (Linux: `ENXIO`).
+    fn reopen(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        _: abi_linux::OpenFlags,
+    ) -> Option<Result<FileRef, Errno>> {
+        Some(Err(Errno::ENXIO))
+    }
+
     fn synthetic_name(&self) -> Option<String> {
         Some(format!("socket:[{}]", self.endpoint.ino))
     }
