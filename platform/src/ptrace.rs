@@ -198,18 +198,33 @@ impl PtraceContext {
 /// `si_code` of a `SIGSEGV` on a mapped page without the needed access.
 const SEGV_ACCERR: i32 = 2;
 
+/// The longest x86 instruction: a fetch fault this far past the
+/// instruction pointer is the instruction's tail on the next page.
+const MAX_INSN_LEN: u64 = 15;
+
 /// Infers the access type of a fault, which ptrace does not report (the
 /// error code stays in the kernel): an instruction fetch if the fault is at
-/// the instruction pointer; for a fault on a mapped page, the first access
-/// its permissions lack (a write to a readable page, a fetch from a
-/// writable one); a read otherwise.
+/// the instruction pointer, or at the start of the next page within an
+/// instruction's length of it; a write for a denied access to a readable
+/// page; a read otherwise.
+///
+/// The page's permissions are read after the fault, and another thread of
+/// the address space may have changed them since (resolving the same
+/// copy-on-write page makes it writable): a denied access to a page that is
+/// writable now is a write that raced with that, and resolving it as a
+/// write is a no-op that lets the access retry. Guessing an instruction
+/// fetch there instead would kill the thread with a spurious `SIGSEGV`.
 fn fault_access(a: &StubAddressSpace, info: &SignalInfo, rip: u64) -> Access {
-    if info.addr == rip {
+    // An instruction crossing into the next page faults at that page's
+    // start.
+    let tail = info.addr > rip
+        && info.addr - rip <= MAX_INSN_LEN
+        && info.addr % crate::sys::PAGE_SIZE == 0;
+    if info.addr == rip || tail {
         return Access::EXECUTE;
     }
     match a.permissions_at(info.addr) {
-        Some(p) if info.code == SEGV_ACCERR && p.read && !p.write => Access::WRITE,
-        Some(p) if info.code == SEGV_ACCERR && p.read && p.write => Access::EXECUTE,
+        Some(p) if info.code == SEGV_ACCERR && p.read => Access::WRITE,
         _ => Access::READ,
     }
 }

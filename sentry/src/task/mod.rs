@@ -261,15 +261,13 @@ impl Task {
                 }
                 Trap::PageFault { addr, access, info } => {
                     if let Err(e) = self.mm.handle_fault(addr, access) {
-                        if self.kernel.strace {
-                            eprintln!(
-                                "[{:>5}] fault at {addr:#x} ({access:?}, ip {:#x}): {}, signal {}",
-                                self.tid,
-                                self.regs.instruction_pointer(),
-                                e.name(),
-                                info.signo
-                            );
-                        }
+                        self.kernel.diagnostic(&format!(
+                            "[{:>5}] fault at {addr:#x} ({access:?}, ip {:#x}): {}, signal {}",
+                            self.tid,
+                            self.regs.instruction_pointer(),
+                            e.name(),
+                            info.signo
+                        ));
                         // SIGSEGV (or the host's SIGBUS) for the program's
                         // handler, with Linux's si_code: SEGV_ACCERR where a
                         // mapping refused the access, SEGV_MAPERR where
@@ -290,21 +288,23 @@ impl Task {
                     }
                 }
                 Trap::Signal(info) => {
-                    if self.kernel.strace {
-                        eprintln!(
-                            "[{:>5}] signal {} at ip {:#x}",
-                            self.tid,
-                            info.signo,
-                            self.regs.instruction_pointer()
-                        );
-                    }
+                    self.kernel.diagnostic(&format!(
+                        "[{:>5}] signal {} at ip {:#x}",
+                        self.tid,
+                        info.signo,
+                        self.regs.instruction_pointer()
+                    ));
                     let fault = crate::wait::fault_info(info.code, info.addr);
                     if let Some(status) = self.force_signal(info.signo, fault) {
                         return Ok(TaskExit::Group(status));
                     }
                 }
                 Trap::Interrupted => {}
-                _ => return Ok(TaskExit::Group(ExitStatus::Signaled(libc::SIGKILL))),
+                other => {
+                    self.kernel
+                        .diagnostic(&format!("[{:>5}] unexpected trap {other:?}", self.tid));
+                    return Ok(TaskExit::Group(ExitStatus::Signaled(libc::SIGKILL)));
+                }
             }
         }
     }
