@@ -458,6 +458,10 @@ fn every_constant_libc_defines_matches() {
     c!(MsgFlags::CMSG_CLOEXEC.bits(), libc::MSG_CMSG_CLOEXEC);
     c!(fcntl::CLOSE_RANGE_UNSHARE, libc::CLOSE_RANGE_UNSHARE);
     c!(fcntl::CLOSE_RANGE_CLOEXEC, libc::CLOSE_RANGE_CLOEXEC);
+    c!(time::TFD_TIMER_ABSTIME, libc::TFD_TIMER_ABSTIME);
+    c!(time::TFD_TIMER_CANCEL_ON_SET, libc::TFD_TIMER_CANCEL_ON_SET);
+    c!(time::TFD_NONBLOCK, libc::TFD_NONBLOCK);
+    c!(time::TFD_CLOEXEC, libc::TFD_CLOEXEC);
     c!(EfdFlags::SEMAPHORE.bits(), libc::EFD_SEMAPHORE);
     c!(EfdFlags::NONBLOCK.bits(), libc::EFD_NONBLOCK);
     c!(EfdFlags::CLOEXEC.bits(), libc::EFD_CLOEXEC);

@@ -86,6 +86,7 @@ pub mod pipe;
 pub mod procfs;
 pub mod syscalls;
 pub mod task;
+pub mod timerfd;
 pub mod timers;
 pub mod wait;
 

@@ -48,6 +48,8 @@ pub enum Notify {
         /// The thread.
         thread: Arc<KillSwitch>,
     },
+    /// A timerfd: count the expirations and wake the file's waiters.
+    Wake(Weak<vfs_core::waiter::WaiterQueue>),
 }
 
 #[derive(Debug)]
@@ -63,6 +65,8 @@ struct TimerState {
     /// Incremented on every set, so queue entries of an earlier setting
     /// are ignored.
     generation: u64,
+    /// Expirations not yet read (a timerfd's count).
+    expirations: u64,
 }
 
 /// One timer.
@@ -110,8 +114,41 @@ impl Timer {
                 overrun: 0,
                 reported_overrun: 0,
                 generation: 0,
+                expirations: 0,
             }),
         })
+    }
+
+    /// A disarmed timer on `clock` that counts its expirations and wakes
+    /// `waiters` (a timerfd's), belonging to no thread group.
+    pub fn waking(clock: i32, waiters: Weak<vfs_core::waiter::WaiterQueue>) -> Arc<Self> {
+        Arc::new(Self {
+            id: -1,
+            clock,
+            value: 0,
+            notify: Notify::Wake(waiters),
+            code: 0,
+            group: Weak::new(),
+            state: Mutex::new(TimerState {
+                deadline: None,
+                interval: Duration::ZERO,
+                overrun: 0,
+                reported_overrun: 0,
+                generation: 0,
+                expirations: 0,
+            }),
+        })
+    }
+
+    /// Takes the expirations counted since the last call (a timerfd's
+    /// `read`).
+    pub fn take_expirations(&self) -> u64 {
+        std::mem::take(&mut self.state().expirations)
+    }
+
+    /// Whether expirations wait to be taken.
+    pub fn has_expired(&self) -> bool {
+        self.state().expirations > 0
     }
 
     fn state(&self) -> MutexGuard<'_, TimerState> {
@@ -148,16 +185,34 @@ impl Timer {
         // Periods that passed while the service was late are overruns.
         let mut next = None;
         if !st.interval.is_zero() {
-            let mut n = deadline + st.interval;
-            while n <= now {
-                st.overrun = st.overrun.saturating_add(1);
-                n += st.interval;
-            }
-            next = Some(n);
+            // Computed, not stepped: a tiny period must not make the
+            // service loop once per missed period.
+            let missed =
+                now.saturating_duration_since(deadline).as_nanos() / st.interval.as_nanos();
+            let missed32 = i32::try_from(missed).unwrap_or(i32::MAX);
+            st.overrun = st.overrun.saturating_add(missed32);
+            let steps = u32::try_from(missed + 1).unwrap_or(u32::MAX);
+            next = st
+                .interval
+                .checked_mul(steps)
+                .and_then(|d| deadline.checked_add(d))
+                .or_else(|| now.checked_add(st.interval));
         }
         st.deadline = next;
+        if let Notify::Wake(waiters) = &self.notify {
+            // This expiration and the periods the service was late for.
+            let passed = 1 + std::mem::take(&mut st.overrun);
+            st.expirations = st.expirations.saturating_add(passed as u64);
+            // The waiters' callbacks (epoll) may take locks that come
+            // before this timer's.
+            drop(st);
+            if let Some(waiters) = waiters.upgrade() {
+                waiters.notify(vfs_core::waiter::READABLE_EVENTS);
+            }
+            return next;
+        }
         let signal = match &self.notify {
-            Notify::None => None,
+            Notify::None | Notify::Wake(_) => None,
             Notify::Group { signal } | Notify::Thread { signal, .. } => Some(*signal),
         };
         if let (Some(signal), Some(group)) = (signal, self.group.upgrade())
@@ -231,6 +286,7 @@ impl TimerService {
             st.generation += 1;
             st.interval = interval;
             st.overrun = 0;
+            st.expirations = 0;
             st.deadline = (!value.is_zero()).then(|| Instant::now() + value);
             st.deadline.map(|d| (d, st.generation))
         };

@@ -1,5 +1,5 @@
 //! Event files, readiness and descriptor tables as Linux has them: epoll,
-//! eventfd and close_range run natively and in the sentry on both
+//! eventfd, timerfd and close_range run natively and in the sentry on both
 //! platforms; output and exit status must match.
 
 pub mod common;
@@ -13,4 +13,9 @@ fn epoll_and_eventfd_behave_as_linux() {
 #[test]
 fn close_range_closes_marks_and_unshares() {
     c_program("close_range");
+}
+
+#[test]
+fn timerfd_counts_expirations_as_linux() {
+    c_program("timerfd");
 }
