@@ -219,7 +219,7 @@ fn fault_access(a: &StubAddressSpace, info: &SignalInfo, rip: u64) -> Access {
     // start.
     let tail = info.addr > rip
         && info.addr - rip <= MAX_INSN_LEN
-        && info.addr % crate::sys::PAGE_SIZE == 0;
+        && info.addr.is_multiple_of(crate::sys::PAGE_SIZE);
     if info.addr == rip || tail {
         return Access::EXECUTE;
     }
