@@ -22,7 +22,7 @@ use sentry::gofer::GoferLaunch;
 use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
 
 /// The cases, in the order the guest prints them.
-const CASES: [&str; 11] = [
+const CASES: [&str; 15] = [
     "getppid",
     "stat",
     "stat-depth8",
@@ -34,6 +34,10 @@ const CASES: [&str; 11] = [
     "getdents-1000",
     "thread-create+join",
     "futex-pingpong",
+    "unix-pingpong-64",
+    "unix-stream-64k",
+    "pipe-64k",
+    "epoll-ready-eventfd",
 ];
 
 fn main() {

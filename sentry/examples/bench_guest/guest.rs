@@ -25,6 +25,16 @@ const SYS_GETDENTS64: u64 = 217;
 const SYS_CLOCK_GETTIME: u64 = 228;
 const SYS_EXIT_GROUP: u64 = 231;
 const SYS_FUTEX: u64 = 202;
+const SYS_SOCKETPAIR: u64 = 53;
+const SYS_EPOLL_WAIT: u64 = 232;
+const SYS_EPOLL_CTL: u64 = 233;
+const SYS_EVENTFD2: u64 = 290;
+const SYS_EPOLL_CREATE1: u64 = 291;
+const SYS_PIPE2: u64 = 293;
+const AF_UNIX: u64 = 1;
+const SOCK_STREAM: u64 = 1;
+const EPOLL_CTL_ADD: u64 = 1;
+const EPOLLIN: u32 = 1;
 
 const FUTEX_WAIT: u64 = 0;
 const FUTEX_WAKE: u64 = 1;
@@ -126,6 +136,49 @@ extern "C" fn ponger(_: u64) {
             _ => return,
         }
     }
+}
+
+/// The other thread's buffer for the socket and pipe cases.
+static mut PEER_BUF: [u8; 65536] = [0; 65536];
+
+/// Reads exactly `len` bytes from `fd` into `buf`; false at end of file.
+fn read_exact(fd: u64, buf: u64, len: u64) -> bool {
+    let mut got = 0;
+    while got < len {
+        // SAFETY: `buf` points to at least `len` writable bytes.
+        let n = unsafe { syscall(SYS_READ, fd, buf + got, len - got, 0) };
+        if n <= 0 {
+            return false;
+        }
+        got += n as u64;
+    }
+    true
+}
+
+/// Writes all of `len` bytes at `buf` to `fd`.
+fn write_exact(fd: u64, buf: u64, len: u64) {
+    let mut put = 0;
+    while put < len {
+        // SAFETY: `buf` points to at least `len` readable bytes.
+        put += check(unsafe { syscall(SYS_WRITE, fd, buf + put, len - put, 0) });
+    }
+}
+
+/// Echoes 64-byte messages on socket `fd` until its peer closes.
+extern "C" fn echo(fd: u64) {
+    // Only this thread uses `PEER_BUF` while it runs.
+    let buf = core::ptr::addr_of_mut!(PEER_BUF) as u64;
+    while read_exact(fd, buf, 64) {
+        write_exact(fd, buf, 64);
+    }
+}
+
+/// Reads and discards from `fd` until its writer closes.
+extern "C" fn drain(fd: u64) {
+    // Only this thread uses `PEER_BUF` while it runs.
+    let buf = core::ptr::addr_of_mut!(PEER_BUF) as u64;
+    // SAFETY: `buf` holds 65536 writable bytes.
+    while unsafe { syscall(SYS_READ, fd, buf, 65536, 0) } > 0 {}
 }
 
 unsafe fn syscall(n: u64, a: u64, b: u64, c: u64, d: u64) -> i64 {
@@ -356,6 +409,65 @@ extern "C" fn guest_main(sp: *const u64) -> ! {
     PING.store(2, Ordering::SeqCst);
     futex(&PING, FUTEX_WAKE, 1);
     join(&tid);
+
+    let mut pair = [0i32; 2];
+    // SAFETY: `pair` receives two descriptors.
+    check(unsafe { syscall(SYS_SOCKETPAIR, AF_UNIX, SOCK_STREAM, 0, pair.as_mut_ptr() as u64) });
+    spawn(echo, pair[1] as u64, &tid);
+    let iters = n(5000);
+    let start = now_ns();
+    for _ in 0..iters {
+        write_exact(pair[0] as u64, buf_ptr, 64);
+        read_exact(pair[0] as u64, buf_ptr, 64);
+    }
+    report(b"unix-pingpong-64", iters, start);
+    // SAFETY: closing this end ends the echo thread.
+    unsafe { syscall(SYS_CLOSE, pair[0] as u64, 0, 0, 0) };
+    join(&tid);
+    // SAFETY: closing the other end.
+    unsafe { syscall(SYS_CLOSE, pair[1] as u64, 0, 0, 0) };
+
+    for (name, pipe) in [(&b"unix-stream-64k"[..], false), (b"pipe-64k", true)] {
+        let mut ends = [0i32; 2];
+        // SAFETY: `ends` receives two descriptors.
+        check(unsafe {
+            if pipe {
+                syscall(SYS_PIPE2, ends.as_mut_ptr() as u64, 0, 0, 0)
+            } else {
+                syscall(SYS_SOCKETPAIR, AF_UNIX, SOCK_STREAM, 0, ends.as_mut_ptr() as u64)
+            }
+        });
+        let (reader, writer) = if pipe { (ends[0], ends[1]) } else { (ends[1], ends[0]) };
+        spawn(drain, reader as u64, &tid);
+        let iters = n(2000);
+        let start = now_ns();
+        for _ in 0..iters {
+            write_exact(writer as u64, buf_ptr, 65536);
+        }
+        // SAFETY: closing the writer ends the drain thread, whose reads
+        // complete the transfer.
+        unsafe { syscall(SYS_CLOSE, writer as u64, 0, 0, 0) };
+        join(&tid);
+        report(name, iters, start);
+        // SAFETY: closing the reader.
+        unsafe { syscall(SYS_CLOSE, reader as u64, 0, 0, 0) };
+    }
+
+    // SAFETY: an eventfd with a count of 1 and no flags.
+    let efd = check(unsafe { syscall(SYS_EVENTFD2, 1, 0, 0, 0) });
+    // SAFETY: no flags.
+    let ep = check(unsafe { syscall(SYS_EPOLL_CREATE1, 0, 0, 0, 0) });
+    let mut event = [0u8; 12];
+    event[..4].copy_from_slice(&EPOLLIN.to_ne_bytes());
+    // SAFETY: `event` is a packed `struct epoll_event`.
+    check(unsafe { syscall(SYS_EPOLL_CTL, ep, EPOLL_CTL_ADD, efd, event.as_ptr() as u64) });
+    let iters = n(20000);
+    let start = now_ns();
+    for _ in 0..iters {
+        // SAFETY: `event` has room for one event; no timeout.
+        check(unsafe { syscall(SYS_EPOLL_WAIT, ep, event.as_mut_ptr() as u64, 1, 0) });
+    }
+    report(b"epoll-ready-eventfd", iters, start);
     exit(0)
 }
 

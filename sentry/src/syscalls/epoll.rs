@@ -121,16 +121,21 @@ fn wait(t: &Task, epfd: Fd, events: UserAddr, max: i32, deadline: Option<Instant
         return Err(Errno::EINVAL);
     }
     let instance = with_file(t, epfd.0, instance_of)?;
+    let mut ready = Vec::new();
+    let copy_out = |ready: &[EpollEvent]| {
+        let bytes = zerocopy::IntoBytes::as_bytes(ready);
+        t.mm.copy_out_exact(events.get(), bytes)
+            .map(|()| ready.len() as u64)
+    };
+    // The common case of a busy loop: events are ready, nothing to wait on.
+    if instance.read_events(max as usize, &mut ready) > 0 {
+        return copy_out(&ready);
+    }
     let waker = TaskWaker::new();
     let mut registration = None;
-    let mut ready = Vec::new();
     let result = loop {
         if instance.read_events(max as usize, &mut ready) > 0 {
-            let bytes = zerocopy::IntoBytes::as_bytes(ready.as_slice());
-            break t
-                .mm
-                .copy_out_exact(events.get(), bytes)
-                .map(|()| ready.len() as u64);
+            break copy_out(&ready);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break Ok(0);
