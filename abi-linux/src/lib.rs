@@ -76,7 +76,7 @@ pub use process::{CloneArgs, CloneFlags, Rusage, WaitOptions};
 pub use rlimit::{RLIM_INFINITY, Rlimit, RlimitResource};
 pub use signal::{
     FpxSwBytes, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SaFlags, SigAction, SigContext, SigInfo,
-    Signal, SignalSet, SignalStack, UContext,
+    Signal, SignalSet, SignalStack, SignalfdSiginfo, UContext,
 };
 pub use socket::{CmsgHdr, Linger, MMsgHdr, MsgFlags, MsgHdr, Ucred};
 pub use stat::{Stat, Statfs, Statx, StatxAttributes, StatxMask, StatxTimestamp};

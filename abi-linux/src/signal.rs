@@ -448,44 +448,6 @@ impl SigInfo {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{SigInfo, Signal, SignalSet};
-
-    #[test]
-    fn signal_set_holds_signal_n_at_bit_n_minus_one() {
-        let mut s = SignalSet::empty();
-        s.insert(Signal::SIGHUP);
-        s.insert(Signal::SIGRTMAX);
-        assert_eq!(s.0, 1 | 1 << 63);
-        assert!(s.iter().eq([Signal::SIGHUP, Signal::SIGRTMAX]));
-        s.remove(Signal::SIGHUP);
-        assert!(!s.contains(Signal::SIGHUP));
-    }
-
-    #[test]
-    fn invalid_signals_are_in_no_set() {
-        let mut s = SignalSet::empty();
-        s.insert(Signal(0));
-        s.insert(Signal(65));
-        assert!(s.is_empty());
-        assert!(!SignalSet::full().contains(Signal(-1)));
-    }
-
-    #[test]
-    fn siginfo_setters_round_trip() {
-        let mut i = SigInfo::default();
-        i.set_sigsys(0x1234, 59, 0xc000_003e);
-        assert_eq!(
-            (i.call_addr(), i.syscall(), i.arch()),
-            (0x1234, 59, 0xc000_003e)
-        );
-        i.set_pid(-7);
-        i.set_uid(1000);
-        assert_eq!((i.pid(), i.uid()), (-7, 1000));
-    }
-}
-
 /// `struct sigcontext` of x86-64: the registers a signal frame saves,
 /// general registers in `<sys/ucontext.h>`'s `REG_*` order (which
 /// unwinders and Go's runtime index).
@@ -604,3 +566,103 @@ pub const FPX_SW_BYTES_OFFSET: usize = 464;
 pub const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
 /// `FP_XSTATE_MAGIC2`: the word after an XSAVE image in a signal frame.
 pub const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
+
+/// `struct signalfd_siginfo`: one signal as `read(2)` on a signalfd
+/// returns it (128 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout)]
+#[repr(C)]
+pub struct SignalfdSiginfo {
+    /// The signal number.
+    pub ssi_signo: u32,
+    /// An errno value (unused).
+    pub ssi_errno: i32,
+    /// `si_code`.
+    pub ssi_code: i32,
+    /// The sender's process ID.
+    pub ssi_pid: u32,
+    /// The sender's real user ID.
+    pub ssi_uid: u32,
+    /// The file descriptor (`SIGIO`).
+    pub ssi_fd: i32,
+    /// The kernel timer ID (POSIX timers).
+    pub ssi_tid: u32,
+    /// The band event (`SIGIO`).
+    pub ssi_band: u32,
+    /// The overrun count (POSIX timers).
+    pub ssi_overrun: u32,
+    /// The trap number of a fault.
+    pub ssi_trapno: u32,
+    /// The exit status or signal (`SIGCHLD`).
+    pub ssi_status: i32,
+    /// The integer sent by `sigqueue(3)`.
+    pub ssi_int: i32,
+    /// The pointer sent by `sigqueue(3)`.
+    pub ssi_ptr: u64,
+    /// User CPU time consumed (`SIGCHLD`).
+    pub ssi_utime: u64,
+    /// System CPU time consumed (`SIGCHLD`).
+    pub ssi_stime: u64,
+    /// The faulting address.
+    pub ssi_addr: u64,
+    /// The least significant bit of the address (`SIGBUS`).
+    pub ssi_addr_lsb: u16,
+    /// Padding.
+    pub _pad2: u16,
+    /// The system call (`SIGSYS`).
+    pub ssi_syscall: i32,
+    /// The calling address (`SIGSYS`).
+    pub ssi_call_addr: u64,
+    /// The architecture (`SIGSYS`).
+    pub ssi_arch: u32,
+    /// Padding to 128 bytes.
+    pub _pad: [u8; 28],
+}
+
+impl Default for SignalfdSiginfo {
+    fn default() -> Self {
+        zerocopy::FromZeros::new_zeroed()
+    }
+}
+
+/// `SFD_NONBLOCK`: `signalfd4(2)` makes an `O_NONBLOCK` description.
+pub const SFD_NONBLOCK: i32 = 0o4000;
+/// `SFD_CLOEXEC`: `signalfd4(2)` makes a close-on-exec descriptor.
+pub const SFD_CLOEXEC: i32 = 0o2000000;
+
+#[cfg(test)]
+mod tests {
+    use super::{SigInfo, Signal, SignalSet};
+
+    #[test]
+    fn signal_set_holds_signal_n_at_bit_n_minus_one() {
+        let mut s = SignalSet::empty();
+        s.insert(Signal::SIGHUP);
+        s.insert(Signal::SIGRTMAX);
+        assert_eq!(s.0, 1 | 1 << 63);
+        assert!(s.iter().eq([Signal::SIGHUP, Signal::SIGRTMAX]));
+        s.remove(Signal::SIGHUP);
+        assert!(!s.contains(Signal::SIGHUP));
+    }
+
+    #[test]
+    fn invalid_signals_are_in_no_set() {
+        let mut s = SignalSet::empty();
+        s.insert(Signal(0));
+        s.insert(Signal(65));
+        assert!(s.is_empty());
+        assert!(!SignalSet::full().contains(Signal(-1)));
+    }
+
+    #[test]
+    fn siginfo_setters_round_trip() {
+        let mut i = SigInfo::default();
+        i.set_sigsys(0x1234, 59, 0xc000_003e);
+        assert_eq!(
+            (i.call_addr(), i.syscall(), i.arch()),
+            (0x1234, 59, 0xc000_003e)
+        );
+        i.set_pid(-7);
+        i.set_uid(1000);
+        assert_eq!((i.pid(), i.uid()), (-7, 1000));
+    }
+}

@@ -204,6 +204,16 @@ pub struct Tms {
 /// `USER_HZ`: the clock ticks per second of `times(2)` and `/proc`.
 pub const USER_HZ: i64 = 100;
 
+/// `TFD_TIMER_ABSTIME`: `timerfd_settime(2)`'s value is an absolute time.
+pub const TFD_TIMER_ABSTIME: i32 = 1;
+/// `TFD_TIMER_CANCEL_ON_SET`: an absolute `CLOCK_REALTIME` timerfd
+/// reports `ECANCELED` when the clock is set.
+pub const TFD_TIMER_CANCEL_ON_SET: i32 = 2;
+/// `TFD_NONBLOCK`: `timerfd_create(2)` makes an `O_NONBLOCK` description.
+pub const TFD_NONBLOCK: i32 = 0o4000;
+/// `TFD_CLOEXEC`: `timerfd_create(2)` makes a close-on-exec descriptor.
+pub const TFD_CLOEXEC: i32 = 0o2000000;
+
 #[cfg(test)]
 mod tests {
     use super::Timespec;
@@ -245,13 +255,3 @@ mod tests {
         }
     }
 }
-
-/// `TFD_TIMER_ABSTIME`: `timerfd_settime(2)`'s value is an absolute time.
-pub const TFD_TIMER_ABSTIME: i32 = 1;
-/// `TFD_TIMER_CANCEL_ON_SET`: an absolute `CLOCK_REALTIME` timerfd
-/// reports `ECANCELED` when the clock is set.
-pub const TFD_TIMER_CANCEL_ON_SET: i32 = 2;
-/// `TFD_NONBLOCK`: `timerfd_create(2)` makes an `O_NONBLOCK` description.
-pub const TFD_NONBLOCK: i32 = 0o4000;
-/// `TFD_CLOEXEC`: `timerfd_create(2)` makes a close-on-exec descriptor.
-pub const TFD_CLOEXEC: i32 = 0o2000000;

@@ -320,6 +320,11 @@ fn signal_layouts_match_libc() {
     assert_eq!(size_of::<SigAction>(), 32);
     assert_eq!(offset_of!(SigAction, mask), 24);
     assert_eq!(size_of::<SignalSet>(), 8);
+    layout!(SignalfdSiginfo, libc::signalfd_siginfo; ssi_signo = ssi_signo, ssi_code = ssi_code,
+        ssi_pid = ssi_pid, ssi_uid = ssi_uid, ssi_tid = ssi_tid, ssi_overrun = ssi_overrun,
+        ssi_status = ssi_status, ssi_int = ssi_int, ssi_ptr = ssi_ptr, ssi_utime = ssi_utime,
+        ssi_stime = ssi_stime, ssi_addr = ssi_addr, ssi_addr_lsb = ssi_addr_lsb,
+        ssi_syscall = ssi_syscall, ssi_call_addr = ssi_call_addr, ssi_arch = ssi_arch);
 }
 
 /// The kernel's signal-frame `ucontext` is glibc's `ucontext_t` up to the
@@ -462,6 +467,8 @@ fn every_constant_libc_defines_matches() {
     c!(time::TFD_TIMER_CANCEL_ON_SET, libc::TFD_TIMER_CANCEL_ON_SET);
     c!(time::TFD_NONBLOCK, libc::TFD_NONBLOCK);
     c!(time::TFD_CLOEXEC, libc::TFD_CLOEXEC);
+    c!(signal::SFD_NONBLOCK, libc::SFD_NONBLOCK);
+    c!(signal::SFD_CLOEXEC, libc::SFD_CLOEXEC);
     c!(EfdFlags::SEMAPHORE.bits(), libc::EFD_SEMAPHORE);
     c!(EfdFlags::NONBLOCK.bits(), libc::EFD_NONBLOCK);
     c!(EfdFlags::CLOEXEC.bits(), libc::EFD_CLOEXEC);

@@ -84,6 +84,7 @@ pub mod net;
 pub mod pidfd;
 pub mod pipe;
 pub mod procfs;
+pub mod signalfd;
 pub mod syscalls;
 pub mod task;
 pub mod timerfd;

@@ -240,6 +240,9 @@ pub struct PendingSignals {
     /// Bit `n - 1` for signal `n`; read without the lock.
     bits: AtomicU64,
     queues: Mutex<Queues>,
+    /// Told of every signal posted here (a group's: and to any of its
+    /// threads), for signalfds.
+    waiters: WaiterQueue,
 }
 
 impl Default for PendingSignals {
@@ -250,6 +253,7 @@ impl Default for PendingSignals {
                 infos: std::array::from_fn(|_| VecDeque::new()),
                 queued: 0,
             }),
+            waiters: WaiterQueue::new(),
         }
     }
 }
@@ -263,7 +267,19 @@ impl PendingSignals {
     /// # Preconditions
     ///
     /// `1 <= signal <= 64`.
-    pub fn post(&self, signal: i32, mut info: SigInfo, limit: u64) -> Result<(), Errno> {
+    pub fn post(&self, signal: i32, info: SigInfo, limit: u64) -> Result<(), Errno> {
+        self.enqueue(signal, info, limit)?;
+        self.waiters.notify(EventMask::IN);
+        Ok(())
+    }
+
+    /// The queue signalfds wait on: notified of every signal posted here
+    /// (for a group's pending set, also of those posted to its threads).
+    pub fn waiters(&self) -> &WaiterQueue {
+        &self.waiters
+    }
+
+    fn enqueue(&self, signal: i32, mut info: SigInfo, limit: u64) -> Result<(), Errno> {
         let mut q = lock(&self.queues);
         let bit = 1u64 << (signal - 1);
         let pending = self.bits.load(Ordering::SeqCst) & bit != 0;
@@ -416,6 +432,7 @@ impl KillSwitch {
     /// `1 <= signal <= 64`.
     pub fn post(&self, signal: i32, info: SigInfo, limit: u64) -> Result<(), Errno> {
         self.pending.post(signal, info, limit)?;
+        self.group_pending.waiters.notify(EventMask::IN);
         self.notify();
         Ok(())
     }
@@ -479,6 +496,20 @@ impl KillSwitch {
             0 => None,
             s => Some(s),
         }
+    }
+}
+
+/// The kill switch of the task running on the calling thread (a signalfd
+/// reads its signals).
+pub fn current() -> Option<Arc<KillSwitch>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+impl KillSwitch {
+    /// The group's pending set, whose waiters learn of every signal for
+    /// the thread or its group.
+    pub fn group_pending(&self) -> &Arc<PendingSignals> {
+        &self.group_pending
     }
 }
 

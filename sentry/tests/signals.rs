@@ -21,6 +21,11 @@ fn alternate_stacks_arm_disarm_and_rearm_as_linux_does() {
 }
 
 #[test]
+fn signalfd_reads_pending_signals_as_records() {
+    c_program("signalfd");
+}
+
+#[test]
 fn python_waits_for_queued_signals() {
     let script = "import os, signal\n\
         rt = signal.SIGRTMIN\n\

@@ -20,6 +20,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::RT_SIGTIMEDWAIT, sys_rt_sigtimedwait);
     table.typed(nr::RT_SIGQUEUEINFO, sys_rt_sigqueueinfo);
     table.typed(nr::RT_TGSIGQUEUEINFO, sys_rt_tgsigqueueinfo);
+    table.typed(nr::SIGNALFD, sys_signalfd);
+    table.typed(nr::SIGNALFD4, sys_signalfd4);
     table.partial(
         nr::RT_SIGACTION,
         "stop signals do not stop (SIGSTOP, SIGTSTP, SIGTTIN and SIGTTOU are ignored by \
@@ -210,4 +212,36 @@ fn sys_rt_tgsigqueueinfo(
         group.send_to_thread(tid, signal, info)?;
     }
     Ok(0)
+}
+
+/// `signalfd4(2)`: a new signalfd reading the signals of the set at
+/// `mask` (`fd == -1`), or a new set for the signalfd `fd`.
+fn signalfd(t: &Task, fd: i32, mask: UserAddr, size: u64, flags: i32) -> SysResult {
+    use abi_linux::signal::{SFD_CLOEXEC, SFD_NONBLOCK};
+    if flags & !(SFD_CLOEXEC | SFD_NONBLOCK) != 0 || size != SIGSET_SIZE as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let set: u64 = t.mm.read_obj(mask.get())?;
+    let set = set & !abi_linux::SignalSet::UNBLOCKABLE.0;
+    if fd != -1 {
+        return super::with_file(t, fd, |f| {
+            let sfd = f
+                .downcast::<crate::signalfd::SignalFd>()
+                .ok_or(Errno::EINVAL)?;
+            sfd.set_mask(set);
+            Ok(fd as u64)
+        });
+    }
+    let file = crate::signalfd::new_signalfd(&t.kernel.anon_mount, set, flags & SFD_NONBLOCK != 0)?;
+    t.fds
+        .add(file, flags & SFD_CLOEXEC != 0, 0, t.fd_limit())
+        .map(|fd| fd as u64)
+}
+
+fn sys_signalfd(t: &mut Task, fd: i32, mask: UserAddr, size: u64) -> SysResult {
+    signalfd(t, fd, mask, size, 0)
+}
+
+fn sys_signalfd4(t: &mut Task, fd: i32, mask: UserAddr, size: u64, flags: i32) -> SysResult {
+    signalfd(t, fd, mask, size, flags)
 }
