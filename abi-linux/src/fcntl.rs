@@ -168,3 +168,24 @@ pub const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
 /// `CLOSE_RANGE_CLOEXEC`: `close_range(2)` marks close-on-exec instead of
 /// closing.
 pub const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+
+bitflags! {
+    /// The flags of `memfd_create(2)` (the huge-page size bits above
+    /// `MFD_HUGETLB` are not modelled).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub struct MfdFlags: u32 {
+        /// `MFD_CLOEXEC`: the descriptor is close-on-exec.
+        const CLOEXEC = 0x1;
+        /// `MFD_ALLOW_SEALING`: seals may be added.
+        const ALLOW_SEALING = 0x2;
+        /// `MFD_HUGETLB`: back the file with huge pages.
+        const HUGETLB = 0x4;
+        /// `MFD_NOEXEC_SEAL`: not executable, sealed so (implies sealing).
+        const NOEXEC_SEAL = 0x8;
+        /// `MFD_EXEC`: executable.
+        const EXEC = 0x10;
+    }
+}
+
+/// The longest `memfd_create(2)` name: `NAME_MAX` less `"memfd:"`.
+pub const MFD_NAME_MAX_LEN: usize = 255 - 6;

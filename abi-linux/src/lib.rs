@@ -61,7 +61,7 @@ pub use dirent::{DIRENT64_NAME_OFFSET, Dirent64Header, dirent64_reclen, write_di
 pub use epoll::{EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EpollEvent, EpollEvents};
 pub use errno::{Errno, Result};
 pub use eventfd::EfdFlags;
-pub use fcntl::{FcntlCmd, Flock, FlockOp, LockType, SealFlags};
+pub use fcntl::{FcntlCmd, Flock, FlockOp, LockType, MfdFlags, SealFlags};
 pub use inotify::InotifyMask;
 pub use io::{FallocFlags, Iovec, RwfFlags, Whence};
 pub use mm::{MadviseAdvice, MmapFlags, MmapProt, MremapFlags, MsyncFlags};

@@ -469,6 +469,11 @@ fn every_constant_libc_defines_matches() {
     c!(time::TFD_CLOEXEC, libc::TFD_CLOEXEC);
     c!(signal::SFD_NONBLOCK, libc::SFD_NONBLOCK);
     c!(signal::SFD_CLOEXEC, libc::SFD_CLOEXEC);
+    c!(MfdFlags::CLOEXEC.bits(), libc::MFD_CLOEXEC);
+    c!(MfdFlags::ALLOW_SEALING.bits(), libc::MFD_ALLOW_SEALING);
+    c!(MfdFlags::HUGETLB.bits(), libc::MFD_HUGETLB);
+    c!(MfdFlags::NOEXEC_SEAL.bits(), libc::MFD_NOEXEC_SEAL);
+    c!(MfdFlags::EXEC.bits(), libc::MFD_EXEC);
     c!(EfdFlags::SEMAPHORE.bits(), libc::EFD_SEMAPHORE);
     c!(EfdFlags::NONBLOCK.bits(), libc::EFD_NONBLOCK);
     c!(EfdFlags::CLOEXEC.bits(), libc::EFD_CLOEXEC);

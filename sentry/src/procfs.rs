@@ -453,11 +453,15 @@ fn file_path(proc: &Proc, tgid: i32, ctx: &dyn Context, file: &FileRef) -> Resul
     let process = proc.process(tgid).map_err(|_| Errno::ENOENT)?;
     let (root, cwd) = process.fs.root_and_cwd().map_err(|_| Errno::ENOENT)?;
     let vd = file.virtual_dentry();
-    let name = match proc.vfs()?.path_name(&root, &vd) {
+    let mut name = match proc.vfs()?.path_name(&root, &vd) {
         Ok(path) => path,
         Err(PathNameError::Unreachable(path)) => path,
         Err(PathNameError::Synthetic) => format!("anon_inode:[{}]", file.id()).into_bytes(),
     };
+    // Linux's d_path marks a file whose name is gone.
+    if vd.dentry.vfs_dentry().is_dead() {
+        name.extend_from_slice(b" (deleted)");
+    }
     vd.release(ctx);
     root.release(ctx);
     cwd.release(ctx);

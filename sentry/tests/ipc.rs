@@ -1,6 +1,6 @@
 //! Inter-process communication: pipes reopened through `/proc/PID/fd/N`
-//! (bash process substitution, `/dev/stdin`), and over the sandbox's own
-//! filesystems: POSIX
+//! (bash process substitution, `/dev/stdin`), memfds and their seals, and
+//! over the sandbox's own filesystems: POSIX
 //! semaphores and shared memory in `/dev/shm` (glibc makes a semaphore by
 //! creating a file and hard-linking it into place, so links within the
 //! memfs mounts under a host-directory root are covered too), and
@@ -46,4 +46,9 @@ fn bash_process_substitution_and_dev_stdin() {
         while read -r x; do echo line $x; done < <(printf 'p\\nq\\n'); \
         wc -l < <(seq 10)";
     same_as_native(&["/bin/bash", "-c", script], &[]);
+}
+
+#[test]
+fn memfd_create_and_seals_behave_as_linux() {
+    common::native::c_program("memfd");
 }

@@ -23,7 +23,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use abi_linux::{Errno, FallocFlags, OpenFlags, Statfs, Statx, StatxMask, Whence};
+use abi_linux::{Errno, FallocFlags, OpenFlags, SealFlags, Statfs, Statx, StatxMask, Whence};
+use core::sync::atomic::{AtomicU32, Ordering};
 use vfs_core::io::{IoDest, IoSource};
 use vfs_core::lock::FileLocks;
 use vfs_core::memmap::{
@@ -68,6 +69,10 @@ pub struct RegularFile {
     mappings: spin::Mutex<MappingSet>,
     state: Arc<MemfsState>,
     xattrs: Xattrs,
+    /// The `F_SEAL_*` seals (`SealFlags` bits): `F_SEAL_SEAL` for a file
+    /// made by `open`, as Linux's shmem files have; a memfd made for
+    /// sealing starts with none ([`RegularFile::allow_sealing`]).
+    seals: AtomicU32,
 }
 
 impl RegularFile {
@@ -82,7 +87,62 @@ impl RegularFile {
             mappings: spin::Mutex::new(MappingSet::new()),
             state,
             xattrs: Xattrs::default(),
+            seals: AtomicU32::new(SealFlags::SEAL.bits()),
         })
+    }
+
+    /// The file's seals (`F_GET_SEALS`).
+    pub fn seals(&self) -> SealFlags {
+        SealFlags::from_bits_retain(self.seals.load(Ordering::SeqCst))
+    }
+
+    /// Lets seals be added (`memfd_create` with `MFD_ALLOW_SEALING`), with
+    /// `initial` set (`F_SEAL_EXEC` for `MFD_NOEXEC_SEAL`).
+    pub fn allow_sealing(&self, initial: SealFlags) {
+        self.seals.store(initial.bits(), Ordering::SeqCst);
+    }
+
+    /// `F_ADD_SEALS` through a description (`writable`: opened for
+    /// writing), as Linux's `memfd_add_seals`.
+    ///
+    /// Errors: `EPERM` without write access or once `F_SEAL_SEAL` is set;
+    /// `EINVAL` for unknown bits; `EBUSY` for `F_SEAL_WRITE` while a shared
+    /// writable mapping exists.
+    pub fn add_seals(&self, seals: SealFlags, writable: bool) -> Result<(), Errno> {
+        if !writable {
+            return Err(Errno::EPERM);
+        }
+        if seals.bits() & !SealFlags::all().bits() != 0 {
+            return Err(Errno::EINVAL);
+        }
+        // The writer lock keeps writes out while a write seal is checked
+        // and set.
+        let _writer = self.writer.lock();
+        let current = self.seals();
+        if current.contains(SealFlags::SEAL) {
+            return Err(Errno::EPERM);
+        }
+        if seals.contains(SealFlags::WRITE)
+            && !current.contains(SealFlags::WRITE)
+            && self.mappings.lock().writable_mapped_bytes() > 0
+        {
+            return Err(Errno::EBUSY);
+        }
+        self.seals.fetch_or(seals.bits(), Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Whether a seal forbids changing the size from `old` to `new`.
+    fn size_sealed(&self, old: u64, new: u64) -> bool {
+        let seals = self.seals();
+        (new < old && seals.contains(SealFlags::SHRINK))
+            || (new > old && seals.contains(SealFlags::GROW))
+    }
+
+    /// Whether a seal forbids writing.
+    fn write_sealed(&self) -> bool {
+        self.seals()
+            .intersects(SealFlags::WRITE | SealFlags::FUTURE_WRITE)
     }
 
     fn memory(&self) -> &Arc<dyn MemoryFile> {
@@ -179,13 +239,18 @@ impl RegularFile {
         append: bool,
     ) -> Result<(usize, u64), Errno> {
         let _writer = self.writer.lock();
-        let offset = if append {
-            self.contents.lock().size
-        } else {
-            offset
-        };
+        let size = self.contents.lock().size;
+        let offset = if append { size } else { offset };
         if src.remaining() == 0 {
             return Ok((0, offset));
+        }
+        // Linux's shmem_write_begin: a write seal refuses every write, a
+        // grow seal one that would extend the file.
+        if self.write_sealed()
+            || (self.seals().contains(SealFlags::GROW)
+                && offset.saturating_add(src.remaining() as u64) > size)
+        {
+            return Err(Errno::EPERM);
         }
         let wanted = (src.remaining() as u64).min(MAX_FILE_SIZE.saturating_sub(offset));
         if wanted == 0 {
@@ -258,11 +323,17 @@ impl RegularFile {
 
     /// Truncates to `size` and sets the modification and change times, as
     /// `truncate(2)` and `O_TRUNC` do.
-    pub fn truncate(&self, ctx: &dyn Context, size: u64) {
+    ///
+    /// Errors: `EPERM` if a seal forbids the change of size.
+    pub fn truncate(&self, ctx: &dyn Context, size: u64) -> Result<(), Errno> {
         let mut contents = self.contents.lock();
+        if self.size_sealed(contents.size, size) {
+            return Err(Errno::EPERM);
+        }
         self.truncate_locked(&mut contents, size);
         drop(contents);
         self.attrs.touch_mtime_ctime(ctx.now());
+        Ok(())
     }
 
     /// `fallocate(2)`: mode 0 and `FALLOC_FL_KEEP_SIZE` allocate (all or
@@ -288,6 +359,9 @@ impl RegularFile {
             if !mode.contains(FallocFlags::KEEP_SIZE) {
                 return Err(Errno::EOPNOTSUPP);
             }
+            if self.write_sealed() {
+                return Err(Errno::EPERM);
+            }
             let end = end.min(contents.size);
             let mut pos = offset;
             while pos < end {
@@ -309,6 +383,9 @@ impl RegularFile {
             drop(contents);
             self.attrs.touch_mtime_ctime(ctx.now());
             return Ok(());
+        }
+        if !mode.contains(FallocFlags::KEEP_SIZE) && self.size_sealed(contents.size, end) {
+            return Err(Errno::EPERM);
         }
         if !mode.contains(FallocFlags::KEEP_SIZE) && end > contents.size {
             permissions::check_limit(ctx, 0, end).and_then(|allowed| {
@@ -502,11 +579,18 @@ impl Inode for RegularFile {
         mut opts: SetStatOptions,
     ) -> Result<(), Errno> {
         self.attrs.check_set_stat(ctx, &mut opts)?;
+        if StatxMask::from_bits_retain(opts.stat.stx_mask).contains(StatxMask::MODE)
+            && self.seals().contains(SealFlags::EXEC)
+            && (u32::from(opts.stat.stx_mode) ^ self.attrs.mode().permissions()) & 0o111 != 0
+        {
+            // F_SEAL_EXEC: the execute bits stay as they are.
+            return Err(Errno::EPERM);
+        }
         if StatxMask::from_bits_retain(opts.stat.stx_mask).contains(StatxMask::SIZE) {
             if opts.stat.stx_size > MAX_FILE_SIZE {
                 return Err(Errno::EFBIG);
             }
-            self.truncate(ctx, opts.stat.stx_size);
+            self.truncate(ctx, opts.stat.stx_size)?;
         }
         self.attrs.apply_set_stat(ctx, &opts);
         Ok(())
@@ -525,7 +609,7 @@ impl Inode for RegularFile {
         let dentry = Dentry::from_vfs(&*vd.dentry).ok_or(Errno::EBADF)?;
         let inode = downcast_inode::<Self>(dentry.inode()).ok_or(Errno::EBADF)?;
         if opts.flags.contains(OpenFlags::TRUNC) && !opts.flags.contains(OpenFlags::PATH) {
-            self.truncate(ctx, 0);
+            self.truncate(ctx, 0)?;
         }
         Ok(FileDescription::new(
             opts.flags,
@@ -712,6 +796,16 @@ impl FileDescriptionImpl for RegularFileFd {
         fd: &FileDescription,
         opts: &mut MmapOpts,
     ) -> Result<(), Errno> {
+        // memfd_check_seals_mmap: no shared writable mapping of a
+        // write-sealed file; a future-write seal also keeps a shared
+        // read-only mapping from becoming writable.
+        let seals = self.inode.seals();
+        if !opts.private && seals.intersects(SealFlags::WRITE | SealFlags::FUTURE_WRITE) {
+            if opts.perms.write {
+                return Err(Errno::EPERM);
+            }
+            opts.max_perms.write = false;
+        }
         let dentry = file_dentry(fd)?;
         let access = MmapFileAccess {
             readable: fd.is_readable(),

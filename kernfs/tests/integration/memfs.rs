@@ -870,3 +870,56 @@ fn rename_and_link_inside_a_submount_by_absolute_paths_succeed() {
         .unwrap();
     env.finish();
 }
+
+/// Linux's shmem seals: a file made by `open` carries `F_SEAL_SEAL`; one
+/// allowed sealing takes seals that refuse writes (`EPERM`), size changes
+/// in the sealed direction (`EPERM`) and more seals after `F_SEAL_SEAL`.
+#[test]
+fn seals_refuse_what_they_seal() {
+    use abi_linux::SealFlags;
+    let env = Env::memfs("");
+    env.write_file("/f", &[1u8; 100]);
+    let fd = env.open(&env.ctx, "/f", OpenFlags::RDWR, 0).unwrap();
+    let file = fd
+        .downcast::<kernfs::memfs::RegularFileFd>()
+        .unwrap()
+        .inode()
+        .clone();
+    assert_eq!(file.seals(), SealFlags::SEAL);
+    assert_eq!(file.add_seals(SealFlags::GROW, true), Err(Errno::EPERM));
+    file.allow_sealing(SealFlags::empty());
+    assert_eq!(file.add_seals(SealFlags::GROW, false), Err(Errno::EPERM));
+    file.add_seals(SealFlags::GROW | SealFlags::SHRINK, true)
+        .unwrap();
+    let mut opts = SetStatOptions::default();
+    opts.stat.stx_mask = StatxMask::SIZE.bits();
+    for size in [50, 200] {
+        opts.stat.stx_size = size;
+        assert_eq!(
+            env.vfs.set_stat_at(&env.ctx, &env.pop(b"/f"), opts),
+            Err(Errno::EPERM)
+        );
+    }
+    let write = |at: u64, n: usize| {
+        fd.pwrite(
+            &env.ctx,
+            &mut SliceSource::new(&vec![2u8; n]),
+            at as i64,
+            WriteOptions::default(),
+        )
+    };
+    assert_eq!(write(90, 10), Ok(10));
+    assert_eq!(
+        write(95, 10),
+        Err(Errno::EPERM),
+        "a write past the end grows"
+    );
+    file.add_seals(SealFlags::WRITE | SealFlags::SEAL, true)
+        .unwrap();
+    assert_eq!(write(0, 1), Err(Errno::EPERM));
+    assert_eq!(file.add_seals(SealFlags::EXEC, true), Err(Errno::EPERM));
+    assert_eq!(env.read_file("/f")[90..], [2u8; 10]);
+    drop(file);
+    fd.release(&env.ctx);
+    env.finish();
+}

@@ -69,6 +69,11 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::FCNTL, sys_fcntl);
     table.typed(nr::DUP, sys_dup);
     table.typed(nr::CLOSE_RANGE, sys_close_range);
+    table.typed(nr::MEMFD_CREATE, sys_memfd_create);
+    table.partial(
+        nr::MEMFD_CREATE,
+        "MFD_HUGETLB files use ordinary pages; a slash in the name shows as an underscore",
+    );
     table.typed(nr::DUP2, sys_dup2);
     table.typed(nr::DUP3, sys_dup3);
     table.typed(nr::IOCTL, sys_ioctl);
@@ -89,8 +94,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::FADVISE64, sys_fadvise64);
     table.partial(
         nr::FCNTL,
-        "descriptor flags, status flags, duplication and record locks; F_GETOWN/F_SETOWN, \
-         pipe sizes, seals, leases and F_NOTIFY are EINVAL",
+        "descriptor flags, status flags, duplication, record locks and memfd seals; \
+         F_GETOWN/F_SETOWN, pipe sizes, leases and F_NOTIFY are EINVAL",
     );
     table.partial(
         nr::IOCTL,
@@ -890,11 +895,100 @@ fn sys_fcntl(t: &mut Task, fd: Fd, cmd: FcntlCmd, arg: u64) -> SysResult {
         | FcntlCmd::OFD_GETLK
         | FcntlCmd::OFD_SETLK
         | FcntlCmd::OFD_SETLKW => fcntl_lock(t, fd, cmd, UserAddr(arg)),
+        FcntlCmd::ADD_SEALS | FcntlCmd::GET_SEALS => with_file(t, fd.0, |f| {
+            // Seals live on memfs files (memfds and tmpfs files); other
+            // files have none to give (EINVAL).
+            let file = f
+                .downcast::<kernfs::memfs::RegularFileFd>()
+                .ok_or(Errno::EINVAL)?
+                .inode();
+            if cmd == FcntlCmd::GET_SEALS {
+                return Ok(u64::from(file.seals().bits()));
+            }
+            let seals = abi_linux::SealFlags::from_bits_retain(arg as u32);
+            file.add_seals(seals, f.is_writable()).map(|()| 0)
+        }),
         _ => {
             t.fds.get(fd.0)?.release(&t.ctx);
             Err(Errno::EINVAL)
         }
     }
+}
+
+/// `memfd_create(2)`: an unlinked memfs file on the kernel's anonymous
+/// mount, named `memfd:NAME` for `/proc/PID/maps`, sealable with
+/// `MFD_ALLOW_SEALING` (otherwise sealed with `F_SEAL_SEAL`, as Linux's).
+fn sys_memfd_create(t: &mut Task, name: UserAddr, flags: u32) -> SysResult {
+    use abi_linux::fcntl::MFD_NAME_MAX_LEN;
+    use abi_linux::{MfdFlags, SealFlags};
+    let flags = MfdFlags::from_bits(flags).ok_or(Errno::EINVAL)?;
+    if flags.contains(MfdFlags::EXEC | MfdFlags::NOEXEC_SEAL) {
+        return Err(Errno::EINVAL);
+    }
+    let name =
+        t.mm.copy_in_string(name.get(), MFD_NAME_MAX_LEN)
+            .map_err(|e| {
+                if e == Errno::ENAMETOOLONG {
+                    Errno::EINVAL
+                } else {
+                    e
+                }
+            })?;
+    // Linked under its name for a moment, so that /proc/PID/fd and maps
+    // show it as Linux does ("/memfd:NAME (deleted)"); a slash would
+    // split the path, and a name another thread holds right now gets a
+    // suffix.
+    let mut path = b"memfd:".to_vec();
+    path.extend(name.iter().map(|&b| if b == b'/' { b'_' } else { b }));
+    let mode = if flags.contains(MfdFlags::NOEXEC_SEAL) {
+        0o666
+    } else {
+        0o777
+    };
+    let mount = &t.kernel.anon_mount;
+    let root = vfs_core::VirtualDentry::new(mount.clone(), mount.root_ref());
+    let open = |path: &[u8]| {
+        let pop = PathOperation::new(&root, &root, path);
+        t.kernel.vfs.open_at(
+            &t.ctx,
+            &pop,
+            OpenOptions {
+                flags: OpenFlags::CREAT | OpenFlags::EXCL | OpenFlags::RDWR | OpenFlags::LARGEFILE,
+                mode,
+                ..Default::default()
+            },
+        )
+    };
+    let mut opened = open(&path);
+    if opened.as_ref().err() == Some(&Errno::EEXIST) {
+        let ino = t
+            .kernel
+            .next_anon_ino
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        path.extend_from_slice(format!("~{ino}").as_bytes());
+        opened = open(&path);
+    }
+    let pop = PathOperation::new(&root, &root, &path);
+    let unlinked = opened
+        .as_ref()
+        .ok()
+        .map(|_| t.kernel.vfs.unlink_at(&t.ctx, &pop));
+    root.release(&t.ctx);
+    let file = opened?;
+    if let Some(Err(e)) = unlinked {
+        file.release(&t.ctx);
+        return Err(e);
+    }
+    if let Some(memfd) = file.downcast::<kernfs::memfs::RegularFileFd>() {
+        if flags.contains(MfdFlags::NOEXEC_SEAL) {
+            memfd.inode().allow_sealing(SealFlags::EXEC);
+        } else if flags.contains(MfdFlags::ALLOW_SEALING) {
+            memfd.inode().allow_sealing(SealFlags::empty());
+        }
+    }
+    t.fds
+        .add(file, flags.contains(MfdFlags::CLOEXEC), 0, t.fd_limit())
+        .map(|fd| fd as u64)
 }
 
 /// `close_range(2)`: closes (or marks close-on-exec) the open descriptors
