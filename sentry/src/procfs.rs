@@ -468,6 +468,22 @@ fn file_path(proc: &Proc, tgid: i32, ctx: &dyn Context, file: &FileRef) -> Resul
     Ok(name)
 }
 
+/// The state letter of `/proc/PID/stat`: `T` for a stopped group, `R`
+/// otherwise (the sentry does not tell a sleeping task from a running
+/// one).
+fn state_letter(group: &crate::task::ThreadGroup) -> &'static str {
+    if group.is_stopped() { "T" } else { "R" }
+}
+
+/// The `State:` line of `/proc/PID/status`.
+fn state_name(group: &crate::task::ThreadGroup) -> &'static str {
+    if group.is_stopped() {
+        "T (stopped)"
+    } else {
+        "R (running)"
+    }
+}
+
 /// Which generated file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
@@ -607,13 +623,14 @@ impl ProcFile {
                 let tgid = process.tgid;
                 let comm = String::from_utf8_lossy(&process.comm()).into_owned();
                 // Fields 1-7, then 8-52 (Linux's `do_task_stat`).
+                let tasks = &self.proc.tasks;
                 let mut fields: Vec<String> = vec![
                     tgid.to_string(),
                     format!("({comm})"),
-                    "R".into(),
-                    self.proc.tasks.ppid(process.tgid).to_string(),
-                    tgid.to_string(),
-                    tgid.to_string(),
+                    state_letter(&process.group).into(),
+                    tasks.ppid(process.tgid).to_string(),
+                    tasks.pgid(tgid).unwrap_or(tgid).to_string(),
+                    tasks.sid(tgid).unwrap_or(tgid).to_string(),
                     "0".into(),
                 ];
                 let rest: [u128; 45] = [
@@ -672,11 +689,12 @@ impl ProcFile {
                 let rss = process.mm.present_pages() as u64 * PAGE_SIZE;
                 let comm = String::from_utf8_lossy(&process.comm()).into_owned();
                 let text = format!(
-                    "Name:\t{comm}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{tgid}\n\
+                    "Name:\t{comm}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{tgid}\n\
                      Ngid:\t0\nPid:\t{tgid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t0\t0\t0\t0\n\
                      Gid:\t0\t0\t0\t0\nFDSize:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\n\
                      Threads:\t{}\n",
                     process.fs.umask(),
+                    state_name(&process.group),
                     self.proc.tasks.ppid(process.tgid),
                     // Linux's table grows in steps of 64 slots.
                     (process.fds.fds().last().map_or(0, |&fd| fd + 1) as usize)

@@ -334,6 +334,21 @@ impl PendingSignals {
             ..SigInfo::default()
         }))
     }
+
+    /// Forgets the pending signals of `set` (a stop signal cancels a
+    /// pending `SIGCONT` and the other way round, as Linux's
+    /// `prepare_signal` does).
+    pub fn discard(&self, set: u64) {
+        let mut q = lock(&self.queues);
+        let gone = self.bits.fetch_and(!set, Ordering::SeqCst) & set;
+        for signal in 1..=64usize {
+            if gone & (1 << (signal - 1)) != 0 {
+                let n = q.infos[signal - 1].len() as u64;
+                q.infos[signal - 1].clear();
+                q.queued -= n;
+            }
+        }
+    }
 }
 
 /// One task's (thread's) face to other threads (gVisor's
@@ -510,6 +525,11 @@ impl KillSwitch {
     /// the thread or its group.
     pub fn group_pending(&self) -> &Arc<PendingSignals> {
         &self.group_pending
+    }
+
+    /// Forgets the thread-directed pending signals of `set`.
+    pub(crate) fn discard_pending(&self, set: u64) {
+        self.pending.discard(set);
     }
 }
 

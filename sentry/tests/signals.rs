@@ -26,6 +26,11 @@ fn signalfd_reads_pending_signals_as_records() {
 }
 
 #[test]
+fn stop_and_continue_are_reported_to_the_parent() {
+    c_program("stop_continue");
+}
+
+#[test]
 fn python_waits_for_queued_signals() {
     let script = "import os, signal\n\
         rt = signal.SIGRTMIN\n\

@@ -18,7 +18,7 @@ use zerocopy::FromBytes;
 use super::{AT_FDCWD, Fd, PathAddr, SysResult, SyscallTable, UserAddr, read_path};
 use crate::loader;
 use crate::mm::MemoryManager;
-use crate::task::{CloneArgs, ExitStatus, NewImage, Task, WaitKind, WaitTarget};
+use crate::task::{CloneArgs, NewImage, Task, WaitEvents, WaitKind, WaitTarget};
 
 /// `SIGCHLD`.
 const SIGCHLD: i32 = abi_linux::Signal::SIGCHLD.0;
@@ -62,15 +62,12 @@ pub(super) fn register(table: &mut SyscallTable) {
         nr::EXECVEAT,
         "AT_EMPTY_PATH (fexecve) and AT_SYMLINK_NOFOLLOW are ENOSYS",
     );
+    table.partial(nr::WAIT4, "rusage is zeros");
+    table.partial(nr::WAITID, "rusage is zeros");
     table.partial(
-        nr::WAIT4,
-        "no stopped or continued children; rusage is zeros",
+        nr::KILL,
+        "SIGTSTP, SIGTTIN and SIGTTOU stop orphaned process groups too",
     );
-    table.partial(
-        nr::WAITID,
-        "WSTOPPED and WCONTINUED report nothing; rusage is zeros",
-    );
-    table.partial(nr::KILL, "stop signals do not stop");
     table.partial(
         nr::SETSID,
         "no controlling terminals: the new session has none, and orphaned process groups get no \
@@ -297,14 +294,6 @@ fn exec(
     Ok(0)
 }
 
-/// The `wait4` status word of `status`.
-fn wait_status(status: ExitStatus) -> u32 {
-    match status {
-        ExitStatus::Exited(code) => ((code & 0xff) as u32) << 8,
-        ExitStatus::Signaled(signal) => (signal & 0x7f) as u32,
-    }
-}
-
 /// Which children a wait considers (`__WALL`, `__WCLONE`).
 fn wait_kind(options: WaitOptions) -> WaitKind {
     if options.contains(WaitOptions::ALL) {
@@ -343,19 +332,22 @@ fn sys_wait4(
     };
     let kill = t.kill.clone();
     let interrupted = || kill.signal().is_some() || kill.has_pending(kill.mask());
-    let Some((child, status)) = t.kernel.tasks.wait_child(
-        t.tgid,
-        target,
-        wait_kind(options),
-        options.contains(WaitOptions::NOHANG),
-        false,
-        &interrupted,
-    )?
+    let wanted = WaitEvents {
+        exited: true,
+        stopped: options.contains(WaitOptions::UNTRACED),
+        continued: options.contains(WaitOptions::CONTINUED),
+        no_hang: options.contains(WaitOptions::NOHANG),
+        keep: false,
+    };
+    let Some((child, event)) =
+        t.kernel
+            .tasks
+            .wait_child(t.tgid, target, wait_kind(options), wanted, &interrupted)?
     else {
         return Ok(0);
     };
     if status_addr != 0 {
-        t.mm.write_obj(status_addr, &wait_status(status))?;
+        t.mm.write_obj(status_addr, &event.wait_status())?;
     }
     if rusage != 0 {
         t.mm.copy_out_exact(rusage, &[0u8; std::mem::size_of::<abi_linux::Rusage>()])?;
@@ -399,22 +391,23 @@ fn sys_waitid(
         }
         _ => return Err(Errno::EINVAL),
     };
-    // Stopped and continued children are not modelled: only exits are
-    // reported, whatever else was asked for.
+    let wanted = WaitEvents {
+        exited: options.contains(WaitOptions::EXITED),
+        stopped: options.contains(WaitOptions::UNTRACED),
+        continued: options.contains(WaitOptions::CONTINUED),
+        no_hang: options.contains(WaitOptions::NOHANG),
+        keep: options.contains(WaitOptions::NOWAIT),
+    };
     let kill = t.kill.clone();
     let interrupted = || kill.signal().is_some() || kill.has_pending(kill.mask());
-    let found = t.kernel.tasks.wait_child(
-        t.tgid,
-        target,
-        wait_kind(options),
-        options.contains(WaitOptions::NOHANG),
-        options.contains(WaitOptions::NOWAIT),
-        &interrupted,
-    )?;
+    let found =
+        t.kernel
+            .tasks
+            .wait_child(t.tgid, target, wait_kind(options), wanted, &interrupted)?;
     if infop != 0 {
         // All zero when nothing was waited for.
-        let info = found.map_or(abi_linux::SigInfo::default(), |(pid, status)| {
-            status.child_info(pid)
+        let info = found.map_or(abi_linux::SigInfo::default(), |(pid, event)| {
+            event.child_info(pid)
         });
         t.mm.write_obj(infop, &info)?;
     }

@@ -22,11 +22,6 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::RT_TGSIGQUEUEINFO, sys_rt_tgsigqueueinfo);
     table.typed(nr::SIGNALFD, sys_signalfd);
     table.typed(nr::SIGNALFD4, sys_signalfd4);
-    table.partial(
-        nr::RT_SIGACTION,
-        "stop signals do not stop (SIGSTOP, SIGTSTP, SIGTTIN and SIGTTOU are ignored by \
-         default)",
-    );
 }
 
 /// The size of the kernel's `sigset_t`, which the signal calls require.

@@ -63,7 +63,7 @@ pub use exec::NewImage;
 pub use fs_context::{FsContext, TaskContext};
 pub use limits::{Limits, NR_OPEN};
 pub use signals::{NSIG, SignalHandlers};
-pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitKind, WaitTarget};
+pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitEvents, WaitKind, WaitTarget};
 pub use thread_group::{ProcessInfo, ThreadGroup};
 
 /// What serves a task's system calls: the kernel holds one (the sentry's
@@ -108,6 +108,46 @@ impl ExitStatus {
             ExitStatus::Exited(code) => code & 0xff,
             ExitStatus::Signaled(sig) => 128 + sig,
         }
+    }
+}
+
+/// What a wait reports of a child: its end, a group stop, or a
+/// continuation after one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChildEvent {
+    /// The process ended.
+    Exited(ExitStatus),
+    /// The process stopped on this signal (`WUNTRACED`, `WSTOPPED`).
+    Stopped(i32),
+    /// The stopped process was continued by `SIGCONT` (`WCONTINUED`).
+    Continued,
+}
+
+impl ChildEvent {
+    /// The `wait4` status word.
+    pub fn wait_status(self) -> u32 {
+        match self {
+            ChildEvent::Exited(ExitStatus::Exited(code)) => ((code & 0xff) as u32) << 8,
+            ChildEvent::Exited(ExitStatus::Signaled(signal)) => (signal & 0x7f) as u32,
+            ChildEvent::Stopped(signal) => (((signal & 0xff) as u32) << 8) | 0x7f,
+            ChildEvent::Continued => 0xffff,
+        }
+    }
+
+    /// The `siginfo` that reports it of process `pid` (`SIGCHLD`,
+    /// `waitid`): `CLD_EXITED`/`CLD_KILLED`, `CLD_STOPPED` with the
+    /// signal, `CLD_CONTINUED` with `SIGCONT`.
+    pub fn child_info(self, pid: i32) -> abi_linux::SigInfo {
+        use abi_linux::signal::{CLD_CONTINUED, CLD_STOPPED};
+        let (code, value) = match self {
+            ChildEvent::Exited(status) => return status.child_info(pid),
+            ChildEvent::Stopped(signal) => (CLD_STOPPED, signal),
+            ChildEvent::Continued => (CLD_CONTINUED, libc::SIGCONT),
+        };
+        let mut info = crate::wait::sender_info(code, pid, 0);
+        info.signo = abi_linux::Signal::SIGCHLD.0;
+        info.set_status(value);
+        info
     }
 }
 
@@ -244,6 +284,10 @@ impl Task {
                 // `execve` in another thread ends this one.
                 return Ok(TaskExit::Thread(ExitStatus::Signaled(signal)));
             }
+            if self.group.is_stopped() {
+                self.wait_while_stopped();
+                continue;
+            }
             if let Some(status) = self.deliver_signal() {
                 return Ok(TaskExit::Group(status));
             }
@@ -306,6 +350,26 @@ impl Task {
                     return Ok(TaskExit::Group(ExitStatus::Signaled(libc::SIGKILL)));
                 }
             }
+        }
+    }
+
+    /// Parks the thread while its group is stopped, until `SIGCONT` or a
+    /// kill; the first thread to resume tells the parent of the
+    /// continuation.
+    fn wait_while_stopped(&mut self) {
+        let waker = crate::wait::TaskWaker::new();
+        let id = self
+            .group
+            .stop_queue()
+            .register(waker.clone(), vfs_core::waiter::EventMask::IN);
+        while self.group.is_stopped() && self.kill.signal().is_none() {
+            waker.wait_killable(None);
+        }
+        self.group.stop_queue().unregister(id);
+        if self.group.take_continue_notice() {
+            self.kernel
+                .tasks
+                .child_stop_changed(self.tgid, ChildEvent::Continued);
         }
     }
 

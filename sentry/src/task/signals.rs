@@ -59,10 +59,24 @@ pub(crate) fn terminates(signal: i32, handler: u64) -> bool {
 }
 
 /// Whether `signal`'s default action is to do nothing (`SIGCHLD`,
-/// `SIGCONT`, `SIGURG`, `SIGWINCH`) or to stop, which is not modelled
-/// (`SIGSTOP`, `SIGTSTP`, `SIGTTIN`, `SIGTTOU`).
+/// `SIGCONT`, `SIGURG`, `SIGWINCH`) or to stop the group (see
+/// [`stops`]): in neither case does the group end.
 fn default_ignored(signal: i32) -> bool {
     matches!(signal, 17..=23 | 28)
+}
+
+/// The stop signals: `SIGSTOP`, `SIGTSTP`, `SIGTTIN`, `SIGTTOU`.
+pub(crate) const STOP_SIGNALS: u64 = (1 << (libc::SIGSTOP - 1))
+    | (1 << (libc::SIGTSTP - 1))
+    | (1 << (libc::SIGTTIN - 1))
+    | (1 << (libc::SIGTTOU - 1));
+
+/// Whether `signal`, arriving with `handler` as its action, stops the
+/// thread group (Linux's `sig_kernel_stop` at its default action).
+pub(crate) fn stops(signal: i32, handler: u64) -> bool {
+    (1..=64).contains(&signal)
+        && STOP_SIGNALS & (1 << (signal - 1)) != 0
+        && handler == abi_linux::signal::SIG_DFL
 }
 
 /// The signal-action table (`struct sighand_struct`), shared by
@@ -275,6 +289,16 @@ impl Task {
         let signal = siginfo.signo;
         let index = signal as usize - 1;
         let action = self.signal_handlers.action(signal);
+        if stops(signal, action.handler) {
+            // The group stops (Linux's `do_signal_stop`); this thread
+            // parks when the run loop next looks.
+            if self.group.begin_stop(signal) {
+                self.kernel
+                    .tasks
+                    .child_stop_changed(self.tgid, super::ChildEvent::Stopped(signal));
+            }
+            return None;
+        }
         if action.handler <= SIG_IGN {
             return terminates(signal, action.handler).then_some(ExitStatus::Signaled(signal));
         }

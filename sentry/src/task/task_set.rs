@@ -20,14 +20,30 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use abi_linux::{Errno, SaFlags};
 
-use super::ExitStatus;
 use super::signals::{NSIG, SIG_IGN, SIGCHLD, SignalHandlers};
 use super::thread_group::{ProcessInfo, ThreadGroup};
+use super::{ChildEvent, ExitStatus};
 use crate::wait::{KillSwitch, sender_info};
 
 /// The default limit on tasks (threads of live processes, and zombies)
 /// in one sandbox.
 pub const DEFAULT_MAX_PROCESSES: usize = 1024;
+
+/// What a wait asks to be told of (`WEXITED`, `WUNTRACED`/`WSTOPPED`,
+/// `WCONTINUED`) and how (`WNOHANG`, `WNOWAIT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitEvents {
+    /// Exits.
+    pub exited: bool,
+    /// Group stops.
+    pub stopped: bool,
+    /// Continuations after a stop.
+    pub continued: bool,
+    /// Return at once when nothing is there (`WNOHANG`).
+    pub no_hang: bool,
+    /// Leave what is reported to be reported again (`WNOWAIT`).
+    pub keep: bool,
+}
 
 /// A process in the tree.
 #[derive(Debug)]
@@ -415,6 +431,28 @@ impl TaskSet {
         self.notify_changed();
     }
 
+    /// Tells the parent of `tgid` that the process stopped or continued
+    /// (Linux's `do_notify_parent_cldstop`): `SIGCHLD` with `CLD_STOPPED`
+    /// or `CLD_CONTINUED`, unless the parent asked not to be told
+    /// (`SA_NOCLDSTOP`); its waits look again either way.
+    pub fn child_stop_changed(&self, tgid: i32, event: ChildEvent) {
+        let parent = {
+            let tree = self.tree();
+            tree.nodes
+                .get(&tgid)
+                .and_then(|n| tree.nodes.get(&n.ppid))
+                .map(|p| p.group.clone())
+        };
+        if let Some(parent) = parent {
+            let action = parent.handlers().action(SIGCHLD);
+            if !SaFlags::from_bits_retain(action.flags).contains(SaFlags::NOCLDSTOP) {
+                // A standard signal cannot be refused.
+                let _ = parent.send(SIGCHLD, event.child_info(tgid));
+            }
+        }
+        self.notify_changed();
+    }
+
     /// Records that a task's thread has finished (after dropping its
     /// task).
     pub fn thread_done(&self) {
@@ -436,20 +474,22 @@ impl TaskSet {
         self.tree().init_exit
     }
 
-    /// Waits for a child of `parent` matching `target` and `kind` to exit
-    /// (gVisor's `Task.Wait`) and reaps it unless `keep`; `Ok(None)` with
-    /// `no_hang` when none has exited yet. `ECHILD` when no child matches;
-    /// `ERESTARTSYS` when `interrupted` says so (checked whenever the tree
-    /// changes or `kill` is thrown).
+    /// Waits for a child of `parent` matching `target` and `kind` to have
+    /// something to report among `wanted` (gVisor's `Task.Wait`): an exit
+    /// (the child is reaped unless `wanted.keep`), a stop or a
+    /// continuation (forgotten unless `wanted.keep`); `Ok(None)` with
+    /// `wanted.no_hang` when there is nothing yet. `ECHILD` when no child matches; `ERESTARTSYS` when
+    /// `interrupted` says so (checked whenever the tree changes or `kill`
+    /// is thrown).
     pub fn wait_child(
         &self,
         parent: i32,
         target: WaitTarget,
         kind: WaitKind,
-        no_hang: bool,
-        keep: bool,
+        wanted: WaitEvents,
         interrupted: &dyn Fn() -> bool,
-    ) -> Result<Option<(i32, ExitStatus)>, Errno> {
+    ) -> Result<Option<(i32, ChildEvent)>, Errno> {
+        let WaitEvents { no_hang, keep, .. } = wanted;
         let waker = crate::wait::TaskWaker::new();
         let id = self
             .exits
@@ -475,15 +515,25 @@ impl TaskSet {
                 }
                 any = true;
                 if let Some(status) = node.exit {
-                    found = Some((pid, status));
+                    if wanted.exited {
+                        found = Some((pid, ChildEvent::Exited(status)));
+                        break;
+                    }
+                    continue;
+                }
+                if let Some(event) = node
+                    .group
+                    .take_report(wanted.stopped, wanted.continued, keep)
+                {
+                    found = Some((pid, event));
                     break;
                 }
             }
-            if let Some((pid, status)) = found {
-                if !keep {
+            if let Some((pid, event)) = found {
+                if !keep && matches!(event, ChildEvent::Exited(_)) {
                     tree.nodes.remove(&pid);
                 }
-                break Ok(Some((pid, status)));
+                break Ok(Some((pid, event)));
             }
             if !any {
                 break Err(Errno::ECHILD);

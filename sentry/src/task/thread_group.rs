@@ -24,9 +24,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::Errno;
 
-use super::ExitStatus;
 use super::fs_context::FsContext;
-use super::signals::{SIG_IGN, SignalHandlers, terminates};
+use super::signals::{SIG_IGN, STOP_SIGNALS, SignalHandlers, stops, terminates};
+use super::{ChildEvent, ExitStatus};
 use crate::fd_table::FdTable;
 use crate::mm::MemoryManager;
 use crate::wait::{KillSwitch, PendingSignals};
@@ -41,6 +41,14 @@ struct GroupState {
     exit: Option<ExitStatus>,
     /// The status the leader thread exited with, if it did.
     leader_exit: Option<ExitStatus>,
+    /// Group stop (Linux's `SIGNAL_STOP_STOPPED`).
+    stopped: bool,
+    /// What the parent's `wait` has not yet been told: a stop or a
+    /// continuation (Linux's `group_exit_code` with `SIGNAL_STOP_*`).
+    report: Option<ChildEvent>,
+    /// Set when `SIGCONT` ended a stop: the first thread to resume tells
+    /// the parent.
+    continue_notice: bool,
 }
 
 /// A thread group (a process).
@@ -55,6 +63,8 @@ pub struct ThreadGroup {
     left: vfs_core::waiter::WaiterQueue,
     /// Notified when the last thread has left (pidfd readiness).
     exit_queue: vfs_core::waiter::WaiterQueue,
+    /// Notified when a group stop ends.
+    stop_queue: vfs_core::waiter::WaiterQueue,
     /// The group's timers.
     timers: Mutex<GroupTimers>,
     /// The resource limits.
@@ -92,6 +102,7 @@ impl ThreadGroup {
             state: Mutex::new(GroupState::default()),
             left: vfs_core::waiter::WaiterQueue::new(),
             exit_queue: vfs_core::waiter::WaiterQueue::new(),
+            stop_queue: vfs_core::waiter::WaiterQueue::new(),
             timers: Mutex::new(GroupTimers::default()),
             limits,
         })
@@ -220,6 +231,86 @@ impl ThreadGroup {
         }
     }
 
+    /// Starts a group stop on `signal` (a thread took a stop signal at its
+    /// default action, Linux's `do_signal_stop`): every thread is told to
+    /// stop before it next runs application code. Returns whether the
+    /// group was running (the parent is then told).
+    pub(crate) fn begin_stop(&self, signal: i32) -> bool {
+        let mut st = self.state();
+        if st.stopped || st.exit.is_some() {
+            return false;
+        }
+        st.stopped = true;
+        st.report = Some(ChildEvent::Stopped(signal));
+        st.continue_notice = false;
+        for s in &st.threads {
+            s.notify();
+        }
+        true
+    }
+
+    /// Whether the group is stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.state().stopped
+    }
+
+    /// The queue a stopped thread waits on until the group is continued.
+    pub(crate) fn stop_queue(&self) -> &vfs_core::waiter::WaiterQueue {
+        &self.stop_queue
+    }
+
+    /// Whether this thread is the one to tell the parent that a stop
+    /// ended (once per continuation).
+    pub(crate) fn take_continue_notice(&self) -> bool {
+        std::mem::take(&mut self.state().continue_notice)
+    }
+
+    /// The stop or continuation a `wait` with `stopped`/`continued` asked
+    /// for reports, forgotten unless `keep` (`WNOWAIT`).
+    pub(crate) fn take_report(
+        &self,
+        stopped: bool,
+        continued: bool,
+        keep: bool,
+    ) -> Option<ChildEvent> {
+        let mut st = self.state();
+        let wanted = match st.report {
+            Some(ChildEvent::Stopped(_)) => stopped && st.stopped,
+            Some(ChildEvent::Continued) => continued,
+            _ => false,
+        };
+        if !wanted {
+            return None;
+        }
+        if keep { st.report } else { st.report.take() }
+    }
+
+    /// What sending `signal` does before it is queued (Linux's
+    /// `prepare_signal`): `SIGCONT` discards pending stop signals and ends
+    /// a group stop; a stop signal discards a pending `SIGCONT`.
+    fn prepare(&self, signal: i32) {
+        let cont = 1u64 << (libc::SIGCONT - 1);
+        if signal == libc::SIGCONT {
+            self.pending.discard(STOP_SIGNALS);
+            let mut st = self.state();
+            for s in &st.threads {
+                s.discard_pending(STOP_SIGNALS);
+            }
+            if st.stopped {
+                st.stopped = false;
+                st.report = Some(ChildEvent::Continued);
+                st.continue_notice = true;
+                drop(st);
+                self.stop_queue.notify(vfs_core::waiter::EventMask::IN);
+            }
+        } else if STOP_SIGNALS & (1 << (signal - 1)) != 0 {
+            self.pending.discard(cont);
+            for s in &self.state().threads {
+                s.discard_pending(cont);
+            }
+        }
+    }
+
     /// Sends the group-directed `signal` (`kill(2)`), acting as Linux's
     /// `complete_signal`: a caught signal is made pending for the group
     /// and one thread that does not block it is woken to take it;
@@ -231,6 +322,7 @@ impl ThreadGroup {
     ///
     /// `1 <= signal <= 64`.
     pub fn send(&self, signal: i32, info: SigInfo) -> Result<(), Errno> {
+        self.prepare(signal);
         let handler = self.handlers().action(signal).handler;
         // A fatal signal ends the group at once when some thread would
         // take it; blocked everywhere, it waits pending like any other.
@@ -244,7 +336,11 @@ impl ThreadGroup {
             self.exit_group(ExitStatus::Signaled(signal));
             return Ok(());
         }
-        if handler <= SIG_IGN && !terminates(signal, handler) && !held_back {
+        if handler <= SIG_IGN
+            && !terminates(signal, handler)
+            && !stops(signal, handler)
+            && !held_back
+        {
             // Ignored, explicitly or by default, and no thread holds it
             // back to wait for it (Linux's `sig_ignored`).
             return Ok(());
@@ -275,6 +371,7 @@ impl ThreadGroup {
     ///
     /// `1 <= signal <= 64`.
     pub fn send_to_thread(&self, tid: i32, signal: i32, info: SigInfo) -> Result<(), Errno> {
+        self.prepare(signal);
         let switch = self
             .state()
             .threads
@@ -286,8 +383,9 @@ impl ThreadGroup {
         let taken_now = signal == libc::SIGKILL || switch.takes_default_action(signal);
         if terminates(signal, handler) && taken_now {
             self.exit_group(ExitStatus::Signaled(signal));
-        } else if handler > SIG_IGN || !taken_now {
-            // Caught, or held back by the mask: pending.
+        } else if handler > SIG_IGN || !taken_now || stops(signal, handler) {
+            // Caught, held back by the mask, or stopping the group:
+            // pending.
             switch.post(signal, info, self.queue_limit(&info))?;
         }
         Ok(())
