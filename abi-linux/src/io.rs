@@ -90,3 +90,18 @@ pub struct Iovec {
     /// The length of the buffer in bytes.
     pub len: u64,
 }
+
+bitflags! {
+    /// The flags of `splice(2)`, `tee(2)` and `vmsplice(2)`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+    pub struct SpliceFlags: u32 {
+        /// `SPLICE_F_MOVE`: move pages if possible (a hint).
+        const MOVE = 1;
+        /// `SPLICE_F_NONBLOCK`: do not block on the pipe.
+        const NONBLOCK = 2;
+        /// `SPLICE_F_MORE`: more data will follow (a hint).
+        const MORE = 4;
+        /// `SPLICE_F_GIFT`: the pages are a gift (`vmsplice`, a hint).
+        const GIFT = 8;
+    }
+}

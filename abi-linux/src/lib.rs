@@ -63,7 +63,7 @@ pub use errno::{Errno, Result};
 pub use eventfd::EfdFlags;
 pub use fcntl::{FcntlCmd, Flock, FlockOp, LockType, MfdFlags, SealFlags};
 pub use inotify::InotifyMask;
-pub use io::{FallocFlags, Iovec, RwfFlags, Whence};
+pub use io::{FallocFlags, Iovec, RwfFlags, SpliceFlags, Whence};
 pub use mm::{MadviseAdvice, MmapFlags, MmapProt, MremapFlags, MsyncFlags};
 pub use mode::*;
 pub use mount::{MountFlags, UmountFlags};

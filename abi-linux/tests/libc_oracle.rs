@@ -474,6 +474,10 @@ fn every_constant_libc_defines_matches() {
     c!(MfdFlags::HUGETLB.bits(), libc::MFD_HUGETLB);
     c!(MfdFlags::NOEXEC_SEAL.bits(), libc::MFD_NOEXEC_SEAL);
     c!(MfdFlags::EXEC.bits(), libc::MFD_EXEC);
+    c!(SpliceFlags::MOVE.bits(), libc::SPLICE_F_MOVE);
+    c!(SpliceFlags::NONBLOCK.bits(), libc::SPLICE_F_NONBLOCK);
+    c!(SpliceFlags::MORE.bits(), libc::SPLICE_F_MORE);
+    c!(SpliceFlags::GIFT.bits(), libc::SPLICE_F_GIFT);
     c!(EfdFlags::SEMAPHORE.bits(), libc::EFD_SEMAPHORE);
     c!(EfdFlags::NONBLOCK.bits(), libc::EFD_NONBLOCK);
     c!(EfdFlags::CLOEXEC.bits(), libc::EFD_CLOEXEC);

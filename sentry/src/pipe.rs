@@ -244,6 +244,68 @@ impl FileDescriptionImpl for PipeEnd {
     }
 }
 
+/// Whether `file` is an end of a pipe.
+pub fn is_pipe(file: &FileDescription) -> bool {
+    file.downcast::<PipeEnd>().is_some()
+}
+
+/// The bytes a write to pipe end `file` can take now without blocking
+/// (`None` for another file; `EPIPE` when the pipe has no readers).
+pub fn room(file: &FileDescription) -> Option<Result<usize, Errno>> {
+    let end = file.downcast::<PipeEnd>()?;
+    let st = end.pipe.state();
+    Some(if st.readers == 0 {
+        Err(Errno::EPIPE)
+    } else {
+        Ok(PIPE_CAPACITY - st.buf.len())
+    })
+}
+
+/// `tee(2)`: copies up to `len` bytes from the front of the pipe `from`
+/// reads into the pipe `to` writes, leaving them in `from`.
+///
+/// Errors: `EINVAL` unless `from` is a pipe's read side and `to` another
+/// pipe's write side; `EPIPE` when `to` has no readers; `EAGAIN` when
+/// `from` is empty while it has writers, or `to` is full (the caller
+/// waits). Returns 0 when `from` is empty and has no writers.
+pub fn tee(from: &FileDescription, to: &FileDescription, len: usize) -> Result<usize, Errno> {
+    let (Some(src), Some(dst)) = (from.downcast::<PipeEnd>(), to.downcast::<PipeEnd>()) else {
+        return Err(Errno::EINVAL);
+    };
+    if !src.read || !dst.write || Arc::ptr_eq(&src.pipe, &dst.pipe) {
+        return Err(Errno::EINVAL);
+    }
+    let data: Vec<u8> = {
+        let st = src.pipe.state();
+        if st.buf.is_empty() {
+            return if st.writers == 0 {
+                Ok(0)
+            } else {
+                Err(Errno::EAGAIN)
+            };
+        }
+        st.buf
+            .iter()
+            .take(len.min(PIPE_CAPACITY))
+            .copied()
+            .collect()
+    };
+    let n = {
+        let mut st = dst.pipe.state();
+        if st.readers == 0 {
+            return Err(Errno::EPIPE);
+        }
+        let n = data.len().min(PIPE_CAPACITY - st.buf.len());
+        if n == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        st.buf.extend(&data[..n]);
+        n
+    };
+    dst.pipe.queue.notify(READABLE_EVENTS);
+    Ok(n)
+}
+
 /// Creates a pipe on `mount` (the kernel's anonymous mount) and returns
 /// its read and write ends; `flags` may hold `O_NONBLOCK` (and
 /// `O_CLOEXEC`, which is the caller's business).

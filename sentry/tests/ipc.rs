@@ -1,5 +1,6 @@
 //! Inter-process communication: pipes reopened through `/proc/PID/fd/N`
-//! (bash process substitution, `/dev/stdin`), memfds and their seals, and
+//! (bash process substitution, `/dev/stdin`), memfds and their seals,
+//! splice/tee/vmsplice/copy_file_range/sendfile, and
 //! over the sandbox's own filesystems: POSIX
 //! semaphores and shared memory in `/dev/shm` (glibc makes a semaphore by
 //! creating a file and hard-linking it into place, so links within the
@@ -51,4 +52,9 @@ fn bash_process_substitution_and_dev_stdin() {
 #[test]
 fn memfd_create_and_seals_behave_as_linux() {
     common::native::c_program("memfd");
+}
+
+#[test]
+fn splice_tee_vmsplice_and_copy_file_range_move_data_as_linux() {
+    common::native::c_program("splice");
 }

@@ -29,7 +29,6 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::READV, sys_readv);
     table.typed(nr::WRITEV, sys_writev);
     table.typed(nr::PREAD64, sys_pread64);
-    table.typed(nr::SENDFILE, sys_sendfile);
     table.typed(nr::PWRITE64, sys_pwrite64);
     table.typed(nr::PREADV, sys_preadv);
     table.typed(nr::PWRITEV, sys_pwritev);
@@ -215,92 +214,6 @@ fn sys_pread64(t: &mut Task, fd: Fd, buf: UserAddr, len: usize, offset: i64) -> 
 
 fn sys_pwrite64(t: &mut Task, fd: Fd, buf: UserAddr, len: usize, offset: i64) -> SysResult {
     write_from(t, fd, vec![(buf.get(), count(len)?)], Some(offset))
-}
-
-/// The most `sendfile` moves per step through its kernel buffer.
-const SENDFILE_CHUNK: usize = 64 * 1024;
-
-/// `sendfile(2)`: copies up to `count` bytes from `in_fd` (at `*offset`
-/// when `offset` is given, leaving the file offset alone and updating
-/// `*offset`) to `out_fd`, through a kernel buffer. Returns what was
-/// written; stops early at end of input or when the output would block
-/// after some bytes moved.
-fn sys_sendfile(
-    t: &mut Task,
-    out_fd: Fd,
-    in_fd: Fd,
-    offset_addr: UserAddr,
-    len: usize,
-) -> SysResult {
-    let want = count(len)?;
-    let mut offset = if offset_addr.is_null() {
-        None
-    } else {
-        let off: i64 = t.mm.read_obj(offset_addr.get())?;
-        if off < 0 {
-            return Err(Errno::EINVAL);
-        }
-        Some(off)
-    };
-    let total = with_file(t, in_fd.0, |input| {
-        with_file(t, out_fd.0, |output| {
-            if !input.is_readable() || !output.is_writable() {
-                return Err(Errno::EBADF);
-            }
-            if output.status_flags().contains(OpenFlags::APPEND) {
-                return Err(Errno::EINVAL);
-            }
-            let mut buf = vec![0u8; want.min(SENDFILE_CHUNK)];
-            let mut total = 0usize;
-            while total < want {
-                let len = buf.len().min(want - total);
-                let read = retry_blocking(input, READABLE_EVENTS, || {
-                    let mut dst = vfs_core::io::SliceDest::new(&mut buf[..len]);
-                    match offset {
-                        Some(off) => input.pread(&t.ctx, &mut dst, off, ReadOptions::default()),
-                        None => input.read(&t.ctx, &mut dst, ReadOptions::default()),
-                    }
-                });
-                let read = match read {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if total == 0 => return Err(e),
-                    Err(_) => break,
-                };
-                let mut written = 0usize;
-                while written < read {
-                    let step = retry_blocking(output, WRITABLE_EVENTS, || {
-                        let mut src = vfs_core::io::SliceSource::new(&buf[written..read]);
-                        output.write(&t.ctx, &mut src, WriteOptions::default())
-                    });
-                    match step {
-                        Ok(0) => break,
-                        Ok(n) => written += n,
-                        Err(e) if total + written == 0 => return Err(e),
-                        Err(_) => break,
-                    }
-                }
-                total += written;
-                match &mut offset {
-                    Some(off) => *off += written as i64,
-                    // Give back what was read but not written, so the
-                    // input's offset says what was sent.
-                    None if written < read => {
-                        let _ = input.seek(&t.ctx, -((read - written) as i64), Whence::Cur);
-                    }
-                    None => {}
-                }
-                if written < read {
-                    break;
-                }
-            }
-            Ok(total)
-        })
-    })?;
-    if let Some(off) = offset {
-        t.mm.write_obj(offset_addr.get(), &off)?;
-    }
-    Ok(total as u64)
 }
 
 /// The offset of `preadv`/`pwritev` from its two halves; `EINVAL` if

@@ -19,6 +19,7 @@ mod process;
 mod rlimit;
 mod signal;
 mod socket;
+mod splice;
 mod time;
 mod timer;
 mod xattr;
@@ -297,6 +298,7 @@ impl SyscallTable {
             poll::register(&mut t);
             epoll::register(&mut t);
             socket::register(&mut t);
+            splice::register(&mut t);
             process::register(&mut t);
             rlimit::register(&mut t);
             signal::register(&mut t);
