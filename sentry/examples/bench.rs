@@ -22,7 +22,7 @@ use sentry::gofer::GoferLaunch;
 use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
 
 /// The cases, in the order the guest prints them.
-const CASES: [&str; 15] = [
+const CASES: [&str; 16] = [
     "getppid",
     "stat",
     "stat-depth8",
@@ -38,6 +38,7 @@ const CASES: [&str; 15] = [
     "unix-stream-64k",
     "pipe-64k",
     "epoll-ready-eventfd",
+    "signal-roundtrip",
 ];
 
 fn main() {

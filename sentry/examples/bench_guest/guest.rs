@@ -31,6 +31,13 @@ const SYS_EPOLL_CTL: u64 = 233;
 const SYS_EVENTFD2: u64 = 290;
 const SYS_EPOLL_CREATE1: u64 = 291;
 const SYS_PIPE2: u64 = 293;
+const SYS_RT_SIGACTION: u64 = 13;
+const SYS_GETPID: u64 = 39;
+const SYS_GETTID: u64 = 186;
+const SYS_TGKILL: u64 = 234;
+const SIGUSR1: u64 = 10;
+/// `SA_RESTORER`: the action carries its own return trampoline.
+const SA_RESTORER: u64 = 0x0400_0000;
 const AF_UNIX: u64 = 1;
 const SOCK_STREAM: u64 = 1;
 const EPOLL_CTL_ADD: u64 = 1;
@@ -49,6 +56,12 @@ const O_CREAT: u64 = 0o100;
 const O_DIRECTORY: u64 = 0o200000;
 
 global_asm!(
+    // The signal handler returns here (`sa_restorer`).
+    ".globl sig_restorer",
+    "sig_restorer:",
+    "mov eax, 15",
+    "syscall",
+    "ud2",
     ".globl _start",
     "_start:",
     "mov rdi, rsp",
@@ -79,6 +92,7 @@ global_asm!(
 );
 
 unsafe extern "C" {
+    fn sig_restorer();
     fn raw_clone(flags: u64, stack: u64, parent_tid: u64, child_tid: u64) -> i64;
 }
 
@@ -136,6 +150,13 @@ extern "C" fn ponger(_: u64) {
             _ => return,
         }
     }
+}
+
+/// Signals handled by [`on_signal`].
+static HANDLED: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_signal(_: i32) {
+    HANDLED.fetch_add(1, Ordering::Relaxed);
 }
 
 /// The other thread's buffer for the socket and pipe cases.
@@ -468,6 +489,29 @@ extern "C" fn guest_main(sp: *const u64) -> ! {
         check(unsafe { syscall(SYS_EPOLL_WAIT, ep, event.as_mut_ptr() as u64, 1, 0) });
     }
     report(b"epoll-ready-eventfd", iters, start);
+
+    // A signal round trip: tgkill to this thread, the handler, and
+    // rt_sigreturn through the restorer.
+    let action: [u64; 4] = [
+        on_signal as *const () as u64,
+        SA_RESTORER,
+        sig_restorer as *const () as u64,
+        0,
+    ];
+    // SAFETY: `action` is a `struct sigaction` as the kernel reads it.
+    check(unsafe { syscall(SYS_RT_SIGACTION, SIGUSR1, action.as_ptr() as u64, 0, 8) });
+    // SAFETY: plain integer calls.
+    let (pid, tid) = unsafe { (syscall(SYS_GETPID, 0, 0, 0, 0), syscall(SYS_GETTID, 0, 0, 0, 0)) };
+    let iters = n(5000);
+    let start = now_ns();
+    for _ in 0..iters {
+        // SAFETY: signals this thread; its handler returns normally.
+        check(unsafe { syscall(SYS_TGKILL, pid as u64, tid as u64, SIGUSR1, 0) });
+    }
+    report(b"signal-roundtrip", iters, start);
+    if u64::from(HANDLED.load(Ordering::Relaxed)) != iters {
+        exit(3);
+    }
     exit(0)
 }
 
