@@ -62,3 +62,8 @@ fn make_runs_its_recipes() {
         &PATH,
     );
 }
+
+#[test]
+fn prctl_options_behave_as_linux() {
+    c_program("prctl");
+}

@@ -77,12 +77,15 @@ fn sys_getresgid(t: &mut Task, r: UserAddr, e: UserAddr, s: UserAddr) -> SysResu
 /// Real, effective and saved ids.
 type Ids = [u32; 3];
 
-/// Linux's `cap_emulate_setxuid`: leaving root loses capabilities.
-fn fix_capabilities(c: &mut Credentials, old: Ids) {
+/// Linux's `cap_emulate_setxuid`: leaving root loses capabilities (the
+/// permitted ones are kept under `PR_SET_KEEPCAPS`).
+fn fix_capabilities(c: &mut Credentials, old: Ids, keep_caps: bool) {
     let [r, e, s] = [c.real_uid, c.effective_uid, c.saved_uid];
     if old.contains(&0) && r != 0 && e != 0 && s != 0 {
-        c.permitted_caps = CapabilitySet::empty();
-        c.effective_caps = CapabilitySet::empty();
+        if !keep_caps {
+            c.permitted_caps = CapabilitySet::empty();
+            c.effective_caps = CapabilitySet::empty();
+        }
         c.ambient_caps = CapabilitySet::empty();
     }
     if old[1] == 0 && e != 0 {
@@ -118,10 +121,11 @@ fn gids(c: &Credentials) -> Ids {
 }
 
 fn set_uids(t: &mut Task, ids: Ids) {
+    let keep_caps = t.group.attrs().keep_caps;
     let c = &mut t.ctx.credentials;
     let old = uids(c);
     [c.real_uid, c.effective_uid, c.saved_uid] = ids;
-    fix_capabilities(c, old);
+    fix_capabilities(c, old, keep_caps);
 }
 
 fn set_gids(t: &mut Task, ids: Ids) {

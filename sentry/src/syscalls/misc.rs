@@ -4,7 +4,6 @@
 
 use abi_linux::process::{
     ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_FS, ARCH_SET_GS, GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM,
-    PR_GET_NAME, PR_SET_NAME, TASK_COMM_LEN,
 };
 use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{Errno, Sysinfo, Utsname};
@@ -38,7 +37,9 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
     table.partial(
         nr::PRCTL,
-        "PR_SET_NAME and PR_GET_NAME; every other option is EINVAL",
+        "names, PDEATHSIG, DUMPABLE, KEEPCAPS, CHILD_SUBREAPER, NO_NEW_PRIVS, TIMERSLACK, \
+         THP_DISABLE, GET_TID_ADDRESS, CAPBSET_READ/DROP, CAP_AMBIENT; PR_SET_SECCOMP and the \
+         rest are EINVAL",
     );
 }
 
@@ -162,8 +163,21 @@ fn sys_sched_yield(_: &mut Task) -> SysResult {
 }
 
 /// `prctl(option, arg2, ...)`: the options served read only `arg2`.
-fn sys_prctl(t: &mut Task, option: i32, arg2: UserAddr) -> SysResult {
-    let arg2 = arg2.get();
+fn sys_prctl(t: &mut Task, option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResult {
+    use abi_linux::process::{
+        PR_CAP_AMBIENT, PR_CAPBSET_DROP, PR_CAPBSET_READ, PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE,
+        PR_GET_KEEPCAPS, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_GET_SECCOMP,
+        PR_GET_THP_DISABLE, PR_GET_TID_ADDRESS, PR_GET_TIMERSLACK, PR_SET_CHILD_SUBREAPER,
+        PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_SET_NAME, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG,
+        PR_SET_THP_DISABLE, PR_SET_TIMERSLACK, TASK_COMM_LEN,
+    };
+    // Options that take one argument want the others zero.
+    let rest_zero = |from: usize| [arg2, arg3, arg4, arg5][from..].iter().all(|&a| a == 0);
+    let flag = |v: u64| match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(Errno::EINVAL),
+    };
     match option {
         PR_SET_NAME => {
             let mut name = [0u8; TASK_COMM_LEN];
@@ -182,8 +196,131 @@ fn sys_prctl(t: &mut Task, option: i32, arg2: UserAddr) -> SysResult {
             name[..comm.len()].copy_from_slice(&comm);
             t.mm.copy_out_exact(arg2, &name).map(|()| 0)
         }
-        // The other options are not offered yet; Linux answers an unknown
-        // option with EINVAL.
+        PR_SET_PDEATHSIG => {
+            let signal = i32::try_from(arg2).ok().filter(|s| (0..=64).contains(s));
+            t.group.attrs().pdeathsig = signal.ok_or(Errno::EINVAL)?;
+            Ok(0)
+        }
+        PR_GET_PDEATHSIG => {
+            let signal = t.group.attrs().pdeathsig;
+            t.mm.write_obj(arg2, &signal).map(|()| 0)
+        }
+        PR_GET_DUMPABLE => Ok(u64::from(t.group.attrs().dumpable)),
+        PR_SET_DUMPABLE => {
+            t.group.attrs().dumpable = flag(arg2)?;
+            Ok(0)
+        }
+        PR_GET_KEEPCAPS => Ok(u64::from(t.group.attrs().keep_caps)),
+        PR_SET_KEEPCAPS => {
+            t.group.attrs().keep_caps = flag(arg2)?;
+            Ok(0)
+        }
+        PR_SET_CHILD_SUBREAPER => {
+            t.group.attrs().child_subreaper = arg2 != 0;
+            Ok(0)
+        }
+        PR_GET_CHILD_SUBREAPER => {
+            let on = i32::from(t.group.attrs().child_subreaper);
+            t.mm.write_obj(arg2, &on).map(|()| 0)
+        }
+        PR_SET_NO_NEW_PRIVS => {
+            // Only setting it, and with the other arguments zero.
+            if arg2 != 1 || !rest_zero(1) {
+                return Err(Errno::EINVAL);
+            }
+            t.group.attrs().no_new_privs = true;
+            Ok(0)
+        }
+        PR_GET_NO_NEW_PRIVS => {
+            if !rest_zero(0) {
+                return Err(Errno::EINVAL);
+            }
+            Ok(u64::from(t.group.attrs().no_new_privs))
+        }
+        PR_GET_TIMERSLACK => Ok(t.group.attrs().timer_slack),
+        PR_SET_TIMERSLACK => {
+            // Zero restores the default.
+            t.group.attrs().timer_slack = if arg2 == 0 { 50_000 } else { arg2 };
+            Ok(0)
+        }
+        PR_GET_THP_DISABLE => {
+            if !rest_zero(0) {
+                return Err(Errno::EINVAL);
+            }
+            Ok(u64::from(t.group.attrs().thp_disable))
+        }
+        PR_SET_THP_DISABLE => {
+            if !rest_zero(1) {
+                return Err(Errno::EINVAL);
+            }
+            t.group.attrs().thp_disable = arg2 != 0;
+            Ok(0)
+        }
+        PR_GET_TID_ADDRESS => t.mm.write_obj(arg2, &t.clear_child_tid).map(|()| 0),
+        PR_GET_SECCOMP => Ok(0),
+        PR_CAPBSET_READ => {
+            let cap = u32::try_from(arg2)
+                .ok()
+                .and_then(abi_linux::Capability::from_raw)
+                .ok_or(Errno::EINVAL)?;
+            Ok(u64::from(t.ctx.credentials.bounding_caps.contains(cap)))
+        }
+        PR_CAPBSET_DROP => {
+            let cap = u32::try_from(arg2)
+                .ok()
+                .and_then(abi_linux::Capability::from_raw)
+                .ok_or(Errno::EINVAL)?;
+            if !t
+                .ctx
+                .credentials
+                .has_capability(abi_linux::Capability::SETPCAP)
+            {
+                return Err(Errno::EPERM);
+            }
+            t.ctx.credentials.bounding_caps.remove(cap);
+            Ok(0)
+        }
+        PR_CAP_AMBIENT => prctl_ambient(t, arg2, arg3, arg4, arg5),
+        // Linux built without the option's feature answers EINVAL.
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `PR_CAP_AMBIENT` (Linux's `cap_task_prctl`): `IS_SET`, `RAISE` (the
+/// capability must be permitted and inheritable), `LOWER`, `CLEAR_ALL`.
+fn prctl_ambient(t: &mut Task, op: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResult {
+    const IS_SET: u64 = 1;
+    const RAISE: u64 = 2;
+    const LOWER: u64 = 3;
+    const CLEAR_ALL: u64 = 4;
+    if arg4 != 0 || arg5 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let c = &mut t.ctx.credentials;
+    if op == CLEAR_ALL {
+        if arg3 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        c.ambient_caps = abi_linux::CapabilitySet::empty();
+        return Ok(0);
+    }
+    let cap = u32::try_from(arg3)
+        .ok()
+        .and_then(abi_linux::Capability::from_raw)
+        .ok_or(Errno::EINVAL)?;
+    match op {
+        IS_SET => Ok(u64::from(c.ambient_caps.contains(cap))),
+        RAISE => {
+            if !c.permitted_caps.contains(cap) || !c.inheritable_caps.contains(cap) {
+                return Err(Errno::EPERM);
+            }
+            c.ambient_caps.insert(cap);
+            Ok(0)
+        }
+        LOWER => {
+            c.ambient_caps.remove(cap);
+            Ok(0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }

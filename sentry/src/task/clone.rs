@@ -177,7 +177,12 @@ impl Task {
             )
         };
         let (group, kill) = match created {
-            Ok(c) => c,
+            Ok(c) => {
+                if !Arc::ptr_eq(&c.0, &self.group) {
+                    *c.0.attrs() = self.group.attrs().for_child();
+                }
+                c
+            }
             Err(e) => {
                 if let Some(fd) = pidfd
                     && let Ok(f) = self.fds.remove(fd)

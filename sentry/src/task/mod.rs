@@ -64,7 +64,7 @@ pub use fs_context::{FsContext, TaskContext};
 pub use limits::{Limits, NR_OPEN};
 pub use signals::{NSIG, SignalHandlers};
 pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitEvents, WaitKind, WaitTarget};
-pub use thread_group::{ProcessInfo, ThreadGroup};
+pub use thread_group::{ProcessAttrs, ProcessInfo, ThreadGroup};
 
 /// What serves a task's system calls: the kernel holds one (the sentry's
 /// is [`crate::syscalls::SyscallTable::linux`]), and the task loop calls

@@ -415,9 +415,27 @@ impl TaskSet {
         } else if let Some(node) = tree.nodes.get_mut(&tgid) {
             node.exit = Some(status);
         }
+        // Orphans go to the nearest living ancestor that is a child
+        // subreaper (PR_SET_CHILD_SUBREAPER), else to the init process.
+        let mut reaper = ppid;
+        while let Some(n) = tree.nodes.get(&reaper) {
+            if n.exit.is_none() && n.group.attrs().child_subreaper {
+                break;
+            }
+            reaper = n.ppid;
+        }
+        if !tree.nodes.contains_key(&reaper) {
+            reaper = 1;
+        }
         for node in tree.nodes.values_mut() {
             if node.ppid == tgid {
-                node.ppid = 1;
+                node.ppid = reaper;
+                // PR_SET_PDEATHSIG: the child learns its parent died.
+                let signal = node.group.attrs().pdeathsig;
+                if signal > 0 && node.exit.is_none() {
+                    let info = sender_info(abi_linux::signal::SI_USER, tgid, 0);
+                    let _ = node.group.send(signal, info);
+                }
             }
             if tgid == 1 && node.exit.is_none() {
                 node.group.exit_group(ExitStatus::Signaled(libc::SIGKILL));

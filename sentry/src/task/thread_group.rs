@@ -69,6 +69,55 @@ pub struct ThreadGroup {
     timers: Mutex<GroupTimers>,
     /// The resource limits.
     limits: Arc<super::Limits>,
+    /// The `prctl` attributes.
+    attrs: Mutex<ProcessAttrs>,
+}
+
+/// The `prctl(2)` attributes of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessAttrs {
+    /// `PR_SET_DUMPABLE`.
+    pub dumpable: bool,
+    /// `PR_SET_PDEATHSIG`: the signal sent when the parent exits (0:
+    /// none).
+    pub pdeathsig: i32,
+    /// `PR_SET_CHILD_SUBREAPER`: orphaned descendants come here instead
+    /// of the init process.
+    pub child_subreaper: bool,
+    /// `PR_SET_NO_NEW_PRIVS`.
+    pub no_new_privs: bool,
+    /// `PR_SET_KEEPCAPS`.
+    pub keep_caps: bool,
+    /// `PR_SET_TIMERSLACK`, in nanoseconds.
+    pub timer_slack: u64,
+    /// `PR_SET_THP_DISABLE`.
+    pub thp_disable: bool,
+}
+
+impl Default for ProcessAttrs {
+    fn default() -> Self {
+        Self {
+            dumpable: true,
+            pdeathsig: 0,
+            child_subreaper: false,
+            no_new_privs: false,
+            keep_caps: false,
+            timer_slack: 50_000,
+            thp_disable: false,
+        }
+    }
+}
+
+impl ProcessAttrs {
+    /// What a child made by `fork` starts with (Linux's `copy_process`):
+    /// everything but the parent-death signal and the subreaper mark.
+    pub fn for_child(self) -> Self {
+        Self {
+            pdeathsig: 0,
+            child_subreaper: false,
+            ..self
+        }
+    }
 }
 
 /// The timers of a thread group.
@@ -105,7 +154,13 @@ impl ThreadGroup {
             stop_queue: vfs_core::waiter::WaiterQueue::new(),
             timers: Mutex::new(GroupTimers::default()),
             limits,
+            attrs: Mutex::new(ProcessAttrs::default()),
         })
+    }
+
+    /// The `prctl` attributes, locked.
+    pub fn attrs(&self) -> MutexGuard<'_, ProcessAttrs> {
+        self.attrs.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The resource limits.
