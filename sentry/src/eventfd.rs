@@ -15,14 +15,14 @@ use std::sync::{Arc, Mutex};
 
 use abi_linux::eventfd::EVENTFD_MAX;
 use abi_linux::{EfdFlags, Errno, OpenFlags, Statx};
-use vfs_core::file_description_util::anon_inode_stat;
+use vfs_core::file_description_util::{anon_inode_stat, new_anon_file};
 use vfs_core::io::{IoDest, IoSource};
 use vfs_core::waiter::{
     EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue,
 };
 use vfs_core::{
-    Context, FileDescription, FileDescriptionImpl, FileDescriptionOptions, FileRef, MountRef,
-    ReadOptions, StatOptions, WriteOptions,
+    Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
+    WriteOptions,
 };
 
 /// The counter and its waiters.
@@ -139,22 +139,13 @@ pub fn new_eventfd(mount: &MountRef, initial: u32, flags: EfdFlags) -> FileRef {
     if flags.contains(EfdFlags::NONBLOCK) {
         open |= OpenFlags::NONBLOCK;
     }
-    let root = mount.root_ref();
-    let file = FileDescription::new(
+    new_anon_file(
         open,
         mount,
-        &root,
-        FileDescriptionOptions {
-            allow_direct_io: false,
-            deny_pread: true,
-            deny_pwrite: true,
-        },
         Box::new(EventFd {
             count: Mutex::new(u64::from(initial)),
             semaphore: flags.contains(EfdFlags::SEMAPHORE),
             queue: WaiterQueue::new(),
         }),
-    );
-    drop(root);
-    file
+    )
 }

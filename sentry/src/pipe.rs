@@ -24,8 +24,8 @@ use vfs_core::waiter::{
     EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue,
 };
 use vfs_core::{
-    Context, FileDescription, FileDescriptionImpl, FileDescriptionOptions, FileRef, MountRef,
-    ReadOptions, StatOptions, WriteOptions,
+    Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
+    WriteOptions,
 };
 
 /// The capacity of a pipe (Linux's default, 16 pages).
@@ -320,24 +320,15 @@ pub fn new_pipe(mount: &MountRef, ino: u64, flags: OpenFlags) -> (FileRef, FileR
         ino,
     });
     let nonblock = flags & OpenFlags::NONBLOCK;
-    let root = mount.root_ref();
-    let opts = FileDescriptionOptions {
-        allow_direct_io: false,
-        deny_pread: true,
-        deny_pwrite: true,
-    };
     let end = |write: bool, access: OpenFlags| {
-        FileDescription::new(
+        vfs_core::file_description_util::new_anon_file(
             access | nonblock,
             mount,
-            &root,
-            opts,
             Box::new(PipeEnd::new(pipe.clone(), !write, write)),
         )
     };
     let read = end(false, OpenFlags::empty());
     let write = end(true, OpenFlags::WRONLY);
-    drop(root);
     (read, write)
 }
 

@@ -14,12 +14,11 @@
 use std::sync::{Arc, Mutex};
 
 use abi_linux::{Errno, OpenFlags, SigInfo, SignalfdSiginfo, Statx};
-use vfs_core::file_description_util::anon_inode_stat;
+use vfs_core::file_description_util::{anon_inode_stat, new_anon_file};
 use vfs_core::io::IoDest;
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WaitEntryId, Waiter};
 use vfs_core::{
-    Context, FileDescription, FileDescriptionImpl, FileDescriptionOptions, FileRef, MountRef,
-    ReadOptions, StatOptions,
+    Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
 };
 
 use crate::wait::{PendingSignals, current};
@@ -169,25 +168,17 @@ impl FileDescriptionImpl for SignalFd {
 /// `O_NONBLOCK` when `nonblock`.
 pub fn new_signalfd(mount: &MountRef, mask: u64, nonblock: bool) -> Result<FileRef, Errno> {
     let pending = current().ok_or(Errno::EINVAL)?.group_pending().clone();
-    let root = mount.root_ref();
-    let file = FileDescription::new(
-        if nonblock {
-            OpenFlags::NONBLOCK
-        } else {
-            OpenFlags::empty()
-        },
+    let flags = if nonblock {
+        OpenFlags::NONBLOCK
+    } else {
+        OpenFlags::empty()
+    };
+    Ok(new_anon_file(
+        flags,
         mount,
-        &root,
-        FileDescriptionOptions {
-            allow_direct_io: false,
-            deny_pread: true,
-            deny_pwrite: true,
-        },
         Box::new(SignalFd {
             mask: Mutex::new(mask),
             pending,
         }),
-    );
-    drop(root);
-    Ok(file)
+    ))
 }

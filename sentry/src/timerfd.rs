@@ -20,12 +20,11 @@
 use std::sync::Arc;
 
 use abi_linux::{Errno, OpenFlags, Statx};
-use vfs_core::file_description_util::anon_inode_stat;
+use vfs_core::file_description_util::{anon_inode_stat, new_anon_file};
 use vfs_core::io::IoDest;
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue};
 use vfs_core::{
-    Context, FileDescription, FileDescriptionImpl, FileDescriptionOptions, FileRef, MountRef,
-    ReadOptions, StatOptions,
+    Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
 };
 
 use crate::timers::Timer;
@@ -100,22 +99,10 @@ impl FileDescriptionImpl for TimerFd {
 pub fn new_timerfd(mount: &MountRef, clock: i32, nonblock: bool) -> FileRef {
     let waiters = Arc::new(WaiterQueue::new());
     let timer = Timer::waking(clock, Arc::downgrade(&waiters));
-    let mut flags = OpenFlags::empty();
-    if nonblock {
-        flags |= OpenFlags::NONBLOCK;
-    }
-    let root = mount.root_ref();
-    let file = FileDescription::new(
-        flags,
-        mount,
-        &root,
-        FileDescriptionOptions {
-            allow_direct_io: false,
-            deny_pread: true,
-            deny_pwrite: true,
-        },
-        Box::new(TimerFd { timer, waiters }),
-    );
-    drop(root);
-    file
+    let flags = if nonblock {
+        OpenFlags::NONBLOCK
+    } else {
+        OpenFlags::empty()
+    };
+    new_anon_file(flags, mount, Box::new(TimerFd { timer, waiters }))
 }

@@ -42,6 +42,31 @@ pub fn anon_inode_stat(fd: &FileDescription) -> Statx {
     }
 }
 
+/// Creates a description with no path of its own (an epoll instance, an
+/// eventfd, a pipe end, a socket) on `mount`'s root, opened with `flags`:
+/// `pread`/`pwrite` are refused (`ESPIPE`) and `O_DIRECT` is not offered,
+/// as for Linux's anonymous-inode files.
+pub fn new_anon_file(
+    flags: abi_linux::OpenFlags,
+    mount: &crate::MountRef,
+    imp: alloc::boxed::Box<dyn FileDescriptionImpl>,
+) -> crate::FileRef {
+    let root = mount.root_ref();
+    let file = FileDescription::new(
+        flags,
+        mount,
+        &root,
+        crate::FileDescriptionOptions {
+            allow_direct_io: false,
+            deny_pread: true,
+            deny_pwrite: true,
+        },
+        imp,
+    );
+    drop(root);
+    file
+}
+
 /// The inode number every anonymous-inode file shares.
 pub const ANON_INODE_INO: u64 = 1;
 

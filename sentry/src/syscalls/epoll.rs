@@ -11,9 +11,9 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{
     EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EfdFlags, EpollEvent, Errno, OpenFlags,
 };
+use vfs_core::FileRef;
 use vfs_core::epoll::{EpollFile, EpollInstance};
 use vfs_core::waiter::EventMask;
-use vfs_core::{FileDescription, FileDescriptionOptions, FileRef};
 
 use super::poll::apply_wait_mask;
 use super::time::{deadline_after, read_timespec};
@@ -48,20 +48,11 @@ fn install(t: &Task, file: FileRef, cloexec: bool) -> SysResult {
 }
 
 fn create(t: &Task, cloexec: bool) -> SysResult {
-    let mount = &t.kernel.anon_mount;
-    let root = mount.root_ref();
-    let file = FileDescription::new(
+    let file = vfs_core::file_description_util::new_anon_file(
         OpenFlags::RDWR,
-        mount,
-        &root,
-        FileDescriptionOptions {
-            allow_direct_io: false,
-            deny_pread: true,
-            deny_pwrite: true,
-        },
+        &t.kernel.anon_mount,
         EpollFile::new_boxed(),
     );
-    drop(root);
     install(t, file, cloexec)
 }
 

@@ -19,9 +19,7 @@ use abi_linux::{
     Capability, CmsgHdr, Errno, Linger, MMsgHdr, MsgFlags, MsgHdr, OpenFlags, Timeval, Ucred,
 };
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS};
-use vfs_core::{
-    AccessTypes, FileDescription, FileDescriptionOptions, FileRef, MknodOptions, StatOptions,
-};
+use vfs_core::{AccessTypes, FileRef, MknodOptions, StatOptions};
 
 use super::time::{deadline_after, read_timespec};
 use super::{Fd, SysResult, SyscallTable, UserAddr, with_file, with_path};
@@ -116,26 +114,16 @@ fn with_socket<T>(
 
 /// A socket file description for `endpoint` on the anonymous mount.
 fn socket_file(t: &Task, endpoint: Arc<Endpoint>, nonblock: bool) -> FileRef {
-    let mount = &t.kernel.anon_mount;
-    let root = mount.root_ref();
     let flags = if nonblock {
         OpenFlags::RDWR | OpenFlags::NONBLOCK
     } else {
         OpenFlags::RDWR
     };
-    let file = FileDescription::new(
+    vfs_core::file_description_util::new_anon_file(
         flags,
-        mount,
-        &root,
-        FileDescriptionOptions {
-            allow_direct_io: false,
-            deny_pread: true,
-            deny_pwrite: true,
-        },
+        &t.kernel.anon_mount,
         Box::new(SocketFile::new(endpoint, t.kernel.unix_names.clone())),
-    );
-    drop(root);
-    file
+    )
 }
 
 fn next_ino(t: &Task) -> u64 {
