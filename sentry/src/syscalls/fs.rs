@@ -68,6 +68,25 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::FCNTL, sys_fcntl);
     table.typed(nr::DUP, sys_dup);
     table.typed(nr::CLOSE_RANGE, sys_close_range);
+    table.typed(nr::CREAT, sys_creat);
+    table.typed(nr::TRUNCATE, sys_truncate);
+    table.typed(nr::CHOWN, sys_chown);
+    table.typed(nr::LCHOWN, sys_lchown);
+    table.typed(nr::UTIME, sys_utime);
+    table.typed(nr::UTIMES, sys_utimes);
+    table.typed(nr::FUTIMESAT, sys_futimesat);
+    table.typed(nr::MKNOD, sys_mknod);
+    table.typed(nr::MKNODAT, sys_mknodat);
+    table.typed(nr::GETDENTS, sys_getdents);
+    table.typed(nr::SYNC, sys_sync);
+    table.typed(nr::SYNCFS, sys_syncfs);
+    table.typed(nr::SYNC_FILE_RANGE, sys_sync_file_range);
+    table.typed(nr::READAHEAD, sys_readahead);
+    table.partial(
+        nr::MKNODAT,
+        "a FIFO can be made but not opened (ENXIO): named pipes are not implemented",
+    );
+    table.partial(nr::MKNOD, "as mknodat");
     table.typed(nr::MEMFD_CREATE, sys_memfd_create);
     table.partial(
         nr::MEMFD_CREATE,
@@ -1187,4 +1206,252 @@ fn sys_fstatfs(t: &mut Task, fd: Fd, buf: UserAddr) -> SysResult {
     let st = with_file(t, fd.0, |f| f.statfs(&t.ctx))?;
     t.mm.write_obj(buf.get(), &st)?;
     Ok(0)
+}
+
+fn sys_creat(t: &mut Task, path: PathAddr, mode: u32) -> SysResult {
+    open(
+        t,
+        Fd(AT_FDCWD),
+        path,
+        OpenFlags::CREAT | OpenFlags::WRONLY | OpenFlags::TRUNC,
+        mode,
+    )
+}
+
+/// `truncate(2)` (Linux's `do_sys_truncate`): the caller needs write
+/// permission; a directory is `EISDIR`, another non-regular file
+/// `EINVAL`.
+fn sys_truncate(t: &mut Task, path: PathAddr, len: i64) -> SysResult {
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(t, path)?;
+    with_path(t, AT_FDCWD, &path, true, false, |pop| {
+        let st = t.kernel.vfs.stat_at(&t.ctx, pop, StatOptions::default())?;
+        match u32::from(st.stx_mode) & abi_linux::S_IFMT {
+            abi_linux::S_IFDIR => return Err(Errno::EISDIR),
+            abi_linux::S_IFREG => {}
+            _ => return Err(Errno::EINVAL),
+        }
+        t.kernel.vfs.set_stat_at(
+            &t.ctx,
+            pop,
+            SetStatOptions {
+                stat: Statx {
+                    stx_mask: StatxMask::SIZE.bits(),
+                    stx_size: len as u64,
+                    ..Statx::default()
+                },
+                need_write_perm: true,
+            },
+        )
+    })?;
+    Ok(0)
+}
+
+fn sys_chown(t: &mut Task, path: PathAddr, uid: u32, gid: u32) -> SysResult {
+    set_stat_path(t, Fd(AT_FDCWD), path, true, false, owner_stat(uid, gid))
+}
+
+fn sys_lchown(t: &mut Task, path: PathAddr, uid: u32, gid: u32) -> SysResult {
+    set_stat_path(t, Fd(AT_FDCWD), path, false, false, owner_stat(uid, gid))
+}
+
+/// The `Statx` change of `utime`/`utimes`/`futimesat`: both times from
+/// `times` (seconds and nanoseconds), or now when none are given.
+fn times_stat(times: Option<[(i64, i64); 2]>) -> Statx {
+    let now = i64::from(vfs_core::UTIME_NOW);
+    let [a, m] = times.unwrap_or([(0, now), (0, now)]);
+    let ts = |(sec, nsec): (i64, i64)| abi_linux::StatxTimestamp {
+        tv_sec: sec,
+        tv_nsec: nsec as u32,
+        _reserved: 0,
+    };
+    Statx {
+        stx_mask: (StatxMask::ATIME | StatxMask::MTIME).bits(),
+        stx_atime: ts(a),
+        stx_mtime: ts(m),
+        ..Statx::default()
+    }
+}
+
+/// Reads two `timeval`s as `utimes` takes them; `EINVAL` for a
+/// microsecond count out of range.
+fn read_timevals(t: &Task, addr: UserAddr) -> Result<Option<[(i64, i64); 2]>, Errno> {
+    if addr.is_null() {
+        return Ok(None);
+    }
+    let tv: [abi_linux::Timeval; 2] = t.mm.read_obj(addr.get())?;
+    let mut out = [(0, 0); 2];
+    for (slot, v) in out.iter_mut().zip(tv) {
+        if !(0..1_000_000).contains(&v.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        *slot = (v.tv_sec, v.tv_usec * 1000);
+    }
+    Ok(Some(out))
+}
+
+fn sys_utime(t: &mut Task, path: PathAddr, times: UserAddr) -> SysResult {
+    // `struct utimbuf`: access and modification times in seconds.
+    let times = if times.is_null() {
+        None
+    } else {
+        let [a, m]: [i64; 2] = t.mm.read_obj(times.get())?;
+        Some([(a, 0), (m, 0)])
+    };
+    set_stat_path(t, Fd(AT_FDCWD), path, true, false, times_stat(times))
+}
+
+fn sys_utimes(t: &mut Task, path: PathAddr, times: UserAddr) -> SysResult {
+    let times = read_timevals(t, times)?;
+    set_stat_path(t, Fd(AT_FDCWD), path, true, false, times_stat(times))
+}
+
+fn sys_futimesat(t: &mut Task, dirfd: Fd, path: PathAddr, times: UserAddr) -> SysResult {
+    let times = read_timevals(t, times)?;
+    if path.0.is_null() {
+        return set_stat_fd(t, dirfd, times_stat(times));
+    }
+    set_stat_path(t, dirfd, path, true, false, times_stat(times))
+}
+
+/// `mknodat(2)` (Linux's `do_mknodat`): a regular file (type 0 too), a
+/// FIFO, a socket or, with `CAP_MKNOD` (checked by the filesystem), a
+/// device node; a directory is `EPERM`, another type `EINVAL`.
+fn mknod(t: &Task, dirfd: Fd, path: PathAddr, mode: u32, dev: u32) -> SysResult {
+    let kind = mode & abi_linux::S_IFMT;
+    let mode = match kind {
+        0 => abi_linux::S_IFREG | (mode & 0o7777),
+        abi_linux::S_IFREG
+        | abi_linux::S_IFCHR
+        | abi_linux::S_IFBLK
+        | abi_linux::S_IFIFO
+        | abi_linux::S_IFSOCK => mode,
+        abi_linux::S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    let mode = mode & !(t.fs.umask() & 0o777);
+    let path = read_path(t, path)?;
+    let dev = u64::from(dev);
+    with_path(t, dirfd.0, &path, false, false, |pop| {
+        t.kernel.vfs.mknod_at(
+            &t.ctx,
+            pop,
+            vfs_core::MknodOptions {
+                mode,
+                dev_major: abi_linux::dev_major(dev),
+                dev_minor: abi_linux::dev_minor(dev),
+            },
+        )
+    })?;
+    Ok(0)
+}
+
+fn sys_mknod(t: &mut Task, path: PathAddr, mode: u32, dev: u32) -> SysResult {
+    mknod(t, Fd(AT_FDCWD), path, mode, dev)
+}
+
+fn sys_mknodat(t: &mut Task, dirfd: Fd, path: PathAddr, mode: u32, dev: u32) -> SysResult {
+    mknod(t, dirfd, path, mode, dev)
+}
+
+/// Serialises entries as the old `struct linux_dirent` that `getdents(2)`
+/// returns: inode, next offset, record length, the name with its NUL, and
+/// the type in the record's last byte.
+struct GetdentsBuffer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    rejected: bool,
+}
+
+impl vfs_core::DirentSink for GetdentsBuffer<'_> {
+    fn add(&mut self, dirent: &vfs_core::Dirent<'_>) -> bool {
+        // d_ino, d_off, d_reclen, the name, its NUL and d_type.
+        let reclen = (18 + dirent.name.len() + 2).next_multiple_of(8);
+        let Some(rec) = self.buf.get_mut(self.len..self.len + reclen) else {
+            self.rejected = true;
+            return false;
+        };
+        rec.fill(0);
+        rec[..8].copy_from_slice(&dirent.ino.to_ne_bytes());
+        rec[8..16].copy_from_slice(&dirent.next_offset.to_ne_bytes());
+        rec[16..18].copy_from_slice(&(reclen as u16).to_ne_bytes());
+        rec[18..18 + dirent.name.len()].copy_from_slice(dirent.name);
+        rec[reclen - 1] = dirent.dtype;
+        self.len += reclen;
+        true
+    }
+}
+
+fn sys_getdents(t: &mut Task, fd: Fd, dirp: UserAddr, len: u32) -> SysResult {
+    let size = (len as usize).min(1 << 20);
+    let mut buf = vec![0u8; size];
+    let n = with_file(t, fd.0, |f| {
+        let mut sink = GetdentsBuffer {
+            buf: &mut buf,
+            len: 0,
+            rejected: false,
+        };
+        f.iter_dirents(&t.ctx, &mut sink)?;
+        if sink.len == 0 && sink.rejected {
+            return Err(Errno::EINVAL);
+        }
+        Ok(sink.len)
+    })?;
+    t.mm.copy_out_exact(dirp.get(), &buf[..n])?;
+    Ok(n as u64)
+}
+
+fn sys_sync(t: &mut Task) -> SysResult {
+    // Linux's sync(2) reports nothing: errors stay with the files.
+    let _ = t.kernel.vfs.sync_all(&t.ctx, &t.kernel.mounts);
+    Ok(0)
+}
+
+fn sys_syncfs(t: &mut Task, fd: Fd) -> SysResult {
+    with_file(t, fd.0, |f| f.mount().filesystem().imp().sync(&t.ctx)).map(|()| 0)
+}
+
+/// `sync_file_range(2)`: Linux's argument checks, then the file's data
+/// written back as `fdatasync` does (the sentry has no finer unit).
+fn sys_sync_file_range(t: &mut Task, fd: Fd, offset: i64, nbytes: i64, flags: u32) -> SysResult {
+    const VALID: u32 = 1 | 2 | 4;
+    if flags & !VALID != 0 || offset < 0 || nbytes < 0 || offset.checked_add(nbytes).is_none() {
+        return Err(Errno::EINVAL);
+    }
+    with_file(t, fd.0, |f| {
+        let st = f.stat(&t.ctx, StatOptions::default())?;
+        let kind = u32::from(st.stx_mode) & abi_linux::S_IFMT;
+        if ![
+            abi_linux::S_IFREG,
+            abi_linux::S_IFDIR,
+            abi_linux::S_IFBLK,
+            abi_linux::S_IFLNK,
+        ]
+        .contains(&kind)
+        {
+            return Err(Errno::ESPIPE);
+        }
+        if flags & 2 != 0 {
+            f.sync(&t.ctx)?;
+        }
+        Ok(0)
+    })
+}
+
+/// `readahead(2)`: the sentry reads on demand, so there is nothing to
+/// start; Linux's checks stand (`EBADF` unless readable, `EINVAL` for
+/// what has no page cache to fill).
+fn sys_readahead(t: &mut Task, fd: Fd, _offset: i64, _count: usize) -> SysResult {
+    with_file(t, fd.0, |f| {
+        if !f.is_readable() {
+            return Err(Errno::EBADF);
+        }
+        let st = f.stat(&t.ctx, StatOptions::default())?;
+        if u32::from(st.stx_mode) & abi_linux::S_IFMT != abi_linux::S_IFREG {
+            return Err(Errno::EINVAL);
+        }
+        Ok(0)
+    })
 }

@@ -1,0 +1,12 @@
+//! The file calls beyond open/read/write as Linux answers them (creat,
+//! truncate, chown, the utime family, mknod, the old getdents, the xattr
+//! setters, the sync family, readahead): a C program runs natively and in
+//! the sentry on both platforms; output and exit status must match.
+
+pub mod common;
+use common::native::c_program;
+
+#[test]
+fn older_and_thinner_file_calls_behave_as_linux() {
+    c_program("fscalls");
+}
