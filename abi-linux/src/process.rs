@@ -284,3 +284,25 @@ pub const GRND_NONBLOCK: u32 = 1;
 pub const GRND_RANDOM: u32 = 2;
 /// `GRND_INSECURE`: `getrandom(2)` may return unseeded bytes.
 pub const GRND_INSECURE: u32 = 4;
+
+/// `PRIO_PROCESS`: `getpriority(2)`'s `who` is a process.
+pub const PRIO_PROCESS: i32 = 0;
+/// `PRIO_PGRP`: `who` is a process group.
+pub const PRIO_PGRP: i32 = 1;
+/// `PRIO_USER`: `who` is a user.
+pub const PRIO_USER: i32 = 2;
+
+/// `SCHED_OTHER`: the default time-sharing policy.
+pub const SCHED_OTHER: i32 = 0;
+/// `SCHED_FIFO`: real-time, first in first out.
+pub const SCHED_FIFO: i32 = 1;
+/// `SCHED_RR`: real-time, round robin.
+pub const SCHED_RR: i32 = 2;
+/// `SCHED_BATCH`: batch time-sharing.
+pub const SCHED_BATCH: i32 = 3;
+/// `SCHED_IDLE`: the lowest priority.
+pub const SCHED_IDLE: i32 = 5;
+/// `SCHED_DEADLINE`: deadline scheduling.
+pub const SCHED_DEADLINE: i32 = 6;
+/// `SCHED_RESET_ON_FORK`: or-ed into a policy, children get `SCHED_OTHER`.
+pub const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;

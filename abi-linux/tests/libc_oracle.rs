@@ -478,6 +478,15 @@ fn every_constant_libc_defines_matches() {
     c!(SpliceFlags::NONBLOCK.bits(), libc::SPLICE_F_NONBLOCK);
     c!(SpliceFlags::MORE.bits(), libc::SPLICE_F_MORE);
     c!(SpliceFlags::GIFT.bits(), libc::SPLICE_F_GIFT);
+    c!(process::PRIO_PROCESS, libc::PRIO_PROCESS);
+    c!(process::PRIO_PGRP, libc::PRIO_PGRP);
+    c!(process::PRIO_USER, libc::PRIO_USER);
+    c!(process::SCHED_OTHER, libc::SCHED_OTHER);
+    c!(process::SCHED_FIFO, libc::SCHED_FIFO);
+    c!(process::SCHED_RR, libc::SCHED_RR);
+    c!(process::SCHED_BATCH, libc::SCHED_BATCH);
+    c!(process::SCHED_IDLE, libc::SCHED_IDLE);
+    c!(process::SCHED_RESET_ON_FORK, libc::SCHED_RESET_ON_FORK);
     c!(EfdFlags::SEMAPHORE.bits(), libc::EFD_SEMAPHORE);
     c!(EfdFlags::NONBLOCK.bits(), libc::EFD_NONBLOCK);
     c!(EfdFlags::CLOEXEC.bits(), libc::EFD_CLOEXEC);

@@ -67,3 +67,8 @@ fn make_runs_its_recipes() {
 fn prctl_options_behave_as_linux() {
     c_program("prctl");
 }
+
+#[test]
+fn nice_values_and_scheduling_policies_behave_as_linux() {
+    c_program("sched");
+}

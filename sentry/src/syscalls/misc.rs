@@ -27,8 +27,6 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::UNAME, sys_uname);
     table.typed(nr::SYSINFO, sys_sysinfo);
     table.typed(nr::GETRANDOM, sys_getrandom);
-    table.typed(nr::SCHED_GETAFFINITY, sys_sched_getaffinity);
-    table.typed(nr::SCHED_YIELD, sys_sched_yield);
     table.typed(nr::PRCTL, sys_prctl);
     table.unsupported(
         nr::RSEQ,
@@ -140,29 +138,7 @@ fn sys_getrandom(t: &mut Task, buf: UserAddr, len: usize, flags: u32) -> SysResu
     t.mm.copy_out(buf.get(), &bytes).map(|n| n as u64)
 }
 
-fn sys_sched_getaffinity(t: &mut Task, pid: i32, size: usize, mask: UserAddr) -> SysResult {
-    if pid != 0 && t.kernel.tasks.group_of_thread(pid).is_none() {
-        return Err(Errno::ESRCH);
-    }
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let bytes = cpus.div_ceil(64) * 8;
-    if size < bytes || !size.is_multiple_of(8) {
-        return Err(Errno::EINVAL);
-    }
-    let mut set = vec![0u8; bytes];
-    for cpu in 0..cpus {
-        set[cpu / 8] |= 1 << (cpu % 8);
-    }
-    t.mm.copy_out_exact(mask.get(), &set)?;
-    Ok(bytes as u64)
-}
-
-fn sys_sched_yield(_: &mut Task) -> SysResult {
-    std::thread::yield_now();
-    Ok(0)
-}
-
-/// `prctl(option, arg2, ...)`: the options served read only `arg2`.
+/// `prctl(option, arg2, arg3, arg4, arg5)`.
 fn sys_prctl(t: &mut Task, option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u64) -> SysResult {
     use abi_linux::process::{
         PR_CAP_AMBIENT, PR_CAPBSET_DROP, PR_CAPBSET_READ, PR_GET_CHILD_SUBREAPER, PR_GET_DUMPABLE,

@@ -17,6 +17,7 @@ mod mount;
 mod poll;
 mod process;
 mod rlimit;
+mod sched;
 mod signal;
 mod socket;
 mod splice;
@@ -299,6 +300,7 @@ impl SyscallTable {
             epoll::register(&mut t);
             socket::register(&mut t);
             splice::register(&mut t);
+            sched::register(&mut t);
             process::register(&mut t);
             rlimit::register(&mut t);
             signal::register(&mut t);

@@ -92,6 +92,13 @@ pub struct ProcessAttrs {
     pub timer_slack: u64,
     /// `PR_SET_THP_DISABLE`.
     pub thp_disable: bool,
+    /// The nice value (`setpriority`), -20 to 19.
+    pub nice: i32,
+    /// The scheduling policy (`sched_setscheduler`), with
+    /// `SCHED_RESET_ON_FORK` when set.
+    pub policy: i32,
+    /// The real-time priority of `SCHED_FIFO`/`SCHED_RR`.
+    pub rt_priority: i32,
 }
 
 impl Default for ProcessAttrs {
@@ -104,19 +111,38 @@ impl Default for ProcessAttrs {
             keep_caps: false,
             timer_slack: 50_000,
             thp_disable: false,
+            nice: 0,
+            policy: 0,
+            rt_priority: 0,
         }
     }
 }
 
 impl ProcessAttrs {
-    /// What a child made by `fork` starts with (Linux's `copy_process`):
-    /// everything but the parent-death signal and the subreaper mark.
+    /// What a child made by `fork` starts with (Linux's `copy_process`
+    /// and `sched_fork`): everything but the parent-death signal and the
+    /// subreaper mark; under `SCHED_RESET_ON_FORK` no real-time policy and
+    /// a nice value no lower than 0.
     pub fn for_child(self) -> Self {
-        Self {
+        let mut child = Self {
             pdeathsig: 0,
             child_subreaper: false,
             ..self
+        };
+        let reset = abi_linux::process::SCHED_RESET_ON_FORK;
+        if self.policy & reset != 0 {
+            // Linux's sched_fork: real-time policies become the default
+            // one, a negative nice becomes 0, and the flag is not passed on.
+            let base = self.policy & !reset;
+            if base == abi_linux::process::SCHED_FIFO || base == abi_linux::process::SCHED_RR {
+                child.policy = abi_linux::process::SCHED_OTHER;
+                child.rt_priority = 0;
+            } else {
+                child.policy = base;
+            }
+            child.nice = child.nice.max(0);
         }
+        child
     }
 }
 
