@@ -318,6 +318,7 @@ impl Kernel {
             ),
         };
         let vfs = VirtualFilesystem::new();
+        vfs.set_fifo_provider(Arc::new(crate::pipe::FifoProvider::default()));
         vfs.register_filesystem_type(Arc::new(kernfs::memfs::MemfsType))
             .map_err(|e| format!("registering tmpfs: {e:?}"))?;
         let tasks = Arc::new(TaskSet::default());

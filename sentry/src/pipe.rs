@@ -39,6 +39,11 @@ struct State {
     buf: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// Ends ever opened for reading and for writing: a named FIFO's open
+    /// waits for the other side's count to move (Linux's `r_counter` and
+    /// `w_counter`).
+    reader_opens: u64,
+    writer_opens: u64,
 }
 
 /// The buffer both ends share.
@@ -74,11 +79,23 @@ impl Pipe {
 }
 
 /// One end of a pipe, or both (a pipe reopened `O_RDWR` through
-/// `/proc/PID/fd/N`).
+/// `/proc/PID/fd/N`, a named FIFO opened `O_RDWR`).
 struct PipeEnd {
     pipe: Arc<Pipe>,
     read: bool,
     write: bool,
+    /// Opened through a FIFO node: its metadata is the node's.
+    named: bool,
+    /// The other side a named FIFO's open still waits for.
+    awaits: Option<Awaited>,
+}
+
+/// What [`complete_fifo_open`] waits for: the other side's open count to
+/// move past the value it had.
+#[derive(Clone, Copy, Debug)]
+enum Awaited {
+    Writer(u64),
+    Reader(u64),
 }
 
 impl PipeEnd {
@@ -88,13 +105,44 @@ impl PipeEnd {
             let mut st = pipe.state();
             st.readers += usize::from(read);
             st.writers += usize::from(write);
+            st.reader_opens += u64::from(read);
+            st.writer_opens += u64::from(write);
         }
-        PipeEnd { pipe, read, write }
+        pipe.queue
+            .notify(READABLE_EVENTS | WRITABLE_EVENTS | EventMask::HUP | EventMask::ERR);
+        PipeEnd {
+            pipe,
+            read,
+            write,
+            named: false,
+            awaits: None,
+        }
     }
 }
 
 impl FileDescriptionImpl for PipeEnd {
-    fn stat(&self, _: &dyn Context, fd: &FileDescription, _: StatOptions) -> Result<Statx, Errno> {
+    fn set_stat(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: vfs_core::SetStatOptions,
+    ) -> Result<(), Errno> {
+        if self.named {
+            return vfs_core::file_description_util::set_stat_from_dentry(ctx, fd, opts);
+        }
+        let _ = (ctx, opts);
+        Err(Errno::EPERM)
+    }
+
+    fn stat(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: StatOptions,
+    ) -> Result<Statx, Errno> {
+        if self.named {
+            return vfs_core::file_description_util::stat_from_dentry(ctx, fd, opts);
+        }
         let dev = fd.mount().filesystem().dev();
         Ok(Statx {
             stx_mask: StatxMask::BASIC_STATS.bits(),
@@ -244,6 +292,136 @@ impl FileDescriptionImpl for PipeEnd {
     }
 }
 
+/// Opens named FIFOs of kernfs filesystems for the VFS
+/// ([`VirtualFilesystem::set_fifo_provider`]): one pipe per FIFO inode
+/// while any end of it is open, with Linux's `fifo_open` rules: a reader
+/// waits for a writer and a writer for a reader unless `O_NONBLOCK` (then
+/// a writer without readers is `ENXIO`); `O_RDWR` never waits. The wait
+/// itself is [`complete_fifo_open`]'s.
+///
+/// [`VirtualFilesystem::set_fifo_provider`]: vfs_core::VirtualFilesystem::set_fifo_provider
+#[derive(Default)]
+pub struct FifoProvider {
+    /// By the FIFO's filesystem and inode.
+    pipes: Mutex<std::collections::HashMap<(u64, u64), std::sync::Weak<Pipe>>>,
+}
+
+impl FifoProvider {
+    /// The pipe of the FIFO `key`, made when no end of it is open.
+    fn pipe(&self, key: (u64, u64)) -> Arc<Pipe> {
+        let mut pipes = self.pipes.lock().unwrap_or_else(|e| e.into_inner());
+        pipes.retain(|_, p| p.strong_count() > 0);
+        if let Some(pipe) = pipes.get(&key).and_then(std::sync::Weak::upgrade) {
+            return pipe;
+        }
+        let pipe = Arc::new(Pipe {
+            state: Mutex::new(State::default()),
+            queue: WaiterQueue::new(),
+            ino: key.1,
+        });
+        pipes.insert(key, Arc::downgrade(&pipe));
+        pipe
+    }
+}
+
+impl vfs_core::device::Device for FifoProvider {
+    /// Opens an end of the FIFO's pipe. Runs under the filesystem's locks,
+    /// so it never waits: a reader or writer that must wait for the other
+    /// side does so in [`complete_fifo_open`], which the open system call
+    /// runs once the locks are gone.
+    fn open(
+        &self,
+        _ctx: &dyn Context,
+        mount: &MountRef,
+        dentry: &vfs_core::DentryRef,
+        opts: vfs_core::OpenOptions,
+    ) -> Result<FileRef, Errno> {
+        // One pipe per FIFO inode, whichever name reaches it.
+        let inode = kernfs::Dentry::from_vfs(&**dentry)
+            .ok_or(Errno::ENXIO)?
+            .inode();
+        let key = (
+            mount.filesystem().dev(),
+            Arc::as_ptr(inode).cast::<()>() as usize as u64,
+        );
+        let flags = opts.flags;
+        let (read, write) = match flags.access_mode() {
+            abi_linux::AccessMode::ReadOnly => (true, false),
+            abi_linux::AccessMode::WriteOnly => (false, true),
+            _ => (true, true),
+        };
+        let nonblock = flags.contains(OpenFlags::NONBLOCK);
+        let pipe = self.pipe(key);
+        if write && !read && nonblock && pipe.state().readers == 0 {
+            return Err(Errno::ENXIO);
+        }
+        let before = {
+            let st = pipe.state();
+            (st.reader_opens, st.writer_opens)
+        };
+        let mut end = PipeEnd::new(pipe.clone(), read, write);
+        end.named = true;
+        // O_RDWR never waits; a reader waits for a writer unless
+        // O_NONBLOCK; a writer (blocking, or it failed above) for a reader.
+        end.awaits = if read && write {
+            None
+        } else if read && !nonblock && pipe.state().writers == 0 {
+            Some(Awaited::Writer(before.1))
+        } else if write && pipe.state().readers == 0 {
+            Some(Awaited::Reader(before.0))
+        } else {
+            None
+        };
+        Ok(FileDescription::new(
+            flags & (OpenFlags::ACCMODE | OpenFlags::NONBLOCK),
+            mount,
+            dentry,
+            vfs_core::FileDescriptionOptions {
+                allow_direct_io: false,
+                deny_pread: true,
+                deny_pwrite: true,
+            },
+            Box::new(end),
+        ))
+    }
+}
+
+/// Finishes opening a named FIFO (Linux's `fifo_open` wait): a reader
+/// waits until a writer has opened the FIFO since, a writer until a reader
+/// has. `ERESTARTSYS` when a signal interrupts; the caller then releases
+/// the file. Other files need nothing.
+pub fn complete_fifo_open(file: &FileDescription) -> Result<(), Errno> {
+    let Some(end) = file.downcast::<PipeEnd>() else {
+        return Ok(());
+    };
+    let Some(awaited) = end.awaits else {
+        return Ok(());
+    };
+    let pipe = &end.pipe;
+    let arrived = || {
+        let st = pipe.state();
+        match awaited {
+            Awaited::Writer(before) => st.writer_opens != before,
+            Awaited::Reader(before) => st.reader_opens != before,
+        }
+    };
+    let waker = crate::wait::TaskWaker::new();
+    let id = pipe
+        .queue
+        .register(waker.clone(), READABLE_EVENTS | WRITABLE_EVENTS);
+    let result = loop {
+        if arrived() {
+            break Ok(());
+        }
+        if crate::wait::interrupted() {
+            break Err(Errno::ERESTARTSYS);
+        }
+        waker.wait(None);
+    };
+    pipe.queue.unregister(id);
+    result
+}
+
 /// Whether `file` is an end of a pipe.
 pub fn is_pipe(file: &FileDescription) -> bool {
     file.downcast::<PipeEnd>().is_some()
@@ -311,11 +489,7 @@ pub fn tee(from: &FileDescription, to: &FileDescription, len: usize) -> Result<u
 /// `O_CLOEXEC`, which is the caller's business).
 pub fn new_pipe(mount: &MountRef, ino: u64, flags: OpenFlags) -> (FileRef, FileRef) {
     let pipe = Arc::new(Pipe {
-        state: Mutex::new(State {
-            buf: VecDeque::new(),
-            readers: 0,
-            writers: 0,
-        }),
+        state: Mutex::new(State::default()),
         queue: WaiterQueue::new(),
         ino,
     });

@@ -1,6 +1,6 @@
 //! Inter-process communication: pipes reopened through `/proc/PID/fd/N`
 //! (bash process substitution, `/dev/stdin`), memfds and their seals,
-//! splice/tee/vmsplice/copy_file_range/sendfile, and
+//! splice/tee/vmsplice/copy_file_range/sendfile, named FIFOs, and
 //! over the sandbox's own filesystems: POSIX
 //! semaphores and shared memory in `/dev/shm` (glibc makes a semaphore by
 //! creating a file and hard-linking it into place, so links within the
@@ -57,4 +57,12 @@ fn memfd_create_and_seals_behave_as_linux() {
 #[test]
 fn splice_tee_vmsplice_and_copy_file_range_move_data_as_linux() {
     common::native::c_program("splice");
+}
+
+#[test]
+fn named_fifos_connect_readers_and_writers() {
+    common::native::c_program("fifo");
+    let script = "d=$(mktemp -d -p /tmp) && mkfifo $d/p && { echo through > $d/p & } && \
+        cat $d/p && wait && rm -r $d";
+    same_as_native(&["/bin/bash", "-c", script], &[]);
 }

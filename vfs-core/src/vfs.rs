@@ -59,6 +59,8 @@ pub struct VirtualFilesystem {
     mount_table: spin::RwLock<HashMap<MountKey, Vec<Arc<Mount>>>>,
     fs_types: spin::RwLock<BTreeMap<String, Arc<dyn FilesystemType>>>,
     devices: spin::RwLock<DeviceTable>,
+    /// What opens named FIFOs, when the embedder has pipes.
+    fifos: spin::RwLock<Option<Arc<dyn Device>>>,
     anon_minors: spin::Mutex<BTreeSet<u32>>,
 }
 
@@ -75,6 +77,7 @@ impl VirtualFilesystem {
             mount_table: spin::RwLock::new(HashMap::new()),
             fs_types: spin::RwLock::new(BTreeMap::new()),
             devices: spin::RwLock::new(BTreeMap::new()),
+            fifos: spin::RwLock::new(None),
             anon_minors: spin::Mutex::new(BTreeSet::new()),
         })
     }
@@ -188,6 +191,25 @@ impl VirtualFilesystem {
             .cloned()
             .ok_or(Errno::ENXIO)?;
         device.open(ctx, mount, dentry, opts)
+    }
+
+    /// Plugs in what opens named FIFOs (the embedder's pipes): filesystems
+    /// call [`Self::open_fifo`] when a FIFO node is opened.
+    pub fn set_fifo_provider(&self, provider: Arc<dyn Device>) {
+        *self.fifos.write() = Some(provider);
+    }
+
+    /// Opens the named FIFO at `mount`/`dentry` through the provider;
+    /// `ENXIO` without one.
+    pub fn open_fifo(
+        &self,
+        ctx: &dyn Context,
+        mount: &MountRef,
+        dentry: &DentryRef,
+        opts: OpenOptions,
+    ) -> Result<FileRef, Errno> {
+        let provider = self.fifos.read().clone().ok_or(Errno::ENXIO)?;
+        provider.open(ctx, mount, dentry, opts)
     }
 
     // ---- Mounts -------------------------------------------------------------
@@ -1263,6 +1285,7 @@ impl Default for VirtualFilesystem {
             mount_table: spin::RwLock::new(HashMap::new()),
             fs_types: spin::RwLock::new(BTreeMap::new()),
             devices: spin::RwLock::new(BTreeMap::new()),
+            fifos: spin::RwLock::new(None),
             anon_minors: spin::Mutex::new(BTreeSet::new()),
         }
     }

@@ -62,17 +62,18 @@ impl Inode for Node {
         vd: &VirtualDentry,
         opts: OpenOptions,
     ) -> Result<FileRef, Errno> {
+        let vfs = Dentry::from_vfs(&*vd.dentry)
+            .and_then(|d| d.filesystem().vfs())
+            .ok_or(Errno::ENXIO)?;
         let kind = match self.attrs.file_type() {
             Some(FileType::CharDevice) => DeviceKind::Char,
             Some(FileType::BlockDevice) => DeviceKind::Block,
             Some(FileType::Symlink) => return Err(Errno::ELOOP),
-            // No pipe implementation is plugged in, and sockets cannot be
-            // opened (Linux: ENXIO).
+            // The embedder's pipes, when it plugged them in.
+            Some(FileType::Fifo) => return vfs.open_fifo(ctx, &vd.mount, &vd.dentry, opts),
+            // Sockets cannot be opened (Linux: ENXIO).
             _ => return Err(Errno::ENXIO),
         };
-        let vfs = Dentry::from_vfs(&*vd.dentry)
-            .and_then(|d| d.filesystem().vfs())
-            .ok_or(Errno::ENXIO)?;
         let (major, minor) = self.attrs.rdev();
         vfs.open_device_special_file(ctx, &vd.mount, &vd.dentry, kind, major, minor, opts)
     }

@@ -84,7 +84,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::READAHEAD, sys_readahead);
     table.partial(
         nr::MKNODAT,
-        "a FIFO can be made but not opened (ENXIO): named pipes are not implemented",
+        "FIFOs open as pipes on memfs; on a host-directory mount a FIFO is the host's",
     );
     table.partial(nr::MKNOD, "as mknodat");
     table.typed(nr::MEMFD_CREATE, sys_memfd_create);
@@ -336,6 +336,12 @@ fn open_resolve(
             },
         )
     })?;
+    // A named FIFO waits for its other side here, with no filesystem lock
+    // held.
+    if let Err(e) = crate::pipe::complete_fifo_open(&file) {
+        file.release(&t.ctx);
+        return Err(e);
+    }
     let fd = t
         .fds
         .add(file, flags.contains(OpenFlags::CLOEXEC), 0, t.fd_limit())?;
