@@ -50,6 +50,18 @@ static void *write_later(void *arg) {
 
 static void on_usr1(int sig) { (void)sig; }
 
+static volatile int wait_returned;
+
+/* Signals `arg`'s thread until its wait has returned: however late this
+ * thread runs, a signal lands while the wait is in progress. */
+static void *signal_until_returned(void *arg) {
+    while (!wait_returned) {
+        usleep(10 * 1000);
+        pthread_kill(*(pthread_t *)arg, SIGUSR1);
+    }
+    return NULL;
+}
+
 static void *signal_later(void *arg) {
     usleep(50 * 1000);
     pthread_kill(*(pthread_t *)arg, SIGUSR1);
@@ -201,8 +213,9 @@ int main(int argc, char **argv) {
     sa.sa_flags = SA_RESTART;
     sigaction(SIGUSR1, &sa, NULL);
     pthread_t self = pthread_self();
-    pthread_create(&th, NULL, signal_later, &self);
+    pthread_create(&th, NULL, signal_until_returned, &self);
     wait_show("interrupted", ep, 8, 5000);
+    wait_returned = 1;
     pthread_join(th, NULL);
 
     /* epoll_pwait's mask holds the signal back until the wait ends */

@@ -25,15 +25,21 @@ int main(void) {
     ca.flags = CLONE_PIDFD;
     ca.pidfd = (unsigned long)&pidfd;
     ca.exit_signal = SIGCHLD;
+    /* The child exits once the parent has polled: a pipe, not a sleep,
+     * so a loaded machine cannot reorder them. */
+    int go[2];
+    pipe(go);
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid == 0) {
-        usleep(100000);
+        char c;
+        read(go[0], &c, 1);
         _exit(9);
     }
     printf("pidfd valid: %s, cloexec: %s\n", pidfd >= 0 ? "yes" : "no",
            (fcntl(pidfd, F_GETFD) & FD_CLOEXEC) ? "yes" : "no");
     struct pollfd p = {.fd = pidfd, .events = POLLIN};
     printf("poll before exit: %d\n", poll(&p, 1, 0));
+    write(go[1], "x", 1);
     int ready = poll(&p, 1, 5000);
     printf("poll until exit: %d revents POLLIN=%d\n", ready, !!(p.revents & POLLIN));
     siginfo_t si = {0};
