@@ -377,9 +377,59 @@ pub struct KillSwitch {
     awaited: AtomicU64,
     interrupter: Mutex<Option<Interrupter>>,
     parked: Mutex<Weak<TaskWaker>>,
+    /// Nanoseconds the thread's application code has run.
+    user_ns: AtomicU64,
+    /// The host CPU clock of the sentry thread serving the task, and its
+    /// reading when the task started there (0 clock: not running).
+    sys_clock: AtomicI32,
+    sys_base_ns: AtomicU64,
+}
+
+/// Reads a host CPU-time clock in nanoseconds (0 if it cannot be read).
+fn cpu_clock_ns(clock: libc::clockid_t) -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid `timespec` to write.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 impl KillSwitch {
+    /// Starts accounting system time to the calling (sentry) thread's CPU
+    /// clock; called on the thread that serves the task.
+    pub(crate) fn start_cpu_accounting(&self) {
+        let mut clock: libc::clockid_t = 0;
+        // SAFETY: `clock` is a valid place for the calling thread's clock.
+        if unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) } == 0 {
+            self.sys_base_ns
+                .store(cpu_clock_ns(clock), Ordering::SeqCst);
+            self.sys_clock.store(clock, Ordering::SeqCst);
+        }
+    }
+
+    /// Adds time the application code ran.
+    pub(crate) fn add_user_time(&self, d: std::time::Duration) {
+        self.user_ns
+            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// The thread's (user, system) CPU time in nanoseconds: its
+    /// application code's running time, and the sentry's time serving it.
+    pub fn cpu_times(&self) -> (u64, u64) {
+        let user = self.user_ns.load(Ordering::Relaxed);
+        let clock = self.sys_clock.load(Ordering::SeqCst);
+        let sys = if clock == 0 {
+            0
+        } else {
+            cpu_clock_ns(clock).saturating_sub(self.sys_base_ns.load(Ordering::SeqCst))
+        };
+        (user, sys)
+    }
+
     /// A switch for thread `tid` of a group whose pending signals are
     /// `group_pending`.
     pub fn new(tid: i32, group_pending: Arc<PendingSignals>) -> Arc<Self> {
@@ -392,6 +442,9 @@ impl KillSwitch {
             awaited: AtomicU64::new(0),
             interrupter: Mutex::new(None),
             parked: Mutex::new(Weak::new()),
+            user_ns: AtomicU64::new(0),
+            sys_clock: AtomicI32::new(0),
+            sys_base_ns: AtomicU64::new(0),
         })
     }
 

@@ -43,3 +43,8 @@ fn python_waits_for_queued_signals() {
         print(signal.sigtimedwait([signal.SIGUSR1], 0.02))\n";
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+#[test]
+fn cpu_time_is_accounted_to_threads_processes_and_children() {
+    c_program("rusage");
+}

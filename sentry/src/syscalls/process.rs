@@ -62,8 +62,12 @@ pub(super) fn register(table: &mut SyscallTable) {
         nr::EXECVEAT,
         "AT_EMPTY_PATH (fexecve) and AT_SYMLINK_NOFOLLOW are ENOSYS",
     );
-    table.partial(nr::WAIT4, "rusage is zeros");
-    table.partial(nr::WAITID, "rusage is zeros");
+    table.partial(
+        nr::WAIT4,
+        "rusage has times and maxrss only; user time is wall time in \
+        application code",
+    );
+    table.partial(nr::WAITID, "as wait4's rusage");
     table.partial(
         nr::KILL,
         "SIGTSTP, SIGTTIN and SIGTTOU stop orphaned process groups too",
@@ -339,7 +343,7 @@ fn sys_wait4(
         no_hang: options.contains(WaitOptions::NOHANG),
         keep: false,
     };
-    let Some((child, event)) =
+    let Some((child, event, usage)) =
         t.kernel
             .tasks
             .wait_child(t.tgid, target, wait_kind(options), wanted, &interrupted)?
@@ -350,7 +354,7 @@ fn sys_wait4(
         t.mm.write_obj(status_addr, &event.wait_status())?;
     }
     if rusage != 0 {
-        t.mm.copy_out_exact(rusage, &[0u8; std::mem::size_of::<abi_linux::Rusage>()])?;
+        t.mm.write_obj(rusage, &super::rlimit::rusage_of(usage))?;
     }
     Ok(child as u64)
 }
@@ -406,13 +410,14 @@ fn sys_waitid(
             .wait_child(t.tgid, target, wait_kind(options), wanted, &interrupted)?;
     if infop != 0 {
         // All zero when nothing was waited for.
-        let info = found.map_or(abi_linux::SigInfo::default(), |(pid, event)| {
+        let info = found.map_or(abi_linux::SigInfo::default(), |(pid, event, _)| {
             event.child_info(pid)
         });
         t.mm.write_obj(infop, &info)?;
     }
     if rusage != 0 {
-        t.mm.copy_out_exact(rusage, &[0u8; std::mem::size_of::<abi_linux::Rusage>()])?;
+        let usage = found.map_or_else(Default::default, |(_, _, usage)| usage);
+        t.mm.write_obj(rusage, &super::rlimit::rusage_of(usage))?;
     }
     Ok(0)
 }

@@ -1,5 +1,7 @@
-//! Resource limits (gVisor's `sys_rlimit.go`): `getrlimit`, `setrlimit`
-//! and `prlimit64`, on the thread group's [`crate::task::Limits`].
+//! Resource limits and usage (gVisor's `sys_rlimit.go`, `sys_rusage.go`):
+//! `getrlimit`, `setrlimit` and `prlimit64` on the thread group's
+//! [`crate::task::Limits`], and `getrusage`/`times` from the tasks' CPU
+//! accounting ([`crate::task::Usage`]).
 //!
 //! Enforced: `RLIMIT_NOFILE` (new descriptors), `RLIMIT_FSIZE` (writes
 //! and truncation past it are `EFBIG` with `SIGXFSZ`) and `RLIMIT_AS`
@@ -16,6 +18,12 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::GETRLIMIT, sys_getrlimit);
     table.typed(nr::SETRLIMIT, sys_setrlimit);
     table.typed(nr::PRLIMIT64, sys_prlimit64);
+    table.typed(nr::GETRUSAGE, sys_getrusage);
+    table.typed(nr::TIMES, sys_times);
+    let times = "user time is the wall time spent in application code, system time the \
+                 sentry's CPU time for the task; fault and context-switch counts are 0";
+    table.partial(nr::GETRUSAGE, times);
+    table.partial(nr::TIMES, times);
     for n in [nr::GETRLIMIT, nr::SETRLIMIT, nr::PRLIMIT64] {
         table.partial(
             n,
@@ -71,4 +79,65 @@ fn sys_prlimit64(t: &mut Task, pid: i32, res: u32, new: UserAddr, old: UserAddr)
         t.mm.write_obj(old.get(), &previous)?;
     }
     Ok(0)
+}
+
+/// A usage as `struct rusage`: times and the largest resident set; the
+/// counters the sentry does not keep (faults, context switches) are 0.
+pub(super) fn rusage_of(u: crate::task::Usage) -> abi_linux::Rusage {
+    let tv = |ns: u64| abi_linux::Timeval {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
+    };
+    abi_linux::Rusage {
+        ru_utime: tv(u.user_ns),
+        ru_stime: tv(u.sys_ns),
+        ru_maxrss: u.maxrss_kb as i64,
+        ..Default::default()
+    }
+}
+
+/// `getrusage(2)`: `RUSAGE_SELF` (the process), `RUSAGE_CHILDREN` (the
+/// waited-for children) or `RUSAGE_THREAD` (the caller).
+fn sys_getrusage(t: &mut Task, who: i32, usage: UserAddr) -> SysResult {
+    const RUSAGE_SELF: i32 = 0;
+    const RUSAGE_CHILDREN: i32 = -1;
+    const RUSAGE_THREAD: i32 = 1;
+    let rss = t.mm.present_pages() as u64 * 4;
+    let u = match who {
+        RUSAGE_SELF => {
+            let mut u = t.group.self_usage();
+            u.maxrss_kb = u.maxrss_kb.max(rss);
+            u
+        }
+        RUSAGE_CHILDREN => t.group.children_usage(),
+        RUSAGE_THREAD => {
+            let (user_ns, sys_ns) = t.kill.cpu_times();
+            crate::task::Usage {
+                user_ns,
+                sys_ns,
+                maxrss_kb: rss,
+            }
+        }
+        _ => return Err(Errno::EINVAL),
+    };
+    t.mm.write_obj(usage.get(), &rusage_of(u)).map(|()| 0)
+}
+
+/// `times(2)`: the process's and its waited-for children's CPU times in
+/// clock ticks; returns the ticks since the sandbox started.
+fn sys_times(t: &mut Task, buf: UserAddr) -> SysResult {
+    use abi_linux::time::USER_HZ;
+    let ticks = |ns: u64| (ns / (1_000_000_000 / USER_HZ as u64)) as i64;
+    if !buf.is_null() {
+        let own = t.group.self_usage();
+        let children = t.group.children_usage();
+        let tms = abi_linux::time::Tms {
+            tms_utime: ticks(own.user_ns),
+            tms_stime: ticks(own.sys_ns),
+            tms_cutime: ticks(children.user_ns),
+            tms_cstime: ticks(children.sys_ns),
+        };
+        t.mm.write_obj(buf.get(), &tms)?;
+    }
+    Ok(ticks(t.kernel.boot.elapsed().as_nanos() as u64) as u64)
 }

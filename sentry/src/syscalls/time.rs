@@ -21,7 +21,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::CLOCK_NANOSLEEP, sys_clock_nanosleep);
     table.partial(
         nr::CLOCK_GETTIME,
-        "the CPU-time clocks read the sentry's own CPU time",
+        "the process and thread CPU-time clocks count wall time in application code plus \
+         the sentry's CPU time for the task; other processes' CPU clocks are EINVAL",
     );
     table.partial(nr::CLOCK_GETRES, "the CPU-time clocks are the sentry's");
 }
@@ -88,7 +89,22 @@ pub(super) fn deadline_after(d: Duration) -> Instant {
 }
 
 fn sys_clock_gettime(t: &mut Task, clock: ClockId, tp: UserAddr) -> SysResult {
-    let ts = host_clock(clock, false)?;
+    // The CPU-time clocks count the task's and the process's own time.
+    let cpu = match clock {
+        ClockId::PROCESS_CPUTIME_ID => {
+            let u = t.group.self_usage();
+            Some(u.user_ns + u.sys_ns)
+        }
+        ClockId::THREAD_CPUTIME_ID => {
+            let (user, sys) = t.kill.cpu_times();
+            Some(user + sys)
+        }
+        _ => None,
+    };
+    let ts = match cpu {
+        Some(ns) => to_timespec(Duration::from_nanos(ns)),
+        None => host_clock(clock, false)?,
+    };
     t.mm.write_obj(tp.get(), &ts).map(|()| 0)
 }
 

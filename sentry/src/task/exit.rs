@@ -33,6 +33,9 @@ impl Task {
         }
         self.fds.release_user(&self.ctx);
         self.fs.release_user(&self.ctx);
+        let (user, sys) = self.kill.cpu_times();
+        self.group.add_exited_thread(user, sys);
+        self.group.note_rss(self.mm.present_pages() as u64 * 4);
         self.kernel.tasks.thread_exited(self.tid);
         let leader = self.tid == self.tgid;
         if self.group.remove_thread(self.tid, status, leader) > 0 {

@@ -64,7 +64,7 @@ pub use fs_context::{FsContext, TaskContext};
 pub use limits::{Limits, NR_OPEN};
 pub use signals::{NSIG, SignalHandlers};
 pub use task_set::{DEFAULT_MAX_PROCESSES, TaskSet, WaitEvents, WaitKind, WaitTarget};
-pub use thread_group::{ProcessAttrs, ProcessInfo, ThreadGroup};
+pub use thread_group::{ProcessAttrs, ProcessInfo, ThreadGroup, Usage};
 
 /// What serves a task's system calls: the kernel holds one (the sentry's
 /// is [`crate::syscalls::SyscallTable::linux`]), and the task loop calls
@@ -277,6 +277,7 @@ impl Task {
     fn run_loop(&mut self) -> Result<TaskExit, Errno> {
         let mut context = self.kernel.platform.new_context()?;
         self.kill.install(context.interrupter());
+        self.kill.start_cpu_accounting();
         self.kill.set_mask(self.signal_mask);
         loop {
             if let Some(signal) = self.kill.signal() {
@@ -294,7 +295,9 @@ impl Task {
             if let Some(mask) = self.saved_mask.take() {
                 self.set_signal_mask(mask);
             }
+            let ran = std::time::Instant::now();
             let trap = context.switch(self.mm.address_space(), &mut self.regs)?;
+            self.kill.add_user_time(ran.elapsed());
             match trap {
                 Trap::Syscall => {
                     let table = self.kernel.syscalls;

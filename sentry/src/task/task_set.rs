@@ -506,7 +506,7 @@ impl TaskSet {
         kind: WaitKind,
         wanted: WaitEvents,
         interrupted: &dyn Fn() -> bool,
-    ) -> Result<Option<(i32, ChildEvent)>, Errno> {
+    ) -> Result<Option<(i32, ChildEvent, super::Usage)>, Errno> {
         let WaitEvents { no_hang, keep, .. } = wanted;
         let waker = crate::wait::TaskWaker::new();
         let id = self
@@ -548,10 +548,22 @@ impl TaskSet {
                 }
             }
             if let Some((pid, event)) = found {
+                // What `wait4`'s rusage reports: the child's own and its
+                // children's, as Linux's wait_task_zombie sums them.
+                let usage = tree
+                    .nodes
+                    .get(&pid)
+                    .map_or_else(super::Usage::default, |n| {
+                        n.group.self_usage().plus(n.group.children_usage())
+                    });
                 if !keep && matches!(event, ChildEvent::Exited(_)) {
+                    // Reaping hands the child's usage to its parent.
                     tree.nodes.remove(&pid);
+                    if let Some(p) = tree.nodes.get(&parent) {
+                        p.group.add_child(usage);
+                    }
                 }
-                break Ok(Some((pid, event)));
+                break Ok(Some((pid, event, usage)));
             }
             if !any {
                 break Err(Errno::ECHILD);

@@ -71,6 +71,7 @@ pub struct ThreadGroup {
     limits: Arc<super::Limits>,
     /// The `prctl` attributes.
     attrs: Mutex<ProcessAttrs>,
+    usage: Mutex<GroupUsage>,
 }
 
 /// The `prctl(2)` attributes of a process.
@@ -146,6 +147,37 @@ impl ProcessAttrs {
     }
 }
 
+/// CPU time and memory use, as `getrusage` reports them, in nanoseconds
+/// and KiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// User CPU time.
+    pub user_ns: u64,
+    /// System CPU time.
+    pub sys_ns: u64,
+    /// The largest resident set, in KiB.
+    pub maxrss_kb: u64,
+}
+
+impl Usage {
+    /// The sum of two usages (the larger resident set).
+    pub fn plus(self, other: Usage) -> Usage {
+        Usage {
+            user_ns: self.user_ns + other.user_ns,
+            sys_ns: self.sys_ns + other.sys_ns,
+            maxrss_kb: self.maxrss_kb.max(other.maxrss_kb),
+        }
+    }
+}
+
+/// What a group has used besides its live threads: its exited threads',
+/// and its waited-for children's (Linux's `signal_struct` totals).
+#[derive(Clone, Copy, Debug, Default)]
+struct GroupUsage {
+    exited: Usage,
+    children: Usage,
+}
+
 /// The timers of a thread group.
 #[derive(Debug, Default)]
 pub struct GroupTimers {
@@ -181,7 +213,53 @@ impl ThreadGroup {
             timers: Mutex::new(GroupTimers::default()),
             limits,
             attrs: Mutex::new(ProcessAttrs::default()),
+            usage: Mutex::new(GroupUsage::default()),
         })
+    }
+
+    fn usage_state(&self) -> MutexGuard<'_, GroupUsage> {
+        self.usage.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds an exiting thread's CPU time to the group's.
+    pub(crate) fn add_exited_thread(&self, user_ns: u64, sys_ns: u64) {
+        let mut u = self.usage_state();
+        u.exited.user_ns += user_ns;
+        u.exited.sys_ns += sys_ns;
+    }
+
+    /// Records a peak resident set (KiB).
+    pub(crate) fn note_rss(&self, kb: u64) {
+        let mut u = self.usage_state();
+        u.exited.maxrss_kb = u.exited.maxrss_kb.max(kb);
+    }
+
+    /// Adds a reaped child's own and children's usage (`wait`).
+    pub(crate) fn add_child(&self, child: Usage) {
+        let mut u = self.usage_state();
+        u.children = u.children.plus(child);
+    }
+
+    /// The group's own usage: its live threads' and its exited threads'
+    /// (`RUSAGE_SELF`).
+    pub fn self_usage(&self) -> Usage {
+        let live = self
+            .state()
+            .threads
+            .iter()
+            .map(|s| s.cpu_times())
+            .fold((0, 0), |(u, s), (a, b)| (u + a, s + b));
+        let exited = self.usage_state().exited;
+        Usage {
+            user_ns: exited.user_ns + live.0,
+            sys_ns: exited.sys_ns + live.1,
+            maxrss_kb: exited.maxrss_kb,
+        }
+    }
+
+    /// The waited-for children's usage (`RUSAGE_CHILDREN`).
+    pub fn children_usage(&self) -> Usage {
+        self.usage_state().children
     }
 
     /// The `prctl` attributes, locked.
