@@ -1415,6 +1415,20 @@ impl MemoryManager {
             .sum()
     }
 
+    /// Whether every byte of `start..end` is mapped (by one or more
+    /// adjacent mappings): what `mlock` and `munlock` require.
+    pub fn is_range_mapped(&self, start: u64, end: u64) -> bool {
+        let st = lock(&self.state);
+        let mut at = start;
+        while at < end {
+            match st.vmas.range(..=at).next_back() {
+                Some((_, v)) if at < v.end => at = v.end,
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// The VMAs, for `/proc/self/maps` and tests: `(start, vma)`.
     pub fn vmas(&self) -> Vec<(u64, Vma)> {
         lock(&self.state)

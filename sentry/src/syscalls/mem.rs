@@ -18,6 +18,18 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::MREMAP, sys_mremap);
     table.typed(nr::MADVISE, sys_madvise);
     table.typed(nr::MSYNC, sys_msync);
+    table.typed(nr::MLOCK, sys_mlock);
+    table.typed(nr::MLOCK2, sys_mlock2);
+    table.typed(nr::MUNLOCK, sys_munlock);
+    table.typed(nr::MLOCKALL, sys_mlockall);
+    table.typed(nr::MUNLOCKALL, sys_munlockall);
+    for n in [nr::MLOCK, nr::MLOCK2, nr::MLOCKALL] {
+        table.partial(
+            n,
+            "checked as Linux checks it (range, RLIMIT_MEMLOCK, CAP_IPC_LOCK); the sentry \
+             never pages application memory out, and locked bytes are not totalled",
+        );
+    }
     table.partial(nr::MREMAP, "MREMAP_FIXED and MREMAP_DONTUNMAP are EINVAL");
     table.partial(
         nr::MADVISE,
@@ -214,4 +226,86 @@ fn sys_msync(t: &mut Task, addr: UserAddr, len: u64, flags: MsyncFlags) -> SysRe
     }
     t.mm.sync(addr.get(), len, flags.contains(MsyncFlags::SYNC))
         .map(|()| 0)
+}
+
+/// The page-aligned range `mlock`/`munlock` cover: from `addr`'s page to
+/// the end of `addr + len`'s; `ENOMEM` when it wraps.
+fn lock_range(addr: u64, len: u64) -> Result<(u64, u64), Errno> {
+    let start = addr & !(crate::elf::PAGE_SIZE - 1);
+    let end = addr
+        .checked_add(len)
+        .and_then(|e| e.checked_next_multiple_of(crate::elf::PAGE_SIZE))
+        .ok_or(Errno::ENOMEM)?;
+    Ok((start, end))
+}
+
+/// Linux's `can_do_mlock` and the `RLIMIT_MEMLOCK` check for `bytes`:
+/// `EPERM` with a zero limit and no `CAP_IPC_LOCK`, `ENOMEM` past it.
+fn check_memlock(t: &Task, bytes: u64) -> Result<(), Errno> {
+    if t.ctx
+        .credentials
+        .has_capability(abi_linux::Capability::IPC_LOCK)
+    {
+        return Ok(());
+    }
+    let limit = t.ctx.limits.cur(abi_linux::RlimitResource::MEMLOCK);
+    if limit == 0 {
+        return Err(Errno::EPERM);
+    }
+    if limit != abi_linux::RLIM_INFINITY && bytes > limit {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
+fn mlock(t: &Task, addr: UserAddr, len: u64) -> SysResult {
+    let (start, end) = lock_range(addr.get(), len)?;
+    check_memlock(t, end - start)?;
+    if !t.mm.is_range_mapped(start, end) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(0)
+}
+
+fn sys_mlock(t: &mut Task, addr: UserAddr, len: u64) -> SysResult {
+    mlock(t, addr, len)
+}
+
+fn sys_mlock2(t: &mut Task, addr: UserAddr, len: u64, flags: u32) -> SysResult {
+    const MLOCK_ONFAULT: u32 = 1;
+    if flags & !MLOCK_ONFAULT != 0 {
+        return Err(Errno::EINVAL);
+    }
+    mlock(t, addr, len)
+}
+
+fn sys_munlock(t: &mut Task, addr: UserAddr, len: u64) -> SysResult {
+    let (start, end) = lock_range(addr.get(), len)?;
+    if !t.mm.is_range_mapped(start, end) {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(0)
+}
+
+fn sys_mlockall(t: &mut Task, flags: u32) -> SysResult {
+    const MCL_CURRENT: u32 = 1;
+    const MCL_FUTURE: u32 = 2;
+    const MCL_ONFAULT: u32 = 4;
+    if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT
+    {
+        return Err(Errno::EINVAL);
+    }
+    check_memlock(
+        t,
+        if flags & MCL_CURRENT != 0 {
+            t.mm.mapped_bytes()
+        } else {
+            0
+        },
+    )?;
+    Ok(0)
+}
+
+fn sys_munlockall(_: &mut Task) -> SysResult {
+    Ok(0)
 }

@@ -28,6 +28,12 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::SYSINFO, sys_sysinfo);
     table.typed(nr::GETRANDOM, sys_getrandom);
     table.typed(nr::PRCTL, sys_prctl);
+    table.typed(nr::GETCPU, sys_getcpu);
+    table.typed(nr::PERSONALITY, sys_personality);
+    table.partial(
+        nr::PERSONALITY,
+        "kept and reported; ADDR_NO_RANDOMIZE and the other flags change nothing",
+    );
     table.unsupported(
         nr::RSEQ,
         Errno::ENOSYS,
@@ -299,4 +305,28 @@ fn prctl_ambient(t: &mut Task, op: u64, arg3: u64, arg4: u64, arg5: u64) -> SysR
         }
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// `getcpu(2)`: the host CPU the calling thread is on, and node 0.
+fn sys_getcpu(t: &mut Task, cpu: UserAddr, node: UserAddr) -> SysResult {
+    // SAFETY: `sched_getcpu` takes no arguments.
+    let here = unsafe { libc::sched_getcpu() }.max(0) as u32;
+    if !cpu.is_null() {
+        t.mm.write_obj(cpu.get(), &here)?;
+    }
+    if !node.is_null() {
+        t.mm.write_obj(node.get(), &0u32)?;
+    }
+    Ok(0)
+}
+
+/// `personality(2)`: returns the process's persona and sets `persona`
+/// unless it is `0xffffffff` (the query).
+fn sys_personality(t: &mut Task, persona: u32) -> SysResult {
+    let mut attrs = t.group.attrs();
+    let old = attrs.personality;
+    if persona != u32::MAX {
+        attrs.personality = persona;
+    }
+    Ok(u64::from(old))
 }

@@ -100,6 +100,8 @@ pub struct ProcessAttrs {
     pub policy: i32,
     /// The real-time priority of `SCHED_FIFO`/`SCHED_RR`.
     pub rt_priority: i32,
+    /// The execution domain and flags of `personality(2)`.
+    pub personality: u32,
 }
 
 impl Default for ProcessAttrs {
@@ -115,6 +117,7 @@ impl Default for ProcessAttrs {
             nice: 0,
             policy: 0,
             rt_priority: 0,
+            personality: 0,
         }
     }
 }
