@@ -159,12 +159,13 @@ fn caller_pid(ctx: &dyn Context) -> Result<i32, Errno> {
     ctx.lock_owner().map(|o| o.pid).ok_or(Errno::ENOENT)
 }
 
-const ROOT_FILES: [(&str, Kind); 5] = [
+const ROOT_FILES: [(&str, Kind); 6] = [
     ("cpuinfo", Kind::Cpuinfo),
     ("filesystems", Kind::Filesystems),
     ("loadavg", Kind::Loadavg),
     ("meminfo", Kind::Meminfo),
     ("uptime", Kind::Uptime),
+    ("version", Kind::Version),
 ];
 
 /// `/proc`: the system files, `self`, `mounts` and one entry per process.
@@ -225,13 +226,14 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-const PID_FILES: [(&str, Kind); 7] = [
+const PID_FILES: [(&str, Kind); 8] = [
     ("cmdline", Kind::Cmdline),
     ("comm", Kind::Comm),
     ("environ", Kind::Environ),
     ("maps", Kind::Maps),
     ("mounts", Kind::Mounts),
     ("stat", Kind::Stat),
+    ("statm", Kind::Statm),
     ("status", Kind::Status),
 ];
 
@@ -498,7 +500,9 @@ enum Kind {
     Maps,
     Mounts,
     Stat,
+    Statm,
     Status,
+    Version,
 }
 
 /// A generated file of `/proc` or `/proc/PID`.
@@ -550,6 +554,23 @@ impl BytesSource for ProcFile {
             Kind::Uptime => {
                 let up = proc.boot.elapsed().as_secs_f64();
                 buf.extend_from_slice(format!("{up:.2} 0.00\n").as_bytes());
+            }
+            Kind::Version => {
+                // What uname(2) reports, in Linux's /proc/version form.
+                let u = crate::syscalls::utsname();
+                let field = |f: &[u8]| {
+                    let end = f.iter().position(|&b| b == 0).unwrap_or(f.len());
+                    String::from_utf8_lossy(&f[..end]).into_owned()
+                };
+                buf.extend_from_slice(
+                    format!(
+                        "{} version {} (sentry@gvisor) {}\n",
+                        field(&u.sysname),
+                        field(&u.release),
+                        field(&u.version)
+                    )
+                    .as_bytes(),
+                );
             }
             _ => {
                 let process = proc.process(self.tgid)?;
@@ -633,56 +654,36 @@ impl ProcFile {
                     tasks.sid(tgid).unwrap_or(tgid).to_string(),
                     "0".into(),
                 ];
-                let rest: [u128; 45] = [
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    20,
-                    0,
-                    process.group.thread_count() as u128,
-                    0,
-                    start_ticks,
-                    u128::from(vsize),
-                    rss as u128,
-                    u128::from(u64::MAX),
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    17,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                ];
+                // Fields 8-52, by number (Linux's `do_task_stat`).
+                let ticks = |ns: u64| u128::from(ns) * USER_HZ / 1_000_000_000;
+                let own = process.group.self_usage();
+                let children = process.group.children_usage();
+                let nice = process.group.attrs().nice;
+                let mut rest = [0u128; 45];
+                let mut set = |field: usize, value: u128| rest[field - 8] = value;
+                set(14, ticks(own.user_ns));
+                set(15, ticks(own.sys_ns));
+                set(16, ticks(children.user_ns));
+                set(17, ticks(children.sys_ns));
+                // The priority as Linux shows a normal task's: 20 + nice.
+                set(18, (20 + nice).max(0) as u128);
+                set(20, process.group.thread_count() as u128);
+                set(22, start_ticks);
+                set(23, u128::from(vsize));
+                set(24, rss as u128);
+                set(25, u128::from(u64::MAX));
+                set(38, 17);
                 fields.extend(rest.iter().map(u128::to_string));
+                // Field 19, nice, is signed.
+                fields[18] = nice.to_string();
                 buf.extend_from_slice(fields.join(" ").as_bytes());
                 buf.push(b'\n');
+            }
+            Kind::Statm => {
+                // Pages: size, resident, shared, text, lib, data, dirty.
+                let size: u64 = process.mm.vmas().iter().map(|(s, v)| v.end - s).sum();
+                let rss = process.mm.present_pages();
+                buf.extend_from_slice(format!("{} {rss} 0 0 0 0 0\n", size / PAGE_SIZE).as_bytes());
             }
             Kind::Status => {
                 let vsize: u64 = process.mm.vmas().iter().map(|(s, v)| v.end - s).sum();

@@ -72,3 +72,27 @@ fn prctl_options_behave_as_linux() {
 fn nice_values_and_scheduling_policies_behave_as_linux() {
     c_program("sched");
 }
+
+/// `/proc/PID/stat` fields by number (nice, threads, priority, the
+/// process group and session, CPU ticks), `statm` and `/proc/version`, as
+/// a program reads them natively and in the sentry.
+#[test]
+fn proc_stat_statm_and_version_read_as_on_linux() {
+    let script = r#"import os, threading, time
+os.nice(5)
+ev = threading.Event()
+t = threading.Thread(target=ev.wait); t.start()
+f = open('/proc/self/stat').read().rsplit(')', 1)[1].split()
+# f[0] is field 3 (state)
+print('fields', len(f) + 2, 'nice', f[16], 'threads', f[17], 'priority', f[15])
+print('ppid matches', int(f[1]) == os.getppid(), 'pgrp matches', int(f[2]) == os.getpgrp(), 'session matches', int(f[3]) == os.getsid(0))
+t0 = time.process_time()
+while time.process_time() - t0 < 0.05: pass
+print('utime ticks > 0', int(f[11]) >= 0 and int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[11]) > 0)
+m = open('/proc/self/statm').read().split()
+print('statm fields', len(m), 'resident > 0', int(m[1]) > 0, 'size >= resident', int(m[0]) >= int(m[1]))
+print('version', open('/proc/version').read().startswith('Linux version '))
+ev.set(); t.join()
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}

@@ -107,7 +107,8 @@ fn sys_gettid(t: &mut Task) -> SysResult {
     Ok(t.tid as u64)
 }
 
-fn sys_uname(t: &mut Task, buf: UserAddr) -> SysResult {
+/// What `uname(2)` reports (and `/proc/version` repeats).
+pub fn utsname() -> Utsname {
     let mut u = Utsname::default();
     let set = |field: &mut [u8], s: &[u8]| field[..s.len()].copy_from_slice(s);
     set(&mut u.sysname, b"Linux");
@@ -116,7 +117,11 @@ fn sys_uname(t: &mut Task, buf: UserAddr) -> SysResult {
     set(&mut u.version, b"#1 SMP Sun Jan 10 15:06:54 PST 2016");
     set(&mut u.machine, b"x86_64");
     set(&mut u.domainname, b"(none)");
-    t.mm.write_obj(buf.get(), &u).map(|()| 0)
+    u
+}
+
+fn sys_uname(t: &mut Task, buf: UserAddr) -> SysResult {
+    t.mm.write_obj(buf.get(), &utsname()).map(|()| 0)
 }
 
 fn sys_sysinfo(t: &mut Task, buf: UserAddr) -> SysResult {

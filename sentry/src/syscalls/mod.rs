@@ -13,6 +13,7 @@ mod futex;
 mod identity;
 mod mem;
 mod misc;
+pub use misc::utsname;
 mod mount;
 mod poll;
 mod process;
