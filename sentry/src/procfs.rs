@@ -159,11 +159,12 @@ fn caller_pid(ctx: &dyn Context) -> Result<i32, Errno> {
     ctx.lock_owner().map(|o| o.pid).ok_or(Errno::ENOENT)
 }
 
-const ROOT_FILES: [(&str, Kind); 6] = [
+const ROOT_FILES: [(&str, Kind); 7] = [
     ("cpuinfo", Kind::Cpuinfo),
     ("filesystems", Kind::Filesystems),
     ("loadavg", Kind::Loadavg),
     ("meminfo", Kind::Meminfo),
+    ("stat", Kind::SystemStat),
     ("uptime", Kind::Uptime),
     ("version", Kind::Version),
 ];
@@ -502,6 +503,7 @@ enum Kind {
     Stat,
     Statm,
     Status,
+    SystemStat,
     Version,
 }
 
@@ -554,6 +556,41 @@ impl BytesSource for ProcFile {
             Kind::Uptime => {
                 let up = proc.boot.elapsed().as_secs_f64();
                 buf.extend_from_slice(format!("{up:.2} 0.00\n").as_bytes());
+            }
+            Kind::SystemStat => {
+                // The sandbox's CPU time in ticks, over its CPUs: the
+                // processes' user and system time, the rest idle.
+                let ticks = |ns: u64| ns * USER_HZ as u64 / 1_000_000_000;
+                let (mut user, mut system) = (0u64, 0u64);
+                for pid in proc.tasks.pids() {
+                    if let Ok(p) = proc.process(pid) {
+                        let u = p.group.self_usage();
+                        user += ticks(u.user_ns);
+                        system += ticks(u.sys_ns);
+                    }
+                }
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+                let up = proc.boot.elapsed();
+                let idle = ticks(up.as_nanos() as u64 * cpus).saturating_sub(user + system);
+                let mut text = format!("cpu  {user} 0 {system} {idle} 0 0 0 0 0 0\n");
+                for cpu in 0..cpus {
+                    text += &format!(
+                        "cpu{cpu} {} 0 {} {} 0 0 0 0 0 0\n",
+                        user / cpus,
+                        system / cpus,
+                        idle / cpus
+                    );
+                }
+                let boot = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |now| now.saturating_sub(up).as_secs());
+                let pids = proc.tasks.pids();
+                text += &format!(
+                    "intr 0\nctxt 0\nbtime {boot}\nprocesses {}\nprocs_running 1\n\
+                     procs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
+                    pids.last().copied().unwrap_or(0)
+                );
+                buf.extend_from_slice(text.as_bytes());
             }
             Kind::Version => {
                 // What uname(2) reports, in Linux's /proc/version form.

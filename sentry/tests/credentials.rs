@@ -74,7 +74,7 @@ fn nice_values_and_scheduling_policies_behave_as_linux() {
 }
 
 /// `/proc/PID/stat` fields by number (nice, threads, priority, the
-/// process group and session, CPU ticks), `statm` and `/proc/version`, as
+/// process group and session, CPU ticks), `statm`, `/proc/stat` and `/proc/version`, as
 /// a program reads them natively and in the sentry.
 #[test]
 fn proc_stat_statm_and_version_read_as_on_linux() {
@@ -92,6 +92,13 @@ print('utime ticks > 0', int(f[11]) >= 0 and int(open('/proc/self/stat').read().
 m = open('/proc/self/statm').read().split()
 print('statm fields', len(m), 'resident > 0', int(m[1]) > 0, 'size >= resident', int(m[0]) >= int(m[1]))
 print('version', open('/proc/version').read().startswith('Linux version '))
+st = open('/proc/stat').read().splitlines()
+cpu = st[0].split()
+print('stat cpu', cpu[0], len(cpu), all(v.isdigit() for v in cpu[1:]), 'per-cpu lines', sum(1 for l in st if l.startswith('cpu') and l[3].isdigit()) == os.cpu_count())
+keys = {l.split()[0] for l in st}
+print('stat keys', sorted(keys & {'btime', 'processes', 'procs_running', 'procs_blocked', 'ctxt', 'intr'}))
+bt = int(next(l for l in st if l.startswith('btime')).split()[1])
+print('btime sane', abs(time.time() - float(open('/proc/uptime').read().split()[0]) - bt) < 5)
 ev.set(); t.join()
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
