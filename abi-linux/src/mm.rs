@@ -165,3 +165,28 @@ impl MadviseAdvice {
     /// `MADV_GUARD_REMOVE`: remove guard regions.
     pub const GUARD_REMOVE: MadviseAdvice = MadviseAdvice(103);
 }
+
+/// `MEMBARRIER_CMD_QUERY`: which commands are supported.
+pub const MEMBARRIER_CMD_QUERY: i32 = 0;
+/// `MEMBARRIER_CMD_GLOBAL`: a barrier on every thread of the system.
+pub const MEMBARRIER_CMD_GLOBAL: i32 = 1 << 0;
+/// `MEMBARRIER_CMD_GLOBAL_EXPEDITED`: an expedited barrier on the
+/// threads of registered processes.
+pub const MEMBARRIER_CMD_GLOBAL_EXPEDITED: i32 = 1 << 1;
+/// `MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED`.
+pub const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: i32 = 1 << 2;
+/// `MEMBARRIER_CMD_PRIVATE_EXPEDITED`: a barrier on the threads sharing
+/// the caller's address space.
+pub const MEMBARRIER_CMD_PRIVATE_EXPEDITED: i32 = 1 << 3;
+/// `MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED`: allows the previous
+/// command on the caller's address space.
+pub const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: i32 = 1 << 4;
+
+/// `MLOCK_ONFAULT` (`mlock2`): lock pages as they are faulted in.
+pub const MLOCK_ONFAULT: u32 = 1;
+/// `MCL_CURRENT` (`mlockall`): lock what is mapped now.
+pub const MCL_CURRENT: u32 = 1;
+/// `MCL_FUTURE` (`mlockall`): lock what is mapped later.
+pub const MCL_FUTURE: u32 = 2;
+/// `MCL_ONFAULT` (`mlockall`): lock pages as they are faulted in.
+pub const MCL_ONFAULT: u32 = 4;

@@ -292,6 +292,27 @@ pub const PRIO_PGRP: i32 = 1;
 /// `PRIO_USER`: `who` is a user.
 pub const PRIO_USER: i32 = 2;
 
+/// `IOPRIO_WHO_PROCESS` (`ioprio_get`/`ioprio_set`): `who` is a thread.
+pub const IOPRIO_WHO_PROCESS: i32 = 1;
+/// `IOPRIO_WHO_PGRP`: `who` is a process group.
+pub const IOPRIO_WHO_PGRP: i32 = 2;
+/// `IOPRIO_WHO_USER`: `who` is a user.
+pub const IOPRIO_WHO_USER: i32 = 3;
+/// The bit offset of an I/O priority's class.
+pub const IOPRIO_CLASS_SHIFT: u32 = 13;
+/// `IOPRIO_CLASS_NONE`: no priority set; derived from the nice value.
+pub const IOPRIO_CLASS_NONE: u16 = 0;
+/// `IOPRIO_CLASS_RT`: real-time I/O.
+pub const IOPRIO_CLASS_RT: u16 = 1;
+/// `IOPRIO_CLASS_BE`: best effort, the default class.
+pub const IOPRIO_CLASS_BE: u16 = 2;
+/// `IOPRIO_CLASS_IDLE`: I/O only when nobody else wants the disk.
+pub const IOPRIO_CLASS_IDLE: u16 = 3;
+/// The levels of the RT and BE classes (0 highest).
+pub const IOPRIO_NR_LEVELS: u16 = 8;
+/// `IOPRIO_BE_NORM`: the best-effort level a class-less task counts as.
+pub const IOPRIO_BE_NORM: u16 = 4;
+
 /// `SCHED_OTHER`: the default time-sharing policy.
 pub const SCHED_OTHER: i32 = 0;
 /// `SCHED_FIFO`: real-time, first in first out.

@@ -12,7 +12,9 @@ fn older_and_thinner_file_calls_behave_as_linux() {
     c_program("fscalls");
 }
 
+/// getcpu, personality, the mlock family, mincore, membarrier and the I/O
+/// priorities, natively and in the sentry.
 #[test]
-fn getcpu_personality_and_the_mlock_family_behave_as_linux() {
+fn small_process_and_memory_calls_behave_as_linux() {
     c_program("misc_calls");
 }

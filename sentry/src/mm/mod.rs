@@ -54,7 +54,7 @@ pub mod io;
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::{Errno, Result};
@@ -328,6 +328,9 @@ pub struct MemoryManager {
     min_addr: u64,
     max_addr: u64,
     state: Mutex<State>,
+    /// `membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)` was called
+    /// on this address space.
+    membarrier_private: AtomicBool,
 }
 
 impl std::fmt::Debug for MemoryManager {
@@ -409,7 +412,20 @@ impl MemoryManager {
             min_addr,
             max_addr,
             state: Mutex::new(State::default()),
+            membarrier_private: AtomicBool::new(false),
         }
+    }
+
+    /// Records that the address space registered for private expedited
+    /// memory barriers.
+    pub fn register_private_membarrier(&self) {
+        self.membarrier_private.store(true, Ordering::Release);
+    }
+
+    /// Whether the address space registered for private expedited memory
+    /// barriers.
+    pub fn private_membarrier_registered(&self) -> bool {
+        self.membarrier_private.load(Ordering::Acquire)
     }
 
     /// Whether a VMA covers `addr`.
@@ -1427,6 +1443,31 @@ impl MemoryManager {
             }
         }
         true
+    }
+
+    /// `mincore`'s answer for the pages of `start..end` (page-aligned):
+    /// one byte per page, 1 when it is resident. Pages present in this
+    /// address space are, and so are file pages (a file's pages are held
+    /// by its own cache, which the sentry never writes to swap); a private
+    /// or shared anonymous page not yet populated here (by a fault on it or
+    /// on a neighbour, see [`FAULT_AROUND_PAGES`]) is not. `ENOMEM` when
+    /// part of the range is unmapped.
+    pub fn residency(&self, start: u64, end: u64) -> Result<Vec<u8>> {
+        let st = lock(&self.state);
+        let pages = lock(&self.active.pages);
+        let mut out = Vec::with_capacity(((end - start) / PAGE_SIZE) as usize);
+        let mut at = start;
+        while at < end {
+            let Some((_, v)) = st.vmas.range(..=at).next_back().filter(|(_, v)| at < v.end) else {
+                return Err(Errno::ENOMEM);
+            };
+            let file = matches!(v.backing, Backing::File(_));
+            while at < v.end.min(end) {
+                out.push(u8::from(file || pages.contains_key(&at)));
+                at += PAGE_SIZE;
+            }
+        }
+        Ok(out)
     }
 
     /// The VMAs, for `/proc/self/maps` and tests: `(start, vma)`.

@@ -23,6 +23,18 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::MUNLOCK, sys_munlock);
     table.typed(nr::MLOCKALL, sys_mlockall);
     table.typed(nr::MUNLOCKALL, sys_munlockall);
+    table.typed(nr::MINCORE, sys_mincore);
+    table.typed(nr::MEMBARRIER, sys_membarrier);
+    table.partial(
+        nr::MEMBARRIER,
+        "GLOBAL and PRIVATE_EXPEDITED (with its registration); both are served by the \
+         host's MEMBARRIER_CMD_GLOBAL, so an expedited barrier costs a global one",
+    );
+    table.partial(
+        nr::MINCORE,
+        "file pages always count as resident (the sentry never swaps); an anonymous page \
+         is resident once touched, or populated with a touched neighbour",
+    );
     for n in [nr::MLOCK, nr::MLOCK2, nr::MLOCKALL] {
         table.partial(
             n,
@@ -272,7 +284,7 @@ fn sys_mlock(t: &mut Task, addr: UserAddr, len: u64) -> SysResult {
 }
 
 fn sys_mlock2(t: &mut Task, addr: UserAddr, len: u64, flags: u32) -> SysResult {
-    const MLOCK_ONFAULT: u32 = 1;
+    use abi_linux::mm::MLOCK_ONFAULT;
     if flags & !MLOCK_ONFAULT != 0 {
         return Err(Errno::EINVAL);
     }
@@ -288,9 +300,7 @@ fn sys_munlock(t: &mut Task, addr: UserAddr, len: u64) -> SysResult {
 }
 
 fn sys_mlockall(t: &mut Task, flags: u32) -> SysResult {
-    const MCL_CURRENT: u32 = 1;
-    const MCL_FUTURE: u32 = 2;
-    const MCL_ONFAULT: u32 = 4;
+    use abi_linux::mm::{MCL_CURRENT, MCL_FUTURE, MCL_ONFAULT};
     if flags == 0 || flags & !(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) != 0 || flags == MCL_ONFAULT
     {
         return Err(Errno::EINVAL);
@@ -308,4 +318,92 @@ fn sys_mlockall(t: &mut Task, flags: u32) -> SysResult {
 
 fn sys_munlockall(_: &mut Task) -> SysResult {
     Ok(0)
+}
+
+/// `mincore(2)`: one byte per page of `addr..addr + len` into `vec`, 1
+/// for a resident page. Written a bounded chunk at a time, so a huge
+/// mapped range costs no large buffer.
+fn sys_mincore(t: &mut Task, addr: UserAddr, len: u64, vec: UserAddr) -> SysResult {
+    const CHUNK_PAGES: u64 = 4096;
+    let page = crate::elf::PAGE_SIZE;
+    let start = addr.get();
+    if !start.is_multiple_of(page) {
+        return Err(Errno::EINVAL);
+    }
+    let end = start
+        .checked_add(len)
+        .and_then(|e| e.checked_next_multiple_of(page))
+        .filter(|&e| e <= t.mm.max_addr())
+        .ok_or(Errno::ENOMEM)?;
+    let mut at = start;
+    let mut out = vec.get();
+    while at < end {
+        let chunk_end = end.min(at + CHUNK_PAGES * page);
+        let resident = t.mm.residency(at, chunk_end)?;
+        t.mm.copy_out_exact(out, &resident)?;
+        out += resident.len() as u64;
+        at = chunk_end;
+    }
+    Ok(0)
+}
+
+/// Whether the host offers `MEMBARRIER_CMD_GLOBAL`, which serves every
+/// barrier the sentry offers: the application's threads run in host
+/// threads of other processes, which only a system-wide barrier reaches.
+fn host_global_membarrier() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        // SAFETY: `membarrier(MEMBARRIER_CMD_QUERY, 0, 0)` takes no pointers.
+        let mask = unsafe {
+            libc::syscall(
+                libc::SYS_membarrier,
+                abi_linux::mm::MEMBARRIER_CMD_QUERY,
+                0,
+                0,
+            )
+        };
+        mask > 0 && mask & i64::from(abi_linux::mm::MEMBARRIER_CMD_GLOBAL) != 0
+    })
+}
+
+/// `membarrier(2)`: `QUERY`, `GLOBAL`, and `PRIVATE_EXPEDITED` after its
+/// registration (`EPERM` before, as Linux answers). The others, and every
+/// command when the host has no global barrier, are `EINVAL`.
+fn sys_membarrier(t: &mut Task, cmd: i32, flags: u32, _cpu_id: i32) -> SysResult {
+    use abi_linux::mm::*;
+    let supported = if host_global_membarrier() {
+        MEMBARRIER_CMD_GLOBAL
+            | MEMBARRIER_CMD_PRIVATE_EXPEDITED
+            | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+    } else {
+        0
+    };
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let barrier = || {
+        // SAFETY: `membarrier(MEMBARRIER_CMD_GLOBAL, 0, 0)` takes no
+        // pointers.
+        match unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) } {
+            0 => Ok(0),
+            _ => Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .and_then(Errno::from_raw)
+                .unwrap_or(Errno::EIO)),
+        }
+    };
+    match cmd {
+        MEMBARRIER_CMD_QUERY => Ok(supported as u64),
+        c if c & supported == 0 || c.count_ones() != 1 => Err(Errno::EINVAL),
+        MEMBARRIER_CMD_GLOBAL => barrier(),
+        MEMBARRIER_CMD_PRIVATE_EXPEDITED if !t.mm.private_membarrier_registered() => {
+            Err(Errno::EPERM)
+        }
+        MEMBARRIER_CMD_PRIVATE_EXPEDITED => barrier(),
+        MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED => {
+            t.mm.register_private_membarrier();
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
 }

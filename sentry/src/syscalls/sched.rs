@@ -35,6 +35,13 @@ pub(super) fn register(table: &mut SyscallTable) {
         nr::SCHED_SETAFFINITY,
         "checked and accepted; every thread may still run on any CPU",
     );
+    table.typed(nr::IOPRIO_GET, sys_ioprio_get);
+    table.typed(nr::IOPRIO_SET, sys_ioprio_set);
+    table.partial(
+        nr::IOPRIO_SET,
+        "kept per process (Linux keeps it per thread) and answered; no I/O is ordered by \
+         it; setting another user's process is not refused",
+    );
     table.partial(
         nr::GETPRIORITY,
         "PRIO_USER counts every process of the sandbox as the caller's user's",
@@ -219,4 +226,76 @@ fn sys_sched_get_priority_max(_: &mut Task, policy: i32) -> SysResult {
 
 fn sys_sched_get_priority_min(_: &mut Task, policy: i32) -> SysResult {
     priority_range(policy).map(|(min, _)| min as u64)
+}
+
+/// The processes `ioprio_get`/`ioprio_set` address: `IOPRIO_WHO_*` are
+/// `PRIO_*` plus one.
+fn io_targets(t: &Task, which: i32, who: i32) -> Result<Vec<std::sync::Arc<ThreadGroup>>, Errno> {
+    use abi_linux::process::{IOPRIO_WHO_PGRP, IOPRIO_WHO_PROCESS, IOPRIO_WHO_USER};
+    let which = match which {
+        IOPRIO_WHO_PROCESS if who < 0 => return Err(Errno::ESRCH),
+        IOPRIO_WHO_PROCESS => PRIO_PROCESS,
+        IOPRIO_WHO_PGRP => PRIO_PGRP,
+        IOPRIO_WHO_USER => PRIO_USER,
+        _ => return Err(Errno::EINVAL),
+    };
+    targets(t, which, who)
+}
+
+fn ioprio_class(ioprio: u16) -> u16 {
+    (ioprio >> abi_linux::process::IOPRIO_CLASS_SHIFT) & 7
+}
+
+/// Linux's `ioprio_best`: of two priorities the higher (numerically
+/// lower), a class-less one counting as best effort at the normal level.
+fn ioprio_best(a: u16, b: u16) -> u16 {
+    use abi_linux::process::{IOPRIO_BE_NORM, IOPRIO_CLASS_BE, IOPRIO_CLASS_NONE};
+    let norm = |p: u16| match ioprio_class(p) {
+        IOPRIO_CLASS_NONE => {
+            (IOPRIO_CLASS_BE << abi_linux::process::IOPRIO_CLASS_SHIFT) | IOPRIO_BE_NORM
+        }
+        _ => p,
+    };
+    norm(a).min(norm(b))
+}
+
+/// `ioprio_get(2)`: a process's priority; for a group or a user, the
+/// best of its members'.
+fn sys_ioprio_get(t: &mut Task, which: i32, who: i32) -> SysResult {
+    let groups = io_targets(t, which, who)?;
+    let prios = groups.iter().map(|g| g.attrs().ioprio);
+    let best = match which {
+        abi_linux::process::IOPRIO_WHO_PROCESS => prios.take(1).next(),
+        _ => prios.reduce(ioprio_best),
+    };
+    best.map(u64::from).ok_or(Errno::ESRCH)
+}
+
+/// `ioprio_set(2)` with Linux's `ioprio_check_cap`: the RT class needs
+/// `CAP_SYS_NICE` or `CAP_SYS_ADMIN` (`EPERM`); RT and BE levels run
+/// 0..8 and class NONE takes level 0 only (`EINVAL`), as does an unknown
+/// class.
+fn sys_ioprio_set(t: &mut Task, which: i32, who: i32, ioprio: i32) -> SysResult {
+    use abi_linux::process::{
+        IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE, IOPRIO_CLASS_NONE, IOPRIO_CLASS_RT, IOPRIO_NR_LEVELS,
+    };
+    // The kernel keeps the low 16 bits; the class is bits 13..16 and the
+    // level bits 0..3 (the bits between are hints, kept as given).
+    let value = ioprio as u16;
+    let level = value & (IOPRIO_NR_LEVELS - 1);
+    match ioprio_class(value) {
+        IOPRIO_CLASS_RT
+            if !t.ctx.credentials.has_capability(Capability::SYS_NICE)
+                && !t.ctx.credentials.has_capability(Capability::SYS_ADMIN) =>
+        {
+            return Err(Errno::EPERM);
+        }
+        IOPRIO_CLASS_RT | IOPRIO_CLASS_BE | IOPRIO_CLASS_IDLE => {}
+        IOPRIO_CLASS_NONE if level == 0 => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    for group in io_targets(t, which, who)? {
+        group.attrs().ioprio = value;
+    }
+    Ok(0)
 }

@@ -102,6 +102,8 @@ pub struct ProcessAttrs {
     pub rt_priority: i32,
     /// The execution domain and flags of `personality(2)`.
     pub personality: u32,
+    /// The I/O priority (`ioprio_set`): class and level, 0 until set.
+    pub ioprio: u16,
 }
 
 impl Default for ProcessAttrs {
@@ -118,6 +120,7 @@ impl Default for ProcessAttrs {
             policy: 0,
             rt_priority: 0,
             personality: 0,
+            ioprio: 0,
         }
     }
 }

@@ -1,7 +1,11 @@
 /* Small process and memory calls as Linux answers them: getcpu,
- * personality, and the mlock family's checks (ranges, flags,
- * RLIMIT_MEMLOCK for an unprivileged caller). */
+ * personality, the mlock family's checks (ranges, flags, RLIMIT_MEMLOCK
+ * for an unprivileged caller), mincore, membarrier and the I/O
+ * priorities. */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/ioprio.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -9,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "show.h"
@@ -38,6 +43,74 @@ int main(void) {
     show("mlockall MCL_CURRENT", mlockall(MCL_CURRENT));
     show("munlockall", munlockall());
 
+    /* The sandbox populates a few neighbours of a faulting page, as
+     * resident as the page itself; a page far from any touched one is not
+     * resident in either. */
+    unsigned char vec[64];
+    memset(vec, 9, sizeof vec);
+    char *a = mmap(NULL, 64 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    a[0] = 1;
+    a[2 * page] = 1;
+    show("mincore", mincore(a, 63 * page, vec));
+    printf("touched pages resident %d %d, a far page %d, past the end untouched %d\n", vec[0],
+           vec[2], vec[62], vec[63]);
+    show("mincore of a partial page counts it", mincore(a, 2 * page + 1, vec));
+    show("mincore unaligned", mincore(a + 1, page, vec));
+    show("mincore length 0", mincore(a, 0, vec));
+    show("mincore across a hole", mincore(m, 4 * page, vec));
+    show("mincore to a bad vector", mincore(a, page, (unsigned char *)8));
+    int exe = open("/proc/self/exe", O_RDONLY);
+    char *f = mmap(NULL, page, PROT_READ, MAP_PRIVATE, exe, 0);
+    show("mincore of a running executable", mincore(f, page, vec));
+    printf("its first page resident %d\n", vec[0]);
+    close(exe);
+
+    long q = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    long want = MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_PRIVATE_EXPEDITED |
+                MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED;
+    printf("membarrier query has global and private expedited %d\n", (q & want) == want);
+    show("membarrier private before registering",
+         syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+    show("membarrier register",
+         syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0));
+    show("membarrier private", syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0));
+    show("membarrier global", syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0));
+    show("membarrier flags", syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 1, 0));
+    show("membarrier two commands", syscall(SYS_membarrier, 3, 0, 0));
+    show("membarrier unknown", syscall(SYS_membarrier, 1 << 12, 0, 0));
+
+    printf("ioprio %#lx\n", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0));
+    show("ioprio BE 7", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+                                IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 7)));
+    printf("ioprio %#lx by pid %#lx\n", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0),
+           syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, getpid()));
+    show("ioprio BE level 8 wraps", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+                                            IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 8)));
+    printf("ioprio %#lx\n", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0));
+    show("ioprio class 4", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, 4 << 13));
+    show("ioprio class NONE level 3", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, 3));
+    show("ioprio IDLE", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+                                IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 5)));
+    show("ioprio RT", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+                              IOPRIO_PRIO_VALUE(IOPRIO_CLASS_RT, 1)));
+    printf("ioprio %#lx\n", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0));
+    show("ioprio bad which", syscall(SYS_ioprio_get, 9, 0));
+    show("ioprio no such process", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 999999));
+    show("ioprio negative process", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, -5, 0));
+    setpgid(0, 0);
+    show("ioprio set own group", syscall(SYS_ioprio_set, IOPRIO_WHO_PGRP, 0,
+                                         IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 3)));
+    printf("group's best %#lx\n", syscall(SYS_ioprio_get, IOPRIO_WHO_PGRP, 0));
+    pid_t k = fork();
+    if (k == 0) {
+        printf("child inherits %#lx\n", syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, 0));
+        syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, 0);
+        printf("group's best with a class-less member %#lx\n",
+               syscall(SYS_ioprio_get, IOPRIO_WHO_PGRP, 0));
+        _exit(0);
+    }
+    waitpid(k, NULL, 0);
+
     pid_t c = fork();
     if (c == 0) {
         struct rlimit none = {0, 0};
@@ -45,6 +118,10 @@ int main(void) {
         setresuid(65534, 65534, 65534);
         show("unprivileged mlock with no MEMLOCK budget", mlock(m, page));
         show("unprivileged mlockall", mlockall(MCL_CURRENT));
+        show("unprivileged ioprio RT", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+                                               IOPRIO_PRIO_VALUE(IOPRIO_CLASS_RT, 0)));
+        show("unprivileged ioprio IDLE", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
+                                                 IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0)));
         _exit(0);
     }
     waitpid(c, NULL, 0);
