@@ -12,8 +12,8 @@ fn older_and_thinner_file_calls_behave_as_linux() {
     c_program("fscalls");
 }
 
-/// getcpu, personality, the mlock family, mincore, membarrier and the I/O
-/// priorities, natively and in the sentry.
+/// getcpu, personality, the mlock family, mincore, membarrier, the I/O
+/// priorities and process_vm_readv/writev, natively and in the sentry.
 #[test]
 fn small_process_and_memory_calls_behave_as_linux() {
     c_program("misc_calls");

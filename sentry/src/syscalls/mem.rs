@@ -25,6 +25,15 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::MUNLOCKALL, sys_munlockall);
     table.typed(nr::MINCORE, sys_mincore);
     table.typed(nr::MEMBARRIER, sys_membarrier);
+    table.typed(nr::PROCESS_VM_READV, sys_process_vm_readv);
+    table.typed(nr::PROCESS_VM_WRITEV, sys_process_vm_writev);
+    for n in [nr::PROCESS_VM_READV, nr::PROCESS_VM_WRITEV] {
+        table.partial(
+            n,
+            "the access check is the target's dumpable flag or CAP_SYS_PTRACE; the \
+             sentry does not compare the two processes' user IDs",
+        );
+    }
     table.partial(
         nr::MEMBARRIER,
         "GLOBAL and PRIVATE_EXPEDITED (with its registration); both are served by the \
@@ -406,4 +415,121 @@ fn sys_membarrier(t: &mut Task, cmd: i32, flags: u32, _cpu_id: i32) -> SysResult
         }
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// `process_vm_readv(2)`: copies from `pid`'s memory at the `remote`
+/// iovecs into the caller's at the `local` ones.
+fn sys_process_vm_readv(
+    t: &mut Task,
+    pid: i32,
+    local: UserAddr,
+    local_count: u64,
+    remote: UserAddr,
+    remote_count: u64,
+    flags: u64,
+) -> SysResult {
+    process_vm(
+        t,
+        pid,
+        (local, local_count),
+        (remote, remote_count),
+        flags,
+        false,
+    )
+}
+
+/// `process_vm_writev(2)`: copies from the caller's memory at the
+/// `local` iovecs into `pid`'s at the `remote` ones.
+fn sys_process_vm_writev(
+    t: &mut Task,
+    pid: i32,
+    local: UserAddr,
+    local_count: u64,
+    remote: UserAddr,
+    remote_count: u64,
+    flags: u64,
+) -> SysResult {
+    process_vm(
+        t,
+        pid,
+        (local, local_count),
+        (remote, remote_count),
+        flags,
+        true,
+    )
+}
+
+/// The two `process_vm_*` calls, in Linux's order of checks: flags
+/// (`EINVAL`), both iovec arrays (`EINVAL`, `EFAULT`), the target
+/// (`ESRCH`), then access (`EPERM`: another process that is not dumpable,
+/// without `CAP_SYS_PTRACE`). Bytes move a page at a time, remote iovec
+/// by remote iovec, until either side ends or faults; a fault after some
+/// bytes ends the call with their count.
+fn process_vm(
+    t: &Task,
+    pid: i32,
+    local: (UserAddr, u64),
+    remote: (UserAddr, u64),
+    flags: u64,
+    write: bool,
+) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let local = crate::mm::io::read_iovecs(&t.mm, local.0.get(), local.1)?;
+    let remote = crate::mm::io::read_iovecs(&t.mm, remote.0.get(), remote.1)?;
+    let group = match pid {
+        1.. => t.kernel.tasks.group_of_thread(pid).ok_or(Errno::ESRCH)?,
+        _ => return Err(Errno::ESRCH),
+    };
+    let target = t.kernel.tasks.get(group.tgid()).ok_or(Errno::ESRCH)?;
+    if !std::sync::Arc::ptr_eq(&group, &t.group)
+        && !group.attrs().dumpable
+        && !t
+            .ctx
+            .credentials
+            .has_capability(abi_linux::Capability::SYS_PTRACE)
+    {
+        return Err(Errno::EPERM);
+    }
+    let (from, to) = match write {
+        true => (&*t.mm, &*target.mm),
+        false => (&*target.mm, &*t.mm),
+    };
+    let mut buf = vec![0u8; crate::elf::PAGE_SIZE as usize];
+    let mut locals = local.into_iter().filter(|&(_, len)| len > 0);
+    let mut here = locals.next();
+    let mut done = 0u64;
+    let partial = |done: u64, e: Errno| if done > 0 { Ok(done) } else { Err(e) };
+    for (raddr, rlen) in remote {
+        let mut off = 0usize;
+        while off < rlen {
+            let Some((laddr, llen)) = here else {
+                return Ok(done);
+            };
+            let n = buf.len().min(rlen - off).min(llen);
+            let (src, dst) = match write {
+                true => (laddr, raddr + off as u64),
+                false => (raddr + off as u64, laddr),
+            };
+            let got = match from.copy_in(src, &mut buf[..n]) {
+                Ok(got) => got,
+                Err(e) => return partial(done, e),
+            };
+            let put = match to.copy_out(dst, &buf[..got]) {
+                Ok(put) => put,
+                Err(e) => return partial(done, e),
+            };
+            done += put as u64;
+            off += put;
+            here = match llen - put {
+                0 => locals.next(),
+                rest => Some((laddr + put as u64, rest)),
+            };
+            if put < n {
+                return Ok(done);
+            }
+        }
+    }
+    Ok(done)
 }

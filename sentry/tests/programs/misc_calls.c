@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,6 +113,39 @@ int main(void) {
     }
     waitpid(k, NULL, 0);
 
+    /* process_vm_readv/writev on a child's copy of `shared_buf`. */
+    static char shared_buf[3 * 4096] = "the child's own bytes";
+    int go[2];
+    pipe(go);
+    pid_t v = fork();
+    if (v == 0) {
+        char b;
+        read(go[0], &b, 1);
+        printf("child sees: %s\n", shared_buf);
+        _exit(0);
+    }
+    strcpy(shared_buf, "overwritten in the parent only");
+    char got[64] = {0}, part[8] = {0};
+    struct iovec l[2] = {{got, 10}, {part, 8}};
+    struct iovec r[1] = {{shared_buf, 18}};
+    printf("readv of the child %ld: [%s] [%.8s]\n", (long)process_vm_readv(v, l, 2, r, 1, 0), got,
+           part);
+    char msg[] = "written by the parent";
+    struct iovec wl[1] = {{msg, sizeof msg}};
+    printf("writev into the child %ld\n", (long)process_vm_writev(v, wl, 1, r, 1, 0));
+    struct iovec bad[2] = {{shared_buf, 5}, {(void *)8, 5}};
+    printf("readv with a bad second remote %ld\n", (long)process_vm_readv(v, l, 1, bad, 2, 0));
+    show("readv all bad", process_vm_readv(v, l, 1, bad + 1, 1, 0));
+    show("readv flags", process_vm_readv(v, l, 1, r, 1, 1));
+    show("readv no such process", process_vm_readv(999999, l, 1, r, 1, 0));
+    show("readv too many iovecs", process_vm_readv(v, l, 1025, r, 1, 0));
+    struct iovec small[1] = {{got, 4}};
+    printf("readv into a shorter local %ld\n", (long)process_vm_readv(v, small, 1, r, 1, 0));
+    printf("readv of self %ld\n", (long)process_vm_readv(getpid(), l, 1, r, 1, 0));
+    write(go[1], "x", 1);
+    waitpid(v, NULL, 0);
+
+    prctl(PR_SET_DUMPABLE, 0);
     pid_t c = fork();
     if (c == 0) {
         struct rlimit none = {0, 0};
@@ -118,6 +153,8 @@ int main(void) {
         setresuid(65534, 65534, 65534);
         show("unprivileged mlock with no MEMLOCK budget", mlock(m, page));
         show("unprivileged mlockall", mlockall(MCL_CURRENT));
+        show("unprivileged readv of a parent that is not dumpable",
+             process_vm_readv(getppid(), l, 1, r, 1, 0));
         show("unprivileged ioprio RT", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
                                                IOPRIO_PRIO_VALUE(IOPRIO_CLASS_RT, 0)));
         show("unprivileged ioprio IDLE", syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0,
