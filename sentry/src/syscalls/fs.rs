@@ -64,6 +64,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::LINK, sys_link);
     table.typed(nr::GETCWD, sys_getcwd);
     table.typed(nr::CHDIR, sys_chdir);
+    table.typed(nr::CHROOT, sys_chroot);
     table.typed(nr::FCHDIR, sys_fchdir);
     table.typed(nr::FCNTL, sys_fcntl);
     table.typed(nr::DUP, sys_dup);
@@ -765,9 +766,11 @@ fn set_cwd(t: &Task, vd: vfs_core::VirtualDentry) -> SysResult {
     Ok(0)
 }
 
-fn sys_chdir(t: &mut Task, path: PathAddr) -> SysResult {
+/// The directory at `path`, which the caller may search (what `chdir`
+/// and `chroot` move to).
+fn searchable_dir(t: &Task, path: PathAddr) -> Result<vfs_core::VirtualDentry, Errno> {
     let path = read_path(t, path)?;
-    let vd = with_path(t, AT_FDCWD, &path, true, false, |pop| {
+    with_path(t, AT_FDCWD, &path, true, false, |pop| {
         t.kernel.vfs.get_dentry_at(
             &t.ctx,
             pop,
@@ -775,8 +778,31 @@ fn sys_chdir(t: &mut Task, path: PathAddr) -> SysResult {
                 check_searchable: true,
             },
         )
-    })?;
+    })
+}
+
+fn sys_chdir(t: &mut Task, path: PathAddr) -> SysResult {
+    let vd = searchable_dir(t, path)?;
     set_cwd(t, vd)
+}
+
+/// `chroot(2)`: as `chdir` finds and checks the directory, then
+/// `CAP_SYS_CHROOT` (`EPERM`); the working directory stays where it was,
+/// possibly outside the new root (`getcwd` then says "(unreachable)").
+fn sys_chroot(t: &mut Task, path: PathAddr) -> SysResult {
+    let vd = searchable_dir(t, path)?;
+    if !t
+        .ctx
+        .credentials
+        .has_capability(abi_linux::Capability::SYS_CHROOT)
+    {
+        vd.release(&t.ctx);
+        return Err(Errno::EPERM);
+    }
+    if let Some(old) = t.fs.set_root(vd) {
+        old.release(&t.ctx);
+    }
+    Ok(0)
 }
 
 fn sys_fchdir(t: &mut Task, fd: Fd) -> SysResult {

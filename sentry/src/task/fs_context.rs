@@ -67,6 +67,11 @@ impl FsContext {
         self.state().cwd.replace(cwd)
     }
 
+    /// Replaces the root (`chroot`), returning the old one to release.
+    pub fn set_root(&self, root: VirtualDentry) -> Option<VirtualDentry> {
+        self.state().root.replace(root)
+    }
+
     /// The umask.
     pub fn umask(&self) -> u32 {
         self.state().umask

@@ -1,7 +1,7 @@
 /* The older and thinner file calls as Linux answers them: creat, truncate,
  * chown/lchown, utime/utimes/futimesat, mknod/mknodat, the old getdents,
- * the xattr setters, sync/syncfs/sync_file_range and readahead, with
- * their errors. Works in a directory of its own under /tmp. */
+ * the xattr setters, sync/syncfs/sync_file_range, readahead and chroot,
+ * with their errors. Works in a directory of its own under /tmp. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
@@ -126,6 +127,42 @@ int main(void) {
     show("readahead a pipe", readahead(pp[0], 0, 4096));
     sync();
     show("syncfs", syncfs(fd));
+
+    /* chroot, in children so that this process keeps its root. */
+    mkdir("jail", 0755);
+    mkdir("jail/sub", 0755);
+    close(creat("jail/inside", 0644));
+    show("chroot a file", chroot("f"));
+    show("chroot nothing", chroot("missing"));
+    pid_t c = fork();
+    if (c == 0) {
+        show("chroot", chroot("jail"));
+        char cwd[256];
+        printf("getcwd outside the root: %s\n", getcwd(cwd, sizeof cwd) ? cwd : "error");
+        show("open through the old cwd still works", access("f", F_OK));
+        show("absolute paths resolve in the jail", access("/inside", F_OK));
+        show("the host's files are gone", access("/tmp", F_OK));
+        chdir("/sub");
+        printf("getcwd in the jail: %s\n", getcwd(cwd, sizeof cwd) ? cwd : "error");
+        struct stat a, b;
+        stat("/", &a);
+        stat("/../..", &b);
+        printf("/.. stays at the root %d\n", a.st_ino == b.st_ino);
+        show("chroot again, relative", chroot("."));
+        printf("getcwd now: %s\n", getcwd(cwd, sizeof cwd) ? cwd : "error");
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    c = fork();
+    if (c == 0) {
+        setresuid(65534, 65534, 65534);
+        show("unprivileged chroot", chroot("jail"));
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    unlink("jail/inside");
+    rmdir("jail/sub");
+    rmdir("jail");
 
     const char *names[] = {"f", "l", "fifo", "r", "p", "c", "s"};
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
