@@ -190,3 +190,42 @@ pub const MCL_CURRENT: u32 = 1;
 pub const MCL_FUTURE: u32 = 2;
 /// `MCL_ONFAULT` (`mlockall`): lock pages as they are faulted in.
 pub const MCL_ONFAULT: u32 = 4;
+
+/// `MPOL_DEFAULT`: allocate by the enclosing policy (the task's, or local).
+pub const MPOL_DEFAULT: u16 = 0;
+/// `MPOL_PREFERRED`: allocate on one node first.
+pub const MPOL_PREFERRED: u16 = 1;
+/// `MPOL_BIND`: allocate only on the given nodes.
+pub const MPOL_BIND: u16 = 2;
+/// `MPOL_INTERLEAVE`: spread allocations over the nodes.
+pub const MPOL_INTERLEAVE: u16 = 3;
+/// `MPOL_LOCAL`: allocate on the node of the CPU that allocates.
+pub const MPOL_LOCAL: u16 = 4;
+/// `MPOL_PREFERRED_MANY`: allocate on any of the nodes first.
+pub const MPOL_PREFERRED_MANY: u16 = 5;
+/// `MPOL_WEIGHTED_INTERLEAVE`: spread allocations by node weights.
+pub const MPOL_WEIGHTED_INTERLEAVE: u16 = 6;
+/// One past the highest mode.
+pub const MPOL_MAX: u16 = 7;
+/// `MPOL_F_STATIC_NODES`: the nodes are absolute, kept as given.
+pub const MPOL_F_STATIC_NODES: u16 = 1 << 15;
+/// `MPOL_F_RELATIVE_NODES`: the nodes are relative to the allowed set.
+pub const MPOL_F_RELATIVE_NODES: u16 = 1 << 14;
+/// `MPOL_F_NUMA_BALANCING`: let NUMA balancing move pages (BIND and
+/// PREFERRED_MANY only).
+pub const MPOL_F_NUMA_BALANCING: u16 = 1 << 13;
+/// The mode flags a policy's mode carries.
+pub const MPOL_MODE_FLAGS: u16 =
+    MPOL_F_STATIC_NODES | MPOL_F_RELATIVE_NODES | MPOL_F_NUMA_BALANCING;
+/// `MPOL_F_NODE` (`get_mempolicy`): return a node rather than the mode.
+pub const MPOL_F_NODE: u64 = 1 << 0;
+/// `MPOL_F_ADDR` (`get_mempolicy`): the policy of the mapping at `addr`.
+pub const MPOL_F_ADDR: u64 = 1 << 1;
+/// `MPOL_F_MEMS_ALLOWED` (`get_mempolicy`): the nodes the task may use.
+pub const MPOL_F_MEMS_ALLOWED: u64 = 1 << 2;
+/// `MPOL_MF_STRICT` (`mbind`): fail if pages are on other nodes.
+pub const MPOL_MF_STRICT: u32 = 1 << 0;
+/// `MPOL_MF_MOVE` (`mbind`): move the caller's pages to the nodes.
+pub const MPOL_MF_MOVE: u32 = 1 << 1;
+/// `MPOL_MF_MOVE_ALL` (`mbind`): move every page (`CAP_SYS_NICE`).
+pub const MPOL_MF_MOVE_ALL: u32 = 1 << 2;

@@ -18,3 +18,10 @@ fn older_and_thinner_file_calls_behave_as_linux() {
 fn small_process_and_memory_calls_behave_as_linux() {
     c_program("misc_calls");
 }
+
+/// set_mempolicy, get_mempolicy and mbind over the sandbox's one node
+/// (and the host's one node natively), with their errors.
+#[test]
+fn numa_memory_policies_behave_as_linux_on_one_node() {
+    c_program("mempolicy");
+}

@@ -187,6 +187,21 @@ pub struct Vma {
     pub backing: Backing,
     /// The name `/proc/self/maps` shows (`[heap]`, `[stack]`, a path).
     pub name: Option<String>,
+    /// The NUMA policy `mbind` set on the range, if any.
+    pub policy: Option<MemPolicy>,
+}
+
+/// A NUMA memory policy (`set_mempolicy`, `mbind`) over the sandbox's one
+/// node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemPolicy {
+    /// The mode (`MPOL_*`) with its mode flags.
+    pub mode: u16,
+    /// The nodes it uses, as a mask of the first 64.
+    pub nodes: u64,
+    /// The nodes as the caller gave them (reported for
+    /// `MPOL_F_STATIC_NODES` and `MPOL_F_RELATIVE_NODES`).
+    pub user_nodes: u64,
 }
 
 impl Vma {
@@ -624,6 +639,7 @@ impl MemoryManager {
                 perms,
                 backing,
                 name,
+                policy: None,
             },
         );
         Ok(start)
@@ -666,6 +682,7 @@ impl MemoryManager {
                 perms,
                 backing: Backing::File(file),
                 name,
+                policy: None,
             },
         );
         Ok(start)
@@ -779,6 +796,32 @@ impl MemoryManager {
             vma.perms = perms;
         }
         self.remap_present(&st, addr, end)
+    }
+
+    /// `mbind(2)`'s change: `policy` (none for `MPOL_DEFAULT`) on the
+    /// VMAs of `start..end` (page-aligned), split at its ends. `EFAULT`,
+    /// with nothing changed, when part of the range is unmapped.
+    pub fn set_policy(&self, start: u64, end: u64, policy: Option<MemPolicy>) -> Result<()> {
+        let mut st = lock(&self.state);
+        if !Self::covered(&st, start, end) {
+            return Err(Errno::EFAULT);
+        }
+        Self::split_at(&mut st, start);
+        Self::split_at(&mut st, end);
+        for (_, vma) in st.vmas.range_mut(start..end) {
+            vma.policy = policy;
+        }
+        Ok(())
+    }
+
+    /// The policy `mbind` set at `addr`, if any; `EFAULT` when nothing is
+    /// mapped there.
+    pub fn policy_at(&self, addr: u64) -> Result<Option<MemPolicy>> {
+        let st = lock(&self.state);
+        match st.vmas.range(..=addr).next_back() {
+            Some((_, v)) if addr < v.end => Ok(v.policy),
+            _ => Err(Errno::EFAULT),
+        }
     }
 
     /// `madvise(MADV_DONTNEED)`: private pages read as zeros (or the
@@ -1036,6 +1079,7 @@ impl MemoryManager {
                             perms: Access::READ_WRITE,
                             backing: Backing::Private,
                             name: Some("[heap]".into()),
+                            policy: None,
                         },
                     );
                 }
@@ -1434,7 +1478,11 @@ impl MemoryManager {
     /// Whether every byte of `start..end` is mapped (by one or more
     /// adjacent mappings): what `mlock` and `munlock` require.
     pub fn is_range_mapped(&self, start: u64, end: u64) -> bool {
-        let st = lock(&self.state);
+        Self::covered(&lock(&self.state), start, end)
+    }
+
+    /// Whether the VMAs cover every byte of `start..end`.
+    fn covered(st: &State, start: u64, end: u64) -> bool {
         let mut at = start;
         while at < end {
             match st.vmas.range(..=at).next_back() {

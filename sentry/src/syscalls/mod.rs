@@ -12,6 +12,7 @@ mod fs;
 mod futex;
 mod identity;
 mod mem;
+mod mempolicy;
 mod misc;
 pub use misc::utsname;
 mod mount;
@@ -295,6 +296,7 @@ impl SyscallTable {
             futex::register(&mut t);
             identity::register(&mut t);
             mem::register(&mut t);
+            mempolicy::register(&mut t);
             misc::register(&mut t);
             mount::register(&mut t);
             poll::register(&mut t);

@@ -104,6 +104,8 @@ pub struct ProcessAttrs {
     pub personality: u32,
     /// The I/O priority (`ioprio_set`): class and level, 0 until set.
     pub ioprio: u16,
+    /// The NUMA policy `set_mempolicy` set; none means `MPOL_DEFAULT`.
+    pub mempolicy: Option<crate::mm::MemPolicy>,
 }
 
 impl Default for ProcessAttrs {
@@ -121,6 +123,7 @@ impl Default for ProcessAttrs {
             rt_priority: 0,
             personality: 0,
             ioprio: 0,
+            mempolicy: None,
         }
     }
 }
