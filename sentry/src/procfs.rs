@@ -1,7 +1,8 @@
 //! `/proc` on kernfs (gVisor's `fsimpl/proc`): `self`, one directory per
 //! live process (`cmdline`, `comm`, `environ`, `exe`, `fd/`, `maps`,
-//! `mounts`, `stat`, `status`) and the system files `cpuinfo` (the
-//! host's), `meminfo`, `uptime`, `loadavg`, `filesystems` and `mounts`.
+//! `mountinfo`, `mounts`, `stat`, `statm`, `status`) and the system files
+//! `cpuinfo` (the host's), `meminfo`, `stat`, `uptime`, `loadavg`,
+//! `version`, `filesystems` and `mounts`.
 //!
 //! Every file is generated when it is opened, from the kernel's
 //! [`TaskSet`]; the caller's process ID (for `self`) comes from its
@@ -227,11 +228,12 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-const PID_FILES: [(&str, Kind); 8] = [
+const PID_FILES: [(&str, Kind); 9] = [
     ("cmdline", Kind::Cmdline),
     ("comm", Kind::Comm),
     ("environ", Kind::Environ),
     ("maps", Kind::Maps),
+    ("mountinfo", Kind::MountInfo),
     ("mounts", Kind::Mounts),
     ("stat", Kind::Stat),
     ("statm", Kind::Statm),
@@ -499,6 +501,7 @@ enum Kind {
     Comm,
     Environ,
     Maps,
+    MountInfo,
     Mounts,
     Stat,
     Statm,
@@ -666,9 +669,12 @@ impl ProcFile {
                     buf.extend_from_slice(line.as_bytes());
                 }
             }
-            Kind::Mounts => {
+            Kind::Mounts | Kind::MountInfo => {
                 let (root, cwd) = process.fs.root_and_cwd().map_err(|_| Errno::ESRCH)?;
-                let text = self.proc.vfs().map(|vfs| vfs.proc_mounts(ctx, &root));
+                let text = self.proc.vfs().map(|vfs| match self.kind {
+                    Kind::Mounts => vfs.proc_mounts(ctx, &root),
+                    _ => vfs.proc_mountinfo(ctx, &root),
+                });
                 root.release(ctx);
                 cwd.release(ctx);
                 buf.extend_from_slice(text?.as_bytes());

@@ -103,3 +103,29 @@ ev.set(); t.join()
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// `/proc/self/mountinfo` is well formed and agrees with
+/// `/proc/self/mounts` and with `stat`'s devices, natively and in the
+/// sentry (the mounts themselves differ).
+#[test]
+fn proc_mountinfo_agrees_with_mounts_and_stat() {
+    let script = r#"import os
+info = [l.split() for l in open('/proc/self/mountinfo')]
+mounts = [l.split() for l in open('/proc/self/mounts')]
+print('well formed', all(len(f) >= 10 and '-' in f[6:] and ':' in f[2] and f[3].startswith('/') for f in info))
+ids = {f[0] for f in info}
+print('one line per mount', len(info) == len(mounts))
+print('same mount points in order', [f[4] for f in info] == [m[1] for m in mounts])
+print('same types', [f[f.index('-', 6) + 1] for f in info] == [m[2] for m in mounts])
+print('parents listed', all(f[1] in ids or f[4] == '/' for f in info))
+root = [f for f in info if f[4] == '/']
+st = os.stat('/')
+maj, mnr = root[-1][2].split(':')
+print('root device matches stat', os.major(st.st_dev) == int(maj) and os.minor(st.st_dev) == int(mnr))
+proc = [f for f in info if f[4] == '/proc']
+st = os.stat('/proc')
+maj, mnr = proc[-1][2].split(':')
+print('proc device matches stat', os.major(st.st_dev) == int(maj) and os.minor(st.st_dev) == int(mnr))
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}

@@ -73,7 +73,11 @@ fn read_nodes(t: &Task, mask: UserAddr, maxnode: u64) -> Result<u64, Errno> {
     {
         *last &= (1 << (bits % 64)) - 1;
     }
-    if words.iter().skip((MAX_NUMNODES / 64) as usize).any(|&w| w != 0) {
+    if words
+        .iter()
+        .skip((MAX_NUMNODES / 64) as usize)
+        .any(|&w| w != 0)
+    {
         return Err(Errno::EINVAL);
     }
     Ok(words[0])
