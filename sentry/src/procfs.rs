@@ -1,8 +1,8 @@
 //! `/proc` on kernfs (gVisor's `fsimpl/proc`): `self`, one directory per
-//! live process (`cmdline`, `comm`, `environ`, `exe`, `fd/`, `maps`,
-//! `mountinfo`, `mounts`, `stat`, `statm`, `status`) and the system files
-//! `cpuinfo` (the host's), `meminfo`, `stat`, `uptime`, `loadavg`,
-//! `version`, `filesystems` and `mounts`.
+//! live process (`cmdline`, `comm`, `cwd`, `environ`, `exe`, `fd/`, `maps`,
+//! `mountinfo`, `mounts`, `root`, `stat`, `statm`, `status`, `task/`) and
+//! the system files `cpuinfo` (the host's), `meminfo`, `stat`, `uptime`,
+//! `loadavg`, `version`, `filesystems` and `mounts`.
 //!
 //! Every file is generated when it is opened, from the kernel's
 //! [`TaskSet`]; the caller's process ID (for `self`) comes from its
@@ -253,8 +253,10 @@ impl DirectoryGenerator for PidDir {
             .iter()
             .map(|(n, _)| n.as_bytes().to_vec())
             .collect();
+        names.push(b"cwd".to_vec());
         names.push(b"exe".to_vec());
         names.push(b"fd".to_vec());
+        names.push(b"root".to_vec());
         names.push(b"task".to_vec());
         names.sort();
         Ok(names)
@@ -266,7 +268,9 @@ impl DirectoryGenerator for PidDir {
             return self.proc.file(*kind, self.tgid);
         }
         match name {
+            b"cwd" => self.proc.link(LinkKind::Cwd, self.tgid),
             b"exe" => self.proc.link(LinkKind::Exe, self.tgid),
+            b"root" => self.proc.link(LinkKind::Root, self.tgid),
             b"fd" => Ok(DynamicDirectory::new(
                 &*self.proc.fs()?,
                 &Credentials::root(),
@@ -371,6 +375,10 @@ enum LinkKind {
     Exe,
     /// `/proc/PID/fd/N`: the open file (a magic link).
     Fd(i32),
+    /// `/proc/PID/cwd`: the working directory (a magic link).
+    Cwd,
+    /// `/proc/PID/root`: the root directory (a magic link).
+    Root,
 }
 
 /// A link whose target is computed when it is read or followed.
@@ -382,6 +390,20 @@ struct ProcLink {
 }
 
 impl ProcLink {
+    /// The directory behind a `cwd` or `root` link, with the process's
+    /// root, both referenced.
+    fn fs_dir(&self, ctx: &dyn Context) -> Result<(VirtualDentry, VirtualDentry), Errno> {
+        let process = self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
+        let (root, cwd) = process.fs.root_and_cwd().map_err(|_| Errno::ENOENT)?;
+        Ok(match self.kind {
+            LinkKind::Cwd => (root, cwd),
+            _ => {
+                cwd.release(ctx);
+                (root.clone(), root)
+            }
+        })
+    }
+
     /// The open file behind an `fd` link.
     fn fd_file(&self, fd: i32) -> Result<FileRef, Errno> {
         let process = self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
@@ -424,6 +446,16 @@ impl Inode for ProcLink {
                 file.release(ctx);
                 name
             }
+            LinkKind::Cwd | LinkKind::Root => {
+                let (root, dir) = self.fs_dir(ctx)?;
+                let name = self.proc.vfs().map(|vfs| vfs.path_name(&root, &dir));
+                root.release(ctx);
+                dir.release(ctx);
+                match name? {
+                    Ok(path) | Err(PathNameError::Unreachable(path)) => Ok(path),
+                    Err(PathNameError::Synthetic) => Err(Errno::ENOENT),
+                }
+            }
         }
     }
 
@@ -439,6 +471,11 @@ impl Inode for ProcLink {
                 let vd = file.virtual_dentry();
                 file.release(ctx);
                 Ok(LinkTarget::Jump(vd))
+            }
+            LinkKind::Cwd | LinkKind::Root => {
+                let (root, dir) = self.fs_dir(ctx)?;
+                root.release(ctx);
+                Ok(LinkTarget::Jump(dir))
             }
             _ => self.readlink(ctx).map(LinkTarget::Path),
         }

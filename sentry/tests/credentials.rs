@@ -129,3 +129,24 @@ print('proc device matches stat', os.major(st.st_dev) == int(maj) and os.minor(s
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// `/proc/PID/cwd` and `/proc/PID/root` read as paths and lead to the
+/// directories when followed (also a child's), natively and in the
+/// sentry.
+#[test]
+fn proc_cwd_and_root_links_resolve_as_on_linux() {
+    let script = r#"import os, subprocess
+os.chdir('/usr/share')
+print('cwd link', os.readlink('/proc/self/cwd'))
+print('root link', os.readlink('/proc/self/root'))
+print('listed', sorted(n for n in os.listdir('/proc/self') if n in ('cwd', 'root', 'exe', 'fd', 'task')))
+print('through cwd', os.path.isdir('/proc/self/cwd/doc'), os.stat('/proc/self/cwd').st_ino == os.stat('.').st_ino)
+print('through root', os.stat('/proc/self/root/usr').st_ino == os.stat('/usr').st_ino)
+p = subprocess.Popen(['sleep', '5'], cwd='/etc')
+print('child cwd', os.readlink('/proc/%d/cwd' % p.pid))
+p.kill(); p.wait()
+os.chdir('/proc/self/cwd/..')
+print('chdir through the link', os.getcwd())
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
