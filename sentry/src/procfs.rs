@@ -2,7 +2,8 @@
 //! live process (`cmdline`, `comm`, `cwd`, `environ`, `exe`, `fd/`, `maps`,
 //! `mountinfo`, `mounts`, `root`, `stat`, `statm`, `status`, `task/`) and
 //! the system files `cpuinfo` (the host's), `meminfo`, `stat`, `uptime`,
-//! `loadavg`, `version`, `filesystems` and `mounts`.
+//! `loadavg`, `version`, `filesystems` and `mounts`, and a few read-only
+//! `sys/` values (the sandbox's names and limits).
 //!
 //! Every file is generated when it is opened, from the kernel's
 //! [`TaskSet`]; the caller's process ID (for `self`) comes from its
@@ -53,13 +54,38 @@ pub const TOTAL_RAM: u64 = 1 << 32;
 pub struct ProcType {
     tasks: Arc<TaskSet>,
     boot: Instant,
+    /// `kernel/random/boot_id`: random, fixed for the sandbox's life.
+    boot_id: String,
 }
 
 impl ProcType {
     /// A type whose filesystems show `tasks`; uptimes count from `boot`.
     pub fn new(tasks: Arc<TaskSet>, boot: Instant) -> Self {
-        Self { tasks, boot }
+        Self {
+            tasks,
+            boot,
+            boot_id: random_uuid(),
+        }
     }
+}
+
+/// A random (version 4) UUID in its text form.
+fn random_uuid() -> String {
+    let mut b = [0u8; 16];
+    // Without host randomness the UUID is all zeros, which is still a
+    // well-formed (if not unique) identifier.
+    let _ = crate::devices::fill_random(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }
 
 impl FilesystemType for ProcType {
@@ -85,6 +111,7 @@ impl FilesystemType for ProcType {
         let proc = Arc::new(Proc {
             tasks: self.tasks.clone(),
             boot: self.boot,
+            boot_id: self.boot_id.clone(),
             fs: Arc::downgrade(&fs),
             vfs: Arc::downgrade(vfs),
         });
@@ -98,6 +125,7 @@ impl FilesystemType for ProcType {
 struct Proc {
     tasks: Arc<TaskSet>,
     boot: Instant,
+    boot_id: String,
     fs: Weak<kernfs::Filesystem>,
     vfs: Weak<VirtualFilesystem>,
 }
@@ -181,6 +209,7 @@ impl DirectoryGenerator for RootDir {
             .collect();
         names.push(b"mounts".to_vec());
         names.push(b"self".to_vec());
+        names.push(b"sys".to_vec());
         names.extend(
             self.0
                 .tasks
@@ -197,6 +226,15 @@ impl DirectoryGenerator for RootDir {
         }
         match name {
             b"self" => self.0.link(LinkKind::SelfPid, 0),
+            b"sys" => Ok(DynamicDirectory::new(
+                &*self.0.fs()?,
+                &Credentials::root(),
+                0o555,
+                SysDir {
+                    proc: self.0.clone(),
+                    prefix: String::new(),
+                },
+            )),
             b"mounts" => Ok(Symlink::new(
                 &*self.0.fs()?,
                 &Credentials::root(),
@@ -217,6 +255,92 @@ impl DirectoryGenerator for RootDir {
                 ))
             }
         }
+    }
+}
+
+/// The files of `/proc/sys` the sentry serves, read-only, each with what
+/// it reads as: the limits and names the sandbox's kernel really has.
+const SYSCTLS: [&str; 15] = [
+    "fs/nr_open",
+    "kernel/cap_last_cap",
+    "kernel/domainname",
+    "kernel/hostname",
+    "kernel/ngroups_max",
+    "kernel/osrelease",
+    "kernel/ostype",
+    "kernel/overflowgid",
+    "kernel/overflowuid",
+    "kernel/pid_max",
+    "kernel/random/boot_id",
+    "kernel/random/uuid",
+    "kernel/threads-max",
+    "kernel/version",
+    "net/core/somaxconn",
+];
+
+/// The value of the sysctl at `path` (one of [`SYSCTLS`]).
+fn sysctl_value(proc: &Proc, path: &str) -> String {
+    let u = crate::syscalls::utsname();
+    let field = |f: &[u8]| {
+        let end = f.iter().position(|&c| c == 0).unwrap_or(f.len());
+        String::from_utf8_lossy(&f[..end]).into_owned()
+    };
+    match path {
+        "fs/nr_open" => crate::task::NR_OPEN.to_string(),
+        "kernel/cap_last_cap" => (abi_linux::Capability::LAST as u32).to_string(),
+        "kernel/domainname" => field(&u.domainname),
+        "kernel/hostname" => field(&u.nodename),
+        "kernel/ngroups_max" => abi_linux::process::NGROUPS_MAX.to_string(),
+        "kernel/osrelease" => field(&u.release),
+        "kernel/ostype" => field(&u.sysname),
+        "kernel/overflowgid" | "kernel/overflowuid" => "65534".into(),
+        "kernel/pid_max" => crate::task::PID_MAX.to_string(),
+        "kernel/random/boot_id" => proc.boot_id.clone(),
+        "kernel/random/uuid" => random_uuid(),
+        "kernel/threads-max" => proc.tasks.max_processes().to_string(),
+        "kernel/version" => field(&u.version),
+        "net/core/somaxconn" => abi_linux::socket::SOMAXCONN.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A directory of `/proc/sys`: `prefix` is its path below `/proc/sys`
+/// with a trailing slash (empty for `/proc/sys` itself).
+struct SysDir {
+    proc: Arc<Proc>,
+    prefix: String,
+}
+
+impl DirectoryGenerator for SysDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        let mut names: Vec<Vec<u8>> = SYSCTLS
+            .iter()
+            .filter_map(|p| p.strip_prefix(self.prefix.as_str()))
+            .map(|rest| rest.split('/').next().unwrap_or(rest).as_bytes().to_vec())
+            .collect();
+        names.dedup();
+        Ok(names)
+    }
+
+    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let name = std::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
+        let path = format!("{}{name}", self.prefix);
+        if let Some(i) = SYSCTLS.iter().position(|p| *p == path) {
+            return self.proc.file(Kind::Sysctl(i), 0);
+        }
+        let dir = format!("{path}/");
+        if !SYSCTLS.iter().any(|p| p.starts_with(&dir)) {
+            return Err(Errno::ENOENT);
+        }
+        Ok(DynamicDirectory::new(
+            &*self.proc.fs()?,
+            &Credentials::root(),
+            0o555,
+            SysDir {
+                proc: self.proc.clone(),
+                prefix: dir,
+            },
+        ))
     }
 }
 
@@ -544,6 +668,8 @@ enum Kind {
     Statm,
     Status,
     SystemStat,
+    /// The entry of [`SYSCTLS`] at this index.
+    Sysctl(usize),
     Version,
 }
 
@@ -631,6 +757,11 @@ impl BytesSource for ProcFile {
                     pids.last().copied().unwrap_or(0)
                 );
                 buf.extend_from_slice(text.as_bytes());
+            }
+            Kind::Sysctl(i) => {
+                let value = sysctl_value(proc, SYSCTLS.get(i).ok_or(Errno::ENOENT)?);
+                buf.extend_from_slice(value.as_bytes());
+                buf.push(b'\n');
             }
             Kind::Version => {
                 // What uname(2) reports, in Linux's /proc/version form.

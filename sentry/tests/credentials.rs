@@ -150,3 +150,36 @@ print('chdir through the link', os.getcwd())
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// The `/proc/sys` files the sentry serves agree with what the system
+/// calls report (uname, prctl's capability bound, sysconf, rlimits) and
+/// have Linux's forms, natively and in the sentry.
+#[test]
+fn proc_sys_values_agree_with_the_system_calls() {
+    let script = r#"import os, re, resource, socket
+def rd(p): return open('/proc/sys/' + p).read()
+print('listing has', sorted(set(os.listdir('/proc/sys')) & {'fs', 'kernel', 'net'}))
+print('hostname matches uname', rd('kernel/hostname').strip() == os.uname().nodename)
+print('osrelease matches uname', rd('kernel/osrelease').strip() == os.uname().release)
+print('version matches uname', rd('kernel/version').strip() == os.uname().version)
+print('ostype', rd('kernel/ostype').strip())
+nr_open = int(rd('fs/nr_open'))
+print('the RLIMIT_NOFILE ceiling is within nr_open', resource.getrlimit(resource.RLIMIT_NOFILE)[1] <= nr_open)
+last = int(rd('kernel/cap_last_cap'))
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+print('cap_last_cap is the last one prctl knows', libc.prctl(23, last, 0, 0, 0) >= 0, libc.prctl(23, last + 1, 0, 0, 0))
+ng = int(rd('kernel/ngroups_max'))
+print('ngroups_max', ng == os.sysconf('SC_NGROUPS_MAX'))
+print('pid_max at least a pid', int(rd('kernel/pid_max')) > os.getpid())
+print('overflow ids', rd('kernel/overflowuid').strip(), rd('kernel/overflowgid').strip())
+uuid = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\n$')
+b1, b2 = rd('kernel/random/boot_id'), rd('kernel/random/boot_id')
+u1, u2 = rd('kernel/random/uuid'), rd('kernel/random/uuid')
+print('boot_id stable', bool(uuid.match(b1)), b1 == b2, 'uuid fresh', bool(uuid.match(u1)), u1 != u2)
+s = socket.socket(socket.AF_UNIX); s.bind('\0sysctl-test-%d' % os.getpid()); s.listen(1 << 20)
+print('somaxconn', int(rd('net/core/somaxconn')) > 0)
+print('threads-max', int(rd('kernel/threads-max')) > 0)
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}

@@ -112,7 +112,7 @@ impl Tree {
 }
 
 /// The largest ID before allocation wraps (Linux's default `pid_max`).
-const PID_MAX: i32 = 4_194_304;
+pub const PID_MAX: i32 = 4_194_304;
 
 /// Which children `wait4`/`waitid` wait for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +197,11 @@ impl TaskSet {
     /// `clone` beyond it fails with `EAGAIN` (as `RLIMIT_NPROC` does).
     pub fn set_max_processes(&self, max: usize) {
         self.tree().max_tasks = max;
+    }
+
+    /// The most tasks the sandbox may have (`kernel.threads-max`).
+    pub fn max_processes(&self) -> usize {
+        self.tree().max_tasks
     }
 
     /// Enters a new process with parent `ppid` (0 for the init process)
