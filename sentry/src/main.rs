@@ -139,6 +139,15 @@ fn run(args: RunArgs) -> Result<i32, String> {
 }
 
 fn main() -> ExitCode {
+    // A panic on any sentry thread is a sentry bug that leaves kernel
+    // state half-updated and other threads waiting on it: end the whole
+    // sandbox at once, as a gVisor sentry panic does, rather than hang.
+    // The application's stub processes die with their tracer.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        report(info);
+        std::process::abort();
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),

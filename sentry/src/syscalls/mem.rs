@@ -509,8 +509,8 @@ fn process_vm(
             };
             let n = buf.len().min(rlen - off).min(llen);
             let (src, dst) = match write {
-                true => (laddr, raddr + off as u64),
-                false => (raddr + off as u64, laddr),
+                true => (laddr, raddr.wrapping_add(off as u64)),
+                false => (raddr.wrapping_add(off as u64), laddr),
             };
             let got = match from.copy_in(src, &mut buf[..n]) {
                 Ok(got) => got,
@@ -524,7 +524,7 @@ fn process_vm(
             off += put;
             here = match llen - put {
                 0 => locals.next(),
-                rest => Some((laddr + put as u64, rest)),
+                rest => Some((laddr.wrapping_add(put as u64), rest)),
             };
             if put < n {
                 return Ok(done);

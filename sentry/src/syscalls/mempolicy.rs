@@ -142,7 +142,8 @@ fn reported_nodes(policy: Option<MemPolicy>) -> u64 {
 /// Writes a node mask of `maxnode - 1` bits (Linux's
 /// `copy_nodes_to_user`): the sandbox's one word, the rest zeroed.
 fn write_nodes(t: &Task, mask: UserAddr, maxnode: u64, nodes: u64) -> Result<(), Errno> {
-    let mut copy = maxnode.saturating_sub(1).next_multiple_of(64) / 8;
+    // Linux's ALIGN(maxnode - 1, 64) wraps to 0 for the largest counts.
+    let mut copy = (maxnode.wrapping_sub(1).wrapping_add(63) & !63) / 8;
     let word = NODE_IDS.div_ceil(64) * 8;
     if copy > word {
         if copy > PAGE_SIZE {

@@ -85,6 +85,10 @@ int main(void) {
     printf("wide mask %#lx %#lx %#lx %#lx\n", out[0], out[1], out[2], out[3]);
     show("get into a mask past a page", get_policy(NULL, out, 4097 * 8 + 1, NULL, 0));
     show("get with an address but no MPOL_F_ADDR", get_policy(NULL, NULL, 0, out, 0));
+    out[0] = 7;
+    show("get with the largest maxnode", get_policy(NULL, out, ~0UL, NULL, 0));
+    printf("which writes no bytes: %#lx\n", out[0]);
+    show("set with the largest maxnode", set_policy(MPOL_BIND, &node0, ~0UL));
     show("preferred with no nodes", set_policy(MPOL_PREFERRED, &none, 64));
     report("after preferred with no nodes", NULL, 0);
     show("preferred node 0", set_policy(MPOL_PREFERRED, &node0, 64));

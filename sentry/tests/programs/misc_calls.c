@@ -136,6 +136,9 @@ int main(void) {
     struct iovec bad[2] = {{shared_buf, 5}, {(void *)8, 5}};
     printf("readv with a bad second remote %ld\n", (long)process_vm_readv(v, l, 1, bad, 2, 0));
     show("readv all bad", process_vm_readv(v, l, 1, bad + 1, 1, 0));
+    struct iovec top[1] = {{(void *)(~0UL - 10), 100}};
+    show("readv at the top of the address space", process_vm_readv(v, l, 1, top, 1, 0));
+    show("writev to the top of the address space", process_vm_writev(v, wl, 1, top, 1, 0));
     show("readv flags", process_vm_readv(v, l, 1, r, 1, 1));
     show("readv no such process", process_vm_readv(999999, l, 1, r, 1, 0));
     show("readv too many iovecs", process_vm_readv(v, l, 1025, r, 1, 0));
