@@ -11,15 +11,13 @@
 //!
 //! `EventFd::count` is a leaf: waiters are notified after it is dropped.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use abi_linux::eventfd::EVENTFD_MAX;
 use abi_linux::{EfdFlags, Errno, OpenFlags, Statx};
 use vfs_core::file_description_util::{anon_inode_stat, new_anon_file};
 use vfs_core::io::{IoDest, IoSource};
-use vfs_core::waiter::{
-    EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue,
-};
+use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
     WriteOptions,
@@ -114,16 +112,8 @@ impl FileDescriptionImpl for EventFd {
         ready & mask
     }
 
-    fn event_register(
-        &self,
-        waiter: Arc<dyn Waiter>,
-        mask: EventMask,
-    ) -> Result<Option<WaitEntryId>, Errno> {
-        Ok(Some(self.queue.register(waiter, mask)))
-    }
-
-    fn event_unregister(&self, id: WaitEntryId) {
-        self.queue.unregister(id);
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(&self.queue)
     }
 
     fn synthetic_name(&self) -> Option<String> {

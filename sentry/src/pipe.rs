@@ -20,9 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::{Errno, OpenFlags, Statx, StatxMask};
 use vfs_core::io::{IoDest, IoSource};
-use vfs_core::waiter::{
-    EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue,
-};
+use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
     WriteOptions,
@@ -264,16 +262,8 @@ impl FileDescriptionImpl for PipeEnd {
         Some(Ok(file))
     }
 
-    fn event_register(
-        &self,
-        waiter: Arc<dyn Waiter>,
-        mask: EventMask,
-    ) -> Result<Option<WaitEntryId>, Errno> {
-        Ok(Some(self.pipe.queue.register(waiter, mask)))
-    }
-
-    fn event_unregister(&self, id: WaitEntryId) {
-        self.pipe.queue.unregister(id);
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(&self.pipe.queue)
     }
 
     fn release(&self, _: &dyn Context) {

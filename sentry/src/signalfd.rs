@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use abi_linux::{Errno, OpenFlags, SigInfo, SignalfdSiginfo, Statx};
 use vfs_core::file_description_util::{anon_inode_stat, new_anon_file};
 use vfs_core::io::IoDest;
-use vfs_core::waiter::{EventMask, READABLE_EVENTS, WaitEntryId, Waiter};
+use vfs_core::waiter::{EventMask, READABLE_EVENTS, WaiterQueue};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
 };
@@ -146,16 +146,8 @@ impl FileDescriptionImpl for SignalFd {
         }
     }
 
-    fn event_register(
-        &self,
-        waiter: Arc<dyn Waiter>,
-        mask: EventMask,
-    ) -> Result<Option<WaitEntryId>, Errno> {
-        Ok(Some(self.pending.waiters().register(waiter, mask)))
-    }
-
-    fn event_unregister(&self, id: WaitEntryId) {
-        self.pending.waiters().unregister(id);
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(self.pending.waiters())
     }
 
     fn synthetic_name(&self) -> Option<String> {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use abi_linux::{Errno, OpenFlags, Statx};
 use vfs_core::file_description_util::{anon_inode_stat, new_anon_file};
 use vfs_core::io::IoDest;
-use vfs_core::waiter::{EventMask, READABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue};
+use vfs_core::waiter::{EventMask, READABLE_EVENTS, WaiterQueue};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileRef, MountRef, ReadOptions, StatOptions,
 };
@@ -77,16 +77,8 @@ impl FileDescriptionImpl for TimerFd {
         }
     }
 
-    fn event_register(
-        &self,
-        waiter: Arc<dyn Waiter>,
-        mask: EventMask,
-    ) -> Result<Option<WaitEntryId>, Errno> {
-        Ok(Some(self.waiters.register(waiter, mask)))
-    }
-
-    fn event_unregister(&self, id: WaitEntryId) {
-        self.waiters.unregister(id);
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(&self.waiters)
     }
 
     fn synthetic_name(&self) -> Option<String> {

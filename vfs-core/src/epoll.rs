@@ -520,16 +520,8 @@ impl FileDescriptionImpl for EpollFile {
         self.instance.readiness(mask)
     }
 
-    fn event_register(
-        &self,
-        waiter: Arc<dyn Waiter>,
-        mask: EventMask,
-    ) -> Result<Option<WaitEntryId>, Errno> {
-        Ok(Some(self.instance.queue.register(waiter, mask)))
-    }
-
-    fn event_unregister(&self, id: WaitEntryId) {
-        self.instance.queue.unregister(id);
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(&self.instance.queue)
     }
 
     fn release(&self, _ctx: &dyn Context) {

@@ -34,7 +34,7 @@ use crate::lock::{
 use crate::memmap::MmapOpts;
 use crate::mount::{Mount, MountRef, VirtualDentry};
 use crate::options::{ReadOptions, SetStatOptions, StatOptions, WriteOptions};
-use crate::waiter::{EventMask, WaitEntryId, Waiter};
+use crate::waiter::{EventMask, WaitEntryId, Waiter, WaiterQueue};
 
 /// One directory entry handed to a [`DirentSink`].
 #[derive(Clone, Copy, Debug)]
@@ -204,19 +204,29 @@ pub trait FileDescriptionImpl: Any + Send + Sync {
         mask & (EventMask::IN | EventMask::OUT | EventMask::RDNORM | EventMask::WRNORM)
     }
 
-    /// Registers `waiter` for the events in `mask`.
+    /// The queue notified when [`Self::readiness`] changes, for files
+    /// with one; the default [`Self::event_register`] and
+    /// [`Self::event_unregister`] use it.
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        None
+    }
+
+    /// Registers `waiter` for the events in `mask`: on
+    /// [`Self::waiter_queue`], or nowhere (`None`) for a file that never
+    /// blocks.
     fn event_register(
         &self,
         waiter: Arc<dyn Waiter>,
         mask: EventMask,
     ) -> Result<Option<WaitEntryId>, Errno> {
-        let _ = (waiter, mask);
-        Ok(None)
+        Ok(self.waiter_queue().map(|q| q.register(waiter, mask)))
     }
 
     /// Removes a registration made by [`Self::event_register`].
     fn event_unregister(&self, id: WaitEntryId) {
-        let _ = id;
+        if let Some(q) = self.waiter_queue() {
+            q.unregister(id);
+        }
     }
 
     /// Reads at `offset` without changing the file offset.

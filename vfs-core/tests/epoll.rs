@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use abi_linux::{EpollEvent, Errno, OpenFlags, Statx};
 use common::{Env, errno};
 use vfs_core::epoll::EpollFile;
-use vfs_core::waiter::{EventMask, WaitEntryId, Waiter, WaiterQueue};
+use vfs_core::waiter::{EventMask, WaiterQueue};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileDescriptionOptions, FileRef, StatOptions,
 };
@@ -31,16 +31,8 @@ impl FileDescriptionImpl for Toggle {
         EventMask::from_bits_retain(self.ready.load(Ordering::SeqCst)) & mask
     }
 
-    fn event_register(
-        &self,
-        waiter: Arc<dyn Waiter>,
-        mask: EventMask,
-    ) -> Result<Option<WaitEntryId>, Errno> {
-        Ok(Some(self.queue.register(waiter, mask)))
-    }
-
-    fn event_unregister(&self, id: WaitEntryId) {
-        self.queue.unregister(id);
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(&self.queue)
     }
 }
 

@@ -46,9 +46,7 @@ use abi_linux::socket::{AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UNIX_P
 use abi_linux::{Errno, Statx, StatxMask, Ucred};
 use vfs_core::file_description::IoctlMemory;
 use vfs_core::io::{IoDest, IoSource};
-use vfs_core::waiter::{
-    EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaitEntryId, Waiter, WaiterQueue,
-};
+use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileRef, ReadOptions, StatOptions, WriteOptions,
 };
@@ -1072,16 +1070,8 @@ impl FileDescriptionImpl for SocketFile {
         Ok(0)
     }
 
-    fn event_register(
-        &self,
-        waiter: Arc<dyn Waiter>,
-        mask: EventMask,
-    ) -> Result<Option<WaitEntryId>, Errno> {
-        Ok(Some(self.endpoint.waiters.register(waiter, mask)))
-    }
-
-    fn event_unregister(&self, id: WaitEntryId) {
-        self.endpoint.waiters.unregister(id);
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(&self.endpoint.waiters)
     }
 
     fn release(&self, ctx: &dyn Context) {
