@@ -18,7 +18,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use abi_linux::{Errno, OpenFlags, Statx, StatxMask};
+use abi_linux::{Errno, OpenFlags, Statx};
 use vfs_core::io::{IoDest, IoSource};
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 use vfs_core::{
@@ -141,16 +141,11 @@ impl FileDescriptionImpl for PipeEnd {
         if self.named {
             return vfs_core::file_description_util::stat_from_dentry(ctx, fd, opts);
         }
-        let dev = fd.mount().filesystem().dev();
         Ok(Statx {
-            stx_mask: StatxMask::BASIC_STATS.bits(),
             stx_blksize: PIPE_BUF as u32,
-            stx_nlink: 1,
             stx_mode: (abi_linux::S_IFIFO | 0o600) as u16,
             stx_ino: self.pipe.ino,
-            stx_dev_major: abi_linux::dev_major(dev),
-            stx_dev_minor: abi_linux::dev_minor(dev),
-            ..Statx::default()
+            ..vfs_core::file_description_util::anon_inode_stat(fd)
         })
     }
 

@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
 use abi_linux::socket::{AF_UNIX, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, UNIX_PATH_MAX};
-use abi_linux::{Errno, Statx, StatxMask, Ucred};
+use abi_linux::{Errno, Statx, Ucred};
 use vfs_core::file_description::IoctlMemory;
 use vfs_core::io::{IoDest, IoSource};
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
@@ -1002,16 +1002,11 @@ impl SocketFile {
 
 impl FileDescriptionImpl for SocketFile {
     fn stat(&self, _: &dyn Context, fd: &FileDescription, _: StatOptions) -> Result<Statx, Errno> {
-        let dev = fd.mount().filesystem().dev();
         Ok(Statx {
-            stx_mask: StatxMask::BASIC_STATS.bits(),
             stx_blksize: 4096,
-            stx_nlink: 1,
             stx_mode: (abi_linux::S_IFSOCK | 0o777) as u16,
             stx_ino: self.endpoint.ino,
-            stx_dev_major: abi_linux::dev_major(dev),
-            stx_dev_minor: abi_linux::dev_minor(dev),
-            ..Statx::default()
+            ..vfs_core::file_description_util::anon_inode_stat(fd)
         })
     }
 
