@@ -40,6 +40,7 @@ pub mod fcntl;
 pub mod futex;
 pub mod inotify;
 pub mod io;
+pub mod ipc;
 pub mod mm;
 pub mod mode;
 pub mod mount;

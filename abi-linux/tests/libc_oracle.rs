@@ -398,7 +398,67 @@ fn socket_layouts_match_libc() {
 }
 
 #[test]
+fn sysv_ipc_layouts_match_libc() {
+    use abi_linux::ipc::*;
+    // glibc's `mode` is an `unsigned short` followed by padding, the
+    // kernel's an `unsigned int`: on little-endian x86_64 the same bytes.
+    layout!(IpcPerm, libc::ipc_perm; key = __key, uid = uid, gid = gid, cuid = cuid,
+        cgid = cgid, mode = mode, seq = __seq);
+    layout!(ShmidDs, libc::shmid_ds; shm_perm = shm_perm, shm_segsz = shm_segsz,
+        shm_atime = shm_atime, shm_dtime = shm_dtime, shm_ctime = shm_ctime,
+        shm_cpid = shm_cpid, shm_lpid = shm_lpid, shm_nattch = shm_nattch);
+    layout!(MsqidDs, libc::msqid_ds; msg_perm = msg_perm, msg_stime = msg_stime,
+        msg_rtime = msg_rtime, msg_ctime = msg_ctime, msg_cbytes = __msg_cbytes,
+        msg_qnum = msg_qnum, msg_qbytes = msg_qbytes, msg_lspid = msg_lspid,
+        msg_lrpid = msg_lrpid);
+    layout!(SemidDs, libc::semid_ds; sem_perm = sem_perm, sem_otime = sem_otime,
+        sem_ctime = sem_ctime, sem_nsems = sem_nsems);
+    layout!(SemBuf, libc::sembuf; sem_num = sem_num, sem_op = sem_op, sem_flg = sem_flg);
+    layout!(SemInfo, libc::seminfo; semmap = semmap, semmni = semmni, semmns = semmns,
+        semmnu = semmnu, semmsl = semmsl, semopm = semopm, semume = semume,
+        semusz = semusz, semvmx = semvmx, semaem = semaem);
+    layout!(MsgInfo, libc::msginfo; msgpool = msgpool, msgmap = msgmap, msgmax = msgmax,
+        msgmnb = msgmnb, msgmni = msgmni, msgssz = msgssz, msgtql = msgtql,
+        msgseg = msgseg);
+    // libc lacks `shminfo64` and `shm_info`: the kernel's sizes
+    // (include/uapi/asm-generic/shmbuf.h, include/uapi/linux/shm.h).
+    assert_eq!(size_of::<ShmParams>(), 9 * 8);
+    assert_eq!(size_of::<ShmInfo>(), 48);
+}
+
+#[test]
 fn every_constant_libc_defines_matches() {
+    c!(ipc::IPC_PRIVATE, libc::IPC_PRIVATE);
+    c!(ipc::IPC_CREAT, libc::IPC_CREAT);
+    c!(ipc::IPC_EXCL, libc::IPC_EXCL);
+    c!(ipc::IPC_NOWAIT, libc::IPC_NOWAIT);
+    c!(ipc::IPC_RMID, libc::IPC_RMID);
+    c!(ipc::IPC_SET, libc::IPC_SET);
+    c!(ipc::IPC_STAT, libc::IPC_STAT);
+    c!(ipc::IPC_INFO, libc::IPC_INFO);
+    c!(ipc::SHM_RDONLY, libc::SHM_RDONLY);
+    c!(ipc::SHM_RND, libc::SHM_RND);
+    c!(ipc::SHM_REMAP, libc::SHM_REMAP);
+    c!(ipc::SHM_EXEC, libc::SHM_EXEC);
+    c!(ipc::SHM_LOCK, libc::SHM_LOCK);
+    c!(ipc::SHM_UNLOCK, libc::SHM_UNLOCK);
+    c!(ipc::SHM_HUGETLB, libc::SHM_HUGETLB);
+    c!(ipc::SHM_NORESERVE, libc::SHM_NORESERVE);
+    c!(ipc::SEM_UNDO, libc::SEM_UNDO);
+    c!(ipc::GETPID, libc::GETPID);
+    c!(ipc::GETVAL, libc::GETVAL);
+    c!(ipc::GETALL, libc::GETALL);
+    c!(ipc::GETNCNT, libc::GETNCNT);
+    c!(ipc::GETZCNT, libc::GETZCNT);
+    c!(ipc::SETVAL, libc::SETVAL);
+    c!(ipc::SETALL, libc::SETALL);
+    c!(ipc::SEM_STAT, libc::SEM_STAT);
+    c!(ipc::SEM_INFO, libc::SEM_INFO);
+    c!(ipc::SEM_STAT_ANY, libc::SEM_STAT_ANY);
+    c!(ipc::MSG_NOERROR, libc::MSG_NOERROR);
+    c!(ipc::MSG_EXCEPT, libc::MSG_EXCEPT);
+    c!(ipc::MSG_STAT, libc::MSG_STAT);
+    c!(ipc::MSG_INFO, libc::MSG_INFO);
     c!(socket::AF_UNSPEC, libc::AF_UNSPEC);
     c!(socket::AF_UNIX, libc::AF_UNIX);
     c!(socket::AF_INET, libc::AF_INET);

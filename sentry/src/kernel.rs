@@ -184,6 +184,8 @@ pub struct Kernel {
     pub next_anon_ino: std::sync::atomic::AtomicU64,
     /// The names UNIX sockets are bound to.
     pub unix_names: Arc<crate::net::unix::UnixNames>,
+    /// The System V IPC objects.
+    pub ipc: Arc<crate::ipc::Ipc>,
     /// Whether system calls are traced.
     pub strace: bool,
     /// When the kernel started (for `CLOCK_MONOTONIC`-style uptimes).
@@ -323,7 +325,8 @@ impl Kernel {
             .map_err(|e| format!("registering tmpfs: {e:?}"))?;
         let tasks = Arc::new(TaskSet::default());
         let boot = Instant::now();
-        vfs.register_filesystem_type(Arc::new(ProcType::new(tasks.clone(), boot)))
+        let ipc = Arc::new(crate::ipc::Ipc::default());
+        vfs.register_filesystem_type(Arc::new(ProcType::new(tasks.clone(), boot, ipc.clone())))
             .map_err(|e| format!("registering proc: {e:?}"))?;
         let ctx = crate::task::TaskContext {
             credentials: vfs_core::Credentials::root(),
@@ -412,6 +415,7 @@ impl Kernel {
             timers: crate::timers::TimerService::default(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             unix_names: Arc::default(),
+            ipc,
             strace: config.strace,
             boot,
             enosys_logged: Mutex::new(HashSet::new()),

@@ -21,7 +21,8 @@
 //!   [`devices`]: the memory devices; standard I/O is the sentry's own
 //!   descriptors imported through hostfs.
 //! - [`wait`]: how a task blocks on a file's waiter queue; [`pipe`]:
-//!   anonymous pipes; [`procfs`]: `/proc` on kernfs.
+//!   anonymous pipes; [`procfs`]: `/proc` on kernfs; [`ipc`]: System V
+//!   shared memory, semaphores and message queues.
 //! - [`run`]: start a program and wait for its exit status.
 //!
 //! # Reference model
@@ -77,6 +78,7 @@ pub mod eventfd;
 pub mod fd_table;
 pub mod futex;
 pub mod gofer;
+pub mod ipc;
 pub mod kernel;
 pub mod loader;
 pub mod mm;

@@ -38,7 +38,9 @@ use vfs_core::{
 };
 
 use crate::elf::PAGE_SIZE;
+use crate::ipc::Ipc;
 use crate::task::{ProcessInfo, TaskSet};
+use abi_linux::ipc;
 
 /// `PROC_SUPER_MAGIC`.
 pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
@@ -53,16 +55,19 @@ pub const TOTAL_RAM: u64 = 1 << 32;
 #[derive(Debug)]
 pub struct ProcType {
     tasks: Arc<TaskSet>,
+    ipc: Arc<Ipc>,
     boot: Instant,
     /// `kernel/random/boot_id`: random, fixed for the sandbox's life.
     boot_id: String,
 }
 
 impl ProcType {
-    /// A type whose filesystems show `tasks`; uptimes count from `boot`.
-    pub fn new(tasks: Arc<TaskSet>, boot: Instant) -> Self {
+    /// A type whose filesystems show `tasks` and the System V IPC
+    /// objects of `ipc`; uptimes count from `boot`.
+    pub fn new(tasks: Arc<TaskSet>, boot: Instant, ipc: Arc<Ipc>) -> Self {
         Self {
             tasks,
+            ipc,
             boot,
             boot_id: random_uuid(),
         }
@@ -110,6 +115,7 @@ impl FilesystemType for ProcType {
         )?;
         let proc = Arc::new(Proc {
             tasks: self.tasks.clone(),
+            ipc: self.ipc.clone(),
             boot: self.boot,
             boot_id: self.boot_id.clone(),
             fs: Arc::downgrade(&fs),
@@ -124,6 +130,7 @@ impl FilesystemType for ProcType {
 #[derive(Debug)]
 struct Proc {
     tasks: Arc<TaskSet>,
+    ipc: Arc<Ipc>,
     boot: Instant,
     boot_id: String,
     fs: Weak<kernfs::Filesystem>,
@@ -210,6 +217,7 @@ impl DirectoryGenerator for RootDir {
         names.push(b"mounts".to_vec());
         names.push(b"self".to_vec());
         names.push(b"sys".to_vec());
+        names.push(b"sysvipc".to_vec());
         names.extend(
             self.0
                 .tasks
@@ -234,6 +242,12 @@ impl DirectoryGenerator for RootDir {
                     proc: self.0.clone(),
                     prefix: String::new(),
                 },
+            )),
+            b"sysvipc" => Ok(DynamicDirectory::new(
+                &*self.0.fs()?,
+                &Credentials::root(),
+                0o555,
+                SysvIpcDir(self.0.clone()),
             )),
             b"mounts" => Ok(Symlink::new(
                 &*self.0.fs()?,
@@ -260,11 +274,14 @@ impl DirectoryGenerator for RootDir {
 
 /// The files of `/proc/sys` the sentry serves, read-only, each with what
 /// it reads as: the limits and names the sandbox's kernel really has.
-const SYSCTLS: [&str; 15] = [
+const SYSCTLS: [&str; 22] = [
     "fs/nr_open",
     "kernel/cap_last_cap",
     "kernel/domainname",
     "kernel/hostname",
+    "kernel/msgmax",
+    "kernel/msgmnb",
+    "kernel/msgmni",
     "kernel/ngroups_max",
     "kernel/osrelease",
     "kernel/ostype",
@@ -273,6 +290,10 @@ const SYSCTLS: [&str; 15] = [
     "kernel/pid_max",
     "kernel/random/boot_id",
     "kernel/random/uuid",
+    "kernel/sem",
+    "kernel/shmall",
+    "kernel/shmmax",
+    "kernel/shmmni",
     "kernel/threads-max",
     "kernel/version",
     "net/core/somaxconn",
@@ -298,10 +319,132 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
         "kernel/random/boot_id" => proc.boot_id.clone(),
         "kernel/random/uuid" => random_uuid(),
         "kernel/threads-max" => proc.tasks.max_processes().to_string(),
+        "kernel/msgmax" => ipc::MSGMAX.to_string(),
+        "kernel/msgmnb" => ipc::MSGMNB.to_string(),
+        "kernel/msgmni" => ipc::MSGMNI.to_string(),
+        "kernel/sem" => format!(
+            "{}\t{}\t{}\t{}",
+            ipc::SEMMSL,
+            ipc::SEMMNS,
+            ipc::SEMOPM,
+            ipc::SEMMNI
+        ),
+        "kernel/shmall" => ipc::SHMALL.to_string(),
+        "kernel/shmmax" => ipc::SHMMAX.to_string(),
+        "kernel/shmmni" => ipc::SHMMNI.to_string(),
         "kernel/version" => field(&u.version),
         "net/core/somaxconn" => abi_linux::socket::SOMAXCONN.to_string(),
         _ => String::new(),
     }
+}
+
+/// `/proc/sysvipc`: the System V IPC objects, one file per kind.
+struct SysvIpcDir(Arc<Proc>);
+
+const SYSVIPC_FILES: [(&str, Kind); 3] = [
+    ("msg", Kind::SysvMsg),
+    ("sem", Kind::SysvSem),
+    ("shm", Kind::SysvShm),
+];
+
+impl DirectoryGenerator for SysvIpcDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(SYSVIPC_FILES
+            .iter()
+            .map(|(n, _)| n.as_bytes().to_vec())
+            .collect())
+    }
+
+    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let (_, kind) = SYSVIPC_FILES
+            .iter()
+            .find(|(n, _)| n.as_bytes() == name)
+            .ok_or(Errno::ENOENT)?;
+        self.0.file(*kind, 0)
+    }
+}
+
+/// The lines of `/proc/sysvipc/{shm,sem,msg}`, in Linux's formats
+/// (`ipc/shm.c`, `sem.c`, `msg.c`: `sysvipc_*_proc_show`).
+fn sysvipc(ipc: &Ipc, kind: Kind, buf: &mut Vec<u8>) {
+    let mut out = String::new();
+    match kind {
+        Kind::SysvShm => {
+            out.push_str(
+                "       key      shmid perms                  size  cpid  lpid nattch   uid   gid  \
+                 cuid  cgid      atime      dtime      ctime                   rss                  swap\n",
+            );
+            for (id, d, rss) in ipc.shm.list() {
+                let p = d.shm_perm;
+                out.push_str(&format!(
+                    "{:>10} {id:>10}  {:>4o} {:>21} {:>5} {:>5}  {:>5} {:>5} {:>5} {:>5} {:>5} \
+                     {:>10} {:>10} {:>10} {rss:>21} {:>21}\n",
+                    p.key,
+                    p.mode,
+                    d.shm_segsz,
+                    d.shm_cpid,
+                    d.shm_lpid,
+                    d.shm_nattch,
+                    p.uid,
+                    p.gid,
+                    p.cuid,
+                    p.cgid,
+                    d.shm_atime,
+                    d.shm_dtime,
+                    d.shm_ctime,
+                    0,
+                ));
+            }
+        }
+        Kind::SysvSem => {
+            out.push_str(
+                "       key      semid perms      nsems   uid   gid  cuid  cgid      otime      \
+                 ctime\n",
+            );
+            for (id, d) in ipc.sem.list() {
+                let p = d.sem_perm;
+                out.push_str(&format!(
+                    "{:>10} {id:>10}  {:>4o} {:>10} {:>5} {:>5} {:>5} {:>5} {:>10} {:>10}\n",
+                    p.key,
+                    p.mode,
+                    d.sem_nsems,
+                    p.uid,
+                    p.gid,
+                    p.cuid,
+                    p.cgid,
+                    d.sem_otime,
+                    d.sem_ctime,
+                ));
+            }
+        }
+        _ => {
+            out.push_str(
+                "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  \
+                 cuid  cgid      stime      rtime      ctime\n",
+            );
+            for (id, d) in ipc.msg.list() {
+                let p = d.msg_perm;
+                out.push_str(&format!(
+                    "{:>10} {id:>10}  {:>4o}  {:>10} {:>10} {:>5} {:>5} {:>5} {:>5} {:>5} {:>5} \
+                     {:>10} {:>10} {:>10}\n",
+                    p.key,
+                    p.mode,
+                    d.msg_cbytes,
+                    d.msg_qnum,
+                    d.msg_lspid,
+                    d.msg_lrpid,
+                    p.uid,
+                    p.gid,
+                    p.cuid,
+                    p.cgid,
+                    d.msg_stime,
+                    d.msg_rtime,
+                    d.msg_ctime,
+                ));
+            }
+        }
+    }
+    buf.extend_from_slice(out.as_bytes());
 }
 
 /// A directory of `/proc/sys`: `prefix` is its path below `/proc/sys`
@@ -670,6 +813,12 @@ enum Kind {
     SystemStat,
     /// The entry of [`SYSCTLS`] at this index.
     Sysctl(usize),
+    /// `/proc/sysvipc/shm`.
+    SysvShm,
+    /// `/proc/sysvipc/sem`.
+    SysvSem,
+    /// `/proc/sysvipc/msg`.
+    SysvMsg,
     Version,
 }
 
@@ -702,6 +851,7 @@ impl BytesSource for ProcFile {
                 buf.extend_from_slice(&host);
             }
             Kind::Filesystems => buf.extend_from_slice(proc.vfs()?.proc_filesystems().as_bytes()),
+            Kind::SysvShm | Kind::SysvSem | Kind::SysvMsg => sysvipc(&proc.ipc, self.kind, buf),
             Kind::Loadavg => {
                 let pids = proc.tasks.pids();
                 let last = pids.last().copied().unwrap_or(0);

@@ -66,3 +66,50 @@ fn named_fifos_connect_readers_and_writers() {
         cat $d/p && wait && rm -r $d";
     same_as_native(&["/bin/bash", "-c", script], &[]);
 }
+
+/// System V shared memory, semaphores and message queues, with their
+/// errors, blocking, SEM_UNDO at exit and removal under waiters.
+#[test]
+fn sysv_shm_semaphores_and_message_queues() {
+    common::native::c_program("sysv_ipc");
+}
+
+/// Perl's built-in msgget/semget/shmget family, through IPC::SysV.
+#[test]
+fn perl_sysv_ipc_round_trip() {
+    let script = "use IPC::SysV qw(IPC_PRIVATE IPC_RMID IPC_NOWAIT S_IRUSR S_IWUSR SETVAL GETVAL);\n\
+        my $q = msgget(IPC_PRIVATE, S_IRUSR | S_IWUSR) // die \"msgget: $!\";\n\
+        msgsnd($q, pack('l! a*', 7, 'hello'), 0) or die \"msgsnd: $!\";\n\
+        my $buf; msgrcv($q, $buf, 100, 0, 0) or die \"msgrcv: $!\";\n\
+        print join(' ', unpack('l! a*', $buf)), \"\\n\";\n\
+        print 'empty: ', (msgrcv($q, $buf, 100, 0, IPC_NOWAIT) ? 'got' : $!), \"\\n\";\n\
+        msgctl($q, IPC_RMID, 0) or die;\n\
+        my $s = semget(IPC_PRIVATE, 2, S_IRUSR | S_IWUSR) // die \"semget: $!\";\n\
+        semctl($s, 1, SETVAL, 4) or die; semop($s, pack('s!3', 1, -3, 0)) or die;\n\
+        print 'sem ', semctl($s, 1, GETVAL, 0), \"\\n\"; semctl($s, 0, IPC_RMID, 0) or die;\n\
+        my $m = shmget(IPC_PRIVATE, 4096, S_IRUSR | S_IWUSR) // die \"shmget: $!\";\n\
+        shmwrite($m, 'shared bytes', 0, 12) or die;\n\
+        if (my $pid = fork) { waitpid($pid, 0) } else { shmwrite($m, 'child', 0, 5); exit 0 }\n\
+        my $out; shmread($m, $out, 0, 12) or die; print \"shm $out\\n\";\n\
+        shmctl($m, IPC_RMID, 0) or die;\n";
+    same_as_native(&["/usr/bin/perl", "-e", script], &[]);
+}
+
+/// util-linux's ipcmk, ipcs and ipcrm, and the /proc/sysvipc and
+/// /proc/sys/kernel files they read; identifiers and times differ
+/// between the host's namespace and the sandbox's, so only the columns
+/// that must agree are compared.
+#[test]
+fn ipcs_ipcmk_and_proc_sysvipc() {
+    let script = "ipcs -l; for f in shm sem msg; do head -1 /proc/sysvipc/$f; done; \
+        cat /proc/sys/kernel/sem /proc/sys/kernel/shmmni /proc/sys/kernel/msgmnb; \
+        q=$(ipcmk -Q -p 0640 | awk '{print $NF}'); \
+        awk -v id=$q '$2 == id {print \"msg\", $3, $4, $5}' /proc/sysvipc/msg; \
+        m=$(ipcmk -M 10000 | awk '{print $NF}'); \
+        awk -v id=$m '$2 == id {print \"shm\", $3, $4, $7}' /proc/sysvipc/shm; \
+        ipcs -m -i $m | grep -oE 'bytes=[0-9]+|nattch=[0-9]+|att_time=[A-Za-z ]+'; \
+        s=$(ipcmk -S 5 | awk '{print $NF}'); \
+        awk -v id=$s '$2 == id {print \"sem\", $3, $4}' /proc/sysvipc/sem; \
+        ipcrm -q $q -m $m -s $s && echo removed; ipcrm -q $q; echo ipcrm again $?";
+    same_as_native(&["/bin/sh", "-c", script], &[]);
+}

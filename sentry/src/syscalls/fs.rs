@@ -900,8 +900,7 @@ fn sys_memfd_create(t: &mut Task, name: UserAddr, flags: u32) -> SysResult {
             })?;
     // Linked under its name for a moment, so that /proc/PID/fd and maps
     // show it as Linux does ("/memfd:NAME (deleted)"); a slash would
-    // split the path, and a name another thread holds right now gets a
-    // suffix.
+    // split the path.
     let mut path = b"memfd:".to_vec();
     path.extend(name.iter().map(|&b| if b == b'/' { b'_' } else { b }));
     let mode = if flags.contains(MfdFlags::NOEXEC_SEAL) {
@@ -909,6 +908,24 @@ fn sys_memfd_create(t: &mut Task, name: UserAddr, flags: u32) -> SysResult {
     } else {
         0o777
     };
+    let file = unlinked_anon_file(t, path, mode)?;
+    if let Some(memfd) = file.downcast::<kernfs::memfs::RegularFileFd>() {
+        if flags.contains(MfdFlags::NOEXEC_SEAL) {
+            memfd.inode().allow_sealing(SealFlags::EXEC);
+        } else if flags.contains(MfdFlags::ALLOW_SEALING) {
+            memfd.inode().allow_sealing(SealFlags::empty());
+        }
+    }
+    t.fds
+        .add(file, flags.contains(MfdFlags::CLOEXEC), 0, t.fd_limit())
+        .map(|fd| fd as u64)
+}
+
+/// Opens a new regular file read-write on the kernel's anonymous memfs
+/// mount, created as `name` and unlinked at once (a name another thread
+/// holds right now gets a suffix): the memory of `memfd_create(2)` and of
+/// System V shared-memory segments.
+pub(super) fn unlinked_anon_file(t: &Task, mut path: Vec<u8>, mode: u32) -> Result<FileRef, Errno> {
     let mount = &t.kernel.anon_mount;
     let root = vfs_core::VirtualDentry::new(mount.clone(), mount.root_ref());
     let open = |path: &[u8]| {
@@ -943,16 +960,7 @@ fn sys_memfd_create(t: &mut Task, name: UserAddr, flags: u32) -> SysResult {
         file.release(&t.ctx);
         return Err(e);
     }
-    if let Some(memfd) = file.downcast::<kernfs::memfs::RegularFileFd>() {
-        if flags.contains(MfdFlags::NOEXEC_SEAL) {
-            memfd.inode().allow_sealing(SealFlags::EXEC);
-        } else if flags.contains(MfdFlags::ALLOW_SEALING) {
-            memfd.inode().allow_sealing(SealFlags::empty());
-        }
-    }
-    t.fds
-        .add(file, flags.contains(MfdFlags::CLOEXEC), 0, t.fd_limit())
-        .map(|fd| fd as u64)
+    Ok(file)
 }
 
 /// `close_range(2)`: closes (or marks close-on-exec) the open descriptors

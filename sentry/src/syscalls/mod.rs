@@ -11,6 +11,7 @@ mod epoll;
 mod fs;
 mod futex;
 mod identity;
+mod ipc;
 mod mem;
 mod mempolicy;
 mod misc;
@@ -295,6 +296,7 @@ impl SyscallTable {
             fs::register(&mut t);
             futex::register(&mut t);
             identity::register(&mut t);
+            ipc::register(&mut t);
             mem::register(&mut t);
             mempolicy::register(&mut t);
             misc::register(&mut t);

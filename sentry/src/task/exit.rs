@@ -46,6 +46,7 @@ impl Task {
         for t in timers.posix.values().chain(timers.real.as_ref()) {
             self.kernel.timers.cancel(t);
         }
+        self.kernel.ipc.process_exited(self.tgid);
         let status = self.group.final_status(status);
         self.kernel.tasks.remove(self.tgid);
         self.kernel.tasks.exited(self.tgid, status);
