@@ -346,3 +346,43 @@ pub struct MsgInfo {
     /// Padding.
     pub pad: u16,
 }
+
+/// `MQ_PRIO_MAX`: message priorities of `mq_timedsend(2)` are below this.
+pub const MQ_PRIO_MAX: u32 = 32768;
+/// The default `fs.mqueue.queues_max`: the most POSIX message queues.
+pub const MQ_QUEUES_MAX: usize = 256;
+/// The default `fs.mqueue.msg_max`: the largest `mq_maxmsg` without
+/// `CAP_SYS_RESOURCE`.
+pub const MQ_MSG_MAX: i64 = 10;
+/// The default `fs.mqueue.msgsize_max`: the largest `mq_msgsize` without
+/// `CAP_SYS_RESOURCE`.
+pub const MQ_MSGSIZE_MAX: i64 = 8192;
+/// The default `fs.mqueue.msg_default`: `mq_maxmsg` when `mq_open(2)`
+/// gets no attributes.
+pub const MQ_MSG_DEFAULT: i64 = 10;
+/// The default `fs.mqueue.msgsize_default`: `mq_msgsize` when
+/// `mq_open(2)` gets no attributes.
+pub const MQ_MSGSIZE_DEFAULT: i64 = 8192;
+/// `HARD_MSGMAX`: the largest `mq_maxmsg` even with `CAP_SYS_RESOURCE`.
+pub const MQ_HARD_MSGMAX: i64 = 65536;
+/// `HARD_MSGSIZEMAX`: the largest `mq_msgsize` even with
+/// `CAP_SYS_RESOURCE`.
+pub const MQ_HARD_MSGSIZEMAX: i64 = 16 * 1024 * 1024;
+
+/// `struct mq_attr`: a POSIX message queue's attributes.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C)]
+pub struct MqAttr {
+    /// `O_NONBLOCK` or 0.
+    pub mq_flags: i64,
+    /// The most messages queued.
+    pub mq_maxmsg: i64,
+    /// The largest message.
+    pub mq_msgsize: i64,
+    /// The messages queued now.
+    pub mq_curmsgs: i64,
+    /// Unused.
+    pub reserved: [i64; 4],
+}

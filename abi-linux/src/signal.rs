@@ -286,6 +286,8 @@ pub const SI_KERNEL: i32 = 0x80;
 pub const SI_QUEUE: i32 = -1;
 /// `SI_TIMER`: `si_code` of a POSIX timer expiration.
 pub const SI_TIMER: i32 = -2;
+/// `SI_MESGQ`: `si_code` of a POSIX message queue's notification.
+pub const SI_MESGQ: i32 = -3;
 /// `SI_TKILL`: `si_code` of a signal sent by `tkill(2)`/`tgkill(2)`.
 pub const SI_TKILL: i32 = -6;
 

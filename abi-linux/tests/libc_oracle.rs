@@ -413,6 +413,8 @@ fn sysv_ipc_layouts_match_libc() {
         msg_lrpid = msg_lrpid);
     layout!(SemidDs, libc::semid_ds; sem_perm = sem_perm, sem_otime = sem_otime,
         sem_ctime = sem_ctime, sem_nsems = sem_nsems);
+    layout!(MqAttr, libc::mq_attr; mq_flags = mq_flags, mq_maxmsg = mq_maxmsg,
+        mq_msgsize = mq_msgsize, mq_curmsgs = mq_curmsgs);
     layout!(SemBuf, libc::sembuf; sem_num = sem_num, sem_op = sem_op, sem_flg = sem_flg);
     layout!(SemInfo, libc::seminfo; semmap = semmap, semmni = semmni, semmns = semmns,
         semmnu = semmnu, semmsl = semmsl, semopm = semopm, semume = semume,
@@ -428,6 +430,7 @@ fn sysv_ipc_layouts_match_libc() {
 
 #[test]
 fn every_constant_libc_defines_matches() {
+    c!(signal::SI_MESGQ, libc::SI_MESGQ);
     c!(ipc::IPC_PRIVATE, libc::IPC_PRIVATE);
     c!(ipc::IPC_CREAT, libc::IPC_CREAT);
     c!(ipc::IPC_EXCL, libc::IPC_EXCL);

@@ -22,7 +22,8 @@
 //!   descriptors imported through hostfs.
 //! - [`wait`]: how a task blocks on a file's waiter queue; [`pipe`]:
 //!   anonymous pipes; [`procfs`]: `/proc` on kernfs; [`ipc`]: System V
-//!   shared memory, semaphores and message queues.
+//!   shared memory, semaphores and message queues, and POSIX message
+//!   queues.
 //! - [`run`]: start a program and wait for its exit status.
 //!
 //! # Reference model

@@ -274,7 +274,12 @@ impl DirectoryGenerator for RootDir {
 
 /// The files of `/proc/sys` the sentry serves, read-only, each with what
 /// it reads as: the limits and names the sandbox's kernel really has.
-const SYSCTLS: [&str; 22] = [
+const SYSCTLS: [&str; 27] = [
+    "fs/mqueue/msg_default",
+    "fs/mqueue/msg_max",
+    "fs/mqueue/msgsize_default",
+    "fs/mqueue/msgsize_max",
+    "fs/mqueue/queues_max",
     "fs/nr_open",
     "kernel/cap_last_cap",
     "kernel/domainname",
@@ -308,6 +313,11 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
     };
     match path {
         "fs/nr_open" => crate::task::NR_OPEN.to_string(),
+        "fs/mqueue/msg_default" => ipc::MQ_MSG_DEFAULT.to_string(),
+        "fs/mqueue/msg_max" => ipc::MQ_MSG_MAX.to_string(),
+        "fs/mqueue/msgsize_default" => ipc::MQ_MSGSIZE_DEFAULT.to_string(),
+        "fs/mqueue/msgsize_max" => ipc::MQ_MSGSIZE_MAX.to_string(),
+        "fs/mqueue/queues_max" => ipc::MQ_QUEUES_MAX.to_string(),
         "kernel/cap_last_cap" => (abi_linux::Capability::LAST as u32).to_string(),
         "kernel/domainname" => field(&u.domainname),
         "kernel/hostname" => field(&u.nodename),

@@ -113,3 +113,11 @@ fn ipcs_ipcmk_and_proc_sysvipc() {
         ipcrm -q $q -m $m -s $s && echo removed; ipcrm -q $q; echo ipcrm again $?";
     same_as_native(&["/bin/sh", "-c", script], &[]);
 }
+
+/// POSIX message queues: priorities, limits, blocking with absolute
+/// timeouts, a notification by signal, poll readiness and unlink while
+/// open.
+#[test]
+fn posix_message_queues() {
+    common::native::c_program("mqueue");
+}

@@ -1,7 +1,8 @@
 //! System V IPC (gVisor's `pkg/sentry/kernel/ipc`, `shm`, `semaphore` and
 //! `msgqueue`; Linux's `ipc/`): the sandbox's one IPC namespace holds
 //! three [`Registry`]s, of shared-memory segments ([`shm`]), semaphore
-//! sets ([`sem`]) and message queues ([`msg`]).
+//! sets ([`sem`]) and message queues ([`msg`]), and the POSIX message
+//! queues ([`mqueue`]).
 //!
 //! An object is found by key (`*get`) or by identifier (every other call).
 //! An identifier is the object's slot index plus a sequence number times
@@ -27,6 +28,7 @@
 //! path. Waiter queues are notified with a registry locked; their waiters
 //! take no registry lock.
 
+pub mod mqueue;
 pub mod msg;
 pub mod sem;
 pub mod shm;
@@ -55,6 +57,8 @@ pub struct Ipc {
     pub sem: sem::Semaphores,
     /// Message queues.
     pub msg: msg::Queues,
+    /// POSIX message queues.
+    pub mq: mqueue::MessageQueues,
 }
 
 impl Ipc {

@@ -5,15 +5,18 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use abi_linux::Errno;
 use abi_linux::ipc::*;
 use abi_linux::syscalls::x86_64 as nr;
+use abi_linux::{Errno, OpenFlags};
+use vfs_core::FileRef;
 use vfs_core::waiter::Waiter;
+use vfs_core::waiter::{READABLE_EVENTS, WRITABLE_EVENTS};
 use zerocopy::{FromBytes, IntoBytes};
 
-use super::time::{deadline_after, read_timespec};
-use super::{SysResult, SyscallTable, UserAddr};
+use super::time::{deadline_after, read_timespec, time_until};
+use super::{Fd, SysResult, SyscallTable, UserAddr};
 use crate::ipc::Caller;
+use crate::ipc::mqueue;
 use crate::ipc::msg::Selector;
 use crate::ipc::sem::{Attempt, MAX_OPS};
 use crate::ipc::shm::{self, Memory};
@@ -34,6 +37,23 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::MSGSND, sys_msgsnd);
     table.typed(nr::MSGRCV, sys_msgrcv);
     table.typed(nr::MSGCTL, sys_msgctl);
+    table.typed(nr::MQ_OPEN, sys_mq_open);
+    table.typed(nr::MQ_UNLINK, sys_mq_unlink);
+    table.typed(nr::MQ_TIMEDSEND, sys_mq_timedsend);
+    table.typed(nr::MQ_TIMEDRECEIVE, sys_mq_timedreceive);
+    table.typed(nr::MQ_NOTIFY, sys_mq_notify);
+    table.typed(nr::MQ_GETSETATTR, sys_mq_getsetattr);
+    table.partial(
+        nr::MQ_NOTIFY,
+        "SIGEV_THREAD needs a netlink socket, which the sandbox lacks (EBADF, ENOTSOCK or \
+         EINVAL for the descriptor given); closing the descriptor does not drop the \
+         caller's registration",
+    );
+    table.partial(
+        nr::MQ_OPEN,
+        "queues live in the sandbox's one IPC namespace; no mqueue filesystem can be \
+         mounted to list them",
+    );
     table.partial(
         nr::SHMGET,
         "SHM_HUGETLB and SHM_NORESERVE are accepted and change nothing (segments are \
@@ -470,4 +490,270 @@ fn sys_msgctl(t: &mut Task, id: i32, cmd: i32, buf: UserAddr) -> SysResult {
         IPC_RMID => msg.remove(id, creds).map(|()| 0),
         _ => Err(Errno::EINVAL),
     }
+}
+
+// ---- POSIX message queues ----------------------------------------------
+
+fn mq_name(t: &Task, name: UserAddr) -> Result<Vec<u8>, Errno> {
+    let name = t.mm.copy_in_string(name.get(), abi_linux::PATH_MAX)?;
+    mqueue::check_name(&name)?;
+    Ok(name)
+}
+
+fn sys_mq_open(
+    t: &mut Task,
+    name: UserAddr,
+    flags: OpenFlags,
+    mode: u32,
+    attr: UserAddr,
+) -> SysResult {
+    let attr: Option<MqAttr> = if attr.is_null() {
+        None
+    } else {
+        Some(copy_in(t, attr)?)
+    };
+    let name = mq_name(t, name)?;
+    let request = mqueue::OpenRequest {
+        name: &name,
+        flags,
+        mode: mode & !t.fs.umask(),
+        attr: attr.filter(|_| flags.contains(OpenFlags::CREAT)),
+        creds: &t.ctx.credentials,
+        limit: t.ctx.limits.cur(abi_linux::RlimitResource::MSGQUEUE),
+    };
+    let queue = t.kernel.ipc.mq.open(&request)?;
+    let access = OpenFlags::from_bits_retain(flags.bits() & 0o3);
+    let mount = &t.kernel.anon_mount;
+    let root = mount.root_ref();
+    let file = vfs_core::FileDescription::new(
+        access | (flags & OpenFlags::NONBLOCK),
+        mount,
+        &root,
+        vfs_core::FileDescriptionOptions {
+            allow_direct_io: false,
+            deny_pread: false,
+            deny_pwrite: false,
+        },
+        Box::new(mqueue::MqFile::new(queue)),
+    );
+    drop(root);
+    let cloexec = flags.contains(OpenFlags::CLOEXEC);
+    t.fds
+        .add(file, cloexec, 0, t.fd_limit())
+        .map(|fd| fd as u64)
+}
+
+fn sys_mq_unlink(t: &mut Task, name: UserAddr) -> SysResult {
+    let name = mq_name(t, name)?;
+    t.kernel
+        .ipc
+        .mq
+        .unlink(&name, &t.ctx.credentials)
+        .map(|()| 0)
+}
+
+/// Reads an absolute `CLOCK_REALTIME` timeout (`EINVAL` if malformed)
+/// as the instant it falls at.
+fn abs_timeout(t: &Task, addr: UserAddr) -> Result<Option<Instant>, Errno> {
+    if addr.is_null() {
+        return Ok(None);
+    }
+    let ts: abi_linux::Timespec = copy_in(t, addr)?;
+    if ts.tv_sec < 0 || !ts.is_valid() {
+        return Err(Errno::EINVAL);
+    }
+    let at = std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    let left = time_until(at, abi_linux::ClockId::REALTIME)?;
+    Ok(Some(deadline_after(left)))
+}
+
+/// The queue of descriptor `fd`, with its description; `EBADF` if it is
+/// not a queue or not open for `write` (else reading).
+fn mq_file(t: &Task, fd: i32, write: bool) -> Result<(FileRef, Arc<mqueue::MQueue>), Errno> {
+    let file = t.fds.get(fd)?;
+    let queue = file.downcast::<mqueue::MqFile>().map(|m| m.queue().clone());
+    let allowed = if write {
+        file.is_writable()
+    } else {
+        file.is_readable()
+    };
+    match queue {
+        Some(q) if allowed => Ok((file, q)),
+        _ => {
+            file.release(&t.ctx);
+            Err(Errno::EBADF)
+        }
+    }
+}
+
+/// Runs `attempt` until it does not fail with `EAGAIN`, waiting for
+/// `mask` on `queue` between attempts unless `file` is non-blocking:
+/// `ETIMEDOUT` at `deadline`, a restartable interruption on a signal (the
+/// timeouts are absolute, so a restart waits no longer).
+fn mq_retry<T>(
+    file: &FileRef,
+    queue: &mqueue::MQueue,
+    mask: vfs_core::waiter::EventMask,
+    deadline: Option<Instant>,
+    mut attempt: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    let first = attempt();
+    if !matches!(first, Err(Errno::EAGAIN)) || file.status_flags().contains(OpenFlags::NONBLOCK) {
+        return first;
+    }
+    let waker = TaskWaker::new();
+    let entry = queue.waiters().register(waker.clone(), mask);
+    let result = loop {
+        match attempt() {
+            Err(Errno::EAGAIN) => {
+                if interrupted() {
+                    break Err(Errno::ERESTARTSYS);
+                }
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break Err(Errno::ETIMEDOUT);
+                }
+                waker.wait(deadline);
+            }
+            r => break r,
+        }
+    };
+    queue.waiters().unregister(entry);
+    result
+}
+
+fn sys_mq_timedsend(
+    t: &mut Task,
+    fd: Fd,
+    msg: UserAddr,
+    len: u64,
+    priority: u32,
+    timeout: UserAddr,
+) -> SysResult {
+    if priority >= MQ_PRIO_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let deadline = abs_timeout(t, timeout)?;
+    let (file, queue) = mq_file(t, fd.0, true)?;
+    let result = (|| {
+        if len > queue.message_size() as u64 {
+            return Err(Errno::EMSGSIZE);
+        }
+        let mut data = vec![0u8; len as usize];
+        t.mm.copy_in_exact(msg.get(), &mut data)?;
+        let uid = t.ctx.credentials.real_uid;
+        mq_retry(&file, &queue, WRITABLE_EVENTS, deadline, || {
+            queue.send(&data, priority, t.tgid, uid)
+        })
+    })();
+    file.release(&t.ctx);
+    result.map(|()| 0)
+}
+
+fn sys_mq_timedreceive(
+    t: &mut Task,
+    fd: Fd,
+    msg: UserAddr,
+    len: u64,
+    priority: UserAddr,
+    timeout: UserAddr,
+) -> SysResult {
+    let deadline = abs_timeout(t, timeout)?;
+    let (file, queue) = mq_file(t, fd.0, false)?;
+    let result = (|| {
+        if len < queue.message_size() as u64 {
+            return Err(Errno::EMSGSIZE);
+        }
+        queue.set_receiving(true);
+        let taken = mq_retry(&file, &queue, READABLE_EVENTS, deadline, || queue.receive());
+        queue.set_receiving(false);
+        let (data, prio) = taken?;
+        // The message is taken by now: a fault loses it, as on Linux.
+        t.mm.copy_out_exact(msg.get(), &data)?;
+        if !priority.is_null() {
+            t.mm.write_obj(priority.get(), &prio)?;
+        }
+        Ok(data.len() as u64)
+    })();
+    file.release(&t.ctx);
+    result
+}
+
+fn sys_mq_notify(t: &mut Task, fd: Fd, sevp: UserAddr) -> SysResult {
+    use abi_linux::time::{SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD};
+    let notification = if sevp.is_null() {
+        None
+    } else {
+        // struct sigevent: sigev_value, sigev_signo, sigev_notify.
+        let mut raw = [0u8; 16];
+        t.mm.copy_in_exact(sevp.get(), &mut raw)
+            .map_err(|_| Errno::EFAULT)?;
+        let value = u64::from_le_bytes(raw[..8].try_into().unwrap_or([0; 8]));
+        let int = |i: usize| i32::from_le_bytes(raw[i..i + 4].try_into().unwrap_or([0; 4]));
+        let (signo, how) = (int(8), int(12));
+        match how {
+            SIGEV_NONE => {}
+            SIGEV_SIGNAL if (0..=64).contains(&signo) => {}
+            SIGEV_THREAD => {
+                // The notification goes to a netlink socket, and the
+                // sandbox has none: Linux's errors for what it names.
+                let file = t.fds.get(signo)?;
+                let stat = file.stat(&t.ctx, vfs_core::StatOptions::default());
+                file.release(&t.ctx);
+                let socket = stat.is_ok_and(|s| {
+                    u32::from(s.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFSOCK
+                });
+                return Err(if socket {
+                    Errno::EINVAL
+                } else {
+                    Errno::ENOTSOCK
+                });
+            }
+            _ => return Err(Errno::EINVAL),
+        }
+        Some(mqueue::Notification {
+            tgid: t.tgid,
+            group: Arc::downgrade(&t.group),
+            how,
+            signo,
+            value,
+        })
+    };
+    let file = t.fds.get(fd.0)?;
+    let queue = file.downcast::<mqueue::MqFile>().map(|m| m.queue().clone());
+    file.release(&t.ctx);
+    let queue = queue.ok_or(Errno::EBADF)?;
+    queue.set_notification(t.tgid, notification).map(|()| 0)
+}
+
+fn sys_mq_getsetattr(t: &mut Task, fd: Fd, new: UserAddr, old: UserAddr) -> SysResult {
+    let new: Option<MqAttr> = if new.is_null() {
+        None
+    } else {
+        Some(copy_in(t, new)?)
+    };
+    if new.is_some_and(|a| a.mq_flags & !i64::from(OpenFlags::NONBLOCK.bits()) != 0) {
+        return Err(Errno::EINVAL);
+    }
+    let file = t.fds.get(fd.0)?;
+    let Some(queue) = file.downcast::<mqueue::MqFile>().map(|m| m.queue().clone()) else {
+        file.release(&t.ctx);
+        return Err(Errno::EBADF);
+    };
+    let flags = file.status_flags();
+    let mut attr = queue.attr();
+    attr.mq_flags = i64::from((flags & OpenFlags::NONBLOCK).bits());
+    let set = new.map(|n| {
+        let nonblock = n.mq_flags != 0;
+        let mut f = flags;
+        f.set(OpenFlags::NONBLOCK, nonblock);
+        file.set_status_flags(f)
+    });
+    file.release(&t.ctx);
+    if let Some(r) = set {
+        r?;
+    }
+    if !old.is_null() {
+        copy_out(t, old, &attr)?;
+    }
+    Ok(0)
 }
