@@ -100,3 +100,124 @@ pub struct Winsize {
     /// Height in pixels (unused by Linux).
     pub ws_ypixel: u16,
 }
+
+/// `TIOCPKT`: enable or disable packet mode on a pseudo-terminal master.
+pub const TIOCPKT: u32 = 0x5420;
+/// `TIOCSIG`: send a signal to the slave's foreground process group.
+pub const TIOCSIG: u32 = 0x4004_5436;
+/// `TIOCGPKT`: read whether packet mode is on.
+pub const TIOCGPKT: u32 = 0x8004_5438;
+/// `TIOCGPTLCK`: read whether the slave is locked.
+pub const TIOCGPTLCK: u32 = 0x8004_5439;
+/// `TIOCGEXCL`: read whether the terminal is in exclusive mode.
+pub const TIOCGEXCL: u32 = 0x8004_5440;
+/// `TIOCPKT_DATA`: a packet-mode read's leading byte for data.
+pub const TIOCPKT_DATA: u8 = 0;
+/// `TIOCPKT_FLUSHREAD`: packet-mode status: the input queue was flushed.
+pub const TIOCPKT_FLUSHREAD: u8 = 1;
+/// `TIOCPKT_FLUSHWRITE`: packet-mode status: the output queue was flushed.
+pub const TIOCPKT_FLUSHWRITE: u8 = 2;
+/// `TCIFLUSH`: `TCFLSH` discards the input queue.
+pub const TCIFLUSH: u64 = 0;
+/// `TCOFLUSH`: `TCFLSH` discards the output queue.
+pub const TCOFLUSH: u64 = 1;
+/// `TCIOFLUSH`: `TCFLSH` discards both.
+pub const TCIOFLUSH: u64 = 2;
+
+/// `c_iflag` `ISTRIP`: strip the eighth bit.
+pub const ISTRIP: u32 = 0x20;
+/// `c_iflag` `INLCR`: translate NL to CR on input.
+pub const INLCR: u32 = 0x40;
+/// `c_iflag` `IGNCR`: ignore CR on input.
+pub const IGNCR: u32 = 0x80;
+/// `c_iflag` `ICRNL`: translate CR to NL on input.
+pub const ICRNL: u32 = 0x100;
+/// `c_iflag` `IXON`: XON/XOFF flow control on output.
+pub const IXON: u32 = 0x400;
+/// `c_oflag` `OPOST`: process output.
+pub const OPOST: u32 = 0x1;
+/// `c_oflag` `ONLCR`: translate NL to CR-NL on output.
+pub const ONLCR: u32 = 0x4;
+/// `c_oflag` `OCRNL`: translate CR to NL on output.
+pub const OCRNL: u32 = 0x8;
+/// `c_oflag` `ONOCR`: output no CR in column 0.
+pub const ONOCR: u32 = 0x10;
+/// `c_oflag` `ONLRET`: NL performs the CR function.
+pub const ONLRET: u32 = 0x20;
+/// `c_cflag` `B38400`: the pseudo-terminal's nominal speed.
+pub const B38400: u32 = 0xf;
+/// `c_cflag` `CS8`: eight-bit characters.
+pub const CS8: u32 = 0x30;
+/// `c_cflag` `CREAD`: enable the receiver.
+pub const CREAD: u32 = 0x80;
+/// `c_lflag` `ISIG`: INTR, QUIT and SUSP generate signals.
+pub const ISIG: u32 = 0x1;
+/// `c_lflag` `ICANON`: canonical (line-editing) input.
+pub const ICANON: u32 = 0x2;
+/// `c_lflag` `ECHO`: echo input.
+pub const ECHO: u32 = 0x8;
+/// `c_lflag` `ECHOE`: ERASE erases the previous character on screen.
+pub const ECHOE: u32 = 0x10;
+/// `c_lflag` `ECHOK`: KILL echoes a newline.
+pub const ECHOK: u32 = 0x20;
+/// `c_lflag` `ECHONL`: echo NL even without `ECHO`.
+pub const ECHONL: u32 = 0x40;
+/// `c_lflag` `NOFLSH`: do not flush the queues on a signal character.
+pub const NOFLSH: u32 = 0x80;
+/// `c_lflag` `ECHOCTL`: echo control characters as `^X`.
+pub const ECHOCTL: u32 = 0x200;
+/// `c_lflag` `ECHOKE`: KILL erases the line on screen.
+pub const ECHOKE: u32 = 0x800;
+/// `c_lflag` `IEXTEN`: the extended characters (WERASE, LNEXT, REPRINT).
+pub const IEXTEN: u32 = 0x8000;
+
+/// `c_cc` index of the interrupt character (`^C`: `SIGINT`).
+pub const VINTR: usize = 0;
+/// `c_cc` index of the quit character (`^\`: `SIGQUIT`).
+pub const VQUIT: usize = 1;
+/// `c_cc` index of the erase character.
+pub const VERASE: usize = 2;
+/// `c_cc` index of the kill-line character.
+pub const VKILL: usize = 3;
+/// `c_cc` index of the end-of-file character.
+pub const VEOF: usize = 4;
+/// `c_cc` index of the non-canonical read timeout.
+pub const VTIME: usize = 5;
+/// `c_cc` index of the non-canonical read minimum.
+pub const VMIN: usize = 6;
+/// `c_cc` index of the start character.
+pub const VSTART: usize = 8;
+/// `c_cc` index of the stop character.
+pub const VSTOP: usize = 9;
+/// `c_cc` index of the suspend character (`^Z`: `SIGTSTP`).
+pub const VSUSP: usize = 10;
+/// `c_cc` index of the extra end-of-line character.
+pub const VEOL: usize = 11;
+/// `c_cc` index of the reprint character.
+pub const VREPRINT: usize = 12;
+/// `c_cc` index of the discard character.
+pub const VDISCARD: usize = 13;
+/// `c_cc` index of the word-erase character.
+pub const VWERASE: usize = 14;
+/// `c_cc` index of the literal-next character.
+pub const VLNEXT: usize = 15;
+/// `c_cc` index of the second extra end-of-line character.
+pub const VEOL2: usize = 16;
+
+impl Termios {
+    /// A new pseudo-terminal's settings, as Linux's `tty_std_termios`:
+    /// `ICRNL | IXON`, `OPOST | ONLCR`, `B38400 | CS8 | CREAD`, canonical
+    /// mode with echo and signals, and the usual control characters.
+    pub const fn default_pty() -> Self {
+        Self {
+            c_iflag: ICRNL | IXON,
+            c_oflag: OPOST | ONLCR,
+            c_cflag: B38400 | CS8 | CREAD,
+            c_lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN,
+            c_line: 0,
+            c_cc: [
+                3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0,
+            ],
+        }
+    }
+}

@@ -230,16 +230,21 @@ impl ControllingTty {
 /// The `/dev/tty` major and minor numbers.
 pub const TTY_DEVICE: (u32, u32) = (5, 0);
 
-struct TtyDriver(Arc<ControllingTty>);
+struct TtyDriver(Arc<ControllingTty>, Arc<crate::pty::Ptys>);
 
 impl Device for TtyDriver {
     fn open(
         &self,
-        _ctx: &dyn Context,
-        _mount: &MountRef,
-        _dentry: &DentryRef,
-        _opts: OpenOptions,
+        ctx: &dyn Context,
+        mount: &MountRef,
+        dentry: &DentryRef,
+        opts: OpenOptions,
     ) -> Result<FileRef, Errno> {
+        // The caller's session's pseudo-terminal, else the host terminal.
+        if let Some(opened) = crate::pty::open_controlling(&self.1, ctx, mount, dentry, opts.flags)
+        {
+            return opened;
+        }
         let slot = self
             .0
             .0
@@ -249,12 +254,17 @@ impl Device for TtyDriver {
     }
 }
 
-/// Registers `/dev/tty`'s driver with `vfs`.
-pub fn register_tty(vfs: &VirtualFilesystem, tty: &Arc<ControllingTty>) -> Result<(), Errno> {
+/// Registers `/dev/tty`'s driver with `vfs`: it opens the caller's
+/// session's pseudo-terminal among `ptys`, else `tty`.
+pub fn register_tty(
+    vfs: &VirtualFilesystem,
+    tty: &Arc<ControllingTty>,
+    ptys: &Arc<crate::pty::Ptys>,
+) -> Result<(), Errno> {
     vfs.register_device(
         DeviceKind::Char,
         TTY_DEVICE.0,
         TTY_DEVICE.1,
-        Arc::new(TtyDriver(Arc::clone(tty))),
+        Arc::new(TtyDriver(Arc::clone(tty), Arc::clone(ptys))),
     )
 }

@@ -186,6 +186,8 @@ pub struct Kernel {
     pub unix_names: Arc<crate::net::unix::UnixNames>,
     /// The System V IPC objects.
     pub ipc: Arc<crate::ipc::Ipc>,
+    /// The pseudo-terminals.
+    pub ptys: Arc<crate::pty::Ptys>,
     /// Whether system calls are traced.
     pub strace: bool,
     /// When the kernel started (for `CLOCK_MONOTONIC`-style uptimes).
@@ -328,6 +330,9 @@ impl Kernel {
         let ipc = Arc::new(crate::ipc::Ipc::default());
         vfs.register_filesystem_type(Arc::new(ProcType::new(tasks.clone(), boot, ipc.clone())))
             .map_err(|e| format!("registering proc: {e:?}"))?;
+        let ptys = crate::pty::Ptys::new(tasks.clone());
+        vfs.register_filesystem_type(Arc::new(crate::pty::DevptsType(ptys.clone())))
+            .map_err(|e| format!("registering devpts: {e:?}"))?;
         let ctx = crate::task::TaskContext {
             credentials: vfs_core::Credentials::root(),
             tgid: 0,
@@ -416,6 +421,7 @@ impl Kernel {
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             unix_names: Arc::default(),
             ipc,
+            ptys,
             strace: config.strace,
             boot,
             enosys_logged: Mutex::new(HashSet::new()),
@@ -467,6 +473,7 @@ impl Kernel {
             (&b"/tmp"[..], 0o1777, "tmpfs"),
             (b"/dev", 0o755, "tmpfs"),
             (b"/dev/shm", 0o1777, "tmpfs"),
+            (b"/dev/pts", 0o755, "devpts"),
             (b"/proc", 0o555, "proc"),
         ] {
             let pop = PathOperation::new(&root, &root, dir);
@@ -516,7 +523,21 @@ impl Kernel {
                 dev_minor: devices::TTY_DEVICE.1,
             },
         )?;
-        devices::register_tty(&self.vfs, &self.controlling_tty)?;
+        devices::register_tty(&self.vfs, &self.controlling_tty, &self.ptys)?;
+        let ptmx = PathOperation::new(&root, &root, b"/dev/ptmx");
+        self.vfs.mknod_at(
+            ctx,
+            &ptmx,
+            MknodOptions {
+                mode: abi_linux::S_IFCHR | 0o666,
+                dev_major: crate::pty::PTMX_DEVICE.0,
+                dev_minor: crate::pty::PTMX_DEVICE.1,
+            },
+        )?;
+        let stat = self
+            .vfs
+            .stat_at(ctx, &ptmx, vfs_core::StatOptions::default())?;
+        crate::pty::register(&self.vfs, &self.ptys, stat)?;
         for (name, target) in [
             ("stdin", "/proc/self/fd/0"),
             ("stdout", "/proc/self/fd/1"),

@@ -21,7 +21,8 @@
 //!   [`devices`]: the memory devices; standard I/O is the sentry's own
 //!   descriptors imported through hostfs.
 //! - [`wait`]: how a task blocks on a file's waiter queue; [`pipe`]:
-//!   anonymous pipes; [`procfs`]: `/proc` on kernfs; [`ipc`]: System V
+//!   anonymous pipes; [`procfs`]: `/proc` on kernfs; [`pty`]:
+//!   pseudo-terminals and devpts; [`ipc`]: System V
 //!   shared memory, semaphores and message queues, and POSIX message
 //!   queues.
 //! - [`run`]: start a program and wait for its exit status.
@@ -87,6 +88,7 @@ pub mod net;
 pub mod pidfd;
 pub mod pipe;
 pub mod procfs;
+pub mod pty;
 pub mod signalfd;
 pub mod syscalls;
 pub mod task;

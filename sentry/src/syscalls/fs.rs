@@ -1052,6 +1052,10 @@ fn sys_ioctl(t: &mut Task, fd: Fd, cmd: u32, arg: u64) -> SysResult {
             f.set_status_flags(flags).map(|()| 0)
         }),
         _ => with_file(t, fd.0, |f| {
+            // Pseudo-terminals' job control needs the caller's process.
+            if let Some(r) = crate::pty::task_ioctl(t, f, cmd, arg) {
+                return r;
+            }
             f.ioctl(&t.ctx, cmd, arg, &mut IoctlMm(&t.mm))
                 .map(|r| r as u64)
         }),

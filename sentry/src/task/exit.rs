@@ -47,6 +47,10 @@ impl Task {
             self.kernel.timers.cancel(t);
         }
         self.kernel.ipc.process_exited(self.tgid);
+        // A session leader's exit frees its controlling terminal.
+        if self.kernel.tasks.sid(self.tgid) == Ok(self.tgid) {
+            self.kernel.ptys.session_ended(self.tgid);
+        }
         let status = self.group.final_status(status);
         self.kernel.tasks.remove(self.tgid);
         self.kernel.tasks.exited(self.tgid, status);

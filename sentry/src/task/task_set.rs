@@ -637,6 +637,55 @@ impl TaskSet {
         Ok(())
     }
 
+    /// The session of process group `pgid`, if it has a live member.
+    pub fn process_group_session(&self, pgid: i32) -> Option<i32> {
+        self.tree()
+            .nodes
+            .values()
+            .find(|n| n.pgid == pgid && n.exit.is_none())
+            .map(|n| n.sid)
+    }
+
+    /// Sends `signal` from the kernel (`SI_KERNEL`: a terminal's signal
+    /// characters, hang-ups, `SIGWINCH`) to every live process of group
+    /// `pgid`; a group with no members gets nothing.
+    pub fn signal_process_group(&self, pgid: i32, signal: i32) {
+        let members: Vec<Arc<ThreadGroup>> = self
+            .tree()
+            .nodes
+            .values()
+            .filter(|n| n.pgid == pgid && n.exit.is_none())
+            .map(|n| n.group.clone())
+            .collect();
+        self.send_from_kernel(members, signal);
+    }
+
+    /// Sends `signal` from the kernel to process `pid`, if it lives.
+    pub fn signal_process(&self, pid: i32, signal: i32) {
+        let target: Vec<Arc<ThreadGroup>> = self
+            .tree()
+            .nodes
+            .get(&pid)
+            .filter(|n| n.exit.is_none())
+            .map(|n| n.group.clone())
+            .into_iter()
+            .collect();
+        self.send_from_kernel(target, signal);
+    }
+
+    fn send_from_kernel(&self, groups: Vec<Arc<ThreadGroup>>, signal: i32) {
+        let info = abi_linux::SigInfo {
+            code: abi_linux::signal::SI_KERNEL,
+            ..abi_linux::SigInfo::default()
+        };
+        for group in groups {
+            if group.thread_count() > 0 {
+                let _ = group.send(signal, info);
+            }
+        }
+        self.notify_changed();
+    }
+
     /// Sends `signal` to thread `tid` (`tkill(2)`, or `tgkill(2)` when
     /// `tgid` names the group it must be in). `EINVAL` for a bad signal,
     /// `ESRCH` for no such thread.

@@ -1,0 +1,111 @@
+//! Pseudo-terminals: `/dev/ptmx` and devpts, the line discipline,
+//! controlling terminals and job control, with real programs (Python's
+//! `pty` and `termios`, util-linux's `script`, an interactive bash) and a
+//! C program for the ioctls and hang-ups. Each runs natively and in the
+//! sentry on both platforms; output and exit status must match. Terminal
+//! numbers are not compared: natively they depend on what else holds a
+//! terminal on the host.
+
+pub mod common;
+use common::native::{c_program, missing, same_as_native, work_dir};
+
+#[test]
+fn pty_ioctls_sessions_and_hangups() {
+    c_program("pty");
+}
+
+/// A pty pair from Python: default settings, names, window size, line
+/// editing with echo, output translation, and EIO once the replica goes.
+#[test]
+fn python_openpty_and_the_line_discipline() {
+    let script = "import os, termios, struct, fcntl\n\
+        m, s = os.openpty()\n\
+        a = termios.tcgetattr(s)\n\
+        print([hex(x) for x in a[:4]], a[4], a[5], [c if isinstance(c, int) else ord(c) for c in a[6]][:17])\n\
+        name = os.ttyname(s)\n\
+        print(name.rstrip('0123456789'), oct(os.stat(name).st_mode), os.isatty(s), os.isatty(m))\n\
+        fcntl.ioctl(m, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))\n\
+        print(struct.unpack('HHHH', fcntl.ioctl(s, termios.TIOCGWINSZ, b'\\0' * 8)))\n\
+        os.write(m, b'hello\\rwor\\x7fld\\n')\n\
+        print(os.read(s, 100), os.read(m, 100))\n\
+        os.write(s, b'out\\n')\n\
+        print(os.read(m, 100))\n\
+        os.close(s)\n\
+        try:\n    os.read(m, 100)\nexcept OSError as e:\n    print('master read after the replica closed:', e.errno)\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+/// `pty.spawn` runs a shell whose standard I/O is the terminal.
+#[test]
+fn python_pty_spawn() {
+    let script = "import os, pty\n\
+        os.dup2(os.open('/dev/null', os.O_RDONLY), 0)\n\
+        print(pty.spawn(['/bin/sh', '-c', 'tty | tr -d 0-9; stty size; stty -a | head -3; echo done']))\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+/// util-linux's `script` records a command run on a new terminal.
+#[test]
+fn script_runs_a_command_on_a_terminal() {
+    if !std::path::Path::new("/usr/bin/script").exists() {
+        missing("script", true);
+        return;
+    }
+    same_as_native(
+        &[
+            "/bin/sh",
+            "-c",
+            "script -qc 'tty | tr -d 0-9; stty -a; echo $?' /dev/null < /dev/null",
+        ],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+}
+
+/// An interactive bash behind a pty: line editing, EOF to `cat`, ^C to
+/// the foreground job, ^Z stopping it, `jobs` and `kill %1`.
+#[test]
+fn interactive_bash_with_job_control() {
+    let driver = r#"import os, pty, time, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve('/bin/bash', ['bash', '--norc', '--noprofile', '-i'],
+              {'PS1': 'PROMPT$ ', 'TERM': 'dumb', 'PATH': '/usr/bin:/bin'})
+buf = b''
+def expect(s, timeout=30):
+    global buf
+    end = time.time() + timeout
+    while s.encode() not in buf:
+        left = end - time.time()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not data:
+                return False
+            buf += data
+    buf = buf[buf.index(s.encode()) + len(s):]
+    return True
+def send(s):
+    os.write(fd, s.encode())
+print('prompt', expect('PROMPT$ '))
+send('echo $((6*7))\r'); print('arith', expect('42\r\n'), expect('PROMPT$ '))
+send('cat\r'); time.sleep(0.5); send('abc\r'); print('cat line', expect('abc\r\nabc\r\n'))
+send('\x04'); print('cat eof', expect('PROMPT$ '))
+send('sleep 30\r'); time.sleep(0.5); send('\x03'); print('ctrl-c', expect('PROMPT$ '))
+send('echo rc=$?\r'); print('status after ^C', expect('rc=130'), expect('PROMPT$ '))
+send('sleep 30\r'); time.sleep(0.5); send('\x1a'); print('ctrl-z', expect('Stopped'), expect('PROMPT$ '))
+send('jobs\r'); print('jobs', expect('sleep 30'), expect('PROMPT$ '))
+send('kill -9 %1\r'); print('kill job', expect('PROMPT$ '))
+send('tty; [ -t 0 ] && echo interactive\r'); print('tty', expect('/dev/pts/'), expect('interactive'))
+send('exit\r')
+print('exit status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#;
+    let path = work_dir().join(format!("bash-pty-{}.py", std::process::id()));
+    std::fs::write(&path, driver).unwrap();
+    same_as_native(&["/usr/bin/python3", path.to_str().unwrap()], &[]);
+    let _ = std::fs::remove_file(&path);
+}
