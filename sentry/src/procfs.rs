@@ -151,11 +151,20 @@ impl Proc {
     }
 
     fn file(self: &Arc<Self>, kind: Kind, tgid: i32) -> Result<Arc<dyn Inode>, Errno> {
+        self.file_with_perms(kind, tgid, 0o444)
+    }
+
+    fn file_with_perms(
+        self: &Arc<Self>,
+        kind: Kind,
+        tgid: i32,
+        perms: u32,
+    ) -> Result<Arc<dyn Inode>, Errno> {
         let fs = self.fs()?;
         Ok(DynamicBytesFile::new(
             &fs,
             &Credentials::root(),
-            0o444,
+            perms,
             ProcFile {
                 proc: self.clone(),
                 kind,
@@ -505,16 +514,23 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-const PID_FILES: [(&str, Kind); 9] = [
+const PID_FILES: [(&str, Kind); 16] = [
+    ("cgroup", Kind::Cgroup),
     ("cmdline", Kind::Cmdline),
     ("comm", Kind::Comm),
     ("environ", Kind::Environ),
+    ("gid_map", Kind::IdMap),
+    ("limits", Kind::Limits),
     ("maps", Kind::Maps),
     ("mountinfo", Kind::MountInfo),
     ("mounts", Kind::Mounts),
+    ("oom_score", Kind::OomScore),
+    ("oom_score_adj", Kind::OomScoreAdj),
+    ("setgroups", Kind::Setgroups),
     ("stat", Kind::Stat),
     ("statm", Kind::Statm),
     ("status", Kind::Status),
+    ("uid_map", Kind::IdMap),
 ];
 
 /// `/proc/PID`.
@@ -542,7 +558,12 @@ impl DirectoryGenerator for PidDir {
     fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
         self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
         if let Some((_, kind)) = PID_FILES.iter().find(|(n, _)| n.as_bytes() == name) {
-            return self.proc.file(*kind, self.tgid);
+            let perms = if *kind == Kind::OomScoreAdj {
+                0o644
+            } else {
+                0o444
+            };
+            return self.proc.file_with_perms(*kind, self.tgid, perms);
         }
         match name {
             b"cwd" => self.proc.link(LinkKind::Cwd, self.tgid),
@@ -823,6 +844,18 @@ enum Kind {
     SystemStat,
     /// The entry of [`SYSCTLS`] at this index.
     Sysctl(usize),
+    /// `/proc/PID/cgroup`.
+    Cgroup,
+    /// `/proc/PID/uid_map` and `gid_map`.
+    IdMap,
+    /// `/proc/PID/limits`.
+    Limits,
+    /// `/proc/PID/oom_score`.
+    OomScore,
+    /// `/proc/PID/oom_score_adj`.
+    OomScoreAdj,
+    /// `/proc/PID/setgroups`.
+    Setgroups,
     /// `/proc/sysvipc/shm`.
     SysvShm,
     /// `/proc/sysvipc/sem`.
@@ -849,6 +882,86 @@ fn nul_joined(items: &[Vec<u8>], buf: &mut Vec<u8>) {
 /// `/proc/meminfo`'s `"%-16s%8lu kB"` lines.
 fn kb_line(buf: &mut Vec<u8>, name: &str, kb: u64) {
     buf.extend_from_slice(format!("{:<16}{kb:>8} kB\n", format!("{name}:")).as_bytes());
+}
+
+/// The names and units of `/proc/PID/limits`, by resource number
+/// (Linux's `lnames`).
+const LIMIT_NAMES: [(&str, &str); abi_linux::RlimitResource::COUNT] = [
+    ("Max cpu time", "seconds"),
+    ("Max file size", "bytes"),
+    ("Max data size", "bytes"),
+    ("Max stack size", "bytes"),
+    ("Max core file size", "bytes"),
+    ("Max resident set", "bytes"),
+    ("Max processes", "processes"),
+    ("Max open files", "files"),
+    ("Max locked memory", "bytes"),
+    ("Max address space", "bytes"),
+    ("Max file locks", "locks"),
+    ("Max pending signals", "signals"),
+    ("Max msgqueue size", "bytes"),
+    ("Max nice priority", ""),
+    ("Max realtime priority", ""),
+    ("Max realtime timeout", "us"),
+];
+
+/// `/proc/PID/limits` in Linux's layout (`proc_pid_limits`).
+fn limits(all: &[abi_linux::Rlimit], buf: &mut Vec<u8>) {
+    let mut out = format!(
+        "{:<25} {:<20} {:<20} {:<10}\n",
+        "Limit", "Soft Limit", "Hard Limit", "Units"
+    );
+    let show = |v: u64| {
+        if v == abi_linux::RLIM_INFINITY {
+            "unlimited".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    for ((name, unit), l) in LIMIT_NAMES.iter().zip(all) {
+        out.push_str(&format!(
+            "{name:<25} {:<20} {:<20} ",
+            show(l.cur),
+            show(l.max)
+        ));
+        if !unit.is_empty() {
+            out.push_str(&format!("{unit:<10}"));
+        }
+        out.push('\n');
+    }
+    buf.extend_from_slice(out.as_bytes());
+}
+
+/// A write of `/proc/PID/oom_score_adj` (Linux's
+/// `oom_score_adj_write`): a number from -1000 to 1000 (`EINVAL`
+/// otherwise), below the process's floor only with `CAP_SYS_RESOURCE`
+/// (`EACCES`), which also moves the floor.
+fn write_oom_score_adj(
+    process: &ProcessInfo,
+    ctx: &dyn Context,
+    src: &mut dyn vfs_core::io::IoSource,
+) -> Result<usize, Errno> {
+    let len = src.remaining();
+    // Linux reads at most 12 bytes (PROC_NUMBUF less one).
+    let mut raw = vec![0u8; len.min(12)];
+    let n = vfs_core::io::copy_in(src, &mut raw)?;
+    let text = std::str::from_utf8(&raw[..n]).map_err(|_| Errno::EINVAL)?;
+    let value: i32 = text.trim().parse().map_err(|_| Errno::EINVAL)?;
+    if !(-1000..=1000).contains(&value) {
+        return Err(Errno::EINVAL);
+    }
+    let privileged = ctx
+        .credentials()
+        .has_capability(abi_linux::Capability::SYS_RESOURCE);
+    let mut attrs = process.group.attrs();
+    if value < attrs.oom_score_adj_min && !privileged {
+        return Err(Errno::EACCES);
+    }
+    attrs.oom_score_adj = value;
+    if privileged {
+        attrs.oom_score_adj_min = value;
+    }
+    Ok(len)
 }
 
 impl BytesSource for ProcFile {
@@ -946,6 +1059,21 @@ impl BytesSource for ProcFile {
             }
         }
         Ok(())
+    }
+
+    fn write(
+        &self,
+        ctx: &dyn Context,
+        src: &mut dyn vfs_core::io::IoSource,
+        _offset: u64,
+    ) -> Result<usize, Errno> {
+        match self.kind {
+            Kind::OomScoreAdj => {
+                let process = self.proc.process(self.tgid)?;
+                write_oom_score_adj(&process, ctx, src)
+            }
+            _ => Err(Errno::EIO),
+        }
     }
 }
 
@@ -1049,6 +1177,24 @@ impl ProcFile {
                 fields[18] = nice.to_string();
                 buf.extend_from_slice(fields.join(" ").as_bytes());
                 buf.push(b'\n');
+            }
+            // The initial user namespace maps every ID to itself.
+            Kind::IdMap => {
+                buf.extend_from_slice(format!("{:>10} {:>10} {:>10}\n", 0, 0, u32::MAX).as_bytes())
+            }
+            Kind::Setgroups => buf.extend_from_slice(b"allow\n"),
+            // One cgroup v2 hierarchy, with the sandbox at its root.
+            Kind::Cgroup => buf.extend_from_slice(b"0::/\n"),
+            Kind::Limits => limits(&process.group.limits().all(), buf),
+            Kind::OomScoreAdj => {
+                let adj = process.group.attrs().oom_score_adj;
+                buf.extend_from_slice(format!("{adj}\n").as_bytes());
+            }
+            // The sandbox never kills for memory: every process scores
+            // its adjustment's floor.
+            Kind::OomScore => {
+                let adj = process.group.attrs().oom_score_adj;
+                buf.extend_from_slice(format!("{}\n", adj.max(0)).as_bytes());
             }
             Kind::Statm => {
                 // Pages: size, resident, shared, text, lib, data, dirty.

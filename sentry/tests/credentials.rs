@@ -183,3 +183,48 @@ print('threads-max', int(rd('kernel/threads-max')) > 0)
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// `/proc/PID/limits` agrees with getrlimit in Linux's layout;
+/// `oom_score_adj` takes writes in range and refuses others; the ID maps
+/// show the initial user namespace; the IPC and mqueue sysctls agree
+/// with what the calls report, natively and in the sentry.
+#[test]
+fn proc_pid_limits_oom_score_adj_and_id_maps() {
+    let script = r#"import os, re, resource
+lines = open('/proc/self/limits').read().splitlines()
+print(lines[0])
+res = [resource.RLIMIT_CPU, resource.RLIMIT_FSIZE, resource.RLIMIT_DATA, resource.RLIMIT_STACK,
+       resource.RLIMIT_CORE, resource.RLIMIT_RSS, resource.RLIMIT_NPROC, resource.RLIMIT_NOFILE,
+       resource.RLIMIT_MEMLOCK, resource.RLIMIT_AS, resource.RLIMIT_LOCKS, resource.RLIMIT_SIGPENDING,
+       resource.RLIMIT_MSGQUEUE, resource.RLIMIT_NICE, resource.RLIMIT_RTPRIO, resource.RLIMIT_RTTIME]
+def show(v): return 'unlimited' if v == resource.RLIM_INFINITY else str(v)
+for line, r in zip(lines[1:], res):
+    name, soft, hard, unit = line[:25].rstrip(), line[26:46].rstrip(), line[47:67].rstrip(), line[68:].rstrip()
+    print(name, unit, (soft, hard) == tuple(map(show, resource.getrlimit(r))))
+resource.setrlimit(resource.RLIMIT_NOFILE, (77, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+print('after setrlimit', [l for l in open('/proc/self/limits') if 'open files' in l][0].split()[3])
+def put(v):
+    fd = os.open('/proc/self/oom_score_adj', os.O_WRONLY)
+    try:
+        return os.write(fd, v)
+    except OSError as e:
+        return e.strerror
+    finally:
+        os.close(fd)
+print('oom_score_adj', open('/proc/self/oom_score_adj').read().strip())
+print('writes', put(b'300\n'), put(b'1001'), put(b'abc'), put(b' 500 '))
+print('now', open('/proc/self/oom_score_adj').read().strip())
+pid = os.fork()
+if pid == 0:
+    os._exit(int(open('/proc/self/oom_score_adj').read()) == 500)
+print('inherited by fork', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+print('mode', oct(os.stat('/proc/self/oom_score_adj').st_mode & 0o777))
+print('uid_map', open('/proc/self/uid_map').read().split(), open('/proc/self/gid_map').read().split())
+print('setgroups', open('/proc/self/setgroups').read().strip())
+def rd(p): return open('/proc/sys/' + p).read().split()
+print('sem', rd('kernel/sem'), 'shmmni', rd('kernel/shmmni'), 'msgmax', rd('kernel/msgmax'),
+      'msgmnb', rd('kernel/msgmnb'), 'mqueue', [rd('fs/mqueue/' + f) for f in
+      ['msg_default', 'msg_max', 'msgsize_default', 'msgsize_max', 'queues_max']])
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}

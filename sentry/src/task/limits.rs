@@ -59,6 +59,11 @@ impl Limits {
         self.set()[resource as usize]
     }
 
+    /// Every limit, by resource number.
+    pub fn all(&self) -> [Rlimit; RlimitResource::COUNT] {
+        *self.set()
+    }
+
     /// The soft limit on `resource`.
     pub fn cur(&self, resource: RlimitResource) -> u64 {
         self.get(resource).cur

@@ -106,6 +106,11 @@ pub struct ProcessAttrs {
     pub ioprio: u16,
     /// The NUMA policy `set_mempolicy` set; none means `MPOL_DEFAULT`.
     pub mempolicy: Option<crate::mm::MemPolicy>,
+    /// `/proc/PID/oom_score_adj`, -1000 to 1000.
+    pub oom_score_adj: i32,
+    /// The lowest `oom_score_adj` the process may return to without
+    /// `CAP_SYS_RESOURCE` (Linux's `oom_score_adj_min`).
+    pub oom_score_adj_min: i32,
 }
 
 impl Default for ProcessAttrs {
@@ -124,6 +129,8 @@ impl Default for ProcessAttrs {
             personality: 0,
             ioprio: 0,
             mempolicy: None,
+            oom_score_adj: 0,
+            oom_score_adj_min: 0,
         }
     }
 }
