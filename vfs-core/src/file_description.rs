@@ -541,7 +541,26 @@ impl FileDescription {
     /// `fchmod`, `fchown`, `futimens`, `ftruncate`.
     pub fn set_stat(&self, ctx: &dyn Context, opts: SetStatOptions) -> Result<(), Errno> {
         self.mount.check_writable()?;
-        self.imp.set_stat(ctx, self, opts)
+        let events = crate::inotify::set_stat_events(opts.stat.stx_mask);
+        self.imp.set_stat(ctx, self, opts)?;
+        self.notify(ctx, events);
+        Ok(())
+    }
+
+    /// Raises inotify `events` on the file, when its filesystem has
+    /// watches.
+    pub fn notify(&self, ctx: &dyn Context, events: abi_linux::InotifyMask) {
+        let fs = self.mount.filesystem();
+        if !events.is_empty() && !fs.watches().is_empty() {
+            fs.notify(ctx, &*self.dentry, events, 0);
+        }
+    }
+
+    fn notify_moved(&self, ctx: &dyn Context, n: usize, events: abi_linux::InotifyMask) -> usize {
+        if n > 0 {
+            self.notify(ctx, events);
+        }
+        n
     }
 
     /// `fstatfs`.
@@ -560,7 +579,8 @@ impl FileDescription {
             return Err(Errno::EBADF);
         }
         check_rw_flags(opts.flags)?;
-        self.imp.read(ctx, self, dst, opts)
+        let n = self.imp.read(ctx, self, dst, opts)?;
+        Ok(self.notify_moved(ctx, n, abi_linux::InotifyMask::ACCESS))
     }
 
     /// `pread64(2)`: a negative offset is `EINVAL`.
@@ -579,7 +599,8 @@ impl FileDescription {
         }
         let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
         check_rw_flags(opts.flags)?;
-        self.imp.pread(ctx, self, dst, offset, opts)
+        let n = self.imp.pread(ctx, self, dst, offset, opts)?;
+        Ok(self.notify_moved(ctx, n, abi_linux::InotifyMask::ACCESS))
     }
 
     /// `write(2)`.
@@ -593,7 +614,8 @@ impl FileDescription {
             return Err(Errno::EBADF);
         }
         check_rw_flags(opts.flags)?;
-        self.imp.write(ctx, self, src, opts)
+        let n = self.imp.write(ctx, self, src, opts)?;
+        Ok(self.notify_moved(ctx, n, abi_linux::InotifyMask::MODIFY))
     }
 
     /// `pwrite64(2)`: a negative offset is `EINVAL`.
@@ -612,12 +634,15 @@ impl FileDescription {
         }
         let offset = u64::try_from(offset).map_err(|_| Errno::EINVAL)?;
         check_rw_flags(opts.flags)?;
-        self.imp.pwrite(ctx, self, src, offset, opts)
+        let n = self.imp.pwrite(ctx, self, src, offset, opts)?;
+        Ok(self.notify_moved(ctx, n, abi_linux::InotifyMask::MODIFY))
     }
 
     /// `getdents64(2)` and friends.
     pub fn iter_dirents(&self, ctx: &dyn Context, sink: &mut dyn DirentSink) -> Result<(), Errno> {
-        self.imp.iter_dirents(ctx, self, sink)
+        self.imp.iter_dirents(ctx, self, sink)?;
+        self.notify(ctx, abi_linux::InotifyMask::ACCESS);
+        Ok(())
     }
 
     /// `lseek(2)`.
@@ -854,6 +879,16 @@ impl RefCounted for FileDescription {
             let epolls = core::mem::take(&mut *self.epolls.lock());
             for epoll in epolls.iter().filter_map(Weak::upgrade) {
                 epoll.file_released(self);
+            }
+            if self.readable || self.writable {
+                self.notify(
+                    ctx,
+                    if self.writable {
+                        abi_linux::InotifyMask::CLOSE_WRITE
+                    } else {
+                        abi_linux::InotifyMask::CLOSE_NOWRITE
+                    },
+                );
             }
             self.imp.release(ctx);
             self.dentry.dec_ref(ctx);

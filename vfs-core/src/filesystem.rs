@@ -291,6 +291,7 @@ pub struct Filesystem {
     fs_type: String,
     dev: u64,
     imp: Arc<dyn FilesystemImpl>,
+    watches: crate::inotify::Watches,
     refs: refs::RefCount,
     registration: spin::Mutex<Option<refs::Registration>>,
 }
@@ -312,6 +313,7 @@ impl Filesystem {
             fs_type: String::from(fs_type),
             dev,
             imp,
+            watches: crate::inotify::Watches::default(),
             refs: refs::RefCount::new(),
             registration: spin::Mutex::new(Some(refs::Registration::new_cyclic(
                 weak,
@@ -334,6 +336,11 @@ impl Filesystem {
     /// The device number `stat` reports for its files.
     pub fn dev(&self) -> u64 {
         self.dev
+    }
+
+    /// The inotify watches on its dentries.
+    pub fn watches(&self) -> &crate::inotify::Watches {
+        &self.watches
     }
 
     /// The implementation.

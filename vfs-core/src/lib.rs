@@ -80,6 +80,7 @@ pub mod file_description;
 pub mod file_description_util;
 pub mod filesystem;
 pub mod handle;
+pub mod inotify;
 pub mod io;
 pub mod lock;
 pub mod memmap;

@@ -15,7 +15,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt::Write as _;
 
-use abi_linux::{Errno, OpenFlags, RenameFlags, ResolveFlags, Statfs, Statx, UmountFlags};
+use abi_linux::{
+    Errno, InotifyMask, OpenFlags, RenameFlags, ResolveFlags, Statfs, Statx, UmountFlags,
+};
 use hashbrown::HashMap;
 
 use crate::context::Context;
@@ -898,6 +900,17 @@ impl VirtualFilesystem {
             })?;
             return Ok(OpathFile::open(vd, opts.flags));
         }
+        // Whether the file existed, for inotify's IN_CREATE.
+        let existed = (crate::inotify::any_watches() && opts.flags.contains(OpenFlags::CREAT))
+            .then(
+                || match self.get_dentry_at(ctx, &pop, GetDentryOptions::default()) {
+                    Ok(vd) => {
+                        vd.release(ctx);
+                        true
+                    }
+                    Err(_) => false,
+                },
+            );
         let file = self.resolve(ctx, &pop, must_be_dir, |fs, rp| {
             // A magic link to a description without a location of its own
             // (a pipe) opens the description again, as Linux opens the
@@ -921,6 +934,21 @@ impl VirtualFilesystem {
                 return Err(Errno::EACCES);
             }
         }
+        if crate::inotify::any_watches() {
+            let fs = file.mount().filesystem();
+            let dentry = &**file.dentry();
+            if existed == Some(false)
+                && let Some((parent, name)) = fs.imp().parent_and_name(dentry)
+            {
+                fs.notify_entry(ctx, &*parent, &name, InotifyMask::CREATE, 0, false);
+                parent.release(ctx);
+            }
+            fs.notify(ctx, dentry, InotifyMask::OPEN, 0);
+            if opts.flags.contains(OpenFlags::TRUNC) && existed != Some(false) && file.is_writable()
+            {
+                fs.notify(ctx, dentry, InotifyMask::MODIFY, 0);
+            }
+        }
         Ok(file)
     }
 
@@ -933,7 +961,9 @@ impl VirtualFilesystem {
     ) -> Result<(), Errno> {
         check_creation_path(pop, Errno::EEXIST)?;
         opts.mode &= 0o1777;
-        self.resolve(ctx, pop, false, |fs, rp| fs.mkdir_at(ctx, rp, opts))
+        self.resolve(ctx, pop, false, |fs, rp| fs.mkdir_at(ctx, rp, opts))?;
+        self.created(ctx, pop, true);
+        Ok(())
     }
 
     /// `mknodat(2)`.
@@ -947,7 +977,9 @@ impl VirtualFilesystem {
         if pop.path.must_be_dir() {
             return Err(Errno::ENOENT);
         }
-        self.resolve(ctx, pop, false, |fs, rp| fs.mknod_at(ctx, rp, opts))
+        self.resolve(ctx, pop, false, |fs, rp| fs.mknod_at(ctx, rp, opts))?;
+        self.created(ctx, pop, false);
+        Ok(())
     }
 
     /// `symlinkat(2)`.
@@ -961,7 +993,9 @@ impl VirtualFilesystem {
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
-        self.resolve(ctx, pop, false, |fs, rp| fs.symlink_at(ctx, rp, target))
+        self.resolve(ctx, pop, false, |fs, rp| fs.symlink_at(ctx, rp, target))?;
+        self.created(ctx, pop, false);
+        Ok(())
     }
 
     /// `linkat(2)`: `old` names the existing file.
@@ -974,6 +1008,13 @@ impl VirtualFilesystem {
         check_creation_path(new, Errno::EEXIST)?;
         let old_vd = self.get_dentry_at(ctx, old, GetDentryOptions::default())?;
         let result = self.resolve(ctx, new, false, |fs, rp| fs.link_at(ctx, rp, &old_vd));
+        if result.is_ok() && crate::inotify::any_watches() {
+            old_vd
+                .mount
+                .filesystem()
+                .notify_self(ctx, &*old_vd.dentry, InotifyMask::ATTRIB);
+            self.created(ctx, new, false);
+        }
         old_vd.release(ctx);
         result
     }
@@ -989,7 +1030,15 @@ impl VirtualFilesystem {
             // unlink("file/") is ENOTDIR, unlink("dir/") EISDIR: the
             // filesystem decides once it sees the file.
         }
-        self.resolve(ctx, pop, false, |fs, rp| fs.unlink_at(ctx, rp))
+        let subject = self.watch_subject(ctx, pop);
+        let result = self.resolve(ctx, pop, false, |fs, rp| fs.unlink_at(ctx, rp));
+        if let Some(subject) = subject {
+            if result.is_ok() {
+                subject.removed(ctx, false);
+            }
+            subject.release(ctx);
+        }
+        result
     }
 
     /// `unlinkat(2)` with `AT_REMOVEDIR`.
@@ -999,7 +1048,15 @@ impl VirtualFilesystem {
         pop: &PathOperation<'_>,
     ) -> Result<(), Errno> {
         check_creation_path(pop, Errno::EBUSY)?;
-        self.resolve(ctx, pop, false, |fs, rp| fs.rmdir_at(ctx, rp))
+        let subject = self.watch_subject(ctx, pop);
+        let result = self.resolve(ctx, pop, false, |fs, rp| fs.rmdir_at(ctx, rp));
+        if let Some(subject) = subject {
+            if result.is_ok() {
+                subject.removed(ctx, true);
+            }
+            subject.release(ctx);
+        }
+        result
     }
 
     /// `renameat2(2)`.
@@ -1040,10 +1097,22 @@ impl VirtualFilesystem {
             opts.must_be_dir = true;
         }
         let new_pop = new.follow_final(false);
+        let watched = self
+            .watch_subject(ctx, &old_pop)
+            .map(|old| (old, self.watch_subject(ctx, &new_pop)));
         let result = self.resolve(ctx, &new_pop, false, |fs, rp| {
             fs.rename_at(ctx, rp, &old_parent, &old_name, opts)
         });
         old_parent.release(ctx);
+        if let Some((old, new)) = watched {
+            if result.is_ok() {
+                old.moved(ctx, new.as_ref());
+            }
+            old.release(ctx);
+            if let Some(new) = new {
+                new.release(ctx);
+            }
+        }
         result
     }
 
@@ -1083,7 +1152,10 @@ impl VirtualFilesystem {
         pop: &PathOperation<'_>,
         opts: SetStatOptions,
     ) -> Result<(), Errno> {
-        self.resolve(ctx, pop, false, |fs, rp| fs.set_stat_at(ctx, rp, opts))
+        let mask = crate::inotify::set_stat_events(opts.stat.stx_mask);
+        self.resolve(ctx, pop, false, |fs, rp| fs.set_stat_at(ctx, rp, opts))?;
+        self.changed(ctx, pop, mask);
+        Ok(())
     }
 
     /// `statfs(2)`.
@@ -1142,7 +1214,9 @@ impl VirtualFilesystem {
         if opts.value.len() > XATTR_SIZE_MAX {
             return Err(Errno::E2BIG);
         }
-        self.resolve(ctx, pop, false, |fs, rp| fs.set_xattr_at(ctx, rp, opts))
+        self.resolve(ctx, pop, false, |fs, rp| fs.set_xattr_at(ctx, rp, opts))?;
+        self.changed(ctx, pop, InotifyMask::ATTRIB);
+        Ok(())
     }
 
     /// `removexattr(2)`.
@@ -1153,7 +1227,9 @@ impl VirtualFilesystem {
         name: &[u8],
     ) -> Result<(), Errno> {
         check_xattr_name(name)?;
-        self.resolve(ctx, pop, false, |fs, rp| fs.remove_xattr_at(ctx, rp, name))
+        self.resolve(ctx, pop, false, |fs, rp| fs.remove_xattr_at(ctx, rp, name))?;
+        self.changed(ctx, pop, InotifyMask::ATTRIB);
+        Ok(())
     }
 
     /// `syncfs(2)` for every filesystem mounted in `ns`.
@@ -1287,6 +1363,137 @@ impl Default for VirtualFilesystem {
             devices: spin::RwLock::new(BTreeMap::new()),
             fifos: spin::RwLock::new(None),
             anon_minors: spin::Mutex::new(BTreeSet::new()),
+        }
+    }
+}
+
+/// What the inotify events of a path operation need, found before it
+/// runs: the parent directory and name of its last component, and the
+/// file that name leads to (a final symlink not followed).
+struct WatchSubject {
+    parent: Option<(VirtualDentry, Vec<u8>)>,
+    target: Option<VirtualDentry>,
+}
+
+impl WatchSubject {
+    fn entry_event(&self, ctx: &dyn Context, mask: InotifyMask, cookie: u32, is_dir: bool) {
+        if let Some((parent, name)) = &self.parent {
+            parent.mount.filesystem().notify_entry(
+                ctx,
+                &*parent.dentry,
+                name,
+                mask,
+                cookie,
+                is_dir,
+            );
+        }
+    }
+
+    fn target_is_dir(&self) -> bool {
+        self.target.as_ref().is_some_and(|t| t.dentry.is_dir())
+    }
+
+    /// After `unlink` (or `rmdir` with `dir`): `IN_ATTRIB` to a file
+    /// whose link count fell, `IN_DELETE_SELF` with the watches' end once
+    /// the file is gone, then `IN_DELETE` to the directory (Linux's
+    /// order).
+    fn removed(&self, ctx: &dyn Context, dir: bool) {
+        let is_dir = dir || self.target_is_dir();
+        if let Some(t) = &self.target
+            && !is_dir
+        {
+            t.mount
+                .filesystem()
+                .notify_self(ctx, &*t.dentry, InotifyMask::ATTRIB);
+        }
+        if let Some(t) = &self.target
+            && t.dentry.vfs_dentry().is_dead()
+        {
+            t.mount.filesystem().notify_deleted(ctx, &*t.dentry);
+        }
+        self.entry_event(ctx, InotifyMask::DELETE, 0, is_dir);
+    }
+
+    /// After a rename from this subject to `new`: `IN_MOVED_FROM` and
+    /// `IN_MOVED_TO` with one cookie, `IN_MOVE_SELF` to the file, and the
+    /// end of a replaced file's watches.
+    fn moved(&self, ctx: &dyn Context, new: Option<&WatchSubject>) {
+        let cookie = crate::inotify::new_cookie();
+        let is_dir = self.target_is_dir();
+        self.entry_event(ctx, InotifyMask::MOVED_FROM, cookie, is_dir);
+        if let Some(new) = new {
+            new.entry_event(ctx, InotifyMask::MOVED_TO, cookie, is_dir);
+        }
+        if let Some(t) = &self.target {
+            t.mount
+                .filesystem()
+                .notify_self(ctx, &*t.dentry, InotifyMask::MOVE_SELF);
+        }
+        if let Some(replaced) = new.and_then(|n| n.target.as_ref())
+            && replaced.dentry.vfs_dentry().is_dead()
+        {
+            replaced
+                .mount
+                .filesystem()
+                .notify_deleted(ctx, &*replaced.dentry);
+        }
+    }
+
+    fn release(self, ctx: &dyn Context) {
+        if let Some((parent, _)) = self.parent {
+            parent.release(ctx);
+        }
+        if let Some(target) = self.target {
+            target.release(ctx);
+        }
+    }
+}
+
+impl VirtualFilesystem {
+    /// The subject of a path operation's events, when anything is
+    /// watched.
+    fn watch_subject(
+        self: &Arc<Self>,
+        ctx: &dyn Context,
+        pop: &PathOperation<'_>,
+    ) -> Option<WatchSubject> {
+        if !crate::inotify::any_watches() {
+            return None;
+        }
+        let parent = self.parent_and_name(ctx, pop).ok();
+        let target = self
+            .get_dentry_at(ctx, &pop.follow_final(false), GetDentryOptions::default())
+            .ok();
+        Some(WatchSubject { parent, target })
+    }
+
+    /// After `pop` was created (a directory if `dir`): `IN_CREATE` to
+    /// its directory.
+    fn created(self: &Arc<Self>, ctx: &dyn Context, pop: &PathOperation<'_>, dir: bool) {
+        if !crate::inotify::any_watches() {
+            return;
+        }
+        if let Ok((parent, name)) = self.parent_and_name(ctx, pop) {
+            parent.mount.filesystem().notify_entry(
+                ctx,
+                &*parent.dentry,
+                &name,
+                InotifyMask::CREATE,
+                0,
+                dir,
+            );
+            parent.release(ctx);
+        }
+    }
+
+    /// After the file at `pop` changed: `mask` to it and its directory.
+    fn changed(self: &Arc<Self>, ctx: &dyn Context, pop: &PathOperation<'_>, mask: InotifyMask) {
+        if mask.is_empty() || !crate::inotify::any_watches() {
+            return;
+        }
+        if let Ok(vd) = self.get_dentry_at(ctx, pop, GetDentryOptions::default()) {
+            vd.mount.filesystem().notify(ctx, &*vd.dentry, mask, 0);
+            vd.release(ctx);
         }
     }
 }

@@ -5,5 +5,6 @@ mod cache;
 mod common;
 mod concurrent;
 mod host;
+mod inotify;
 mod memfs;
 mod mmap;

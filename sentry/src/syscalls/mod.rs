@@ -17,6 +17,7 @@ mod mempolicy;
 mod misc;
 pub use misc::utsname;
 mod mount;
+mod notify;
 mod poll;
 mod process;
 mod rlimit;
@@ -301,6 +302,7 @@ impl SyscallTable {
             mempolicy::register(&mut t);
             misc::register(&mut t);
             mount::register(&mut t);
+            notify::register(&mut t);
             poll::register(&mut t);
             epoll::register(&mut t);
             socket::register(&mut t);
