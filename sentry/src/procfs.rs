@@ -265,11 +265,14 @@ impl DirectoryGenerator for RootDir {
             )),
             _ => {
                 let tgid = parse_number(name).ok_or(Errno::ENOENT)?;
-                self.0.tasks.get(tgid).ok_or(Errno::ENOENT)?;
+                let process = self.0.tasks.get(tgid).ok_or(Errno::ENOENT)?;
                 let fs = self.0.fs()?;
+                // Owned by the process's effective IDs (Linux's
+                // task_dump_owner for the directory, dumpable or not).
+                let owner = process.group.credentials();
                 Ok(DynamicDirectory::new(
                     &fs,
-                    &Credentials::root(),
+                    &owner,
                     0o555,
                     PidDir {
                         proc: self.0.clone(),
@@ -1206,14 +1209,32 @@ impl ProcFile {
                 let vsize: u64 = process.mm.vmas().iter().map(|(s, v)| v.end - s).sum();
                 let rss = process.mm.present_pages() as u64 * PAGE_SIZE;
                 let comm = String::from_utf8_lossy(&process.comm()).into_owned();
+                let c = process.group.credentials();
+                // Filesystem IDs follow the effective ones in the sentry.
+                let ids = |r: u32, e: u32, s: u32| format!("{r}\t{e}\t{s}\t{e}");
+                // Linux's trailing space, even with no groups.
+                let groups: Vec<String> = c.extra_gids.iter().map(u32::to_string).collect();
+                let groups = format!("{} ", groups.join(" "));
+                let caps = format!(
+                    "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\n\
+                     CapAmb:\t{:016x}\nNoNewPrivs:\t{}\n",
+                    c.inheritable_caps.bits(),
+                    c.permitted_caps.bits(),
+                    c.effective_caps.bits(),
+                    c.bounding_caps.bits(),
+                    c.ambient_caps.bits(),
+                    u8::from(process.group.attrs().no_new_privs),
+                );
                 let text = format!(
                     "Name:\t{comm}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{tgid}\n\
-                     Ngid:\t0\nPid:\t{tgid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t0\t0\t0\t0\n\
-                     Gid:\t0\t0\t0\t0\nFDSize:\t{}\nVmSize:\t{:>8} kB\nVmRSS:\t{:>8} kB\n\
-                     Threads:\t{}\n",
+                     Ngid:\t0\nPid:\t{tgid}\nPPid:\t{}\nTracerPid:\t0\nUid:\t{}\n\
+                     Gid:\t{}\nFDSize:\t{}\nGroups:\t{groups}\nVmSize:\t{:>8} kB\n\
+                     VmRSS:\t{:>8} kB\nThreads:\t{}\n{caps}",
                     process.fs.umask(),
                     state_name(&process.group),
                     self.proc.tasks.ppid(process.tgid),
+                    ids(c.real_uid, c.effective_uid, c.saved_uid),
+                    ids(c.real_gid, c.effective_gid, c.saved_gid),
                     // Linux's table grows in steps of 64 slots.
                     (process.fds.fds().last().map_or(0, |&fd| fd + 1) as usize)
                         .div_ceil(64)

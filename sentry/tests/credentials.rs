@@ -228,3 +228,71 @@ print('sem', rd('kernel/sem'), 'shmmni', rd('kernel/shmmni'), 'msgmax', rd('kern
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// Processes that changed their user IDs show them to others: `kill`,
+/// `tgkill` and `kill(0, ..)` follow Linux's permission rule between
+/// users, and `/proc/PID/status`, the owner of `/proc/PID` and `ps` show
+/// the new IDs, natively and in the sentry.
+#[test]
+fn other_users_processes_are_signalled_and_shown_as_linux_does() {
+    let script = r#"import os, signal, time, ctypes, subprocess
+libc = ctypes.CDLL(None, use_errno=True)
+r, w = os.pipe()
+secret = ctypes.create_string_buffer(b'secret', 16)
+def become(uid):
+    os.setgroups([]); os.setgid(uid); os.setuid(uid)
+def child(uid):
+    pid = os.fork()
+    if pid == 0:
+        become(uid)
+        dumpable = libc.prctl(3, 0, 0, 0, 0)
+        # Dumpable again, so its own user may read its memory.
+        libc.prctl(4, 1, 0, 0, 0)
+        os.write(w, bytes([dumpable]))
+        os.close(w)
+        time.sleep(60)
+        os._exit(0)
+    return pid
+other, same = child(2000), child(1000)
+print('dumpable after setuid', os.read(r, 1), os.read(r, 1))
+st = os.stat('/proc/%d' % other)
+print('owner of /proc/PID', st.st_uid, st.st_gid)
+print([l.strip() for l in open('/proc/%d/status' % other) if l.startswith(('Uid', 'Gid'))])
+print('ps', subprocess.run(['ps', '-o', 'uid=,gid=', '-p', str(other)], capture_output=True, text=True).stdout.split(), flush=True)
+pid = os.fork()
+if pid == 0:
+    become(1000)
+    def tr(f):
+        try:
+            f(); return 'ok'
+        except OSError as e:
+            return e.strerror
+    def tgkill(tgid, sig):
+        if libc.syscall(234, tgid, tgid, sig) != 0:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+    print('another user', tr(lambda: os.kill(other, 0)), tr(lambda: os.kill(other, signal.SIGTERM)),
+          tr(lambda: tgkill(other, 0)))
+    print('the same user', tr(lambda: os.kill(same, 0)), tr(lambda: tgkill(same, 0)))
+    class Iov(ctypes.Structure):
+        _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]
+    def peek(pid):
+        got = ctypes.create_string_buffer(16)
+        local, remote = Iov(ctypes.addressof(got), 6), Iov(ctypes.addressof(secret), 6)
+        one, zero = ctypes.c_ulong(1), ctypes.c_ulong(0)
+        n = libc.syscall(ctypes.c_long(310), ctypes.c_long(pid), ctypes.byref(local), one, ctypes.byref(remote), one, zero)
+        if n < 0:
+            raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+        return got.value
+    print('process_vm_readv', tr(lambda: peek(other)), tr(lambda: print(peek(same))))
+    print('root', tr(lambda: os.kill(os.getppid(), 0)))
+    print('own group', tr(lambda: os.kill(0, 0)), flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+print('root signals anyone', os.kill(other, signal.SIGKILL), os.kill(same, signal.SIGKILL))
+print([os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in (other, same)])
+"#;
+    same_as_native(
+        &["/usr/bin/python3", "-c", script],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+}

@@ -126,11 +126,28 @@ fn set_uids(t: &mut Task, ids: Ids) {
     let old = uids(c);
     [c.real_uid, c.effective_uid, c.saved_uid] = ids;
     fix_capabilities(c, old, keep_caps);
+    commit(t, ids[1] != old[1]);
 }
 
 fn set_gids(t: &mut Task, ids: Ids) {
     let c = &mut t.ctx.credentials;
+    let egid = c.effective_gid;
     [c.real_gid, c.effective_gid, c.saved_gid] = ids;
+    let changed = c.effective_gid != egid;
+    commit(t, changed);
+}
+
+/// Publishes the task's new credentials to its group; when the
+/// effective (and so filesystem) user or group ID changed, the process
+/// becomes non-dumpable (`fs.suid_dumpable` 0) and loses its
+/// parent-death signal, as Linux's `commit_creds` does.
+fn commit(t: &mut Task, effective_changed: bool) {
+    if effective_changed {
+        let mut attrs = t.group.attrs();
+        attrs.dumpable = false;
+        attrs.pdeathsig = 0;
+    }
+    t.group.set_credentials(t.ctx.credentials.clone());
 }
 
 fn sys_setresuid(t: &mut Task, r: u32, e: u32, s: u32) -> SysResult {
@@ -246,6 +263,7 @@ fn sys_setgroups(t: &mut Task, size: usize, list: UserAddr) -> SysResult {
     // included.
     groups.sort_unstable();
     t.ctx.credentials.extra_gids = groups;
+    t.group.set_credentials(t.ctx.credentials.clone());
     Ok(0)
 }
 
@@ -336,5 +354,6 @@ fn sys_capset(t: &mut Task, header: UserAddr, data: UserAddr) -> SysResult {
     c.ambient_caps = c
         .ambient_caps
         .intersection(permitted.intersection(inheritable));
+    t.group.set_credentials(t.ctx.credentials.clone());
     Ok(0)
 }

@@ -425,7 +425,7 @@ fn sys_waitid(
 fn sys_kill(t: &mut Task, pid: i32, signal: i32) -> SysResult {
     t.kernel
         .tasks
-        .kill(t.tgid, t.ctx.credentials.real_uid, pid, signal)
+        .kill(t.tgid, &t.ctx.credentials, pid, signal)
         .map(|()| 0)
 }
 
@@ -505,6 +505,13 @@ fn sys_pidfd_send_signal(
     if group.thread_count() == 0 {
         return Err(Errno::ESRCH);
     }
+    if !t
+        .kernel
+        .tasks
+        .may_send(t.tgid, &t.ctx.credentials, &group, signal)
+    {
+        return Err(Errno::EPERM);
+    }
     if signal != 0 {
         let info = crate::wait::sender_info(
             abi_linux::signal::SI_USER,
@@ -526,7 +533,7 @@ fn sys_tkill(t: &mut Task, tid: i32, signal: i32) -> SysResult {
     }
     t.kernel
         .tasks
-        .kill_thread(t.tgid, t.ctx.credentials.real_uid, None, tid, signal)
+        .kill_thread(t.tgid, &t.ctx.credentials, None, tid, signal)
         .map(|()| 0)
 }
 
@@ -536,7 +543,7 @@ fn sys_tgkill(t: &mut Task, tgid: i32, tid: i32, signal: i32) -> SysResult {
     }
     t.kernel
         .tasks
-        .kill_thread(t.tgid, t.ctx.credentials.real_uid, Some(tgid), tid, signal)
+        .kill_thread(t.tgid, &t.ctx.credentials, Some(tgid), tid, signal)
         .map(|()| 0)
 }
 

@@ -180,6 +180,13 @@ fn sys_rt_sigqueueinfo(t: &mut Task, tgid: i32, signal: i32, uinfo: UserAddr) ->
     if group.thread_count() == 0 {
         return Err(Errno::ESRCH);
     }
+    if !t
+        .kernel
+        .tasks
+        .may_send(t.tgid, &t.ctx.credentials, &group, signal)
+    {
+        return Err(Errno::EPERM);
+    }
     if signal != 0 {
         group.send(signal, info)?;
     }
@@ -203,6 +210,13 @@ fn sys_rt_tgsigqueueinfo(
         .group_of_thread(tid)
         .filter(|g| g.tgid() == tgid)
         .ok_or(Errno::ESRCH)?;
+    if !t
+        .kernel
+        .tasks
+        .may_send(t.tgid, &t.ctx.credentials, &group, signal)
+    {
+        return Err(Errno::EPERM);
+    }
     if signal != 0 {
         group.send_to_thread(tid, signal, info)?;
     }

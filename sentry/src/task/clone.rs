@@ -180,6 +180,7 @@ impl Task {
             Ok(c) => {
                 if !Arc::ptr_eq(&c.0, &self.group) {
                     *c.0.attrs() = self.group.attrs().for_child();
+                    c.0.set_credentials(self.ctx.credentials.clone());
                 }
                 c
             }

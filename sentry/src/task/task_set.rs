@@ -587,20 +587,38 @@ impl TaskSet {
     }
 
     /// Sends `signal` to process `pid` (`kill(2)`; `-1`: every process but
-    /// the init process and `sender`). Signal 0 checks existence.
-    /// `EINVAL` for a bad signal, `ESRCH` for no such process.
-    pub fn kill(&self, sender: i32, uid: u32, pid: i32, signal: i32) -> Result<(), Errno> {
+    /// the init process and `sender`; 0 or negative: a process group) from
+    /// process `sender` with credentials `creds`. Signal 0 checks
+    /// existence and permission. `EINVAL` for a bad signal, `ESRCH` for
+    /// no such process, `EPERM` when [`may_signal`] refuses every target
+    /// (for `-1`, refusals are skipped as Linux skips them).
+    pub fn kill(
+        &self,
+        sender: i32,
+        creds: &vfs_core::Credentials,
+        pid: i32,
+        signal: i32,
+    ) -> Result<(), Errno> {
         if !(0..=NSIG as i32).contains(&signal) {
             return Err(Errno::EINVAL);
         }
         let tree = self.tree();
+        let sender_sid = tree.nodes.get(&sender).map_or(0, |n| n.sid);
+        let allowed = |tgid: i32, n: &Node| {
+            tgid == sender
+                || may_signal(creds, &n.group.credentials())
+                || (signal == abi_linux::Signal::SIGCONT.0 && n.sid == sender_sid)
+        };
         let targets: Vec<Arc<ThreadGroup>> = if pid > 0 {
             let node = tree.nodes.get(&pid).ok_or(Errno::ESRCH)?;
+            if !allowed(pid, node) {
+                return Err(Errno::EPERM);
+            }
             vec![node.group.clone()]
         } else if pid == -1 {
             tree.nodes
                 .iter()
-                .filter(|&(&p, n)| p != 1 && p != sender && n.exit.is_none())
+                .filter(|&(&p, n)| p != 1 && p != sender && n.exit.is_none() && allowed(p, n))
                 .map(|(_, n)| n.group.clone())
                 .collect()
         } else {
@@ -610,22 +628,30 @@ impl TaskSet {
             } else {
                 pid.checked_neg().ok_or(Errno::ESRCH)?
             };
-            let members: Vec<Arc<ThreadGroup>> = tree
+            let members: Vec<(i32, &Node)> = tree
                 .nodes
-                .values()
-                .filter(|n| n.pgid == pgid && n.exit.is_none())
-                .map(|n| n.group.clone())
+                .iter()
+                .filter(|(_, n)| n.pgid == pgid && n.exit.is_none())
+                .map(|(&p, n)| (p, n))
                 .collect();
             if members.is_empty() {
                 return Err(Errno::ESRCH);
             }
-            members
+            let permitted: Vec<Arc<ThreadGroup>> = members
+                .iter()
+                .filter(|(p, n)| allowed(*p, n))
+                .map(|(_, n)| n.group.clone())
+                .collect();
+            if permitted.is_empty() {
+                return Err(Errno::EPERM);
+            }
+            permitted
         };
         drop(tree);
         if signal == 0 {
             return Ok(());
         }
-        let info = sender_info(abi_linux::signal::SI_USER, sender, uid);
+        let info = sender_info(abi_linux::signal::SI_USER, sender, creds.real_uid);
         for group in targets {
             if group.thread_count() > 0 {
                 // `kill`'s real-time signals lose their `siginfo` rather
@@ -635,6 +661,25 @@ impl TaskSet {
         }
         self.notify_changed();
         Ok(())
+    }
+
+    /// Whether process `sender` (credentials `creds`) may send `signal`
+    /// to `target`: [`may_signal`], its own group, or `SIGCONT` within
+    /// its session.
+    pub fn may_send(
+        &self,
+        sender: i32,
+        creds: &vfs_core::Credentials,
+        target: &ThreadGroup,
+        signal: i32,
+    ) -> bool {
+        if target.tgid() == sender || may_signal(creds, &target.credentials()) {
+            return true;
+        }
+        signal == abi_linux::Signal::SIGCONT.0
+            && self
+                .sid(sender)
+                .is_ok_and(|s| self.sid(target.tgid()) == Ok(s))
     }
 
     /// The session of process group `pgid`, if it has a live member.
@@ -692,7 +737,7 @@ impl TaskSet {
     pub fn kill_thread(
         &self,
         sender: i32,
-        uid: u32,
+        creds: &vfs_core::Credentials,
         tgid: Option<i32>,
         tid: i32,
         signal: i32,
@@ -704,12 +749,25 @@ impl TaskSet {
         if tgid.is_some_and(|g| g != group.tgid()) {
             return Err(Errno::ESRCH);
         }
+        if !self.may_send(sender, creds, &group, signal) {
+            return Err(Errno::EPERM);
+        }
         if signal == 0 {
             return Ok(());
         }
-        let info = sender_info(abi_linux::signal::SI_TKILL, sender, uid);
+        let info = sender_info(abi_linux::signal::SI_TKILL, sender, creds.real_uid);
         group.send_to_thread(tid, signal, info)?;
         self.notify_changed();
         Ok(())
     }
+}
+
+/// Whether credentials `sender` may signal a process with credentials
+/// `target` (Linux's `kill_ok_by_cred`): the sender's real or effective
+/// user ID is the target's real or saved one, or it has `CAP_KILL`.
+pub fn may_signal(sender: &vfs_core::Credentials, target: &vfs_core::Credentials) -> bool {
+    let ids = [target.real_uid, target.saved_uid];
+    ids.contains(&sender.effective_uid)
+        || ids.contains(&sender.real_uid)
+        || sender.has_capability(abi_linux::Capability::KILL)
 }

@@ -69,6 +69,9 @@ pub struct ThreadGroup {
     timers: Mutex<GroupTimers>,
     /// The resource limits.
     limits: Arc<super::Limits>,
+    /// The credentials other processes see (permission checks of `kill`,
+    /// `/proc/PID`): its threads publish theirs when they change.
+    creds: Mutex<vfs_core::Credentials>,
     /// The `prctl` attributes.
     attrs: Mutex<ProcessAttrs>,
     usage: Mutex<GroupUsage>,
@@ -228,6 +231,7 @@ impl ThreadGroup {
             stop_queue: vfs_core::waiter::WaiterQueue::new(),
             timers: Mutex::new(GroupTimers::default()),
             limits,
+            creds: Mutex::new(vfs_core::Credentials::root()),
             attrs: Mutex::new(ProcessAttrs::default()),
             usage: Mutex::new(GroupUsage::default()),
         })
@@ -300,6 +304,17 @@ impl ThreadGroup {
     /// A new kill switch for thread `tid` of this group.
     pub(crate) fn new_switch(&self, tid: i32) -> Arc<KillSwitch> {
         KillSwitch::new(tid, self.pending.clone())
+    }
+
+    /// The credentials the process shows others.
+    pub fn credentials(&self) -> vfs_core::Credentials {
+        self.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Publishes a thread's new credentials (`setuid` and friends,
+    /// `capset`, a new process).
+    pub fn set_credentials(&self, creds: vfs_core::Credentials) {
+        *self.creds.lock().unwrap_or_else(|e| e.into_inner()) = creds;
     }
 
     /// The signal actions.
