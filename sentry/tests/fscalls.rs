@@ -25,3 +25,10 @@ fn small_process_and_memory_calls_behave_as_linux() {
 fn numa_memory_policies_behave_as_linux_on_one_node() {
     c_program("mempolicy");
 }
+
+/// unshare(CLONE_FILES/CLONE_FS), pidfd_getfd and fchmodat2, with their
+/// errors.
+#[test]
+fn unshare_pidfd_getfd_and_fchmodat2_behave_as_linux() {
+    c_program("unshare");
+}

@@ -48,3 +48,29 @@ fn python_waits_for_queued_signals() {
 fn cpu_time_is_accounted_to_threads_processes_and_children() {
     c_program("rusage");
 }
+
+/// The terminal stop signals are discarded in an orphaned process group
+/// (a new session's) and stop a process group that is not orphaned;
+/// SIGSTOP stops either.
+#[test]
+fn terminal_stop_signals_spare_orphaned_process_groups() {
+    let script = r#"import os, signal
+def run(setup, *signals):
+    pid = os.fork()
+    if pid == 0:
+        setup()
+        for s in signals:
+            os.kill(os.getpid(), s)
+        os._exit(7)
+    _, st = os.waitpid(pid, os.WUNTRACED)
+    if os.WIFSTOPPED(st):
+        print('stopped by', signal.Signals(os.WSTOPSIG(st)).name)
+        os.kill(pid, signal.SIGCONT)
+        _, st = os.waitpid(pid, 0)
+    print('exit', os.waitstatus_to_exitcode(st))
+run(os.setsid, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU)
+run(lambda: os.setpgid(0, 0), signal.SIGTSTP)
+run(os.setsid, signal.SIGSTOP)
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}

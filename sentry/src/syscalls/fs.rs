@@ -102,6 +102,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::FDATASYNC, sys_fsync);
     table.typed(nr::FCHMOD, sys_fchmod);
     table.typed(nr::FCHMODAT, sys_fchmodat);
+    table.typed(nr::FCHMODAT2, sys_fchmodat2);
     table.typed(nr::CHMOD, sys_chmod);
     table.typed(nr::FCHOWN, sys_fchown);
     table.typed(nr::FCHOWNAT, sys_fchownat);
@@ -1140,6 +1141,25 @@ fn sys_fchmod(t: &mut Task, fd: Fd, mode: u32) -> SysResult {
 
 fn sys_fchmodat(t: &mut Task, dirfd: Fd, path: PathAddr, mode: u32) -> SysResult {
     set_stat_path(t, dirfd, path, true, false, mode_stat(mode))
+}
+
+/// `fchmodat2(2)`: `fchmodat` with `AT_SYMLINK_NOFOLLOW` (a symlink's
+/// mode cannot change: `EOPNOTSUPP`, as Linux's filesystems answer) and
+/// `AT_EMPTY_PATH`.
+fn sys_fchmodat2(t: &mut Task, dirfd: Fd, path: PathAddr, mode: u32, flags: AtFlags) -> SysResult {
+    if !(AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH).contains(flags) {
+        return Err(Errno::EINVAL);
+    }
+    let nofollow = flags.contains(AtFlags::SYMLINK_NOFOLLOW);
+    let empty = flags.contains(AtFlags::EMPTY_PATH);
+    if nofollow {
+        let name = read_path(t, path)?;
+        let st = stat_path(t, dirfd, &name, flags, StatOptions::default())?;
+        if u32::from(st.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFLNK {
+            return Err(Errno::EOPNOTSUPP);
+        }
+    }
+    set_stat_path(t, dirfd, path, !nofollow, empty, mode_stat(mode))
 }
 
 fn sys_chmod(t: &mut Task, path: PathAddr, mode: u32) -> SysResult {

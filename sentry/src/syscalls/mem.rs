@@ -455,7 +455,7 @@ fn sys_process_vm_writev(
 /// Linux's `__ptrace_may_access` with real credentials, for another
 /// process: `CAP_SYS_PTRACE`, or the caller's real user and group IDs
 /// equal to all three of the target's and the target dumpable.
-fn may_ptrace(c: &vfs_core::Credentials, target: &crate::task::ThreadGroup) -> bool {
+pub(super) fn may_ptrace(c: &vfs_core::Credentials, target: &crate::task::ThreadGroup) -> bool {
     if c.has_capability(abi_linux::Capability::SYS_PTRACE) {
         return true;
     }

@@ -44,6 +44,13 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::GETPGID, sys_getpgid);
     table.typed(nr::GETPGRP, sys_getpgrp);
     table.typed(nr::PIDFD_OPEN, sys_pidfd_open);
+    table.typed(nr::PIDFD_GETFD, sys_pidfd_getfd);
+    table.typed(nr::UNSHARE, sys_unshare);
+    table.partial(
+        nr::UNSHARE,
+        "CLONE_FILES, CLONE_FS and CLONE_SYSVSEM; the namespace flags are EPERM, as for \
+         clone, since the sandbox offers no nested namespaces",
+    );
     table.typed(nr::PIDFD_SEND_SIGNAL, sys_pidfd_send_signal);
     table.typed(nr::TKILL, sys_tkill);
     table.typed(nr::TGKILL, sys_tgkill);
@@ -69,13 +76,9 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
     table.partial(nr::WAITID, "as wait4's rusage");
     table.partial(
-        nr::KILL,
-        "SIGTSTP, SIGTTIN and SIGTTOU stop orphaned process groups too",
-    );
-    table.partial(
         nr::SETSID,
-        "no controlling terminals: the new session has none, and orphaned process groups get no \
-         SIGHUP",
+        "a process group orphaned by an exit while it has stopped members gets no SIGHUP and \
+         SIGCONT",
     );
     table.partial(
         nr::PIDFD_SEND_SIGNAL,
@@ -574,4 +577,85 @@ fn sys_rt_sigsuspend(t: &mut Task, mask: UserAddr, size: usize) -> SysResult {
 
 fn sys_pause(_: &mut Task) -> SysResult {
     wait_for_signal()
+}
+
+/// `pidfd_getfd(2)`: a duplicate, close-on-exec, of descriptor `target`
+/// of the process `pidfd` names; `EINVAL` for flags, `EBADF` for a
+/// descriptor that is not a pidfd or a target descriptor that is not
+/// open, `ESRCH` once the process is gone, `EPERM` without ptrace-attach
+/// access to it.
+fn sys_pidfd_getfd(t: &mut Task, pidfd: Fd, target: i32, flags: u32) -> SysResult {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let file = t.fds.get(pidfd.0)?;
+    let group = crate::pidfd::group_of(&file);
+    file.release(&t.ctx);
+    let group = group.ok_or(Errno::EBADF)?;
+    let process = t.kernel.tasks.get(group.tgid()).ok_or(Errno::ESRCH)?;
+    if group.thread_count() == 0 {
+        return Err(Errno::ESRCH);
+    }
+    if !std::sync::Arc::ptr_eq(&group, &t.group)
+        && !super::mem::may_ptrace(&t.ctx.credentials, &group)
+    {
+        return Err(Errno::EPERM);
+    }
+    let dup = process.fds.get(target)?;
+    t.fds.add(dup, true, 0, t.fd_limit()).map(|fd| fd as u64)
+}
+
+/// `unshare(2)`: the caller stops sharing its descriptor table
+/// (`CLONE_FILES`) or root, working directory and umask (`CLONE_FS`)
+/// with other tasks. `CLONE_SYSVSEM` changes nothing (undo adjustments
+/// are the process's already); `CLONE_THREAD`, `CLONE_SIGHAND` and
+/// `CLONE_VM` (and `CLONE_NEWUSER`, which implies the first) are
+/// accepted only by a single-threaded process (`EINVAL`), where they
+/// change nothing; the other namespace flags are `EPERM`.
+fn sys_unshare(t: &mut Task, flags: u64) -> SysResult {
+    use abi_linux::CloneFlags as F;
+    let flags = F::from_bits_retain(flags);
+    let known = F::THREAD
+        | F::FS
+        | F::NEWNS
+        | F::SIGHAND
+        | F::VM
+        | F::FILES
+        | F::SYSVSEM
+        | F::NEWUTS
+        | F::NEWIPC
+        | F::NEWNET
+        | F::NEWUSER
+        | F::NEWPID
+        | F::NEWCGROUP
+        | F::NEWTIME;
+    if !known.contains(flags) {
+        return Err(Errno::EINVAL);
+    }
+    if flags.intersects(F::THREAD | F::SIGHAND | F::VM | F::NEWUSER) && t.group.thread_count() > 1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags.intersects(
+        F::NEWNS
+            | F::NEWUTS
+            | F::NEWIPC
+            | F::NEWNET
+            | F::NEWUSER
+            | F::NEWPID
+            | F::NEWCGROUP
+            | F::NEWTIME,
+    ) {
+        return Err(Errno::EPERM);
+    }
+    if flags.contains(F::FS) && t.fs.is_shared() {
+        let own = t.fs.fork()?;
+        t.fs.release_user(&t.ctx);
+        t.fs = own;
+    }
+    if flags.contains(F::FILES) && t.fds.is_shared() {
+        let own = std::sync::Arc::new(t.fds.fork());
+        t.fds.release_user(&t.ctx);
+        t.fds = own;
+    }
+    Ok(0)
 }

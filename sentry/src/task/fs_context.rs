@@ -92,6 +92,11 @@ impl FsContext {
         Ok(copy)
     }
 
+    /// Whether more than one task uses the context.
+    pub fn is_shared(&self) -> bool {
+        self.users.load(Ordering::SeqCst) > 1
+    }
+
     /// The context for one more task (`CLONE_FS`).
     pub fn share(self: &Arc<Self>) -> Arc<Self> {
         self.users.fetch_add(1, Ordering::SeqCst);

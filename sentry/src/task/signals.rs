@@ -290,6 +290,11 @@ impl Task {
         let index = signal as usize - 1;
         let action = self.signal_handlers.action(signal);
         if stops(signal, action.handler) {
+            // Linux discards the terminal stop signals of an orphaned
+            // process group: nobody outside it could continue it.
+            if signal != libc::SIGSTOP && self.kernel.tasks.pgrp_orphaned(self.tgid) {
+                return None;
+            }
             // The group stops (Linux's `do_signal_stop`); this thread
             // parks when the run loop next looks.
             if self.group.begin_stop(signal) {

@@ -682,6 +682,27 @@ impl TaskSet {
                 .is_ok_and(|s| self.sid(target.tgid()) == Ok(s))
     }
 
+    /// Whether the process group of `pid` is orphaned (Linux's
+    /// `will_become_orphaned_pgrp`): no live member has a parent in
+    /// another group of the same session. The sandbox's first process
+    /// counts as any parent, as a container's init does.
+    pub fn pgrp_orphaned(&self, pid: i32) -> bool {
+        let tree = self.tree();
+        let Some(me) = tree.nodes.get(&pid) else {
+            return false;
+        };
+        let (pgid, sid) = (me.pgid, me.sid);
+        !tree
+            .nodes
+            .values()
+            .filter(|n| n.pgid == pgid && n.exit.is_none())
+            .any(|n| {
+                tree.nodes
+                    .get(&n.ppid)
+                    .is_some_and(|p| p.pgid != pgid && p.sid == sid)
+            })
+    }
+
     /// The session of process group `pgid`, if it has a live member.
     pub fn process_group_session(&self, pgid: i32) -> Option<i32> {
         self.tree()
