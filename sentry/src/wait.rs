@@ -383,6 +383,8 @@ pub struct KillSwitch {
     /// reading when the task started there (0 clock: not running).
     sys_clock: AtomicI32,
     sys_base_ns: AtomicU64,
+    /// The `set_robust_list` head, for `get_robust_list` from any thread.
+    robust_head: AtomicU64,
 }
 
 /// Reads a host CPU-time clock in nanoseconds (0 if it cannot be read).
@@ -445,7 +447,19 @@ impl KillSwitch {
             user_ns: AtomicU64::new(0),
             sys_clock: AtomicI32::new(0),
             sys_base_ns: AtomicU64::new(0),
+            robust_head: AtomicU64::new(0),
         })
+    }
+
+    /// The thread's robust-list head (`get_robust_list`).
+    pub fn robust_head(&self) -> u64 {
+        self.robust_head.load(Ordering::SeqCst)
+    }
+
+    /// Records the thread's robust-list head (`set_robust_list`, cleared
+    /// by `execve`).
+    pub(crate) fn set_robust_head(&self, head: u64) {
+        self.robust_head.store(head, Ordering::SeqCst);
     }
 
     /// The thread ID.

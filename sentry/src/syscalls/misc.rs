@@ -21,6 +21,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::ARCH_PRCTL, sys_arch_prctl);
     table.typed(nr::SET_TID_ADDRESS, sys_set_tid_address);
     table.typed(nr::SET_ROBUST_LIST, sys_set_robust_list);
+    table.typed(nr::GET_ROBUST_LIST, sys_get_robust_list);
     table.typed(nr::GETPID, sys_getpid);
     table.typed(nr::GETPPID, sys_getppid);
     table.typed(nr::GETTID, sys_gettid);
@@ -92,6 +93,29 @@ fn sys_set_robust_list(t: &mut Task, head: UserAddr, len: usize) -> SysResult {
         return Err(Errno::EINVAL);
     }
     t.robust_list = (head.get(), len as u64);
+    t.kill.set_robust_head(head.get());
+    Ok(0)
+}
+
+/// `get_robust_list(2)`: the robust-list head of thread `tid` (0: the
+/// caller) and its length; `ESRCH` for no such thread, `EPERM` without
+/// ptrace-read access to its process.
+fn sys_get_robust_list(t: &mut Task, tid: i32, head: UserAddr, len: UserAddr) -> SysResult {
+    let value = if tid == 0 {
+        t.robust_list.0
+    } else {
+        let group = t.kernel.tasks.group_of_thread(tid).ok_or(Errno::ESRCH)?;
+        let switch = group.thread_switch(tid).ok_or(Errno::ESRCH)?;
+        if !std::sync::Arc::ptr_eq(&group, &t.group)
+            && !super::mem::may_ptrace(&t.ctx.credentials, &group)
+        {
+            return Err(Errno::EPERM);
+        }
+        switch.robust_head()
+    };
+    // `struct robust_list_head` is three words.
+    t.mm.write_obj(len.get(), &24u64)?;
+    t.mm.write_obj(head.get(), &value)?;
     Ok(0)
 }
 

@@ -60,6 +60,7 @@ impl Task {
         self.fds.close_on_exec(&self.ctx);
         self.alt_stack = super::signals::NO_ALT_STACK;
         self.robust_list = (0, 0);
+        self.kill.set_robust_head(0);
         self.clear_child_tid = 0;
         self.regs = image.regs;
         let process = Arc::new(ProcessInfo {

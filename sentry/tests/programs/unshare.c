@@ -1,7 +1,8 @@
-/* unshare(2), pidfd_getfd(2) and fchmodat2(2): descriptor tables and fs
- * contexts stop being shared, descriptors are taken from another
- * process, and a symlink's mode cannot change; with Linux's errno for
- * each misuse. */
+/* unshare(2), pidfd_getfd(2), fchmodat2(2) and get_robust_list(2):
+ * descriptor tables and fs contexts stop being shared, descriptors are
+ * taken from another process, a symlink's mode cannot change, and
+ * threads' robust lists can be read; with Linux's errno for each
+ * misuse. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sched.h>
@@ -35,8 +36,29 @@ static int child(void *arg) {
     return 0;
 }
 
+static void robust_lists(void) {
+    void *head = NULL;
+    size_t len = 0;
+    show("get_robust_list(0)", syscall(SYS_get_robust_list, 0, &head, &len));
+    printf("glibc registered one: %d, len %zu\n", head != NULL, len);
+    void *mine = NULL;
+    syscall(SYS_get_robust_list, gettid(), &mine, &len);
+    printf("by tid the same: %d\n", mine == head);
+    show("get_robust_list no such thread", syscall(SYS_get_robust_list, 999999, &head, &len));
+    pid_t pid = fork();
+    if (pid == 0) {
+        pause();
+        _exit(0);
+    }
+    void *child = NULL;
+    show("get_robust_list of a child", syscall(SYS_get_robust_list, pid, &child, &len));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    robust_lists();
     show("unshare(0)", unshare(0));
     show("unshare unknown flag", unshare(0x40));
     show("unshare CLONE_SYSVSEM", unshare(CLONE_SYSVSEM));
