@@ -283,6 +283,54 @@ impl<T> Registry<T> {
         Ok((Self::id(index, object.perm.seq), object))
     }
 
+    /// The object of a `*_STAT` command: `id` itself, or the slot `id`
+    /// for `SHM_STAT`-style commands (`by_index`, whose identifier is
+    /// returned), read-checked unless `check` is false (`*_STAT_ANY`).
+    ///
+    /// Errors: `EINVAL` for no such object, `EACCES`.
+    pub fn stat_target(
+        &mut self,
+        id: i32,
+        by_index: bool,
+        check: bool,
+        creds: &Credentials,
+    ) -> Result<(i32, &mut Object<T>), Errno> {
+        let (id, o) = if by_index {
+            self.by_index(id)?
+        } else {
+            (id, self.get(id)?)
+        };
+        if check {
+            o.perm.check(creds, 0o444)?;
+        }
+        Ok((id, o))
+    }
+
+    /// `IPC_SET`'s common part: owner, group and permission bits from
+    /// `new`, and the change time; returns the object for the rest.
+    ///
+    /// Errors: `EINVAL`, `EPERM` unless the caller owns or made the
+    /// object or has `CAP_SYS_ADMIN`.
+    pub fn set_perm(
+        &mut self,
+        id: i32,
+        new: &IpcPerm,
+        creds: &Credentials,
+    ) -> Result<&mut Object<T>, Errno> {
+        let o = self.get(id)?;
+        o.perm.check_owner(creds)?;
+        o.perm.set(new);
+        o.ctime = now();
+        Ok(o)
+    }
+
+    /// `IPC_RMID` of an object removed at once: checks ownership as
+    /// [`Self::set_perm`] and returns the removed object.
+    pub fn remove_owned(&mut self, id: i32, creds: &Credentials) -> Result<Object<T>, Errno> {
+        self.get(id)?.perm.check_owner(creds)?;
+        self.remove(id).ok_or(Errno::EINVAL)
+    }
+
     /// Removes the object `id` names (which exists) and returns it.
     pub fn remove(&mut self, id: i32) -> Option<Object<T>> {
         self.get(id).ok()?;

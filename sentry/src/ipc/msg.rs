@@ -230,14 +230,7 @@ impl Queues {
         creds: &Credentials,
     ) -> Result<(i32, MsqidDs), Errno> {
         let mut reg = lock(&self.registry);
-        let (id, o) = if by_index {
-            reg.by_index(id)?
-        } else {
-            (id, reg.get(id)?)
-        };
-        if check {
-            o.perm.check(creds, 0o444)?;
-        }
+        let (id, o) = reg.stat_target(id, by_index, check, creds)?;
         Ok((id, Self::ds(o)))
     }
 
@@ -263,16 +256,14 @@ impl Queues {
     /// Errors: `EINVAL`, `EPERM`.
     pub fn set(&self, id: i32, new: &MsqidDs, creds: &Credentials) -> Result<(), Errno> {
         let mut reg = lock(&self.registry);
-        let o = reg.get(id)?;
-        o.perm.check_owner(creds)?;
+        reg.get(id)?.perm.check_owner(creds)?;
         if new.msg_qbytes > MSGMNB as u64
             && !creds.has_capability(abi_linux::Capability::SYS_RESOURCE)
         {
             return Err(Errno::EPERM);
         }
-        o.perm.set(&new.msg_perm);
+        let o = reg.set_perm(id, &new.msg_perm, creds)?;
         o.data.max_bytes = new.msg_qbytes;
-        o.ctime = now();
         o.data.waiters.notify(EventMask::IN);
         Ok(())
     }
@@ -282,11 +273,8 @@ impl Queues {
     ///
     /// Errors: `EINVAL`, `EPERM`.
     pub fn remove(&self, id: i32, creds: &Credentials) -> Result<(), Errno> {
-        let mut reg = lock(&self.registry);
-        reg.get(id)?.perm.check_owner(creds)?;
-        if let Some(o) = reg.remove(id) {
-            o.data.waiters.notify(EventMask::IN);
-        }
+        let gone = lock(&self.registry).remove_owned(id, creds)?;
+        gone.data.waiters.notify(EventMask::IN);
         Ok(())
     }
 

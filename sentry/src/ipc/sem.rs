@@ -308,14 +308,7 @@ impl Semaphores {
         creds: &Credentials,
     ) -> Result<(i32, SemidDs), Errno> {
         let mut reg = lock(&self.registry);
-        let (id, o) = if by_index {
-            reg.by_index(id)?
-        } else {
-            (id, reg.get(id)?)
-        };
-        if check {
-            o.perm.check(creds, 0o444)?;
-        }
+        let (id, o) = reg.stat_target(id, by_index, check, creds)?;
         Ok((id, Self::ds(o)))
     }
 
@@ -334,23 +327,17 @@ impl Semaphores {
     /// Errors: `EINVAL`, `EPERM` unless the caller owns or made the set or
     /// has `CAP_SYS_ADMIN`.
     pub fn set(&self, id: i32, new: &SemidDs, creds: &Credentials) -> Result<(), Errno> {
-        let mut reg = lock(&self.registry);
-        let o = reg.get(id)?;
-        o.perm.check_owner(creds)?;
-        o.perm.set(&new.sem_perm);
-        o.ctime = now();
-        Ok(())
+        lock(&self.registry)
+            .set_perm(id, &new.sem_perm, creds)
+            .map(|_| ())
     }
 
     /// `IPC_RMID`: removes the set; its waiters fail with `EIDRM`.
     ///
     /// Errors: `EINVAL`, `EPERM` as [`Self::set`].
     pub fn remove(&self, id: i32, creds: &Credentials) -> Result<(), Errno> {
-        let mut reg = lock(&self.registry);
-        reg.get(id)?.perm.check_owner(creds)?;
-        if let Some(o) = reg.remove(id) {
-            o.data.waiters.notify(EventMask::IN);
-        }
+        let gone = lock(&self.registry).remove_owned(id, creds)?;
+        gone.data.waiters.notify(EventMask::IN);
         Ok(())
     }
 

@@ -219,29 +219,23 @@ impl Segments {
         creds: &Credentials,
     ) -> Result<(i32, ShmidDs), Errno> {
         let mut reg = lock(&self.registry);
-        let (id, o) = if by_index {
-            reg.by_index(id)?
-        } else {
-            (id, reg.get(id)?)
-        };
-        if check {
-            o.perm.check(creds, 0o444)?;
-        }
+        let (id, o) = reg.stat_target(id, by_index, check, creds)?;
+        Ok((id, Self::ds(o)))
+    }
+
+    fn ds(o: &Object<Segment>) -> ShmidDs {
         let d = &o.data;
-        Ok((
-            id,
-            ShmidDs {
-                shm_perm: o.perm.to_abi(),
-                shm_segsz: d.size,
-                shm_atime: d.atime,
-                shm_dtime: d.dtime,
-                shm_ctime: o.ctime,
-                shm_cpid: d.cpid,
-                shm_lpid: d.lpid,
-                shm_nattch: d.attached.count() as u64,
-                ..ShmidDs::default()
-            },
-        ))
+        ShmidDs {
+            shm_perm: o.perm.to_abi(),
+            shm_segsz: d.size,
+            shm_atime: d.atime,
+            shm_dtime: d.dtime,
+            shm_ctime: o.ctime,
+            shm_cpid: d.cpid,
+            shm_lpid: d.lpid,
+            shm_nattch: d.attached.count() as u64,
+            ..ShmidDs::default()
+        }
     }
 
     /// `IPC_SET`: the owner, group and permission bits of `new`.
@@ -249,12 +243,9 @@ impl Segments {
     /// Errors: `EINVAL`, `EPERM` unless the caller owns or made the
     /// segment or has `CAP_SYS_ADMIN`.
     pub fn set(&self, id: i32, new: &ShmidDs, creds: &Credentials) -> Result<(), Errno> {
-        let mut reg = lock(&self.registry);
-        let o = reg.get(id)?;
-        o.perm.check_owner(creds)?;
-        o.perm.set(&new.shm_perm);
-        o.ctime = now();
-        Ok(())
+        lock(&self.registry)
+            .set_perm(id, &new.shm_perm, creds)
+            .map(|_| ())
     }
 
     /// `IPC_RMID`: removes the segment now if nothing is attached, else
@@ -338,21 +329,7 @@ impl Segments {
     pub fn list(&self) -> Vec<(i32, ShmidDs, u64)> {
         let reg = lock(&self.registry);
         reg.iter()
-            .map(|(id, o)| {
-                let d = &o.data;
-                let ds = ShmidDs {
-                    shm_perm: o.perm.to_abi(),
-                    shm_segsz: d.size,
-                    shm_atime: d.atime,
-                    shm_dtime: d.dtime,
-                    shm_ctime: o.ctime,
-                    shm_cpid: d.cpid,
-                    shm_lpid: d.lpid,
-                    shm_nattch: d.attached.count() as u64,
-                    ..ShmidDs::default()
-                };
-                (id, ds, d.memory.allocated_pages() * PAGE_SIZE)
-            })
+            .map(|(id, o)| (id, Self::ds(o), o.data.memory.allocated_pages() * PAGE_SIZE))
             .collect()
     }
 

@@ -427,21 +427,11 @@ impl Ptys {
             terminals.insert(index, Arc::downgrade(&terminal));
             terminal
         };
-        let access = OpenFlags::from_bits_retain(flags.bits() & 0o3);
-        Ok(FileDescription::new(
-            access | (flags & OpenFlags::NONBLOCK),
-            mount,
-            dentry,
-            FileDescriptionOptions {
-                allow_direct_io: false,
-                deny_pread: true,
-                deny_pwrite: true,
-            },
-            Box::new(MasterFile {
-                terminal,
-                stat: *lock(&self.ptmx_stat),
-            }),
-        ))
+        let master = MasterFile {
+            terminal,
+            stat: *lock(&self.ptmx_stat),
+        };
+        Ok(terminal_file(flags, mount, dentry, Box::new(master)))
     }
 
     /// Opens a replica of `terminal` on `vd` (its devpts node, or
@@ -478,16 +468,10 @@ impl Ptys {
         {
             self.take_as_controlling(&terminal, owner.pid, false);
         }
-        let access = OpenFlags::from_bits_retain(flags.bits() & 0o3);
-        Ok(FileDescription::new(
-            access | (flags & OpenFlags::NONBLOCK),
+        Ok(terminal_file(
+            flags,
             mount,
             dentry,
-            FileDescriptionOptions {
-                allow_direct_io: false,
-                deny_pread: true,
-                deny_pwrite: true,
-            },
             Box::new(ReplicaFile { terminal }),
         ))
     }
@@ -514,6 +498,29 @@ impl Ptys {
         st.foreground = pgid;
         true
     }
+}
+
+/// A description of a terminal side on `mount`/`dentry`, with the access
+/// mode and `O_NONBLOCK` of `flags`; like Linux's ttys, without
+/// `pread`/`pwrite` (`ESPIPE`).
+fn terminal_file(
+    flags: OpenFlags,
+    mount: &MountRef,
+    dentry: &DentryRef,
+    imp: Box<dyn FileDescriptionImpl>,
+) -> FileRef {
+    let access = OpenFlags::from_bits_retain(flags.bits() & 0o3);
+    FileDescription::new(
+        access | (flags & OpenFlags::NONBLOCK),
+        mount,
+        dentry,
+        FileDescriptionOptions {
+            allow_direct_io: false,
+            deny_pread: true,
+            deny_pwrite: true,
+        },
+        imp,
+    )
 }
 
 /// Whether `file` is a terminal of this module, and which side.

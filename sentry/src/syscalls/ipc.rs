@@ -71,6 +71,16 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
 }
 
+/// The calling task as a blocking IPC call's caller.
+fn caller<'a>(t: &'a Task, waiter: &'a Arc<dyn Waiter>, retry: bool) -> Caller<'a> {
+    Caller {
+        creds: &t.ctx.credentials,
+        tgid: t.tgid,
+        waiter,
+        retry,
+    }
+}
+
 /// Waits on `waker` for a change to an IPC object: `EINTR` when a signal
 /// interrupts (these calls are never restarted, as on Linux), `EAGAIN`
 /// when `deadline` passes.
@@ -303,12 +313,7 @@ fn semtimedop(
     let waiter: Arc<dyn Waiter> = waker.clone();
     let mut retry = false;
     loop {
-        let caller = Caller {
-            creds: &t.ctx.credentials,
-            tgid: t.tgid,
-            waiter: &waiter,
-            retry,
-        };
+        let caller = caller(t, &waiter, retry);
         match sem.attempt(id, &ops, &caller)? {
             Attempt::Done => return Ok(0),
             Attempt::Blocked(blocked) => {
@@ -390,12 +395,7 @@ fn sys_msgsnd(t: &mut Task, id: i32, msgp: UserAddr, size: u64, flags: i32) -> S
     let nowait = flags & IPC_NOWAIT != 0;
     let mut retry = false;
     loop {
-        let caller = Caller {
-            creds: &t.ctx.credentials,
-            tgid: t.tgid,
-            waiter: &waiter,
-            retry,
-        };
+        let caller = caller(t, &waiter, retry);
         match msg.send(id, mtype, &text, nowait, &caller)? {
             None => return Ok(0),
             Some(blocked) => {
@@ -442,12 +442,7 @@ fn sys_msgrcv(
     let nowait = flags & IPC_NOWAIT != 0;
     let mut retry = false;
     let (mtype, text) = loop {
-        let caller = Caller {
-            creds: &t.ctx.credentials,
-            tgid: t.tgid,
-            waiter: &waiter,
-            retry,
-        };
+        let caller = caller(t, &waiter, retry);
         match msg.receive(id, which, (max, truncate), nowait, &caller)? {
             Ok(received) => break received,
             Err(blocked) => {
