@@ -74,3 +74,50 @@ run(os.setsid, signal.SIGSTOP)
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// A process group orphaned by its last link's exit while a member is
+/// stopped gets SIGHUP and SIGCONT (the stopped child dies of SIGHUP);
+/// one still linked to its session stays stopped.
+#[test]
+fn an_orphaned_stopped_process_group_is_hung_up() {
+    let script = r#"import os, signal, ctypes
+libc = ctypes.CDLL(None)
+libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come here
+def run(new_session):
+    r, w = os.pipe()
+    p = os.fork()
+    if p == 0:
+        if new_session:
+            os.setsid()
+        c = os.fork()
+        if c == 0:
+            os.setpgid(0, 0)
+            os.kill(os.getpid(), signal.SIGSTOP)
+            os._exit(5)
+        _, st = os.waitpid(c, os.WUNTRACED)
+        os.write(w, b'%d %d' % (c, os.WIFSTOPPED(st)))
+        os._exit(0)
+    c, stopped = map(int, os.read(r, 100).split())
+    os.waitpid(p, 0)
+    # Its stop was reported to the parent that just exited: look at its
+    # state instead. A hung-up child is a zombie (Z) or gone soon.
+    import time
+    for _ in range(200):
+        try:
+            state = open('/proc/%d/stat' % c).read().rsplit(')', 1)[1].split()[0]
+        except FileNotFoundError:
+            state = 'gone'
+        if state != 'T':
+            break
+        time.sleep(0.01)
+    if state == 'T':
+        print('still stopped; killing it')
+        os.kill(c, signal.SIGKILL)
+    _, st = os.waitpid(c, 0)
+    how = signal.Signals(os.WTERMSIG(st)).name if os.WIFSIGNALED(st) else os.WEXITSTATUS(st)
+    print('new session' if new_session else 'same session', 'stopped', stopped, 'ended by', how)
+run(True)
+run(False)
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}

@@ -76,11 +76,6 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
     table.partial(nr::WAITID, "as wait4's rusage");
     table.partial(
-        nr::SETSID,
-        "a process group orphaned by an exit while it has stopped members gets no SIGHUP and \
-         SIGCONT",
-    );
-    table.partial(
         nr::PIDFD_SEND_SIGNAL,
         "the siginfo argument must be NULL (else EINVAL)",
     );

@@ -94,6 +94,34 @@ impl Default for Tree {
 }
 
 impl Tree {
+    /// Whether `member` of group `pgid` has its parent in another group
+    /// of its session. The sandbox's first process (parent 0) counts as
+    /// started from a shell outside, which is such a parent, as natively.
+    fn links_to_session(&self, member: &Node, pgid: i32) -> bool {
+        match self.nodes.get(&member.ppid) {
+            Some(p) => p.pgid != pgid && p.sid == member.sid,
+            None => member.ppid == 0,
+        }
+    }
+
+    /// Whether process group `pgid` has a stopped member and, leaving
+    /// out `ignore`, no member whose parent is in another group of the
+    /// same session (Linux's `will_become_orphaned_pgrp` and
+    /// `has_stopped_jobs`).
+    fn orphaned_with_stopped_jobs(&self, pgid: i32, ignore: Option<i32>) -> bool {
+        let mut stopped = false;
+        for (&pid, m) in &self.nodes {
+            if m.pgid != pgid || m.exit.is_some() || Some(pid) == ignore {
+                continue;
+            }
+            if self.links_to_session(m, pgid) {
+                return false;
+            }
+            stopped |= m.group.is_stopped();
+        }
+        stopped
+    }
+
     /// Allocates an ID no live thread or unreaped group uses; `EAGAIN` at
     /// the task limit.
     fn allocate_id(&mut self) -> Result<i32, Errno> {
@@ -401,6 +429,18 @@ impl TaskSet {
         else {
             return;
         };
+        // Linux's kill_orphaned_pgrp for the exiting process's own group:
+        // it may have been the group's only link to the session.
+        let mut orphaned = Vec::new();
+        if let Some(me) = tree.nodes.get(&tgid)
+            && let Some(parent) = tree.nodes.get(&ppid)
+            && parent.pgid != me.pgid
+            && parent.sid == me.sid
+            && tree.orphaned_with_stopped_jobs(me.pgid, Some(tgid))
+        {
+            orphaned.push(me.pgid);
+        }
+        let (my_pgid, my_sid) = tree.nodes.get(&tgid).map_or((0, 0), |n| (n.pgid, n.sid));
         let auto_reap = match tree.nodes.get(&ppid) {
             None => true,
             Some(parent) => {
@@ -432,6 +472,12 @@ impl TaskSet {
         if !tree.nodes.contains_key(&reaper) {
             reaper = 1;
         }
+        let former_children: Vec<i32> = tree
+            .nodes
+            .iter()
+            .filter(|(_, n)| n.ppid == tgid)
+            .map(|(&p, _)| p)
+            .collect();
         for node in tree.nodes.values_mut() {
             if node.ppid == tgid {
                 node.ppid = reaper;
@@ -446,10 +492,33 @@ impl TaskSet {
                 node.group.exit_group(ExitStatus::Signaled(libc::SIGKILL));
             }
         }
+        // And for each child's group, which its reparenting may orphan.
+        let children: Vec<(i32, i32)> = former_children
+            .iter()
+            .filter_map(|c| tree.nodes.get(c))
+            .filter(|n| n.exit.is_none())
+            .map(|n| (n.pgid, n.sid))
+            .collect();
+        for (pgid, sid) in children {
+            if pgid != my_pgid
+                && sid == my_sid
+                && !orphaned.contains(&pgid)
+                && tree.orphaned_with_stopped_jobs(pgid, Some(tgid))
+            {
+                orphaned.push(pgid);
+            }
+        }
         if tgid == 1 {
             tree.init_exit = Some(status);
             // Zombies nobody will reap any more.
             tree.nodes.retain(|_, n| n.exit.is_none());
+        }
+        drop(tree);
+        // A newly orphaned group with stopped members would stay stopped
+        // for ever: Linux sends it SIGHUP, then SIGCONT.
+        for pgid in orphaned {
+            self.signal_process_group(pgid, libc::SIGHUP);
+            self.signal_process_group(pgid, libc::SIGCONT);
         }
         self.notify_changed();
     }
@@ -684,23 +753,18 @@ impl TaskSet {
 
     /// Whether the process group of `pid` is orphaned (Linux's
     /// `will_become_orphaned_pgrp`): no live member has a parent in
-    /// another group of the same session. The sandbox's first process
-    /// counts as any parent, as a container's init does.
+    /// another group of the same session (see `Tree::links_to_session`
+    /// for the sandbox's first process).
     pub fn pgrp_orphaned(&self, pid: i32) -> bool {
         let tree = self.tree();
-        let Some(me) = tree.nodes.get(&pid) else {
+        let Some(pgid) = tree.nodes.get(&pid).map(|n| n.pgid) else {
             return false;
         };
-        let (pgid, sid) = (me.pgid, me.sid);
         !tree
             .nodes
             .values()
             .filter(|n| n.pgid == pgid && n.exit.is_none())
-            .any(|n| {
-                tree.nodes
-                    .get(&n.ppid)
-                    .is_some_and(|p| p.pgid != pgid && p.sid == sid)
-            })
+            .any(|n| tree.links_to_session(n, pgid))
     }
 
     /// The session of process group `pgid`, if it has a live member.
