@@ -924,15 +924,10 @@ impl FileDescriptionImpl for ReplicaFile {
         arg: u64,
         memory: &mut dyn IoctlMemory,
     ) -> Result<i64, Errno> {
-        if let Some(r) = self.terminal.common_ioctl(false, cmd, arg, memory) {
-            return r;
-        }
-        match cmd {
-            TIOCGPTN | TIOCSPTLCK | TIOCGPTLCK | TIOCPKT | TIOCGPKT | TIOCSIG | TIOCGPTPEER => {
-                Err(Errno::ENOTTY)
-            }
-            _ => Err(Errno::ENOTTY),
-        }
+        // The master's own ioctls (TIOCGPTN, TIOCPKT, ...) are ENOTTY here.
+        self.terminal
+            .common_ioctl(false, cmd, arg, memory)
+            .unwrap_or(Err(Errno::ENOTTY))
     }
 }
 
