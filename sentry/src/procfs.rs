@@ -552,6 +552,7 @@ impl DirectoryGenerator for PidDir {
         names.push(b"cwd".to_vec());
         names.push(b"exe".to_vec());
         names.push(b"fd".to_vec());
+        names.push(b"fdinfo".to_vec());
         names.push(b"root".to_vec());
         names.push(b"task".to_vec());
         names.sort();
@@ -577,6 +578,15 @@ impl DirectoryGenerator for PidDir {
                 &Credentials::root(),
                 0o500,
                 FdDir {
+                    proc: self.proc.clone(),
+                    tgid: self.tgid,
+                },
+            )),
+            b"fdinfo" => Ok(DynamicDirectory::new(
+                &*self.proc.fs()?,
+                &Credentials::root(),
+                0o500,
+                FdInfoDir {
                     proc: self.proc.clone(),
                     tgid: self.tgid,
                 },
@@ -664,6 +674,31 @@ impl DirectoryGenerator for FdDir {
         file.release(ctx);
         self.proc
             .link_with_perms(LinkKind::Fd(fd), self.tgid, perms)
+    }
+}
+
+/// `/proc/PID/fdinfo`: a file per open descriptor.
+struct FdInfoDir {
+    proc: Arc<Proc>,
+    tgid: i32,
+}
+
+impl DirectoryGenerator for FdInfoDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        let process = self.proc.process(self.tgid)?;
+        Ok(process
+            .fds
+            .fds()
+            .into_iter()
+            .map(|fd| fd.to_string().into_bytes())
+            .collect())
+    }
+
+    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let process = self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
+        let fd = parse_number(name).ok_or(Errno::ENOENT)?;
+        process.fds.entry(fd).map_err(|_| Errno::ENOENT)?;
+        self.proc.file(Kind::FdInfo(fd), self.tgid)
     }
 }
 
@@ -849,6 +884,8 @@ enum Kind {
     Sysctl(usize),
     /// `/proc/PID/cgroup`.
     Cgroup,
+    /// `/proc/PID/fdinfo/N`.
+    FdInfo(i32),
     /// `/proc/PID/uid_map` and `gid_map`.
     IdMap,
     /// `/proc/PID/limits`.
@@ -1189,6 +1226,25 @@ impl ProcFile {
             // One cgroup v2 hierarchy, with the sandbox at its root.
             Kind::Cgroup => buf.extend_from_slice(b"0::/\n"),
             Kind::Limits => limits(&process.group.limits().all(), buf),
+            Kind::FdInfo(fd) => {
+                let entry = process.fds.entry(fd).map_err(|_| Errno::ENOENT)?;
+                let file = &entry.file;
+                // Files that cannot seek (pipes, sockets) show offset 0.
+                let pos = file.seek(ctx, 0, abi_linux::Whence::Cur).unwrap_or(0);
+                let mut flags = file.status_flags().bits();
+                if entry.cloexec {
+                    flags |= abi_linux::OpenFlags::CLOEXEC.bits();
+                }
+                let ino = file
+                    .stat(ctx, vfs_core::StatOptions::default())
+                    .map_or(0, |st| st.stx_ino);
+                let text = format!(
+                    "pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{}\nino:\t{ino}\n",
+                    file.mount().id()
+                );
+                entry.file.release(ctx);
+                buf.extend_from_slice(text.as_bytes());
+            }
             Kind::OomScoreAdj => {
                 let adj = process.group.attrs().oom_score_adj;
                 buf.extend_from_slice(format!("{adj}\n").as_bytes());

@@ -296,3 +296,31 @@ print([os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in (other, same)])
         &[("PATH", "/usr/bin:/bin")],
     );
 }
+
+/// `/proc/PID/fdinfo/N` shows a descriptor's offset, flags (with
+/// close-on-exec), mount and inode as Linux does.
+#[test]
+fn proc_fdinfo_shows_offsets_flags_mounts_and_inodes() {
+    let script = r#"import os
+path = '/tmp/fdinfo-%d' % os.getpid()
+fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+os.write(fd, b'0123456789')
+os.lseek(fd, 4, os.SEEK_SET)
+info = dict(l.split(':', 1) for l in open('/proc/self/fdinfo/%d' % fd).read().splitlines()[:4])
+info = {k: v.strip() for k, v in info.items()}
+flags = int(info['flags'], 8) & ~0o100000
+print('pos', info['pos'], 'flags', oct(flags), 'ino matches', int(info['ino']) == os.fstat(fd).st_ino)
+ids = {l.split()[0] for l in open('/proc/self/mountinfo')}
+print('mnt_id in mountinfo', info['mnt_id'] in ids)
+r, w = os.pipe()
+pinfo = dict(l.split(':', 1) for l in open('/proc/self/fdinfo/%d' % w).read().splitlines()[:2])
+print('pipe', {k: v.strip() for k, v in pinfo.items()})
+print('listed', str(fd) in os.listdir('/proc/self/fdinfo'))
+try:
+    open('/proc/self/fdinfo/999')
+except OSError as e:
+    print('closed fd', e.strerror)
+os.unlink(path)
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
