@@ -580,15 +580,17 @@ impl DirectoryGenerator for PidDir {
                 FdDir {
                     proc: self.proc.clone(),
                     tgid: self.tgid,
+                    info: false,
                 },
             )),
             b"fdinfo" => Ok(DynamicDirectory::new(
                 &*self.proc.fs()?,
                 &Credentials::root(),
                 0o500,
-                FdInfoDir {
+                FdDir {
                     proc: self.proc.clone(),
                     tgid: self.tgid,
+                    info: true,
                 },
             )),
             b"task" => Ok(DynamicDirectory::new(
@@ -642,10 +644,12 @@ impl DirectoryGenerator for TaskDir {
     }
 }
 
-/// `/proc/PID/fd`.
+/// `/proc/PID/fd` (magic links) or, with `info`, `/proc/PID/fdinfo`
+/// (files): an entry per open descriptor.
 struct FdDir {
     proc: Arc<Proc>,
     tgid: i32,
+    info: bool,
 }
 
 impl DirectoryGenerator for FdDir {
@@ -672,33 +676,11 @@ impl DirectoryGenerator for FdDir {
             perms |= 0o300;
         }
         file.release(ctx);
+        if self.info {
+            return self.proc.file(Kind::FdInfo(fd), self.tgid);
+        }
         self.proc
             .link_with_perms(LinkKind::Fd(fd), self.tgid, perms)
-    }
-}
-
-/// `/proc/PID/fdinfo`: a file per open descriptor.
-struct FdInfoDir {
-    proc: Arc<Proc>,
-    tgid: i32,
-}
-
-impl DirectoryGenerator for FdInfoDir {
-    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
-        let process = self.proc.process(self.tgid)?;
-        Ok(process
-            .fds
-            .fds()
-            .into_iter()
-            .map(|fd| fd.to_string().into_bytes())
-            .collect())
-    }
-
-    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
-        let process = self.proc.process(self.tgid).map_err(|_| Errno::ENOENT)?;
-        let fd = parse_number(name).ok_or(Errno::ENOENT)?;
-        process.fds.entry(fd).map_err(|_| Errno::ENOENT)?;
-        self.proc.file(Kind::FdInfo(fd), self.tgid)
     }
 }
 

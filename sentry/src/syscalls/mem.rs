@@ -452,26 +452,12 @@ fn sys_process_vm_writev(
     )
 }
 
-/// Linux's `__ptrace_may_access` with real credentials, for another
-/// process: `CAP_SYS_PTRACE`, or the caller's real user and group IDs
-/// equal to all three of the target's and the target dumpable.
-pub(super) fn may_ptrace(c: &vfs_core::Credentials, target: &crate::task::ThreadGroup) -> bool {
-    if c.has_capability(abi_linux::Capability::SYS_PTRACE) {
-        return true;
-    }
-    let tc = target.credentials();
-    let uids = [tc.real_uid, tc.effective_uid, tc.saved_uid];
-    let gids = [tc.real_gid, tc.effective_gid, tc.saved_gid];
-    uids.iter().all(|&u| u == c.real_uid)
-        && gids.iter().all(|&g| g == c.real_gid)
-        && target.attrs().dumpable
-}
-
 /// The two `process_vm_*` calls, in Linux's order of checks: flags
 /// (`EINVAL`), both iovec arrays (`EINVAL`, `EFAULT`), the target
-/// (`ESRCH`), then access (`EPERM`: [`may_ptrace`] refuses). Bytes move a page at a time, remote iovec
-/// by remote iovec, until either side ends or faults; a fault after some
-/// bytes ends the call with their count.
+/// (`ESRCH`), then access (`EPERM`: [`crate::task::may_ptrace`]
+/// refuses). Bytes move a page at a time, remote iovec by remote iovec,
+/// until either side ends or faults; a fault after some bytes ends the
+/// call with their count.
 fn process_vm(
     t: &Task,
     pid: i32,
@@ -490,7 +476,7 @@ fn process_vm(
         _ => return Err(Errno::ESRCH),
     };
     let target = t.kernel.tasks.get(group.tgid()).ok_or(Errno::ESRCH)?;
-    if !std::sync::Arc::ptr_eq(&group, &t.group) && !may_ptrace(&t.ctx.credentials, &group) {
+    if !crate::task::may_ptrace(&t.group, &t.ctx.credentials, &group) {
         return Err(Errno::EPERM);
     }
     let (from, to) = match write {

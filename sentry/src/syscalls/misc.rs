@@ -106,9 +106,7 @@ fn sys_get_robust_list(t: &mut Task, tid: i32, head: UserAddr, len: UserAddr) ->
     } else {
         let group = t.kernel.tasks.group_of_thread(tid).ok_or(Errno::ESRCH)?;
         let switch = group.thread_switch(tid).ok_or(Errno::ESRCH)?;
-        if !std::sync::Arc::ptr_eq(&group, &t.group)
-            && !super::mem::may_ptrace(&t.ctx.credentials, &group)
-        {
+        if !crate::task::may_ptrace(&t.group, &t.ctx.credentials, &group) {
             return Err(Errno::EPERM);
         }
         switch.robust_head()

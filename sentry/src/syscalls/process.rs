@@ -591,9 +591,7 @@ fn sys_pidfd_getfd(t: &mut Task, pidfd: Fd, target: i32, flags: u32) -> SysResul
     if group.thread_count() == 0 {
         return Err(Errno::ESRCH);
     }
-    if !std::sync::Arc::ptr_eq(&group, &t.group)
-        && !super::mem::may_ptrace(&t.ctx.credentials, &group)
-    {
+    if !crate::task::may_ptrace(&t.group, &t.ctx.credentials, &group) {
         return Err(Errno::EPERM);
     }
     let dup = process.fds.get(target)?;

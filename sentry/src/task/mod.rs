@@ -63,7 +63,10 @@ pub use exec::NewImage;
 pub use fs_context::{FsContext, TaskContext};
 pub use limits::{Limits, NR_OPEN};
 pub use signals::{NSIG, SignalHandlers};
-pub use task_set::{DEFAULT_MAX_PROCESSES, PID_MAX, TaskSet, WaitEvents, WaitKind, WaitTarget};
+pub use task_set::{
+    DEFAULT_MAX_PROCESSES, PID_MAX, TaskSet, WaitEvents, WaitKind, WaitTarget, may_ptrace,
+    may_signal,
+};
 pub use thread_group::{ProcessAttrs, ProcessInfo, ThreadGroup, Usage};
 
 /// What serves a task's system calls: the kernel holds one (the sentry's

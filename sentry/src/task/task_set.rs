@@ -856,3 +856,19 @@ pub fn may_signal(sender: &vfs_core::Credentials, target: &vfs_core::Credentials
         || ids.contains(&sender.real_uid)
         || sender.has_capability(abi_linux::Capability::KILL)
 }
+
+/// Linux's `__ptrace_may_access` with real credentials, from a thread
+/// of `caller` with credentials `c`: its own process always; another
+/// with `CAP_SYS_PTRACE`, or when the caller's real user and group IDs
+/// equal all three of the target's and the target is dumpable.
+pub fn may_ptrace(caller: &ThreadGroup, c: &vfs_core::Credentials, target: &ThreadGroup) -> bool {
+    if std::ptr::eq(caller, target) || c.has_capability(abi_linux::Capability::SYS_PTRACE) {
+        return true;
+    }
+    let tc = target.credentials();
+    let uids = [tc.real_uid, tc.effective_uid, tc.saved_uid];
+    let gids = [tc.real_gid, tc.effective_gid, tc.saved_gid];
+    uids.iter().all(|&u| u == c.real_uid)
+        && gids.iter().all(|&g| g == c.real_gid)
+        && target.attrs().dumpable
+}
