@@ -109,3 +109,40 @@ print('exit status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
     same_as_native(&["/usr/bin/python3", path.to_str().unwrap()], &[]);
     let _ = std::fs::remove_file(&path);
 }
+
+/// Escape test for the devpts mount and `/dev/tty`: with a host
+/// terminal open, the sandbox lists only its own terminals in
+/// `/dev/pts`, cannot open the host's by number, and a new sandbox
+/// terminal does not take over the host's.
+#[test]
+fn the_sandbox_sees_none_of_the_hosts_terminals() {
+    use std::os::fd::AsRawFd;
+    let host = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/ptmx")
+        .expect("host /dev/ptmx");
+    let mut index: u32 = 0;
+    // SAFETY: TIOCGPTN writes one unsigned int to `index`.
+    let r = unsafe { libc::ioctl(host.as_raw_fd(), libc::TIOCGPTN, &mut index) };
+    assert_eq!(r, 0, "TIOCGPTN on the host");
+    let script = format!(
+        "ls /dev/pts; cat /dev/pts/{index} 2>/dev/null || echo host terminal {index} not reachable; \
+         python3 -c \"import os; m, s = os.openpty(); print(os.ttyname(s))\"; ls /dev/pts"
+    );
+    for platform in common::native::platforms() {
+        let out = common::run_limited(
+            std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
+                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
+                .args(["/bin/sh", "-c", &script]),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            text,
+            format!("ptmx\nhost terminal {index} not reachable\n/dev/pts/0\nptmx\n"),
+            "on {platform}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    drop(host);
+}
