@@ -398,6 +398,70 @@ fn socket_layouts_match_libc() {
 }
 
 #[test]
+fn netlink_layouts_match_libc() {
+    use abi_linux::netlink::{IfAddrMsg, IfInfoMsg, NlMsgHdr, RtAttr, RtMsg, SockaddrNl};
+    layout!(SockaddrNl, libc::sockaddr_nl; family = nl_family, pid = nl_pid,
+        groups = nl_groups);
+    layout!(NlMsgHdr, libc::nlmsghdr; len = nlmsg_len, kind = nlmsg_type,
+        flags = nlmsg_flags, seq = nlmsg_seq, pid = nlmsg_pid);
+    layout!(IfInfoMsg, libc::ifinfomsg; family = ifi_family, kind = ifi_type,
+        index = ifi_index, flags = ifi_flags, change = ifi_change);
+    layout!(IfAddrMsg, libc::ifaddrmsg; family = ifa_family, prefixlen = ifa_prefixlen,
+        flags = ifa_flags, scope = ifa_scope, index = ifa_index);
+    // libc has no `rtmsg`; `ip route` run natively and in the sandbox
+    // checks it (sentry/tests/network.rs).
+    assert_eq!(size_of::<RtMsg>(), 12);
+    layout!(RtAttr, libc::rtattr; len = rta_len, kind = rta_type);
+}
+
+#[test]
+fn inet_layouts_match_libc() {
+    use abi_linux::inet::{self, IfConf, IfReq, SockaddrIn, SockaddrIn6, TcpInfo};
+    layout!(SockaddrIn, libc::sockaddr_in; family = sin_family, port = sin_port,
+        addr = sin_addr, zero = sin_zero);
+    layout!(SockaddrIn6, libc::sockaddr_in6; family = sin6_family, port = sin6_port,
+        flowinfo = sin6_flowinfo, addr = sin6_addr, scope_id = sin6_scope_id);
+    layout!(IfReq, libc::ifreq; name = ifr_name, value = ifr_ifru);
+    layout!(IfConf, libc::ifconf; len = ifc_len, buf = ifc_ifcu);
+    assert_eq!(inet::IFNAMSIZ, libc::IFNAMSIZ);
+    // glibc's `tcp_info` is the kernel's, with the bit-field byte after
+    // `tcpi_snd_rcv_wscale` left as padding.
+    assert!(size_of::<TcpInfo>() <= size_of::<libc::tcp_info>());
+    macro_rules! tcpi {
+        ($($a:ident = $b:ident),*) => {$(
+            assert_eq!(offset_of!(TcpInfo, $a), offset_of!(libc::tcp_info, $b), stringify!($a));
+        )*};
+    }
+    tcpi!(
+        state = tcpi_state,
+        ca_state = tcpi_ca_state,
+        options = tcpi_options,
+        wscale = tcpi_snd_rcv_wscale,
+        rto = tcpi_rto,
+        snd_mss = tcpi_snd_mss,
+        rcv_mss = tcpi_rcv_mss,
+        unacked = tcpi_unacked,
+        last_data_sent = tcpi_last_data_sent,
+        last_data_recv = tcpi_last_data_recv,
+        pmtu = tcpi_pmtu,
+        rtt = tcpi_rtt,
+        snd_cwnd = tcpi_snd_cwnd,
+        advmss = tcpi_advmss,
+        rcv_space = tcpi_rcv_space,
+        total_retrans = tcpi_total_retrans,
+        pacing_rate = tcpi_pacing_rate,
+        bytes_acked = tcpi_bytes_acked,
+        bytes_received = tcpi_bytes_received,
+        segs_out = tcpi_segs_out,
+        segs_in = tcpi_segs_in,
+        notsent_bytes = tcpi_notsent_bytes,
+        min_rtt = tcpi_min_rtt,
+        data_segs_in = tcpi_data_segs_in,
+        data_segs_out = tcpi_data_segs_out
+    );
+}
+
+#[test]
 fn sysv_ipc_layouts_match_libc() {
     use abi_linux::ipc::*;
     // glibc's `mode` is an `unsigned short` followed by padding, the
@@ -509,6 +573,144 @@ fn every_constant_libc_defines_matches() {
     c!(ipc::MSG_EXCEPT, libc::MSG_EXCEPT);
     c!(ipc::MSG_STAT, libc::MSG_STAT);
     c!(ipc::MSG_INFO, libc::MSG_INFO);
+    c!(inet::IPPROTO_IP, libc::IPPROTO_IP);
+    c!(inet::IPPROTO_ICMP, libc::IPPROTO_ICMP);
+    c!(inet::IPPROTO_TCP, libc::IPPROTO_TCP);
+    c!(inet::IPPROTO_UDP, libc::IPPROTO_UDP);
+    c!(inet::IPPROTO_IPV6, libc::IPPROTO_IPV6);
+    c!(inet::IPPROTO_ICMPV6, libc::IPPROTO_ICMPV6);
+    c!(inet::IPPROTO_RAW, libc::IPPROTO_RAW);
+    c!(inet::IP_TOS, libc::IP_TOS);
+    c!(inet::IP_TTL, libc::IP_TTL);
+    c!(inet::IP_HDRINCL, libc::IP_HDRINCL);
+    c!(inet::IP_OPTIONS, libc::IP_OPTIONS);
+    c!(inet::IP_RECVOPTS, libc::IP_RECVOPTS);
+    c!(inet::IP_PKTINFO, libc::IP_PKTINFO);
+    c!(inet::IP_MTU_DISCOVER, libc::IP_MTU_DISCOVER);
+    c!(inet::IP_RECVERR, libc::IP_RECVERR);
+    c!(inet::IP_RECVTTL, libc::IP_RECVTTL);
+    c!(inet::IP_RECVTOS, libc::IP_RECVTOS);
+    c!(inet::IP_MTU, libc::IP_MTU);
+    c!(inet::IP_FREEBIND, libc::IP_FREEBIND);
+    c!(inet::IP_MULTICAST_IF, libc::IP_MULTICAST_IF);
+    c!(inet::IP_MULTICAST_TTL, libc::IP_MULTICAST_TTL);
+    c!(inet::IP_MULTICAST_LOOP, libc::IP_MULTICAST_LOOP);
+    c!(inet::IP_ADD_MEMBERSHIP, libc::IP_ADD_MEMBERSHIP);
+    c!(inet::IP_BIND_ADDRESS_NO_PORT, libc::IP_BIND_ADDRESS_NO_PORT);
+    c!(inet::IPV6_UNICAST_HOPS, libc::IPV6_UNICAST_HOPS);
+    c!(inet::IPV6_MULTICAST_IF, libc::IPV6_MULTICAST_IF);
+    c!(inet::IPV6_MULTICAST_HOPS, libc::IPV6_MULTICAST_HOPS);
+    c!(inet::IPV6_MULTICAST_LOOP, libc::IPV6_MULTICAST_LOOP);
+    c!(inet::IPV6_RECVERR, libc::IPV6_RECVERR);
+    c!(inet::IPV6_V6ONLY, libc::IPV6_V6ONLY);
+    c!(inet::IPV6_RECVPKTINFO, libc::IPV6_RECVPKTINFO);
+    c!(inet::IPV6_TCLASS, libc::IPV6_TCLASS);
+    c!(inet::TCP_NODELAY, libc::TCP_NODELAY);
+    c!(inet::TCP_MAXSEG, libc::TCP_MAXSEG);
+    c!(inet::TCP_CORK, libc::TCP_CORK);
+    c!(inet::TCP_KEEPIDLE, libc::TCP_KEEPIDLE);
+    c!(inet::TCP_KEEPINTVL, libc::TCP_KEEPINTVL);
+    c!(inet::TCP_KEEPCNT, libc::TCP_KEEPCNT);
+    c!(inet::TCP_SYNCNT, libc::TCP_SYNCNT);
+    c!(inet::TCP_LINGER2, libc::TCP_LINGER2);
+    c!(inet::TCP_DEFER_ACCEPT, libc::TCP_DEFER_ACCEPT);
+    c!(inet::TCP_WINDOW_CLAMP, libc::TCP_WINDOW_CLAMP);
+    c!(inet::TCP_INFO, libc::TCP_INFO);
+    c!(inet::TCP_QUICKACK, libc::TCP_QUICKACK);
+    c!(inet::TCP_CONGESTION, libc::TCP_CONGESTION);
+    c!(inet::TCP_USER_TIMEOUT, libc::TCP_USER_TIMEOUT);
+    c!(inet::TCP_FASTOPEN, libc::TCP_FASTOPEN);
+    c!(inet::TCP_NOTSENT_LOWAT, libc::TCP_NOTSENT_LOWAT);
+    c!(inet::SO_BINDTODEVICE, libc::SO_BINDTODEVICE);
+    c!(inet::SO_PRIORITY, libc::SO_PRIORITY);
+    c!(inet::SO_TIMESTAMP, libc::SO_TIMESTAMP);
+    c!(inet::SO_MARK, libc::SO_MARK);
+    c!(inet::SIOCGIFNAME, libc::SIOCGIFNAME);
+    c!(inet::SIOCGIFCONF, libc::SIOCGIFCONF);
+    c!(inet::SIOCGIFFLAGS, libc::SIOCGIFFLAGS);
+    c!(inet::SIOCGIFADDR, libc::SIOCGIFADDR);
+    c!(inet::SIOCGIFBRDADDR, libc::SIOCGIFBRDADDR);
+    c!(inet::SIOCGIFNETMASK, libc::SIOCGIFNETMASK);
+    c!(inet::SIOCGIFMETRIC, libc::SIOCGIFMETRIC);
+    c!(inet::SIOCGIFMTU, libc::SIOCGIFMTU);
+    c!(inet::SIOCGIFHWADDR, libc::SIOCGIFHWADDR);
+    c!(inet::SIOCGIFINDEX, libc::SIOCGIFINDEX);
+    c!(inet::SIOCGIFTXQLEN, libc::SIOCGIFTXQLEN);
+    c!(inet::SIOCINQ, libc::FIONREAD);
+    c!(inet::SIOCOUTQ, libc::TIOCOUTQ);
+    c!(inet::IFF_UP, libc::IFF_UP);
+    c!(inet::IFF_LOOPBACK, libc::IFF_LOOPBACK);
+    c!(inet::IFF_RUNNING, libc::IFF_RUNNING);
+    c!(inet::IFF_LOWER_UP, libc::IFF_LOWER_UP);
+    c!(inet::ARPHRD_LOOPBACK, libc::ARPHRD_LOOPBACK);
+    c!(netlink::NETLINK_ROUTE, libc::NETLINK_ROUTE);
+    c!(netlink::SOL_NETLINK, libc::SOL_NETLINK);
+    c!(
+        netlink::NETLINK_ADD_MEMBERSHIP,
+        libc::NETLINK_ADD_MEMBERSHIP
+    );
+    c!(
+        netlink::NETLINK_DROP_MEMBERSHIP,
+        libc::NETLINK_DROP_MEMBERSHIP
+    );
+    c!(netlink::NETLINK_PKTINFO, libc::NETLINK_PKTINFO);
+    c!(netlink::NETLINK_NO_ENOBUFS, libc::NETLINK_NO_ENOBUFS);
+    c!(netlink::NETLINK_CAP_ACK, libc::NETLINK_CAP_ACK);
+    c!(netlink::NETLINK_EXT_ACK, libc::NETLINK_EXT_ACK);
+    c!(
+        netlink::NETLINK_GET_STRICT_CHK,
+        libc::NETLINK_GET_STRICT_CHK
+    );
+    c!(netlink::NLM_F_REQUEST, libc::NLM_F_REQUEST);
+    c!(netlink::NLM_F_MULTI, libc::NLM_F_MULTI);
+    c!(netlink::NLM_F_ACK, libc::NLM_F_ACK);
+    c!(netlink::NLM_F_DUMP, libc::NLM_F_DUMP);
+    c!(netlink::NLM_F_CAPPED, libc::NLM_F_CAPPED);
+    c!(netlink::NLMSG_NOOP, libc::NLMSG_NOOP);
+    c!(netlink::NLMSG_ERROR, libc::NLMSG_ERROR);
+    c!(netlink::NLMSG_DONE, libc::NLMSG_DONE);
+    c!(netlink::RTM_NEWLINK, libc::RTM_NEWLINK);
+    c!(netlink::RTM_GETLINK, libc::RTM_GETLINK);
+    c!(netlink::RTM_NEWADDR, libc::RTM_NEWADDR);
+    c!(netlink::RTM_GETADDR, libc::RTM_GETADDR);
+    c!(netlink::RTM_NEWROUTE, libc::RTM_NEWROUTE);
+    c!(netlink::RTM_GETROUTE, libc::RTM_GETROUTE);
+    c!(netlink::IFLA_ADDRESS, libc::IFLA_ADDRESS);
+    c!(netlink::IFLA_BROADCAST, libc::IFLA_BROADCAST);
+    c!(netlink::IFLA_IFNAME, libc::IFLA_IFNAME);
+    c!(netlink::IFLA_MTU, libc::IFLA_MTU);
+    c!(netlink::IFLA_QDISC, libc::IFLA_QDISC);
+    c!(netlink::IFLA_STATS, libc::IFLA_STATS);
+    c!(netlink::IFLA_TXQLEN, libc::IFLA_TXQLEN);
+    c!(netlink::IFLA_OPERSTATE, libc::IFLA_OPERSTATE);
+    c!(netlink::IFLA_LINKMODE, libc::IFLA_LINKMODE);
+    c!(netlink::IFLA_STATS64, libc::IFLA_STATS64);
+    c!(netlink::IFLA_GROUP, libc::IFLA_GROUP);
+    c!(netlink::IFLA_PROMISCUITY, libc::IFLA_PROMISCUITY);
+    c!(netlink::IFLA_NUM_TX_QUEUES, libc::IFLA_NUM_TX_QUEUES);
+    c!(netlink::IFLA_NUM_RX_QUEUES, libc::IFLA_NUM_RX_QUEUES);
+    c!(netlink::IFLA_CARRIER, libc::IFLA_CARRIER);
+    c!(netlink::IFLA_MIN_MTU, libc::IFLA_MIN_MTU);
+    c!(netlink::IFLA_MAX_MTU, libc::IFLA_MAX_MTU);
+    c!(netlink::IFA_ADDRESS, libc::IFA_ADDRESS);
+    c!(netlink::IFA_LOCAL, libc::IFA_LOCAL);
+    c!(netlink::IFA_LABEL, libc::IFA_LABEL);
+    c!(netlink::IFA_CACHEINFO, libc::IFA_CACHEINFO);
+    c!(netlink::IFA_FLAGS, libc::IFA_FLAGS);
+    c!(netlink::IFA_F_PERMANENT, libc::IFA_F_PERMANENT);
+    c!(netlink::RTA_DST, libc::RTA_DST);
+    c!(netlink::RTA_OIF, libc::RTA_OIF);
+    c!(netlink::RTA_PRIORITY, libc::RTA_PRIORITY);
+    c!(netlink::RTA_PREFSRC, libc::RTA_PREFSRC);
+    c!(netlink::RTA_TABLE, libc::RTA_TABLE);
+    c!(netlink::RTA_PREF, libc::RTA_PREF);
+    c!(netlink::RT_TABLE_LOCAL, libc::RT_TABLE_LOCAL);
+    c!(netlink::RTPROT_KERNEL, libc::RTPROT_KERNEL);
+    c!(netlink::RT_SCOPE_UNIVERSE, libc::RT_SCOPE_UNIVERSE);
+    c!(netlink::RT_SCOPE_LINK, libc::RT_SCOPE_LINK);
+    c!(netlink::RT_SCOPE_HOST, libc::RT_SCOPE_HOST);
+    c!(netlink::RTN_LOCAL, libc::RTN_LOCAL);
+    c!(netlink::RTN_BROADCAST, libc::RTN_BROADCAST);
     c!(socket::AF_UNSPEC, libc::AF_UNSPEC);
     c!(socket::AF_UNIX, libc::AF_UNIX);
     c!(socket::AF_INET, libc::AF_INET);

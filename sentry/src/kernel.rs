@@ -184,6 +184,10 @@ pub struct Kernel {
     pub next_anon_ino: std::sync::atomic::AtomicU64,
     /// The names UNIX sockets are bound to.
     pub unix_names: Arc<crate::net::unix::UnixNames>,
+    /// The loopback network: TCP and UDP ports.
+    pub inet: Arc<crate::net::inet::InetStack>,
+    /// The port IDs of netlink sockets.
+    pub netlink_ports: Arc<crate::net::netlink::NetlinkPorts>,
     /// The System V IPC objects.
     pub ipc: Arc<crate::ipc::Ipc>,
     /// The pseudo-terminals.
@@ -420,6 +424,8 @@ impl Kernel {
             timers: crate::timers::TimerService::default(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             unix_names: Arc::default(),
+            inet: Arc::default(),
+            netlink_ports: Arc::default(),
             ipc,
             ptys,
             strace: config.strace,

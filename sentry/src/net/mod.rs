@@ -1,4 +1,175 @@
-//! Sockets: UNIX domain sockets today; other families are refused with
-//! Linux's `EAFNOSUPPORT` until the networking stack lands.
+//! Sockets: UNIX domain sockets ([`unix`]), internet sockets over the
+//! sandbox's loopback interface ([`inet`]) and the route family of
+//! netlink ([`netlink`]); other families are refused with Linux's
+//! `EAFNOSUPPORT`.
 
+pub mod inet;
+pub mod netlink;
 pub mod unix;
+
+use std::sync::Arc;
+
+use abi_linux::{Errno, Statx};
+use vfs_core::file_description::IoctlMemory;
+use vfs_core::io::{IoDest, IoSource};
+use vfs_core::waiter::{EventMask, WaiterQueue};
+use vfs_core::{
+    Context, FileDescription, FileDescriptionImpl, FileRef, ReadOptions, StatOptions, WriteOptions,
+};
+
+use inet::InetSocket;
+use netlink::NetlinkSocket;
+
+/// A socket of a family other than `AF_UNIX`.
+#[derive(Clone)]
+pub enum NetSocket {
+    /// `AF_INET` or `AF_INET6`.
+    Inet(InetSocket),
+    /// `AF_NETLINK`.
+    Netlink(Arc<NetlinkSocket>),
+}
+
+impl NetSocket {
+    /// The socket's waiter queue.
+    pub fn waiters(&self) -> &WaiterQueue {
+        match self {
+            NetSocket::Inet(s) => s.waiters(),
+            NetSocket::Netlink(s) => s.waiters(),
+        }
+    }
+
+    fn ino(&self) -> u64 {
+        match self {
+            NetSocket::Inet(s) => s.ino(),
+            NetSocket::Netlink(s) => s.ino(),
+        }
+    }
+}
+
+/// The file description of a [`NetSocket`].
+pub struct NetFile {
+    sock: NetSocket,
+}
+
+impl NetFile {
+    /// Wraps `sock`.
+    pub fn new(sock: NetSocket) -> NetFile {
+        NetFile { sock }
+    }
+
+    /// The socket.
+    pub fn socket(&self) -> &NetSocket {
+        &self.sock
+    }
+}
+
+impl FileDescriptionImpl for NetFile {
+    fn stat(&self, _: &dyn Context, fd: &FileDescription, _: StatOptions) -> Result<Statx, Errno> {
+        Ok(Statx {
+            stx_blksize: 4096,
+            stx_mode: (abi_linux::S_IFSOCK | 0o777) as u16,
+            stx_ino: self.sock.ino(),
+            ..vfs_core::file_description_util::anon_inode_stat(fd)
+        })
+    }
+
+    fn read(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        dst: &mut dyn IoDest,
+        _: ReadOptions,
+    ) -> Result<usize, Errno> {
+        match &self.sock {
+            NetSocket::Inet(InetSocket::Tcp(s)) => {
+                if dst.remaining() == 0 {
+                    return Ok(0);
+                }
+                s.recv(dst, false, false)
+            }
+            NetSocket::Inet(InetSocket::Udp(s)) => s.recv(dst, false).map(|r| r.len),
+            NetSocket::Netlink(s) => s.recv(dst, false).map(|(n, _)| n),
+        }
+    }
+
+    fn write(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        src: &mut dyn IoSource,
+        _: WriteOptions,
+    ) -> Result<usize, Errno> {
+        let mut data = vec![0u8; src.remaining()];
+        let n = vfs_core::io::copy_in(src, &mut data)?;
+        data.truncate(n);
+        match &self.sock {
+            NetSocket::Inet(InetSocket::Tcp(s)) => {
+                if data.is_empty() {
+                    return Ok(0);
+                }
+                s.send(&data)
+            }
+            NetSocket::Inet(InetSocket::Udp(s)) => s.send(&data, None),
+            NetSocket::Netlink(s) => s.send(0, &data),
+        }
+    }
+
+    fn readiness(&self, mask: EventMask) -> EventMask {
+        match &self.sock {
+            NetSocket::Inet(InetSocket::Tcp(s)) => s.readiness(mask),
+            NetSocket::Inet(InetSocket::Udp(s)) => s.readiness(mask),
+            NetSocket::Netlink(s) => s.readiness(mask),
+        }
+    }
+
+    fn ioctl(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        cmd: u32,
+        arg: u64,
+        memory: &mut dyn IoctlMemory,
+    ) -> Result<i64, Errno> {
+        let value = match cmd {
+            abi_linux::inet::SIOCINQ => match &self.sock {
+                NetSocket::Inet(InetSocket::Tcp(s)) => s.readable_bytes()?,
+                NetSocket::Inet(InetSocket::Udp(s)) => s.next_datagram_len(),
+                NetSocket::Netlink(s) => s.next_len(),
+            },
+            abi_linux::inet::SIOCOUTQ => match &self.sock {
+                NetSocket::Inet(InetSocket::Tcp(s)) => s.unsent_bytes()?,
+                _ => 0,
+            },
+            _ => return inet::interface_ioctl(cmd, arg, memory).unwrap_or(Err(Errno::ENOTTY)),
+        };
+        let value = i32::try_from(value).unwrap_or(i32::MAX);
+        memory.copy_out(arg, &value.to_ne_bytes())?;
+        Ok(0)
+    }
+
+    fn waiter_queue(&self) -> Option<&WaiterQueue> {
+        Some(self.sock.waiters())
+    }
+
+    fn release(&self, _: &dyn Context) {
+        match &self.sock {
+            NetSocket::Inet(InetSocket::Tcp(s)) => s.close(),
+            NetSocket::Inet(InetSocket::Udp(s)) => s.close(),
+            NetSocket::Netlink(s) => s.close(),
+        }
+    }
+
+    /// A socket cannot be opened through `/proc/PID/fd/N` (Linux: `ENXIO`).
+    fn reopen(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        _: abi_linux::OpenFlags,
+    ) -> Option<Result<FileRef, Errno>> {
+        Some(Err(Errno::ENXIO))
+    }
+
+    fn synthetic_name(&self) -> Option<String> {
+        Some(format!("socket:[{}]", self.sock.ino()))
+    }
+}

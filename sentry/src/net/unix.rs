@@ -1058,7 +1058,11 @@ impl FileDescriptionImpl for SocketFile {
         let value = match cmd {
             abi_linux::tty::FIONREAD => self.endpoint.readable_bytes(),
             abi_linux::tty::TIOCOUTQ => self.endpoint.unread_by_peer(),
-            _ => return Err(Errno::ENOTTY),
+            // Interface ioctls work on a socket of any family.
+            _ => {
+                return crate::net::inet::interface_ioctl(cmd, arg, memory)
+                    .unwrap_or(Err(Errno::ENOTTY));
+            }
         };
         let value = i32::try_from(value).unwrap_or(i32::MAX);
         memory.copy_out(arg, &value.to_ne_bytes())?;

@@ -1,5 +1,6 @@
 //! The socket calls (gVisor's `sys_socket.go`) over the sentry's UNIX
-//! domain sockets ([`crate::net::unix`]). Other address families are
+//! domain sockets ([`crate::net::unix`]); internet and netlink sockets
+//! are handed to [`super::inet`]. Other address families are
 //! `EAFNOSUPPORT`, as on a Linux built without them, so programs fall back
 //! quietly.
 
@@ -18,16 +19,19 @@ use abi_linux::syscalls::x86_64 as nr;
 use abi_linux::{
     Capability, CmsgHdr, Errno, Linger, MMsgHdr, MsgFlags, MsgHdr, OpenFlags, Timeval, Ucred,
 };
-use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS};
+use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 use vfs_core::{AccessTypes, FileRef, MknodOptions, StatOptions};
 
+use super::inet;
 use super::time::{deadline_after, read_timespec};
 use super::{Fd, SysResult, SyscallTable, UserAddr, with_file, with_path};
 use crate::mm::io::{UserDest, UserSource, read_iovecs};
+use crate::net::inet::Family;
 use crate::net::unix::{
     Creds, Endpoint, Kind, MAX_BUFFER, MIN_RCVBUF, MIN_SNDBUF, NameKey, SocketFile, UnixAddr,
     timeout_of,
 };
+use crate::net::{NetFile, NetSocket};
 use crate::task::Task;
 use crate::wait::{TaskWaker, interrupted};
 
@@ -65,12 +69,20 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::SHUTDOWN, sys_shutdown);
     table.typed(nr::SETSOCKOPT, sys_setsockopt);
     table.typed(nr::GETSOCKOPT, sys_getsockopt);
-    let unix_only = "AF_UNIX only: other families are EAFNOSUPPORT";
-    table.partial(nr::SOCKET, unix_only);
-    table.partial(nr::SOCKETPAIR, unix_only);
+    table.partial(
+        nr::SOCKET,
+        "AF_UNIX; AF_INET/AF_INET6 TCP and UDP on the loopback; AF_NETLINK NETLINK_ROUTE, \
+         read-only; raw (EPERM) and ICMP (EACCES) sockets refused; other families EAFNOSUPPORT",
+    );
     table.partial(
         nr::SENDMSG,
-        "SCM_RIGHTS cycles (a socket sent over itself) are never collected",
+        "SCM_RIGHTS cycles (a socket sent over itself) are never collected; \
+         TCP urgent data (MSG_OOB) is EOPNOTSUPP",
+    );
+    table.partial(nr::SENDTO, "TCP urgent data (MSG_OOB) is EOPNOTSUPP");
+    table.partial(
+        nr::RECVMSG,
+        "no IP-level control messages (IP_PKTINFO, IP_TTL, IP_TOS, timestamps) are produced",
     );
 }
 
@@ -103,13 +115,18 @@ fn endpoint_of(file: &FileRef) -> Result<Arc<Endpoint>, Errno> {
         .ok_or(Errno::ENOTSOCK)
 }
 
-/// Runs `f` on the socket at `fd`.
+/// Runs `inet` on the internet socket at `fd`, or `unix` on the UNIX
+/// socket there; `ENOTSOCK` for another file.
 fn with_socket<T>(
     t: &Task,
     fd: Fd,
-    f: impl FnOnce(&FileRef, &Arc<Endpoint>) -> Result<T, Errno>,
+    inet: impl FnOnce(&FileRef, &NetSocket) -> Result<T, Errno>,
+    unix: impl FnOnce(&FileRef, &Arc<Endpoint>) -> Result<T, Errno>,
 ) -> Result<T, Errno> {
-    with_file(t, fd.0, |file| f(file, &endpoint_of(file)?))
+    with_file(t, fd.0, |file| match file.downcast::<NetFile>() {
+        Some(f) => inet(file, f.socket()),
+        None => unix(file, &endpoint_of(file)?),
+    })
 }
 
 /// A socket file description for `endpoint` on the anonymous mount.
@@ -161,6 +178,12 @@ fn check_family_and_protocol(domain: i32, protocol: i32) -> Result<(), Errno> {
 }
 
 fn sys_socket(t: &mut Task, domain: i32, ty: i32, protocol: i32) -> SysResult {
+    if let Some(family) = Family::from_domain(domain) {
+        return inet::create(t, family, ty, protocol);
+    }
+    if domain == abi_linux::socket::AF_NETLINK {
+        return super::netlink::create(t, ty, protocol);
+    }
     check_family_and_protocol(domain, protocol)?;
     let (kind, nonblock, cloexec) = parse_type(ty)?;
     let endpoint = Endpoint::new(kind, next_ino(t), peer_cred_of(t));
@@ -171,6 +194,10 @@ fn sys_socket(t: &mut Task, domain: i32, ty: i32, protocol: i32) -> SysResult {
 }
 
 fn sys_socketpair(t: &mut Task, domain: i32, ty: i32, protocol: i32, sv: UserAddr) -> SysResult {
+    if Family::from_domain(domain).is_some() {
+        // Linux's `sock_no_socketpair`.
+        return Err(Errno::EOPNOTSUPP);
+    }
     check_family_and_protocol(domain, protocol)?;
     let (kind, nonblock, cloexec) = parse_type(ty)?;
     let (a, b) = Endpoint::pair(kind, (next_ino(t), next_ino(t)), peer_cred_of(t));
@@ -213,7 +240,12 @@ fn read_sockaddr(t: &Task, addr: UserAddr, len: u32) -> Result<Vec<u8>, Errno> {
 
 /// Writes `bytes` (an address) to `addr`, cut to the length at `len_addr`,
 /// and stores the full length there (`move_addr_to_user`).
-fn write_sockaddr(t: &Task, addr: UserAddr, len_addr: UserAddr, bytes: &[u8]) -> Result<(), Errno> {
+pub(super) fn write_sockaddr(
+    t: &Task,
+    addr: UserAddr,
+    len_addr: UserAddr,
+    bytes: &[u8],
+) -> Result<(), Errno> {
     if addr.is_null() || len_addr.is_null() {
         return Ok(());
     }
@@ -263,32 +295,37 @@ fn find_endpoint(t: &Task, addr: &UnixAddr) -> Result<Arc<Endpoint>, Errno> {
 
 fn sys_bind(t: &mut Task, fd: Fd, addr: UserAddr, len: u32) -> SysResult {
     let bytes = read_sockaddr(t, addr, len)?;
-    with_socket(t, fd, |_, ep| {
-        let addr = UnixAddr::parse(&bytes)?;
-        let names = &t.kernel.unix_names;
-        match addr {
-            // Linux creates the inode first: a taken path is EADDRINUSE
-            // even for a socket that is bound already.
-            Some(UnixAddr::Path(path)) => {
-                let key = create_socket_inode(t, &path)?;
-                let bound = ep.bind(names, UnixAddr::Path(path.clone()), Some(key));
-                if bound.is_err() {
-                    let _ = with_path(t, abi_linux::AT_FDCWD, &path, false, false, |pop| {
-                        t.kernel.vfs.unlink_at(&t.ctx, pop)
-                    });
+    with_socket(
+        t,
+        fd,
+        |_, s| inet::bind(t, s, &bytes),
+        |_, ep| {
+            let addr = UnixAddr::parse(&bytes)?;
+            let names = &t.kernel.unix_names;
+            match addr {
+                // Linux creates the inode first: a taken path is EADDRINUSE
+                // even for a socket that is bound already.
+                Some(UnixAddr::Path(path)) => {
+                    let key = create_socket_inode(t, &path)?;
+                    let bound = ep.bind(names, UnixAddr::Path(path.clone()), Some(key));
+                    if bound.is_err() {
+                        let _ = with_path(t, abi_linux::AT_FDCWD, &path, false, false, |pop| {
+                            t.kernel.vfs.unlink_at(&t.ctx, pop)
+                        });
+                    }
+                    bound
                 }
-                bound
+                _ if ep.is_bound() => Err(Errno::EINVAL),
+                None => ep.bind(names, UnixAddr::Unnamed, None),
+                Some(UnixAddr::Abstract(name)) => ep.bind(
+                    names,
+                    UnixAddr::Abstract(name.clone()),
+                    Some(NameKey::Abstract(name)),
+                ),
+                Some(UnixAddr::Unnamed) => Err(Errno::EINVAL),
             }
-            _ if ep.is_bound() => Err(Errno::EINVAL),
-            None => ep.bind(names, UnixAddr::Unnamed, None),
-            Some(UnixAddr::Abstract(name)) => ep.bind(
-                names,
-                UnixAddr::Abstract(name.clone()),
-                Some(NameKey::Abstract(name)),
-            ),
-            Some(UnixAddr::Unnamed) => Err(Errno::EINVAL),
-        }
-    })
+        },
+    )
     .map(|()| 0)
 }
 
@@ -324,15 +361,21 @@ fn create_socket_inode(t: &Task, path: &[u8]) -> Result<NameKey, Errno> {
 }
 
 fn sys_listen(t: &mut Task, fd: Fd, backlog: i32) -> SysResult {
-    with_socket(t, fd, |_, ep| ep.listen(backlog, peer_cred_of(t))).map(|()| 0)
+    with_socket(
+        t,
+        fd,
+        |_, s| inet::listen(s, backlog),
+        |_, ep| ep.listen(backlog, peer_cred_of(t)),
+    )
+    .map(|()| 0)
 }
 
 /// Waits on `queue`'s owner for `mask` until `attempt` stops returning
 /// `EAGAIN`: `EAGAIN` at once when `nonblock`, at `deadline` otherwise; a
 /// handled signal ends the wait with `ERESTARTSYS`, or `EINTR` when a
 /// timeout was set (Linux's `sock_intr_errno`).
-fn block<T>(
-    waiters: &Endpoint,
+pub(super) fn block<T>(
+    waiters: &WaiterQueue,
     mask: EventMask,
     nonblock: bool,
     deadline: Option<Instant>,
@@ -344,7 +387,7 @@ fn block<T>(
     }
     let waker = TaskWaker::new();
     let mask = vfs_core::waiter::with_always_reported(mask);
-    let id = waiters.waiters().register(waker.clone(), mask);
+    let id = waiters.register(waker.clone(), mask);
     let result = loop {
         match attempt() {
             Err(Errno::EAGAIN) => {}
@@ -362,7 +405,7 @@ fn block<T>(
         }
         waker.wait(deadline);
     };
-    waiters.waiters().unregister(id);
+    waiters.unregister(id);
     result
 }
 
@@ -374,12 +417,15 @@ fn accept(t: &Task, fd: Fd, addr: UserAddr, len_addr: UserAddr, flags: i32) -> S
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
-    with_socket(t, fd, |file, ep| {
+    let inet = |file: &FileRef, s: &NetSocket| inet::accept(t, file, s, addr, len_addr, flags);
+    with_socket(t, fd, inet, |file, ep| {
         if ep.kind() == Kind::Dgram {
             return Err(Errno::EOPNOTSUPP);
         }
         let nonblock = file.status_flags().contains(OpenFlags::NONBLOCK);
-        let accepted = block(ep, READABLE_EVENTS, nonblock, None, || ep.accept())?;
+        let accepted = block(ep.waiters(), READABLE_EVENTS, nonblock, None, || {
+            ep.accept()
+        })?;
         let peer = reported_addr(&accepted.peer_addr().unwrap_or_default());
         let new = socket_file(t, accepted, flags & SOCK_NONBLOCK != 0);
         let newfd = t.fds.add(new, flags & SOCK_CLOEXEC != 0, 0, t.fd_limit())?;
@@ -406,7 +452,8 @@ fn sys_accept4(t: &mut Task, fd: Fd, addr: UserAddr, len_addr: UserAddr, flags: 
 
 fn sys_connect(t: &mut Task, fd: Fd, addr: UserAddr, len: u32) -> SysResult {
     let bytes = read_sockaddr(t, addr, len)?;
-    with_socket(t, fd, |file, ep| {
+    let inet = |file: &FileRef, s: &NetSocket| inet::connect(t, file, s, &bytes).map(|_| ());
+    with_socket(t, fd, inet, |file, ep| {
         if ep.kind() == Kind::Dgram {
             if bytes.len() >= 2 && i32::from(u16::from_ne_bytes([bytes[0], bytes[1]])) == AF_UNSPEC
             {
@@ -423,7 +470,7 @@ fn sys_connect(t: &mut Task, fd: Fd, addr: UserAddr, len: u32) -> SysResult {
         let nonblock = file.status_flags().contains(OpenFlags::NONBLOCK);
         let cred = peer_cred_of(t);
         let ino = next_ino(t);
-        block(&server, WRITABLE_EVENTS, nonblock, None, || {
+        block(server.waiters(), WRITABLE_EVENTS, nonblock, None, || {
             ep.connect(&server, cred, ino)
         })
     })
@@ -440,14 +487,24 @@ fn autobind_for_passcred(t: &Task, ep: &Arc<Endpoint>) -> Result<(), Errno> {
 }
 
 fn sys_getsockname(t: &mut Task, fd: Fd, addr: UserAddr, len_addr: UserAddr) -> SysResult {
-    let local = with_socket(t, fd, |_, ep| Ok(ep.local_addr()))?;
-    write_sockaddr(t, addr, len_addr, &local.to_sockaddr())?;
+    let local = with_socket(
+        t,
+        fd,
+        |_, s| inet::local_addr(t, s),
+        |_, ep| Ok(ep.local_addr().to_sockaddr()),
+    )?;
+    write_sockaddr(t, addr, len_addr, &local)?;
     Ok(0)
 }
 
 fn sys_getpeername(t: &mut Task, fd: Fd, addr: UserAddr, len_addr: UserAddr) -> SysResult {
-    let peer = with_socket(t, fd, |_, ep| ep.peer_addr())?;
-    write_sockaddr(t, addr, len_addr, &peer.to_sockaddr())?;
+    let peer = with_socket(
+        t,
+        fd,
+        |_, s| inet::peer_addr(s),
+        |_, ep| ep.peer_addr().map(|a| a.to_sockaddr()),
+    )?;
+    write_sockaddr(t, addr, len_addr, &peer)?;
     Ok(0)
 }
 
@@ -458,7 +515,13 @@ fn sys_shutdown(t: &mut Task, fd: Fd, how: i32) -> SysResult {
         SHUT_RDWR => (true, true),
         _ => return Err(Errno::EINVAL),
     };
-    with_socket(t, fd, |_, ep| ep.shutdown(rd, wr)).map(|()| 0)
+    with_socket(
+        t,
+        fd,
+        |_, s| inet::shutdown(s, rd, wr),
+        |_, ep| ep.shutdown(rd, wr),
+    )
+    .map(|()| 0)
 }
 
 /// What one send carries besides its bytes.
@@ -578,9 +641,13 @@ fn send(
             let mut data = vec![0u8; total];
             let n = vfs_core::io::copy_in(&mut src, &mut data)?;
             data.truncate(n);
-            block(&target, WRITABLE_EVENTS, nonblock, deadline, || {
-                ep.send(&data, &mut anc.rights, creds, to)
-            })
+            block(
+                target.waiters(),
+                WRITABLE_EVENTS,
+                nonblock,
+                deadline,
+                || ep.send(&data, &mut anc.rights, creds, to),
+            )
         }
     } else if total == 0 {
         // Nothing to queue, but the socket must be connected.
@@ -590,41 +657,16 @@ fn send(
             Ok(0)
         }
     } else {
-        let mut sent = 0usize;
-        let mut piece = Vec::new();
-        'pieces: loop {
-            if sent == total {
-                break Ok(sent);
-            }
-            let want = (total - sent).min(sndbuf.max(1));
-            piece.resize(want, 0);
-            let n = match vfs_core::io::copy_in(&mut src, &mut piece) {
-                Ok(n) if n > 0 => n,
-                Ok(_) if sent > 0 => break Ok(sent),
-                Ok(_) => break Err(Errno::EFAULT),
-                Err(_) if sent > 0 => break Ok(sent),
-                Err(e) => break Err(e),
-            };
-            piece.truncate(n);
-            let mut offset = 0;
-            while offset < piece.len() {
-                let step = block(&target, WRITABLE_EVENTS, nonblock, deadline, || {
-                    ep.send(&piece[offset..], &mut anc.rights, creds, to)
-                });
-                match step {
-                    Ok(k) => {
-                        offset += k;
-                        sent += k;
-                    }
-                    Err(_) if sent > 0 => break 'pieces Ok(sent),
-                    Err(e) => break 'pieces Err(e),
-                }
-            }
-            if n < want {
-                // The caller's memory ended in a fault.
-                break Ok(sent);
-            }
-        }
+        let rights = &mut anc.rights;
+        send_stream(
+            &mut src,
+            total,
+            sndbuf,
+            target.waiters(),
+            nonblock,
+            deadline,
+            |piece| ep.send(piece, rights, creds, to),
+        )
     };
     for f in anc.rights {
         f.release(&t.ctx);
@@ -636,6 +678,56 @@ fn send(
         super::raise_error_signal(t, libc::SIGPIPE);
     }
     result
+}
+
+/// Sends the `total` bytes of `src` over a stream in pieces of at most
+/// `chunk` bytes through `attempt` (which queues some of a piece, or
+/// fails with `EAGAIN` when there is no room: the wait is on `queue`).
+/// Returns a short count when interrupted, timed out, non-blocking or
+/// faulting after some bytes went.
+pub(super) fn send_stream(
+    src: &mut UserSource<'_>,
+    total: usize,
+    chunk: usize,
+    queue: &WaiterQueue,
+    nonblock: bool,
+    deadline: Option<Instant>,
+    mut attempt: impl FnMut(&[u8]) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    let mut sent = 0usize;
+    let mut piece = Vec::new();
+    loop {
+        if sent == total {
+            return Ok(sent);
+        }
+        let want = (total - sent).min(chunk.max(1));
+        piece.resize(want, 0);
+        let n = match vfs_core::io::copy_in(src, &mut piece) {
+            Ok(n) if n > 0 => n,
+            Ok(_) if sent > 0 => return Ok(sent),
+            Ok(_) => return Err(Errno::EFAULT),
+            Err(_) if sent > 0 => return Ok(sent),
+            Err(e) => return Err(e),
+        };
+        piece.truncate(n);
+        let mut offset = 0;
+        while offset < piece.len() {
+            match block(queue, WRITABLE_EVENTS, nonblock, deadline, || {
+                attempt(&piece[offset..])
+            }) {
+                Ok(k) => {
+                    offset += k;
+                    sent += k;
+                }
+                Err(_) if sent > 0 => return Ok(sent),
+                Err(e) => return Err(e),
+            }
+        }
+        if n < want {
+            // The caller's memory ended in a fault.
+            return Ok(sent);
+        }
+    }
 }
 
 /// What `recvmsg` reports beyond the bytes.
@@ -670,14 +762,14 @@ fn recv(
     let peek = flags.contains(MsgFlags::PEEK);
     let total: usize = iovs.iter().map(|&(_, len)| len).sum();
     let mut dst = UserDest::new(&t.mm, iovs);
-    let mut got = block(ep, READABLE_EVENTS, nonblock, deadline, || {
+    let mut got = block(ep.waiters(), READABLE_EVENTS, nonblock, deadline, || {
         ep.recv(&mut dst, peek)
     })?;
     if ep.kind() == Kind::Stream && flags.contains(MsgFlags::WAITALL) && !peek {
         // Keep reading (without descriptors) until the buffer is full, the
         // stream ends, or a signal or timeout stops the wait.
         while got.len < total && got.rights.is_empty() {
-            match block(ep, READABLE_EVENTS, nonblock, deadline, || {
+            match block(ep.waiters(), READABLE_EVENTS, nonblock, deadline, || {
                 ep.recv(&mut dst, false)
             }) {
                 Ok(more) if more.len == 0 => break,
@@ -792,7 +884,15 @@ fn sys_sendto(
     addrlen: u32,
 ) -> SysResult {
     let flags = MsgFlags::from_bits_retain(flags);
-    with_socket(t, fd, |file, ep| {
+    let inet = |file: &FileRef, s: &NetSocket| {
+        let to = if addr.is_null() || addrlen == 0 {
+            None
+        } else {
+            Some(read_sockaddr(t, addr, addrlen)?)
+        };
+        inet::send(t, file, s, vec![(buf.get(), len)], flags, to.as_deref())
+    };
+    with_socket(t, fd, inet, |file, ep| {
         let to = match ep.kind() {
             Kind::Dgram => destination(t, addr, addrlen)?,
             Kind::Stream if !addr.is_null() && addrlen > 0 => return Err(stream_address_error(ep)),
@@ -822,11 +922,18 @@ fn sys_recvfrom(
     len_addr: UserAddr,
 ) -> SysResult {
     let flags = MsgFlags::from_bits_retain(flags);
-    let r = with_socket(t, fd, |file, ep| {
-        recv(t, file, ep, vec![(buf.get(), len)], flags, 0)
-    })?;
-    write_sockaddr(t, addr, len_addr, &reported_addr(&r.from))?;
-    Ok(r.len as u64)
+    let iovs = vec![(buf.get(), len)];
+    let (len, from) = with_socket(
+        t,
+        fd,
+        |file, s| inet::recv(t, file, s, iovs.clone(), flags),
+        |file, ep| {
+            let r = recv(t, file, ep, iovs.clone(), flags, 0)?;
+            Ok((r.len, reported_addr(&r.from)))
+        },
+    )?;
+    write_sockaddr(t, addr, len_addr, &from)?;
+    Ok(len as u64)
 }
 
 fn sendmsg(
@@ -850,7 +957,13 @@ fn sendmsg(
 fn sys_sendmsg(t: &mut Task, fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
     let hdr: MsgHdr = t.mm.read_obj(msg.get())?;
     let flags = MsgFlags::from_bits_retain(flags);
-    with_socket(t, fd, |file, ep| sendmsg(t, file, ep, &hdr, flags)).map(|n| n as u64)
+    with_socket(
+        t,
+        fd,
+        |file, s| inet::sendmsg(t, file, s, &hdr, flags),
+        |file, ep| sendmsg(t, file, ep, &hdr, flags),
+    )
+    .map(|n| n as u64)
 }
 
 /// Receives one message into `hdr` and writes back its name, control and
@@ -883,19 +996,25 @@ fn recvmsg(
 
 fn sys_recvmsg(t: &mut Task, fd: Fd, msg: UserAddr, flags: u32) -> SysResult {
     let flags = MsgFlags::from_bits_retain(flags);
-    with_socket(t, fd, |file, ep| recvmsg(t, file, ep, msg.get(), flags)).map(|n| n as u64)
+    with_socket(
+        t,
+        fd,
+        |file, s| inet::recvmsg(t, file, s, msg.get(), flags),
+        |file, ep| recvmsg(t, file, ep, msg.get(), flags),
+    )
+    .map(|n| n as u64)
 }
 
 fn sys_sendmmsg(t: &mut Task, fd: Fd, vec: UserAddr, vlen: u32, flags: u32) -> SysResult {
     let flags = MsgFlags::from_bits_retain(flags);
     let vlen = vlen.min(MAX_MMSG) as u64;
-    with_socket(t, fd, |file, ep| {
+    let each = |one: &dyn Fn(&MsgHdr) -> Result<usize, Errno>| {
         let mut done = 0u64;
         let size = size_of::<MMsgHdr>() as u64;
         while done < vlen {
             let at = vec.get() + done * size;
             let mut m: MMsgHdr = t.mm.read_obj(at)?;
-            match sendmsg(t, file, ep, &m.hdr, flags) {
+            match one(&m.hdr) {
                 Ok(n) => {
                     m.len = n as u32;
                     t.mm.write_obj(at, &m)?;
@@ -906,7 +1025,13 @@ fn sys_sendmmsg(t: &mut Task, fd: Fd, vec: UserAddr, vlen: u32, flags: u32) -> S
             }
         }
         Ok(done)
-    })
+    };
+    with_socket(
+        t,
+        fd,
+        |file, s| each(&|hdr| inet::sendmsg(t, file, s, hdr, flags)),
+        |file, ep| each(&|hdr| sendmsg(t, file, ep, hdr, flags)),
+    )
 }
 
 fn sys_recvmmsg(
@@ -917,19 +1042,20 @@ fn sys_recvmmsg(
     flags: u32,
     timeout: UserAddr,
 ) -> SysResult {
-    let mut flags = MsgFlags::from_bits_retain(flags);
+    let flags = MsgFlags::from_bits_retain(flags);
     let vlen = vlen.min(MAX_MMSG) as u64;
     let deadline = if timeout.is_null() {
         None
     } else {
         Some(deadline_after(read_timespec(t, timeout)?))
     };
-    with_socket(t, fd, |file, ep| {
+    let each = |one: &dyn Fn(u64, MsgFlags) -> Result<usize, Errno>| {
+        let mut flags = flags;
         let mut done = 0u64;
         let size = size_of::<MMsgHdr>() as u64;
         while done < vlen {
             let at = vec.get() + done * size;
-            match recvmsg(t, file, ep, at, flags) {
+            match one(at, flags) {
                 Ok(n) => {
                     t.mm.write_obj(at + size_of::<MsgHdr>() as u64, &(n as u32))?;
                     done += 1;
@@ -945,7 +1071,13 @@ fn sys_recvmmsg(
             }
         }
         Ok(done)
-    })
+    };
+    with_socket(
+        t,
+        fd,
+        |file, s| each(&|at, flags| inet::recvmsg(t, file, s, at, flags)),
+        |file, ep| each(&|at, flags| recvmsg(t, file, ep, at, flags)),
+    )
 }
 
 /// Reads an `int` option value; `EINVAL` if shorter.
@@ -964,7 +1096,9 @@ fn sys_setsockopt(
     val: UserAddr,
     len: u32,
 ) -> SysResult {
-    with_socket(t, fd, |_, ep| {
+    let inet =
+        |_: &FileRef, s: &NetSocket| inet::setsockopt(t, s, level, name, val, len).map(|()| 0);
+    with_socket(t, fd, inet, |_, ep| {
         if level != SOL_SOCKET {
             return Err(Errno::EOPNOTSUPP);
         }
@@ -1030,7 +1164,8 @@ fn sys_getsockopt(
     if room < 0 {
         return Err(Errno::EINVAL);
     }
-    let value: Vec<u8> = with_socket(t, fd, |_, ep| {
+    let inet = |_: &FileRef, s: &NetSocket| inet::getsockopt(s, level, name);
+    let value: Vec<u8> = with_socket(t, fd, inet, |_, ep| {
         if level != SOL_SOCKET {
             return Err(Errno::EOPNOTSUPP);
         }

@@ -103,14 +103,40 @@ pub fn outcome(out: &std::process::Output) -> Outcome {
 /// Runs `argv` natively and in the sentry on every platform, with `env`
 /// added, and requires the same exit code and standard output.
 pub fn same_as_native(argv: &[&str], env: &[(&str, &str)]) {
+    let mut native = Command::new(argv[0]);
+    native.args(&argv[1..]);
+    compare(native, argv, env);
+}
+
+/// As [`same_as_native`], with the native run in a new network namespace
+/// whose only interface is `lo`, up: the network the sandbox's default
+/// `--network=none` gives. The native run's ports are its own, so the
+/// program may use fixed ones. Skips (with a message) without `unshare`
+/// and `ip`.
+pub fn same_as_loopback_only(argv: &[&str], env: &[(&str, &str)]) {
+    for tool in ["/usr/bin/unshare", "/usr/sbin/ip"] {
+        if !Path::new(tool).exists() {
+            missing(tool, true);
+            return;
+        }
+    }
+    let mut native = Command::new("/usr/bin/unshare");
+    native
+        .args([
+            "-n",
+            "/bin/sh",
+            "-c",
+            "/usr/sbin/ip link set lo up && exec \"$@\"",
+            "sh",
+        ])
+        .args(argv);
+    compare(native, argv, env);
+}
+
+fn compare(mut native: Command, argv: &[&str], env: &[(&str, &str)]) {
     // Both runs get exactly `env`: the sandbox starts with an empty
     // environment, so the native run must too.
-    let native = run_limited(
-        Command::new(argv[0])
-            .args(&argv[1..])
-            .env_clear()
-            .envs(env.iter().copied()),
-    );
+    let native = run_limited(native.env_clear().envs(env.iter().copied()));
     let native = outcome(&native);
     assert!(!native.1.is_empty(), "{argv:?} printed nothing natively");
     for platform in platforms() {
