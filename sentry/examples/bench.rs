@@ -22,7 +22,7 @@ use sentry::gofer::GoferLaunch;
 use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
 
 /// The cases, in the order the guest prints them.
-const CASES: [&str; 16] = [
+const CASES: [&str; 19] = [
     "getppid",
     "stat",
     "stat-depth8",
@@ -37,6 +37,9 @@ const CASES: [&str; 16] = [
     "unix-pingpong-64",
     "unix-stream-64k",
     "pipe-64k",
+    "tcp-pingpong-1",
+    "tcp-stream-64k",
+    "tcp-connect+accept+close",
     "epoll-ready-eventfd",
     "signal-roundtrip",
 ];
@@ -272,7 +275,7 @@ fn outer(scale: u64) -> Result<(), String> {
          the tree served by a gofer process"
     );
     print!(
-        "{:<16} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
+        "{:<24} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
         "case (ns/op)", "native", "ptrace", "/native", "seccomp", "/native", "gofer", "/native"
     );
     if runsc.is_some() {
@@ -287,7 +290,7 @@ fn outer(scale: u64) -> Result<(), String> {
         let s = cell(sentry.get("seccomp"), case);
         let g = cell(sentry.get("gofer"), case);
         print!(
-            "{case:<16} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
+            "{case:<24} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
             show(n),
             show(p),
             ratio(p, n),

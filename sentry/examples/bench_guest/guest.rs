@@ -39,6 +39,13 @@ const SIGUSR1: u64 = 10;
 /// `SA_RESTORER`: the action carries its own return trampoline.
 const SA_RESTORER: u64 = 0x0400_0000;
 const AF_UNIX: u64 = 1;
+const AF_INET: u64 = 2;
+const SYS_SOCKET: u64 = 41;
+const SYS_CONNECT: u64 = 42;
+const SYS_ACCEPT: u64 = 43;
+const SYS_BIND: u64 = 49;
+const SYS_LISTEN: u64 = 50;
+const SYS_GETSOCKNAME: u64 = 51;
 const SOCK_STREAM: u64 = 1;
 const EPOLL_CTL_ADD: u64 = 1;
 const EPOLLIN: u32 = 1;
@@ -192,6 +199,46 @@ extern "C" fn echo(fd: u64) {
     while read_exact(fd, buf, 64) {
         write_exact(fd, buf, 64);
     }
+}
+
+/// Echoes single bytes on socket `fd` until its peer closes.
+extern "C" fn echo_byte(fd: u64) {
+    // Only this thread uses `PEER_BUF` while it runs.
+    let buf = core::ptr::addr_of_mut!(PEER_BUF) as u64;
+    while read_exact(fd, buf, 1) {
+        write_exact(fd, buf, 1);
+    }
+}
+
+/// A TCP listener on 127.0.0.1 and an ephemeral port: its descriptor
+/// and its `sockaddr_in`.
+fn tcp_listener() -> (u64, [u8; 16]) {
+    let mut addr = [0u8; 16];
+    addr[..2].copy_from_slice(&(AF_INET as u16).to_ne_bytes());
+    addr[4..8].copy_from_slice(&[127, 0, 0, 1]);
+    // SAFETY: plain integer arguments.
+    let fd = check(unsafe { syscall(SYS_SOCKET, AF_INET, SOCK_STREAM, 0, 0) });
+    // SAFETY: `addr` is a `sockaddr_in` of 16 bytes.
+    check(unsafe { syscall(SYS_BIND, fd, addr.as_ptr() as u64, 16, 0) });
+    // SAFETY: plain integer arguments.
+    check(unsafe { syscall(SYS_LISTEN, fd, 128, 0, 0) });
+    let mut len = 16u32;
+    // SAFETY: `addr` has room for 16 bytes, `len` says so.
+    check(unsafe {
+        syscall(SYS_GETSOCKNAME, fd, addr.as_mut_ptr() as u64, &mut len as *mut u32 as u64, 0)
+    });
+    (fd, addr)
+}
+
+/// A connected pair through `listener` at `addr`: (client, server).
+fn tcp_pair(listener: u64, addr: &[u8; 16]) -> (u64, u64) {
+    // SAFETY: plain integer arguments.
+    let client = check(unsafe { syscall(SYS_SOCKET, AF_INET, SOCK_STREAM, 0, 0) });
+    // SAFETY: `addr` is a `sockaddr_in` of 16 bytes.
+    check(unsafe { syscall(SYS_CONNECT, client, addr.as_ptr() as u64, 16, 0) });
+    // SAFETY: no address is asked for.
+    let server = check(unsafe { syscall(SYS_ACCEPT, listener, 0, 0, 0) });
+    (client, server)
 }
 
 /// Reads and discards from `fd` until its writer closes.
@@ -473,6 +520,50 @@ extern "C" fn guest_main(sp: *const u64) -> ! {
         // SAFETY: closing the reader.
         unsafe { syscall(SYS_CLOSE, reader as u64, 0, 0, 0) };
     }
+
+    let (listener, addr) = tcp_listener();
+    let (client, server) = tcp_pair(listener, &addr);
+    spawn(echo_byte, server, &tid);
+    let iters = n(5000);
+    let start = now_ns();
+    for _ in 0..iters {
+        write_exact(client, buf_ptr, 1);
+        read_exact(client, buf_ptr, 1);
+    }
+    report(b"tcp-pingpong-1", iters, start);
+    // SAFETY: closing the client ends the echo thread.
+    unsafe { syscall(SYS_CLOSE, client, 0, 0, 0) };
+    join(&tid);
+    // SAFETY: closing the server side.
+    unsafe { syscall(SYS_CLOSE, server, 0, 0, 0) };
+
+    let (client, server) = tcp_pair(listener, &addr);
+    spawn(drain, server, &tid);
+    let iters = n(2000);
+    let start = now_ns();
+    for _ in 0..iters {
+        write_exact(client, buf_ptr, 65536);
+    }
+    // SAFETY: closing the writer ends the drain thread.
+    unsafe { syscall(SYS_CLOSE, client, 0, 0, 0) };
+    join(&tid);
+    report(b"tcp-stream-64k", iters, start);
+    // SAFETY: closing the reader.
+    unsafe { syscall(SYS_CLOSE, server, 0, 0, 0) };
+
+    let iters = n(1000);
+    let start = now_ns();
+    for _ in 0..iters {
+        let (client, server) = tcp_pair(listener, &addr);
+        // SAFETY: closing both ends just made.
+        unsafe {
+            syscall(SYS_CLOSE, client, 0, 0, 0);
+            syscall(SYS_CLOSE, server, 0, 0, 0);
+        }
+    }
+    report(b"tcp-connect+accept+close", iters, start);
+    // SAFETY: closing the listener.
+    unsafe { syscall(SYS_CLOSE, listener, 0, 0, 0) };
 
     // SAFETY: an eventfd with a count of 1 and no flags.
     let efd = check(unsafe { syscall(SYS_EVENTFD2, 1, 0, 0, 0) });
