@@ -31,7 +31,7 @@ pub struct HostFd {
 
 impl HostFd {
     /// Takes ownership of `fd`.
-    pub(crate) fn new(fd: OwnedFd) -> Arc<HostFd> {
+    pub fn new(fd: OwnedFd) -> Arc<HostFd> {
         Arc::new_cyclic(|weak: &Weak<HostFd>| HostFd {
             fd,
             _registration: refs::Registration::new_cyclic(weak, "hostfs::HostFd"),

@@ -54,4 +54,5 @@ pub use filesystem::{FS_TYPE, HostFilesystem, ImportOptions, import_fd};
 pub use host_fd::HostFd;
 pub use inode::{HostInode, SUPPORTED_FLAGS};
 pub use mmap::HostMmapFile;
+pub use notifier::HostWatch;
 pub use tty::JobControl;

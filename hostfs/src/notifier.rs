@@ -162,3 +162,29 @@ impl Drop for NotifierRegistration {
             .remove(&self.id);
     }
 }
+
+/// A host descriptor the notifier watches for another owner (the
+/// sentry's host sockets): every readiness edge among a fixed set of
+/// events notifies a queue. Waiters re-check readiness after registering,
+/// so a fixed interest set loses nothing; it only wakes the notifier for
+/// edges nobody waits on.
+pub struct HostWatch {
+    _registration: NotifierRegistration,
+}
+
+impl HostWatch {
+    /// Watches `host` for `mask`, notifying `queue`.
+    ///
+    /// Errors: the host's (`EPERM` for a descriptor epoll cannot watch).
+    pub fn new(
+        host: &Arc<HostFd>,
+        queue: &Arc<WaiterQueue>,
+        mask: EventMask,
+    ) -> Result<HostWatch, Errno> {
+        let registration = NotifierRegistration::add(host, queue)?;
+        registration.update(mask)?;
+        Ok(HostWatch {
+            _registration: registration,
+        })
+    }
+}

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sentry::gofer::GoferLaunch;
-use sentry::kernel::{Kernel, KernelConfig, PlatformKind, RootSource};
+use sentry::kernel::{Kernel, KernelConfig, Network, PlatformKind, RootSource};
 
 /// The cases, in the order the guest prints them.
 const CASES: [&str; 19] = [
@@ -74,11 +74,18 @@ fn main() {
     }
 }
 
-/// Runs the guest in the sentry: `PLATFORM ROOT TREE PERCENT`.
+/// Runs the guest in the sentry: `PLATFORM ROOT TREE PERCENT`, ROOT
+/// `copy`, `gofer` or `copy-hostnet` (a copied root and
+/// `--network=host`).
 fn inner(args: &[String]) -> i32 {
     let [platform, root, tree, scale] = args else {
-        eprintln!("bench --inner PLATFORM copy|gofer TREE PERCENT");
+        eprintln!("bench --inner PLATFORM copy|gofer|copy-hostnet TREE PERCENT");
         return 2;
+    };
+    let network = if root == "copy-hostnet" {
+        Network::Host
+    } else {
+        Network::Loopback
     };
     let tree = PathBuf::from(tree);
     let root = if root == "gofer" {
@@ -100,6 +107,7 @@ fn inner(args: &[String]) -> i32 {
             PlatformKind::Ptrace
         },
         gofer: GoferLaunch::Process(me),
+        network,
         ..KernelConfig::new(root)
     };
     let kernel = match Kernel::new(&config) {
@@ -241,6 +249,7 @@ fn outer(scale: u64) -> Result<(), String> {
         ("ptrace", "ptrace", "copy"),
         ("seccomp", "seccomp", "copy"),
         ("gofer", "seccomp", "gofer"),
+        ("hostnet", "seccomp", "copy-hostnet"),
     ] {
         let mut cmd = Command::new(&me);
         cmd.args(["--inner", platform, root])
@@ -272,11 +281,21 @@ fn outer(scale: u64) -> Result<(), String> {
     };
     println!(
         "ptrace and seccomp: the tree copied into memory; gofer: seccomp with \
-         the tree served by a gofer process"
+         the tree served by a gofer process; hostnet: seccomp with --network=host \
+         (only the tcp rows differ from seccomp)"
     );
     print!(
-        "{:<24} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
-        "case (ns/op)", "native", "ptrace", "/native", "seccomp", "/native", "gofer", "/native"
+        "{:<24} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
+        "case (ns/op)",
+        "native",
+        "ptrace",
+        "/native",
+        "seccomp",
+        "/native",
+        "gofer",
+        "/native",
+        "hostnet",
+        "/native"
     );
     if runsc.is_some() {
         print!(" {:>10} {:>13}", "runsc", "runsc/ptrace");
@@ -289,15 +308,18 @@ fn outer(scale: u64) -> Result<(), String> {
         let p = cell(sentry.get("ptrace"), case);
         let s = cell(sentry.get("seccomp"), case);
         let g = cell(sentry.get("gofer"), case);
+        let h = cell(sentry.get("hostnet"), case);
         print!(
-            "{case:<24} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
+            "{case:<24} {:>10} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8} {:>12} {:>8}",
             show(n),
             show(p),
             ratio(p, n),
             show(s),
             ratio(s, n),
             show(g),
-            ratio(g, n)
+            ratio(g, n),
+            show(h),
+            ratio(h, n)
         );
         if let Some(r) = &runsc {
             let r = r.get(case).copied();

@@ -141,6 +141,19 @@ pub struct KernelConfig {
     pub mounts: Vec<HostMount>,
     /// Where the gofers of host directories run.
     pub gofer: GoferLaunch,
+    /// The network internet sockets use.
+    pub network: Network,
+}
+
+/// The network of the sandbox's internet sockets (runsc's `--network`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Network {
+    /// A loopback interface of the sentry's own (`--network=none`).
+    #[default]
+    Loopback,
+    /// Host sockets driven by the sentry (`--network=host`): the host's
+    /// interfaces and servers, and weaker isolation.
+    Host,
 }
 
 impl KernelConfig {
@@ -154,6 +167,7 @@ impl KernelConfig {
             debug_log: None,
             mounts: Vec::new(),
             gofer: GoferLaunch::InProcess,
+            network: Network::Loopback,
         }
     }
 }
@@ -188,6 +202,8 @@ pub struct Kernel {
     pub inet: Arc<crate::net::inet::InetStack>,
     /// The port IDs of netlink sockets.
     pub netlink_ports: Arc<crate::net::netlink::NetlinkPorts>,
+    /// The network internet sockets use.
+    pub network: Network,
     /// The System V IPC objects.
     pub ipc: Arc<crate::ipc::Ipc>,
     /// The pseudo-terminals.
@@ -426,6 +442,7 @@ impl Kernel {
             unix_names: Arc::default(),
             inet: Arc::default(),
             netlink_ports: Arc::default(),
+            network: config.network,
             ipc,
             ptys,
             strace: config.strace,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sentry::gofer::GoferLaunch;
-use sentry::kernel::{HostMount, Kernel, KernelConfig, PlatformKind, RootSource};
+use sentry::kernel::{HostMount, Kernel, KernelConfig, Network, PlatformKind, RootSource};
 
 /// The exit status for errors of the sentry itself (as runsc uses).
 const SENTRY_ERROR: u8 = 125;
@@ -59,6 +59,12 @@ enum PlatformArg {
     Seccomp,
 }
 
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum NetworkArg {
+    None,
+    Host,
+}
+
 #[derive(clap::Args, Debug)]
 struct RunArgs {
     /// The root filesystem: a host directory (served by a gofer process,
@@ -83,6 +89,12 @@ struct RunArgs {
     /// Print every system call to standard error.
     #[arg(long)]
     strace: bool,
+    /// The network of internet sockets: `none`, a loopback interface of
+    /// the sandbox's own; or `host`, host sockets driven by the sentry
+    /// (the host's interfaces and servers; weaker isolation, as runsc's
+    /// hostinet).
+    #[arg(long, value_enum, default_value = "none")]
+    network: NetworkArg,
     /// Append the sentry's diagnostics (unsupported system calls) to FILE
     /// instead of dropping them; the program's standard error never gets
     /// them.
@@ -126,6 +138,10 @@ fn run(args: RunArgs) -> Result<i32, String> {
         debug_log: args.debug_log,
         mounts: args.mounts,
         gofer: GoferLaunch::Process(exe),
+        network: match args.network {
+            NetworkArg::None => Network::Loopback,
+            NetworkArg::Host => Network::Host,
+        },
     };
     let kernel = Kernel::new(&config)?;
     kernel.tasks.set_max_processes(args.max_processes);

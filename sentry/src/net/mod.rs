@@ -3,6 +3,7 @@
 //! netlink ([`netlink`]); other families are refused with Linux's
 //! `EAFNOSUPPORT`.
 
+pub mod hostinet;
 pub mod inet;
 pub mod netlink;
 pub mod unix;
@@ -17,6 +18,7 @@ use vfs_core::{
     Context, FileDescription, FileDescriptionImpl, FileRef, ReadOptions, StatOptions, WriteOptions,
 };
 
+use hostinet::HostSocket;
 use inet::InetSocket;
 use netlink::NetlinkSocket;
 
@@ -27,6 +29,8 @@ pub enum NetSocket {
     Inet(InetSocket),
     /// `AF_NETLINK`.
     Netlink(Arc<NetlinkSocket>),
+    /// `AF_INET` or `AF_INET6` on the host's network (`--network=host`).
+    Host(Arc<HostSocket>),
 }
 
 impl NetSocket {
@@ -35,6 +39,7 @@ impl NetSocket {
         match self {
             NetSocket::Inet(s) => s.waiters(),
             NetSocket::Netlink(s) => s.waiters(),
+            NetSocket::Host(s) => s.waiters(),
         }
     }
 
@@ -42,6 +47,7 @@ impl NetSocket {
         match self {
             NetSocket::Inet(s) => s.ino(),
             NetSocket::Netlink(s) => s.ino(),
+            NetSocket::Host(s) => s.ino(),
         }
     }
 }
@@ -89,6 +95,11 @@ impl FileDescriptionImpl for NetFile {
             }
             NetSocket::Inet(InetSocket::Udp(s)) => s.recv(dst, false).map(|r| r.len),
             NetSocket::Netlink(s) => s.recv(dst, false).map(|(n, _)| n),
+            NetSocket::Host(s) => {
+                let mut buf = vec![0u8; dst.remaining().min(hostinet::MAX_TRANSFER)];
+                let (n, _, _) = s.recv(&mut buf, 0)?;
+                vfs_core::io::copy_out(dst, &buf[..n])
+            }
         }
     }
 
@@ -111,6 +122,7 @@ impl FileDescriptionImpl for NetFile {
             }
             NetSocket::Inet(InetSocket::Udp(s)) => s.send(&data, None),
             NetSocket::Netlink(s) => s.send(0, &data),
+            NetSocket::Host(s) => s.send(&data, 0, None),
         }
     }
 
@@ -119,6 +131,7 @@ impl FileDescriptionImpl for NetFile {
             NetSocket::Inet(InetSocket::Tcp(s)) => s.readiness(mask),
             NetSocket::Inet(InetSocket::Udp(s)) => s.readiness(mask),
             NetSocket::Netlink(s) => s.readiness(mask),
+            NetSocket::Host(s) => s.readiness(mask),
         }
     }
 
@@ -130,11 +143,18 @@ impl FileDescriptionImpl for NetFile {
         arg: u64,
         memory: &mut dyn IoctlMemory,
     ) -> Result<i64, Errno> {
+        if let NetSocket::Host(s) = &self.sock
+            && let Ok(value) = s.ioctl_int(cmd)
+        {
+            memory.copy_out(arg, &value.to_ne_bytes())?;
+            return Ok(0);
+        }
         let value = match cmd {
             abi_linux::inet::SIOCINQ => match &self.sock {
                 NetSocket::Inet(InetSocket::Tcp(s)) => s.readable_bytes()?,
                 NetSocket::Inet(InetSocket::Udp(s)) => s.next_datagram_len(),
                 NetSocket::Netlink(s) => s.next_len(),
+                NetSocket::Host(_) => return Err(Errno::EINVAL),
             },
             abi_linux::inet::SIOCOUTQ => match &self.sock {
                 NetSocket::Inet(InetSocket::Tcp(s)) => s.unsent_bytes()?,
@@ -156,6 +176,8 @@ impl FileDescriptionImpl for NetFile {
             NetSocket::Inet(InetSocket::Tcp(s)) => s.close(),
             NetSocket::Inet(InetSocket::Udp(s)) => s.close(),
             NetSocket::Netlink(s) => s.close(),
+            // The host descriptor closes with its last reference.
+            NetSocket::Host(_) => {}
         }
     }
 

@@ -27,10 +27,10 @@ use abi_linux::{Capability, Errno, Linger, MsgFlags, MsgHdr, OpenFlags, Timeval,
 use vfs_core::FileRef;
 use vfs_core::waiter::{READABLE_EVENTS, WRITABLE_EVENTS};
 
-use super::netlink;
 use super::socket::{block, send_stream, write_sockaddr};
 use super::time::deadline_after;
 use super::{SysResult, UserAddr};
+use super::{hostinet, netlink};
 use crate::mm::io::{UserDest, UserSource, read_iovecs};
 use crate::net::inet::tcp::TcpSocket;
 use crate::net::inet::udp::UdpSocket;
@@ -73,6 +73,7 @@ pub(super) fn bind(t: &Task, sock: &NetSocket, bytes: &[u8]) -> Result<(), Errno
     match sock {
         NetSocket::Inet(s) => inet_bind(t, s, bytes),
         NetSocket::Netlink(s) => netlink::bind(t, s, bytes),
+        NetSocket::Host(s) => s.bind(bytes),
     }
 }
 
@@ -80,6 +81,7 @@ pub(super) fn listen(sock: &NetSocket, backlog: i32) -> Result<(), Errno> {
     match sock {
         NetSocket::Inet(s) => inet_listen(s, backlog),
         NetSocket::Netlink(_) => Err(Errno::EOPNOTSUPP),
+        NetSocket::Host(s) => s.listen(backlog),
     }
 }
 
@@ -94,6 +96,7 @@ pub(super) fn accept(
     match sock {
         NetSocket::Inet(s) => inet_accept(t, file, s, addr, len_addr, flags),
         NetSocket::Netlink(_) => Err(Errno::EOPNOTSUPP),
+        NetSocket::Host(s) => hostinet::accept(t, file, s, addr, len_addr, flags),
     }
 }
 
@@ -101,6 +104,7 @@ pub(super) fn connect(t: &Task, file: &FileRef, sock: &NetSocket, bytes: &[u8]) 
     match sock {
         NetSocket::Inet(s) => inet_connect(t, file, s, bytes),
         NetSocket::Netlink(s) => netlink::connect(t, s, bytes).map(|()| 0),
+        NetSocket::Host(s) => hostinet::connect(file, s, bytes),
     }
 }
 
@@ -108,6 +112,7 @@ pub(super) fn local_addr(t: &Task, sock: &NetSocket) -> Result<Vec<u8>, Errno> {
     match sock {
         NetSocket::Inet(s) => Ok(inet_local_addr(s)),
         NetSocket::Netlink(s) => netlink::local_addr(t, s),
+        NetSocket::Host(s) => s.local_addr(),
     }
 }
 
@@ -115,6 +120,7 @@ pub(super) fn peer_addr(sock: &NetSocket) -> Result<Vec<u8>, Errno> {
     match sock {
         NetSocket::Inet(s) => inet_peer_addr(s),
         NetSocket::Netlink(_) => Ok(netlink::kernel_addr()),
+        NetSocket::Host(s) => s.peer_addr(),
     }
 }
 
@@ -123,6 +129,11 @@ pub(super) fn shutdown(sock: &NetSocket, rd: bool, wr: bool) -> Result<(), Errno
         NetSocket::Inet(s) => inet_shutdown(s, rd, wr),
         // Linux's netlink shutdown is `sock_no_shutdown`.
         NetSocket::Netlink(_) => Err(Errno::EOPNOTSUPP),
+        NetSocket::Host(s) => s.shutdown(match (rd, wr) {
+            (true, false) => libc::SHUT_RD,
+            (false, true) => libc::SHUT_WR,
+            _ => libc::SHUT_RDWR,
+        }),
     }
 }
 
@@ -138,6 +149,7 @@ pub(super) fn send(
     match sock {
         NetSocket::Inet(s) => inet_send(t, file, s, iovs, flags, to),
         NetSocket::Netlink(s) => netlink::send(t, s, iovs, to),
+        NetSocket::Host(s) => hostinet::send(t, file, s, iovs, flags, to),
     }
 }
 
@@ -152,6 +164,7 @@ pub(super) fn recv(
     let r = match sock {
         NetSocket::Inet(s) => inet_recv(t, file, s, iovs, flags)?,
         NetSocket::Netlink(s) => netlink::recv(t, file, s, iovs, flags)?,
+        NetSocket::Host(s) => hostinet::recv(t, file, s, iovs, flags)?,
     };
     Ok((r.len, r.from.unwrap_or_default()))
 }
@@ -192,6 +205,7 @@ pub(super) fn recvmsg(
     let r = match sock {
         NetSocket::Inet(s) => inet_recv(t, file, s, iovs, flags)?,
         NetSocket::Netlink(s) => netlink::recv(t, file, s, iovs, flags)?,
+        NetSocket::Host(s) => hostinet::recv(t, file, s, iovs, flags)?,
     };
     if hdr.name != 0 {
         let from = r.from.unwrap_or_default();
@@ -216,6 +230,7 @@ pub(super) fn setsockopt(
     match sock {
         NetSocket::Inet(s) => inet_setsockopt(t, s, level, name, val, len),
         NetSocket::Netlink(s) => netlink::setsockopt(t, s, level, name, val, len),
+        NetSocket::Host(s) => hostinet::setsockopt(t, s, level, name, val, len),
     }
 }
 
@@ -223,6 +238,7 @@ pub(super) fn getsockopt(sock: &NetSocket, level: i32, name: i32) -> Result<Vec<
     match sock {
         NetSocket::Inet(s) => inet_getsockopt(s, level, name),
         NetSocket::Netlink(s) => netlink::getsockopt(s, level, name),
+        NetSocket::Host(s) => hostinet::getsockopt(s, level, name),
     }
 }
 
@@ -242,7 +258,14 @@ pub(super) fn create(t: &Task, family: Family, ty: i32, protocol: i32) -> SysRes
         Family::V4 => IPPROTO_ICMP,
         Family::V6 => IPPROTO_ICMPV6,
     };
+    let host = t.kernel.network == crate::kernel::Network::Host;
     let sock = match ty & SOCK_TYPE_MASK {
+        SOCK_STREAM | SOCK_DGRAM
+            if host && (protocol == 0 || protocol == IPPROTO_TCP || protocol == IPPROTO_UDP) =>
+        {
+            let stream = ty & SOCK_TYPE_MASK == SOCK_STREAM;
+            return hostinet::create(t, family, stream, protocol, nonblock, cloexec);
+        }
         SOCK_STREAM if protocol == 0 || protocol == IPPROTO_TCP => {
             InetSocket::Tcp(TcpSocket::new(family, next_ino(t), uid, stack))
         }

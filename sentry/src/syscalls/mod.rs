@@ -10,6 +10,7 @@
 mod epoll;
 mod fs;
 mod futex;
+mod hostinet;
 mod identity;
 mod inet;
 mod ipc;

@@ -103,9 +103,14 @@ pub fn outcome(out: &std::process::Output) -> Outcome {
 /// Runs `argv` natively and in the sentry on every platform, with `env`
 /// added, and requires the same exit code and standard output.
 pub fn same_as_native(argv: &[&str], env: &[(&str, &str)]) {
+    same_as_native_with(argv, env, &[]);
+}
+
+/// As [`same_as_native`], with `sentry_args` added to `sentry run`.
+pub fn same_as_native_with(argv: &[&str], env: &[(&str, &str)], sentry_args: &[&str]) {
     let mut native = Command::new(argv[0]);
     native.args(&argv[1..]);
-    compare(native, argv, env);
+    compare(native, argv, env, sentry_args);
 }
 
 /// As [`same_as_native`], with the native run in a new network namespace
@@ -130,10 +135,10 @@ pub fn same_as_loopback_only(argv: &[&str], env: &[(&str, &str)]) {
             "sh",
         ])
         .args(argv);
-    compare(native, argv, env);
+    compare(native, argv, env, &[]);
 }
 
-fn compare(mut native: Command, argv: &[&str], env: &[(&str, &str)]) {
+fn compare(mut native: Command, argv: &[&str], env: &[(&str, &str)], sentry_args: &[&str]) {
     // Both runs get exactly `env`: the sandbox starts with an empty
     // environment, so the native run must too.
     let native = run_limited(native.env_clear().envs(env.iter().copied()));
@@ -142,6 +147,7 @@ fn compare(mut native: Command, argv: &[&str], env: &[(&str, &str)]) {
     for platform in platforms() {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_sentry"));
         cmd.args(["run", "--platform", platform, "--rootfs", "/"]);
+        cmd.args(sentry_args);
         for (k, v) in env {
             cmd.arg("--env").arg(format!("{k}={v}"));
         }
