@@ -68,6 +68,14 @@ pub const IPV6_RECVERR: i32 = 25;
 pub const IPV6_V6ONLY: i32 = 26;
 /// `IPV6_RECVPKTINFO`.
 pub const IPV6_RECVPKTINFO: i32 = 49;
+/// `IPV6_PKTINFO`: the control message `IPV6_RECVPKTINFO` asks for.
+pub const IPV6_PKTINFO: i32 = 50;
+/// `IPV6_RECVHOPLIMIT`.
+pub const IPV6_RECVHOPLIMIT: i32 = 51;
+/// `IPV6_HOPLIMIT`: the control message `IPV6_RECVHOPLIMIT` asks for.
+pub const IPV6_HOPLIMIT: i32 = 52;
+/// `IPV6_RECVTCLASS`.
+pub const IPV6_RECVTCLASS: i32 = 66;
 /// `IPV6_TCLASS`.
 pub const IPV6_TCLASS: i32 = 67;
 
@@ -103,6 +111,44 @@ pub const TCP_USER_TIMEOUT: i32 = 18;
 pub const TCP_FASTOPEN: i32 = 23;
 /// `TCP_NOTSENT_LOWAT`.
 pub const TCP_NOTSENT_LOWAT: i32 = 25;
+
+/// `ICMP6_FILTER` (level `IPPROTO_ICMPV6`): which ICMPv6 types a socket
+/// receives.
+pub const ICMP6_FILTER: i32 = 1;
+/// ICMP echo request.
+pub const ICMP_ECHO: u8 = 8;
+/// ICMP echo reply.
+pub const ICMP_ECHOREPLY: u8 = 0;
+/// ICMPv6 echo request.
+pub const ICMPV6_ECHO_REQUEST: u8 = 128;
+/// ICMPv6 echo reply.
+pub const ICMPV6_ECHO_REPLY: u8 = 129;
+
+/// `struct in_pktinfo`: the `IP_PKTINFO` control message.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C, align(4))]
+pub struct InPktinfo {
+    /// The interface the packet came in on.
+    pub ifindex: i32,
+    /// The local address that would answer (`ipi_spec_dst`).
+    pub spec_dst: [u8; 4],
+    /// The packet's destination address.
+    pub addr: [u8; 4],
+}
+
+/// `struct in6_pktinfo`: the `IPV6_PKTINFO` control message.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, Immutable, KnownLayout,
+)]
+#[repr(C, align(4))]
+pub struct In6Pktinfo {
+    /// The packet's destination address.
+    pub addr: [u8; 16],
+    /// The interface the packet came in on.
+    pub ifindex: u32,
+}
 
 /// `SO_BINDTODEVICE` (level `SOL_SOCKET`).
 pub const SO_BINDTODEVICE: i32 = 25;

@@ -422,6 +422,9 @@ fn inet_layouts_match_libc() {
     layout!(SockaddrIn6, libc::sockaddr_in6; family = sin6_family, port = sin6_port,
         flowinfo = sin6_flowinfo, addr = sin6_addr, scope_id = sin6_scope_id);
     layout!(IfReq, libc::ifreq; name = ifr_name, value = ifr_ifru);
+    layout!(inet::InPktinfo, libc::in_pktinfo; ifindex = ipi_ifindex, spec_dst = ipi_spec_dst,
+        addr = ipi_addr);
+    layout!(inet::In6Pktinfo, libc::in6_pktinfo; addr = ipi6_addr, ifindex = ipi6_ifindex);
     layout!(IfConf, libc::ifconf; len = ifc_len, buf = ifc_ifcu);
     assert_eq!(inet::IFNAMSIZ, libc::IFNAMSIZ);
     // glibc's `tcp_info` is the kernel's, with the bit-field byte after
@@ -605,6 +608,10 @@ fn every_constant_libc_defines_matches() {
     c!(inet::IPV6_V6ONLY, libc::IPV6_V6ONLY);
     c!(inet::IPV6_RECVPKTINFO, libc::IPV6_RECVPKTINFO);
     c!(inet::IPV6_TCLASS, libc::IPV6_TCLASS);
+    c!(inet::IPV6_PKTINFO, libc::IPV6_PKTINFO);
+    c!(inet::IPV6_RECVHOPLIMIT, libc::IPV6_RECVHOPLIMIT);
+    c!(inet::IPV6_HOPLIMIT, libc::IPV6_HOPLIMIT);
+    c!(inet::IPV6_RECVTCLASS, libc::IPV6_RECVTCLASS);
     c!(inet::TCP_NODELAY, libc::TCP_NODELAY);
     c!(inet::TCP_MAXSEG, libc::TCP_MAXSEG);
     c!(inet::TCP_CORK, libc::TCP_CORK);

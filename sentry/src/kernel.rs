@@ -348,8 +348,14 @@ impl Kernel {
         let tasks = Arc::new(TaskSet::default());
         let boot = Instant::now();
         let ipc = Arc::new(crate::ipc::Ipc::default());
-        vfs.register_filesystem_type(Arc::new(ProcType::new(tasks.clone(), boot, ipc.clone())))
-            .map_err(|e| format!("registering proc: {e:?}"))?;
+        let inet: Arc<crate::net::inet::InetStack> = Arc::default();
+        vfs.register_filesystem_type(Arc::new(ProcType::new(
+            tasks.clone(),
+            boot,
+            ipc.clone(),
+            inet.clone(),
+        )))
+        .map_err(|e| format!("registering proc: {e:?}"))?;
         let ptys = crate::pty::Ptys::new(tasks.clone());
         vfs.register_filesystem_type(Arc::new(crate::pty::DevptsType(ptys.clone())))
             .map_err(|e| format!("registering devpts: {e:?}"))?;
@@ -440,7 +446,7 @@ impl Kernel {
             timers: crate::timers::TimerService::default(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
             unix_names: Arc::default(),
-            inet: Arc::default(),
+            inet,
             netlink_ports: Arc::default(),
             network: config.network,
             ipc,

@@ -39,6 +39,7 @@ use vfs_core::{
 
 use crate::elf::PAGE_SIZE;
 use crate::ipc::Ipc;
+use crate::net::inet::InetStack;
 use crate::task::{ProcessInfo, TaskSet};
 use abi_linux::ipc;
 
@@ -56,18 +57,21 @@ pub const TOTAL_RAM: u64 = 1 << 32;
 pub struct ProcType {
     tasks: Arc<TaskSet>,
     ipc: Arc<Ipc>,
+    inet: Arc<InetStack>,
     boot: Instant,
     /// `kernel/random/boot_id`: random, fixed for the sandbox's life.
     boot_id: String,
 }
 
 impl ProcType {
-    /// A type whose filesystems show `tasks` and the System V IPC
-    /// objects of `ipc`; uptimes count from `boot`.
-    pub fn new(tasks: Arc<TaskSet>, boot: Instant, ipc: Arc<Ipc>) -> Self {
+    /// A type whose filesystems show `tasks`, the System V IPC objects
+    /// of `ipc` and the network settings of `inet`; uptimes count from
+    /// `boot`.
+    pub fn new(tasks: Arc<TaskSet>, boot: Instant, ipc: Arc<Ipc>, inet: Arc<InetStack>) -> Self {
         Self {
             tasks,
             ipc,
+            inet,
             boot,
             boot_id: random_uuid(),
         }
@@ -116,6 +120,7 @@ impl FilesystemType for ProcType {
         let proc = Arc::new(Proc {
             tasks: self.tasks.clone(),
             ipc: self.ipc.clone(),
+            inet: self.inet.clone(),
             boot: self.boot,
             boot_id: self.boot_id.clone(),
             fs: Arc::downgrade(&fs),
@@ -131,6 +136,7 @@ impl FilesystemType for ProcType {
 struct Proc {
     tasks: Arc<TaskSet>,
     ipc: Arc<Ipc>,
+    inet: Arc<InetStack>,
     boot: Instant,
     boot_id: String,
     fs: Weak<kernfs::Filesystem>,
@@ -286,7 +292,7 @@ impl DirectoryGenerator for RootDir {
 
 /// The files of `/proc/sys` the sentry serves, read-only, each with what
 /// it reads as: the limits and names the sandbox's kernel really has.
-const SYSCTLS: [&str; 27] = [
+const SYSCTLS: [&str; 31] = [
     "fs/mqueue/msg_default",
     "fs/mqueue/msg_max",
     "fs/mqueue/msgsize_default",
@@ -314,7 +320,15 @@ const SYSCTLS: [&str; 27] = [
     "kernel/threads-max",
     "kernel/version",
     "net/core/somaxconn",
+    "net/ipv4/ip_local_port_range",
+    "net/ipv4/ip_unprivileged_port_start",
+    "net/ipv4/ping_group_range",
+    "net/ipv6/bindv6only",
 ];
+
+/// The one sysctl a program may change: `net/ipv4/ping_group_range`
+/// (root only, through the file's mode).
+const WRITABLE_SYSCTL: &str = "net/ipv4/ping_group_range";
 
 /// The value of the sysctl at `path` (one of [`SYSCTLS`]).
 fn sysctl_value(proc: &Proc, path: &str) -> String {
@@ -356,6 +370,18 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
         "kernel/shmmni" => ipc::SHMMNI.to_string(),
         "kernel/version" => field(&u.version),
         "net/core/somaxconn" => abi_linux::socket::SOMAXCONN.to_string(),
+        "net/ipv4/ip_local_port_range" => {
+            let (low, high) = abi_linux::inet::IP_LOCAL_PORT_RANGE;
+            format!("{low}\t{high}")
+        }
+        "net/ipv4/ip_unprivileged_port_start" => {
+            abi_linux::inet::IP_UNPRIVILEGED_PORT_START.to_string()
+        }
+        "net/ipv4/ping_group_range" => {
+            let (low, high) = proc.inet.ping_group_range();
+            format!("{low}\t{high}")
+        }
+        "net/ipv6/bindv6only" => "0".into(),
         _ => String::new(),
     }
 }
@@ -491,7 +517,12 @@ impl DirectoryGenerator for SysDir {
         let name = std::str::from_utf8(name).map_err(|_| Errno::ENOENT)?;
         let path = format!("{}{name}", self.prefix);
         if let Some(i) = SYSCTLS.iter().position(|p| *p == path) {
-            return self.proc.file(Kind::Sysctl(i), 0);
+            let perms = if path == WRITABLE_SYSCTL {
+                0o644
+            } else {
+                0o444
+            };
+            return self.proc.file_with_perms(Kind::Sysctl(i), 0, perms);
         }
         let dir = format!("{path}/");
         if !SYSCTLS.iter().any(|p| p.starts_with(&dir)) {
@@ -954,6 +985,30 @@ fn limits(all: &[abi_linux::Rlimit], buf: &mut Vec<u8>) {
     buf.extend_from_slice(out.as_bytes());
 }
 
+/// A write of `net/ipv4/ping_group_range`: two group IDs (Linux's
+/// `ipv4_ping_group_range`: `EINVAL` for anything else or an invalid ID).
+fn write_ping_group_range(
+    inet: &InetStack,
+    src: &mut dyn vfs_core::io::IoSource,
+) -> Result<usize, Errno> {
+    let len = src.remaining();
+    let mut raw = vec![0u8; len.min(64)];
+    let n = vfs_core::io::copy_in(src, &mut raw)?;
+    let text = std::str::from_utf8(&raw[..n]).map_err(|_| Errno::EINVAL)?;
+    let ids: Vec<u32> = text
+        .split_whitespace()
+        .map(|w| w.parse::<u32>().map_err(|_| Errno::EINVAL))
+        .collect::<Result<_, _>>()?;
+    let [low, high] = ids[..] else {
+        return Err(Errno::EINVAL);
+    };
+    if low == u32::MAX || high == u32::MAX {
+        return Err(Errno::EINVAL);
+    }
+    inet.set_ping_group_range(low, high);
+    Ok(len)
+}
+
 /// A write of `/proc/PID/oom_score_adj` (Linux's
 /// `oom_score_adj_write`): a number from -1000 to 1000 (`EINVAL`
 /// otherwise), below the process's floor only with `CAP_SYS_RESOURCE`
@@ -1093,6 +1148,9 @@ impl BytesSource for ProcFile {
             Kind::OomScoreAdj => {
                 let process = self.proc.process(self.tgid)?;
                 write_oom_score_adj(&process, ctx, src)
+            }
+            Kind::Sysctl(i) if SYSCTLS.get(i) == Some(&WRITABLE_SYSCTL) => {
+                write_ping_group_range(&self.proc.inet, src)
             }
             _ => Err(Errno::EIO),
         }

@@ -1,7 +1,8 @@
 //! Teardown after processes: a kernel that ran a shell which forked
-//! (a pipeline, a command substitution, a killed background job) and is
-//! dropped leaves no live VFS object (the `refs` leak checker) and no
-//! allocated page in the platform's memory file.
+//! (a pipeline, a command substitution, a killed background job; a web
+//! server and its clients on the loopback) and is dropped leaves no live
+//! VFS object or socket (the `refs` leak checker) and no allocated page
+//! in the platform's memory file.
 
 use std::path::PathBuf;
 
@@ -54,4 +55,47 @@ fn forking_shell_and_dropping_the_kernel_leaks_nothing() {
     drop(kernel);
     scope.assert_clean();
     assert_eq!(mf.usage().allocated, 0, "memory-file pages left allocated");
+}
+
+#[test]
+fn network_servers_and_clients_leak_nothing() {
+    if !busybox_runs_here() {
+        return;
+    }
+    std::thread::spawn(|| {
+        std::thread::sleep(TIME_LIMIT);
+        eprintln!("the network run did not finish within {TIME_LIMIT:?}");
+        std::process::abort();
+    });
+    let tree = Tree(std::env::temp_dir().join(format!("sentry-net-leak-{}", std::process::id())));
+    std::fs::create_dir_all(tree.0.join("bin")).unwrap();
+    std::fs::create_dir_all(tree.0.join("www")).unwrap();
+    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
+    std::fs::write(tree.0.join("www/f"), b"hello\n").unwrap();
+
+    let scope = refs::LeakCheckScope::new();
+    let config = KernelConfig::new(RootSource::HostTreeCopy(tree.0.clone()));
+    let kernel = Kernel::new(&config).unwrap();
+    // An HTTP server (a child per connection) fetched with wget; a TCP
+    // listener left with a connection nobody accepted and a client left
+    // connected when the shell exits; netlink through `ip`.
+    let script = "busybox httpd -f -p 127.0.0.1:8080 -h /www & \
+                  i=0; until busybox wget -q -O /tmp/got http://127.0.0.1:8080/f; do \
+                    i=$((i+1)); test $i -lt 500 || exit 9; busybox sleep 0.01; done; \
+                  kill $!; wait; \
+                  busybox nc -l -p 9000 > /dev/null & \
+                  i=0; until echo data | busybox nc 127.0.0.1 9000; do \
+                    i=$((i+1)); test $i -lt 500 || exit 8; busybox sleep 0.01; done; \
+                  wait; \
+                  busybox ip addr > /tmp/ip; \
+                  busybox nc -l -p 9001 > /dev/null & \
+                  busybox sleep 0.1; \
+                  busybox nc 127.0.0.1 9001 < /dev/zero & \
+                  busybox sleep 0.1; \
+                  read got < /tmp/got; test \"$got\" = hello";
+    let status = sentry::run(&kernel, shell(script)).unwrap();
+    assert_eq!(status.shell_code(), 0);
+    assert!(scope.report().leaked() > 0);
+    drop(kernel);
+    scope.assert_clean();
 }

@@ -109,6 +109,25 @@ getent ahosts 127.0.0.1
 }
 
 #[test]
+fn ping_answers_once_ping_group_range_allows_it() {
+    if !have("ping", true) {
+        return;
+    }
+    // Round-trip times differ between runs; everything else must not.
+    let sh = script(
+        "ping.sh",
+        r#"mask() { sed -E 's/time=[0-9.]+ ms/time=T/; s/time [0-9]+ms/time T/; /^rtt/d'; }
+echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range
+ping -c 3 -i 0.2 127.0.0.1 | mask
+echo "status $?"
+ping -c 2 -i 0.2 -s 1000 ::1 | mask
+ping -c 1 -W 1 192.0.2.1 2>&1 | mask
+"#,
+    );
+    same_as_loopback_only(&[&sh], &[PATH]);
+}
+
+#[test]
 fn redis_and_nc_round_trips() {
     if !(have("nc", true) && have("redis-server", true) && have("redis-cli", true)) {
         return;

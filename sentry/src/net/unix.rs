@@ -309,12 +309,14 @@ pub struct Endpoint {
     ino: u64,
     state: Mutex<State>,
     waiters: WaiterQueue,
+    _registration: refs::Registration,
 }
 
 impl Endpoint {
     /// A new unconnected endpoint created by a task with `cred`.
     pub fn new(kind: Kind, ino: u64, cred: Ucred) -> Arc<Endpoint> {
-        Arc::new(Endpoint {
+        Arc::new_cyclic(|weak| Endpoint {
+            _registration: refs::Registration::new_cyclic(weak, "net::unix::Endpoint"),
             kind,
             ino,
             state: Mutex::new(State {
@@ -979,6 +981,16 @@ impl Endpoint {
         }
         self.waiters
             .notify(READABLE_EVENTS | WRITABLE_EVENTS | EventMask::HUP);
+    }
+}
+
+impl refs::CheckedObject for Endpoint {
+    fn ref_type(&self) -> &'static str {
+        "net::unix::Endpoint"
+    }
+
+    fn leak_message(&self) -> String {
+        format!("[net::unix::Endpoint] inode {} {:?}", self.ino, self.kind)
     }
 }
 

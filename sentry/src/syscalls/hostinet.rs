@@ -183,6 +183,7 @@ pub(super) fn recv(
         len,
         flags: MsgFlags::from_bits_truncate(out as u32) & (MsgFlags::TRUNC | MsgFlags::CTRUNC),
         from: (!s.is_stream()).then_some(from),
+        control: Vec::new(),
     })
 }
 

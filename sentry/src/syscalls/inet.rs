@@ -6,12 +6,13 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use abi_linux::inet::{
-    IP_ADD_MEMBERSHIP, IP_BIND_ADDRESS_NO_PORT, IP_FREEBIND, IP_HDRINCL, IP_MTU, IP_MTU_DISCOVER,
-    IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL, IP_OPTIONS, IP_PKTINFO, IP_RECVERR,
-    IP_RECVOPTS, IP_RECVTOS, IP_RECVTTL, IP_TOS, IP_TTL, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_IP,
-    IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF,
-    IPV6_MULTICAST_LOOP, IPV6_RECVERR, IPV6_RECVPKTINFO, IPV6_TCLASS, IPV6_UNICAST_HOPS,
-    IPV6_V6ONLY, SO_BINDTODEVICE, SO_MARK, SO_PRIORITY, SO_TIMESTAMP, TCP_CONGESTION, TCP_CORK,
+    ICMP6_FILTER, IP_ADD_MEMBERSHIP, IP_BIND_ADDRESS_NO_PORT, IP_FREEBIND, IP_HDRINCL, IP_MTU,
+    IP_MTU_DISCOVER, IP_MULTICAST_IF, IP_MULTICAST_LOOP, IP_MULTICAST_TTL, IP_OPTIONS, IP_PKTINFO,
+    IP_RECVERR, IP_RECVOPTS, IP_RECVTOS, IP_RECVTTL, IP_TOS, IP_TTL, IPPROTO_ICMP, IPPROTO_ICMPV6,
+    IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP, IPV6_HOPLIMIT, IPV6_MULTICAST_HOPS,
+    IPV6_MULTICAST_IF, IPV6_MULTICAST_LOOP, IPV6_PKTINFO, IPV6_RECVERR, IPV6_RECVHOPLIMIT,
+    IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS, IPV6_UNICAST_HOPS, IPV6_V6ONLY, In6Pktinfo,
+    InPktinfo, SO_BINDTODEVICE, SO_MARK, SO_PRIORITY, SO_TIMESTAMP, TCP_CONGESTION, TCP_CORK,
     TCP_DEFER_ACCEPT, TCP_FASTOPEN, TCP_INFO, TCP_KEEPCNT, TCP_KEEPIDLE, TCP_KEEPINTVL,
     TCP_LINGER2, TCP_MAXSEG, TCP_NODELAY, TCP_NOTSENT_LOWAT, TCP_QUICKACK, TCP_SYNCNT,
     TCP_USER_TIMEOUT, TCP_WINDOW_CLAMP,
@@ -27,13 +28,13 @@ use abi_linux::{Capability, Errno, Linger, MsgFlags, MsgHdr, OpenFlags, Timeval,
 use vfs_core::FileRef;
 use vfs_core::waiter::{READABLE_EVENTS, WRITABLE_EVENTS};
 
-use super::socket::{block, send_stream, write_sockaddr};
+use super::socket::{block, push_cmsg_at, send_stream, write_sockaddr};
 use super::time::deadline_after;
 use super::{SysResult, UserAddr};
 use super::{hostinet, netlink};
 use crate::mm::io::{UserDest, UserSource, read_iovecs};
 use crate::net::inet::tcp::TcpSocket;
-use crate::net::inet::udp::UdpSocket;
+use crate::net::inet::udp::{Proto, UdpSocket};
 use crate::net::inet::{Family, InetSocket, Target, parse_sockaddr, sockaddr_bytes};
 use crate::net::unix::timeout_of;
 use crate::net::{NetFile, NetSocket};
@@ -213,8 +214,17 @@ pub(super) fn recvmsg(
         t.mm.copy_out_exact(hdr.name, &from[..n])?;
         hdr.namelen = from.len() as u32;
     }
-    hdr.controllen = 0;
-    hdr.flags = r.flags.bits();
+    let mut flags = r.flags;
+    let mut control = Vec::new();
+    let limit = usize::try_from(hdr.controllen).unwrap_or(usize::MAX);
+    for (level, kind, data) in &r.control {
+        push_cmsg_at(&mut control, limit, *level, *kind, data, &mut flags);
+    }
+    if !control.is_empty() {
+        t.mm.copy_out_exact(hdr.control, &control)?;
+    }
+    hdr.controllen = control.len() as u64;
+    hdr.flags = flags.bits();
     t.mm.write_obj(msg, &hdr)?;
     Ok(r.len)
 }
@@ -243,9 +253,9 @@ pub(super) fn getsockopt(sock: &NetSocket, level: i32, name: i32) -> Result<Vec<
 }
 
 /// `socket(AF_INET or AF_INET6, ty, protocol)` (Linux's `inet_create`):
-/// TCP and UDP; raw sockets need `CAP_NET_RAW` and are refused as to an
-/// unprivileged user (`EPERM`); ICMP echo sockets are refused as
-/// `ping_group_range`'s default refuses them (`EACCES`).
+/// TCP, UDP, and ICMP echo sockets for the groups `ping_group_range`
+/// allows (`EACCES` for others); raw sockets are refused as to an
+/// unprivileged user (`EPERM`).
 pub(super) fn create(t: &Task, family: Family, ty: i32, protocol: i32) -> SysResult {
     let flags = ty & !SOCK_TYPE_MASK;
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
@@ -270,9 +280,16 @@ pub(super) fn create(t: &Task, family: Family, ty: i32, protocol: i32) -> SysRes
             InetSocket::Tcp(TcpSocket::new(family, next_ino(t), uid, stack))
         }
         SOCK_DGRAM if protocol == 0 || protocol == IPPROTO_UDP => {
-            InetSocket::Udp(UdpSocket::new(family, next_ino(t), uid, stack))
+            InetSocket::Udp(UdpSocket::new(family, Proto::Udp, next_ino(t), uid, stack))
         }
-        SOCK_DGRAM if protocol == icmp => return Err(Errno::EACCES),
+        SOCK_DGRAM if protocol == icmp => {
+            let c = &t.ctx.credentials;
+            let groups = std::iter::once(c.effective_gid).chain(c.extra_gids.iter().copied());
+            if !stack.ping_allowed(groups) {
+                return Err(Errno::EACCES);
+            }
+            InetSocket::Udp(UdpSocket::new(family, Proto::Icmp, next_ino(t), uid, stack))
+        }
         SOCK_STREAM | SOCK_DGRAM => return Err(Errno::EPROTONOSUPPORT),
         SOCK_RAW => return Err(Errno::EPERM),
         0..=10 => return Err(Errno::ESOCKTNOSUPPORT),
@@ -540,6 +557,9 @@ pub(super) struct Received {
     pub flags: MsgFlags,
     /// The sender's address (UDP).
     pub from: Option<Vec<u8>>,
+    /// The control messages the socket's options ask for: (level, type,
+    /// data).
+    pub control: Vec<(i32, i32, Vec<u8>)>,
 }
 
 /// Receives into `iovs`: TCP gathers up to the buffer (all of it under
@@ -571,6 +591,7 @@ fn inet_recv(
                     len: 0,
                     flags: MsgFlags::empty(),
                     from: None,
+                    control: Vec::new(),
                 });
             }
             let mut len = block(s.waiters(), READABLE_EVENTS, nonblock, deadline, || {
@@ -590,6 +611,7 @@ fn inet_recv(
                 len,
                 flags: MsgFlags::empty(),
                 from: None,
+                control: Vec::new(),
             })
         }
         InetSocket::Udp(s) => {
@@ -608,9 +630,63 @@ fn inet_recv(
                 len,
                 flags: out,
                 from: got.from.map(|a| sockaddr_bytes(s.family(), a)),
+                control: got.to.map(|to| datagram_control(s, to)).unwrap_or_default(),
             })
         }
     }
+}
+
+/// The IP-level control messages a datagram socket's options ask for, in
+/// Linux's order (`ip_cmsg_recv_offset`, `ip6_datagram_recv_ctl`), for a
+/// datagram sent to `to` on `lo`: packet information, then the hop limit
+/// (64, what `lo` delivers with) and the traffic class (0). An IPv4
+/// datagram on an `AF_INET6` socket gets the IPv4 ones.
+fn datagram_control(s: &UdpSocket, to: SocketAddr) -> Vec<(i32, i32, Vec<u8>)> {
+    let flag = |level, name| s.with_options(|o| o.flag(level, name));
+    let int = |v: i32| v.to_ne_bytes().to_vec();
+    let mut out = Vec::new();
+    match to.ip() {
+        IpAddr::V4(v4) => {
+            if flag(IPPROTO_IP, IP_PKTINFO) {
+                let info = InPktinfo {
+                    ifindex: crate::net::inet::LOOPBACK_INDEX,
+                    spec_dst: v4.octets(),
+                    addr: v4.octets(),
+                };
+                out.push((
+                    IPPROTO_IP,
+                    IP_PKTINFO,
+                    zerocopy::IntoBytes::as_bytes(&info).to_vec(),
+                ));
+            }
+            if flag(IPPROTO_IP, IP_RECVTTL) {
+                out.push((IPPROTO_IP, IP_TTL, int(64)));
+            }
+            if flag(IPPROTO_IP, IP_RECVTOS) {
+                out.push((IPPROTO_IP, IP_TOS, vec![0]));
+            }
+        }
+        IpAddr::V6(v6) => {
+            if flag(IPPROTO_IPV6, IPV6_RECVPKTINFO) {
+                let info = In6Pktinfo {
+                    addr: v6.octets(),
+                    ifindex: crate::net::inet::LOOPBACK_INDEX as u32,
+                };
+                out.push((
+                    IPPROTO_IPV6,
+                    IPV6_PKTINFO,
+                    zerocopy::IntoBytes::as_bytes(&info).to_vec(),
+                ));
+            }
+            if flag(IPPROTO_IPV6, IPV6_RECVHOPLIMIT) {
+                out.push((IPPROTO_IPV6, IPV6_HOPLIMIT, int(64)));
+            }
+            if flag(IPPROTO_IPV6, IPV6_RECVTCLASS) {
+                out.push((IPPROTO_IPV6, IPV6_TCLASS, int(0)));
+            }
+        }
+    }
+    out
 }
 
 /// The buffer an `SO_SNDBUF`/`SO_RCVBUF` (or `*FORCE`, which needs
@@ -855,7 +931,17 @@ fn inet_setsockopt(
             }
             set_option(sock, level, name, v.to_ne_bytes().to_vec());
         }
-        (IPPROTO_IPV6, IPV6_RECVPKTINFO | IPV6_RECVERR | IPV6_MULTICAST_LOOP) => {
+        (IPPROTO_ICMPV6, ICMP6_FILTER) => {
+            // Which ICMPv6 types reach the socket: only echo replies ever
+            // arrive, so the filter is kept for getsockopt.
+            let raw = read_value(t, val, len.min(32), len.min(32) as usize)?;
+            set_option(sock, level, name, raw);
+        }
+        (
+            IPPROTO_IPV6,
+            IPV6_RECVPKTINFO | IPV6_RECVERR | IPV6_MULTICAST_LOOP | IPV6_RECVHOPLIMIT
+            | IPV6_RECVTCLASS,
+        ) => {
             let v = int_value(t, val, len)?;
             set_option(sock, level, name, bool_int(v));
         }
@@ -988,7 +1074,10 @@ fn inet_getsockopt(sock: &InetSocket, level: i32, name: i32) -> Result<Vec<u8>, 
             Some(v) if v != int(-1) => v,
             _ => int(0),
         },
-        (IPPROTO_IPV6, IPV6_RECVPKTINFO | IPV6_RECVERR) => stored(0),
+        (IPPROTO_IPV6, IPV6_RECVPKTINFO | IPV6_RECVERR | IPV6_RECVHOPLIMIT | IPV6_RECVTCLASS) => {
+            stored(0)
+        }
+        (IPPROTO_ICMPV6, ICMP6_FILTER) => option(sock, level, name).unwrap_or_else(|| vec![0; 32]),
         (IPPROTO_IPV6, IPV6_MULTICAST_LOOP) => stored(1),
         (IPPROTO_IPV6, _) => return Err(Errno::ENOPROTOOPT),
         _ => return Err(wrong_level),

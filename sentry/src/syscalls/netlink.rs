@@ -134,6 +134,7 @@ pub(super) fn recv(
         len: reported,
         flags: out,
         from: Some(kernel_addr()),
+        control: Vec::new(),
     })
 }
 

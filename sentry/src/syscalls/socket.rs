@@ -71,8 +71,9 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::GETSOCKOPT, sys_getsockopt);
     table.partial(
         nr::SOCKET,
-        "AF_UNIX; AF_INET/AF_INET6 TCP and UDP on the loopback; AF_NETLINK NETLINK_ROUTE, \
-         read-only; raw (EPERM) and ICMP (EACCES) sockets refused; other families EAFNOSUPPORT",
+        "AF_UNIX; AF_INET/AF_INET6 TCP, UDP and ICMP echo (per ping_group_range) on the \
+         loopback, or on the host with --network=host; AF_NETLINK NETLINK_ROUTE, read-only; \
+         raw sockets refused (EPERM); other families EAFNOSUPPORT",
     );
     table.partial(
         nr::SENDMSG,
@@ -82,7 +83,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.partial(nr::SENDTO, "TCP urgent data (MSG_OOB) is EOPNOTSUPP");
     table.partial(
         nr::RECVMSG,
-        "no IP-level control messages (IP_PKTINFO, IP_TTL, IP_TOS, timestamps) are produced",
+        "datagrams carry IP_PKTINFO, IP_TTL, IP_TOS, IPV6_PKTINFO and IPV6_HOPLIMIT; \
+         no timestamps (SO_TIMESTAMP) or error queue (MSG_ERRQUEUE is EAGAIN)",
     );
 }
 
@@ -832,25 +834,47 @@ fn recv(
     })
 }
 
-/// Appends a `SOL_SOCKET` control message of `data` to `control` if it
-/// fits in `limit` bytes, else marks `MSG_CTRUNC` (Linux's `put_cmsg`
-/// keeps what fits of the data too, which only `SCM_RIGHTS` relies on,
-/// and its caller sized that).
+/// Appends a `SOL_SOCKET` control message of `data` to `control`, within
+/// `limit` bytes in all (see [`push_cmsg_at`]).
 fn push_cmsg(control: &mut Vec<u8>, limit: usize, kind: i32, data: &[u8], flags: &mut MsgFlags) {
-    let need = cmsg_len(data.len());
-    if control.len() + need > limit {
+    push_cmsg_at(control, limit, SOL_SOCKET, kind, data, flags);
+}
+
+/// Appends a control message of `level` and `kind` carrying `data` to
+/// `control`, within `limit` bytes in all, as Linux's `put_cmsg` does:
+/// a message that does not fit is cut to the room left (its `cmsg_len`
+/// says so) and `MSG_CTRUNC` is set; with no room for a header, only the
+/// flag.
+pub(super) fn push_cmsg_at(
+    control: &mut Vec<u8>,
+    limit: usize,
+    level: i32,
+    kind: i32,
+    data: &[u8],
+    flags: &mut MsgFlags,
+) {
+    let room = limit.saturating_sub(control.len());
+    if room < size_of::<CmsgHdr>() {
         *flags |= MsgFlags::CTRUNC;
         return;
     }
+    let mut len = cmsg_len(data.len());
+    if len > room {
+        *flags |= MsgFlags::CTRUNC;
+        len = room;
+    }
     let hdr = CmsgHdr {
-        len: need as u64,
-        level: SOL_SOCKET,
+        len: len as u64,
+        level,
         kind,
     };
+    let start = control.len();
     control.extend_from_slice(zerocopy::IntoBytes::as_bytes(&hdr));
-    control.extend_from_slice(data);
-    let space = cmsg_space(data.len()).min(limit - (control.len() - need));
-    control.resize(control.len() - need + space, 0);
+    let header = cmsg_len(0);
+    control.resize(start + header, 0);
+    control.extend_from_slice(&data[..len - header]);
+    let space = cmsg_space(data.len()).min(room);
+    control.resize(start + space, 0);
 }
 
 /// A stream send with an address: `EISCONN` when connected, else

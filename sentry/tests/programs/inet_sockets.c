@@ -621,6 +621,138 @@ static void datagrams(void) {
     close(q);
 }
 
+static int checksum_ok(const unsigned char *p, size_t n) {
+    unsigned long sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += (p[i] << 8) | p[i + 1];
+    if (n & 1)
+        sum += p[n - 1] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum == 0xffff;
+}
+
+static void control_messages(void) {
+    printf("== control messages\n");
+    int r = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = v4("127.0.0.1", 0);
+    bind(r, (struct sockaddr *)&a, sizeof a);
+    a.sin_port = htons(port_of(r));
+    int one = 1;
+    setsockopt(r, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    setsockopt(r, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+    setsockopt(r, IPPROTO_IP, IP_RECVTOS, &one, sizeof one);
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    sendto(s, "x", 1, 0, (struct sockaddr *)&a, sizeof a);
+    char buf[16], ctl[256];
+    struct iovec iov = {buf, sizeof buf};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+                        .msg_controllen = sizeof ctl};
+    ssize_t n = recvmsg(r, &mh, 0);
+    printf("recvmsg %zd controllen %zu\n", n, (size_t)mh.msg_controllen);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        printf("cmsg level %d type %d len %zu", c->cmsg_level, c->cmsg_type, (size_t)c->cmsg_len);
+        if (c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+            char x[32], y[32];
+            inet_ntop(AF_INET, &pi->ipi_spec_dst, x, sizeof x);
+            inet_ntop(AF_INET, &pi->ipi_addr, y, sizeof y);
+            printf(" ifindex %d spec %s addr %s", pi->ipi_ifindex, x, y);
+        } else if (c->cmsg_type == IP_TTL) {
+            printf(" ttl %d", *(int *)CMSG_DATA(c));
+        } else if (c->cmsg_type == IP_TOS) {
+            printf(" tos %d", *(unsigned char *)CMSG_DATA(c));
+        }
+        printf("\n");
+    }
+    /* Too little room: the first message is cut and MSG_CTRUNC set. */
+    sendto(s, "y", 1, 0, (struct sockaddr *)&a, sizeof a);
+    mh.msg_controllen = 20;
+    n = recvmsg(r, &mh, 0);
+    printf("small control: %zd controllen %zu ctrunc %d\n", n, (size_t)mh.msg_controllen,
+           !!(mh.msg_flags & MSG_CTRUNC));
+    close(r);
+    close(s);
+
+    int r6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    struct sockaddr_in6 b = v6("::1", 0);
+    bind(r6, (struct sockaddr *)&b, sizeof b);
+    b.sin6_port = htons(port_of(r6));
+    setsockopt(r6, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    setsockopt(r6, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+    int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    sendto(s6, "z", 1, 0, (struct sockaddr *)&b, sizeof b);
+    mh.msg_controllen = sizeof ctl;
+    n = recvmsg(r6, &mh, 0);
+    printf("recvmsg6 %zd controllen %zu\n", n, (size_t)mh.msg_controllen);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+        printf("cmsg level %d type %d len %zu", c->cmsg_level, c->cmsg_type, (size_t)c->cmsg_len);
+        if (c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo *pi = (struct in6_pktinfo *)CMSG_DATA(c);
+            char x[64];
+            inet_ntop(AF_INET6, &pi->ipi6_addr, x, sizeof x);
+            printf(" ifindex %u addr %s", pi->ipi6_ifindex, x);
+        } else if (c->cmsg_type == IPV6_HOPLIMIT) {
+            printf(" hoplimit %d", *(int *)CMSG_DATA(c));
+        }
+        printf("\n");
+    }
+    close(r6);
+    close(s6);
+}
+
+/* ICMP echo sockets, once ping_group_range lets the caller's group in. */
+static void echo_sockets(void) {
+    printf("== icmp echo\n");
+    show("closed range", socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP));
+    int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+    show("open ping_group_range", fd);
+    show("write range", write(fd, "0 2147483647", 12));
+    close(fd);
+    char range[64] = {0};
+    fd = open("/proc/sys/net/ipv4/ping_group_range", O_RDONLY);
+    read(fd, range, sizeof range - 1);
+    close(fd);
+    printf("range now %s", range);
+    for (int family = 0; family < 2; family++) {
+        int v6f = family == 1;
+        int s = v6f ? socket(AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6)
+                    : socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+        show(v6f ? "icmp6 socket" : "icmp socket", s);
+        unsigned char req[16] = {v6f ? 128 : 8, 0, 0, 0, 0x12, 0x34, 0, 7, 'p', 'i', 'n', 'g'};
+        struct sockaddr_in to = v4("127.0.0.1", 0);
+        struct sockaddr_in6 to6 = v6("::1", 0);
+        struct sockaddr *dst = v6f ? (struct sockaddr *)&to6 : (struct sockaddr *)&to;
+        socklen_t dlen = v6f ? sizeof to6 : sizeof to;
+        unsigned char bad[8] = {3, 0};
+        show("not an echo request", sendto(s, bad, sizeof bad, 0, dst, dlen));
+        show("too short", sendto(s, req, 4, 0, dst, dlen));
+        show("echo request", sendto(s, req, 12, 0, dst, dlen));
+        unsigned char rep[64];
+        struct sockaddr_storage from;
+        socklen_t flen = sizeof from;
+        ssize_t n = recvfrom(s, rep, sizeof rep, 0, (struct sockaddr *)&from, &flen);
+        print_addr("reply from", (struct sockaddr *)&from, flen);
+        printf("reply %zd type %d code %d seq %d payload %.4s id is port %d", n, rep[0], rep[1],
+               (rep[6] << 8) | rep[7], rep + 8, ((rep[4] << 8) | rep[5]) == port_of(s));
+        if (!v6f)
+            printf(" checksum ok %d", checksum_ok(rep, n));
+        printf("\n");
+        close(s);
+    }
+    fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+    show("reversed range", write(fd, "5 2", 3));
+    close(fd);
+    fd = open("/proc/sys/net/ipv4/ping_group_range", O_RDONLY);
+    memset(range, 0, sizeof range);
+    read(fd, range, sizeof range - 1);
+    close(fd);
+    printf("range now %s", range);
+    fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+    show("garbage", write(fd, "zero", 4));
+    close(fd);
+}
+
 static void interfaces(void) {
     printf("== interfaces\n");
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -656,6 +788,8 @@ int main(void) {
     time_wait();
     options();
     datagrams();
+    control_messages();
+    echo_sockets();
     interfaces();
     return 0;
 }

@@ -496,6 +496,11 @@ impl<S> PortTable<S> {
 pub struct InetStack {
     tcp: Mutex<PortTable<tcp::TcpSocket>>,
     udp: Mutex<PortTable<udp::UdpSocket>>,
+    /// The echo identifiers of ICMP echo sockets.
+    icmp: Mutex<PortTable<udp::UdpSocket>>,
+    /// `net.ipv4.ping_group_range`: the groups that may open ICMP echo
+    /// sockets (none, by default).
+    ping_group_range: Mutex<(u32, u32)>,
     next_hash: std::sync::atomic::AtomicU64,
 }
 
@@ -504,8 +509,16 @@ impl Default for InetStack {
         InetStack {
             tcp: Mutex::new(PortTable::new(true)),
             udp: Mutex::new(PortTable::new(false)),
+            icmp: Mutex::new(PortTable::new(false)),
+            ping_group_range: Mutex::new((1, 0)),
             next_hash: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+}
+
+impl std::fmt::Debug for InetStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InetStack").finish_non_exhaustive()
     }
 }
 
@@ -518,6 +531,35 @@ impl InetStack {
     /// The UDP port table.
     pub fn udp(&self) -> MutexGuard<'_, PortTable<udp::UdpSocket>> {
         self.udp.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The ICMP echo identifier table.
+    pub fn icmp(&self) -> MutexGuard<'_, PortTable<udp::UdpSocket>> {
+        self.icmp.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `net.ipv4.ping_group_range`.
+    pub fn ping_group_range(&self) -> (u32, u32) {
+        *self
+            .ping_group_range
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets `net.ipv4.ping_group_range`; a range whose end is below its
+    /// start closes it again (`1 0`), as Linux's handler does.
+    pub fn set_ping_group_range(&self, low: u32, high: u32) {
+        let range = if high < low { (1, 0) } else { (low, high) };
+        *self
+            .ping_group_range
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = range;
+    }
+
+    /// Whether a caller in groups `gids` may open an ICMP echo socket.
+    pub fn ping_allowed(&self, gids: impl IntoIterator<Item = u32>) -> bool {
+        let (low, high) = self.ping_group_range();
+        gids.into_iter().any(|g| (low..=high).contains(&g))
     }
 
     /// A value that spreads connections over a `SO_REUSEPORT` group.
@@ -741,5 +783,29 @@ mod tests {
             route(Family::V6, true, to(IpAddr::V4(Ipv4Addr::LOCALHOST))),
             Err(Errno::ENETUNREACH)
         );
+    }
+
+    #[test]
+    fn arbitrary_sockaddr_bytes_parse_or_fail_cleanly() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..64usize {
+            for _ in 0..200 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        seed as u8
+                    })
+                    .collect();
+                for family in [Family::V4, Family::V6] {
+                    if let Ok(Target::Addr(a)) = parse_sockaddr(family, &bytes) {
+                        // What parses reports back in the same family.
+                        let back = sockaddr_bytes(family, a);
+                        assert_eq!(parse_sockaddr(family, &back), Ok(Target::Addr(a)));
+                    }
+                }
+            }
+        }
     }
 }

@@ -17,6 +17,13 @@
 //! otherwise [`AUTOTUNED_WINDOW`] (Linux grows a loopback connection's
 //! buffers to megabytes).
 //!
+//! # Reference model
+//!
+//! A socket's file description owns it (`Arc`). Connected sockets hold
+//! `Arc`s on each other, and a listener on its pending connections, until
+//! a close or reset breaks the link; the port table holds only `Weak`s
+//! (and keeps a `TIME_WAIT` port with no socket at all).
+//!
 //! # Lock order
 //!
 //! A socket's state lock is never held while another socket's is taken,
@@ -115,12 +122,14 @@ pub struct TcpSocket {
     stack: Arc<InetStack>,
     state: Mutex<State>,
     waiters: WaiterQueue,
+    _registration: refs::Registration,
 }
 
 impl TcpSocket {
     /// A new socket of `family`.
     pub fn new(family: Family, ino: u64, uid: u32, stack: Arc<InetStack>) -> Arc<TcpSocket> {
-        Arc::new(TcpSocket {
+        Arc::new_cyclic(|weak| TcpSocket {
+            _registration: refs::Registration::new_cyclic(weak, "net::TcpSocket"),
             family,
             ino,
             uid,
@@ -833,5 +842,19 @@ impl TcpSocket {
         }
         self.waiters
             .notify(READABLE_EVENTS | WRITABLE_EVENTS | EventMask::HUP);
+    }
+}
+
+impl refs::CheckedObject for TcpSocket {
+    fn ref_type(&self) -> &'static str {
+        "net::TcpSocket"
+    }
+
+    fn leak_message(&self) -> String {
+        format!(
+            "[net::TcpSocket] inode {} at {}",
+            self.ino,
+            self.local_addr()
+        )
     }
 }

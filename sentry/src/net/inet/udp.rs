@@ -2,6 +2,12 @@
 //! sees it): a send appends one datagram, with its source address, to the
 //! receive queue of the socket bound to the destination.
 //!
+//! ICMP echo sockets (Linux's `net/ipv4/ping.c`: `SOCK_DGRAM` with
+//! `IPPROTO_ICMP` or `IPPROTO_ICMPV6`, for `ping` without privileges) are
+//! the same sockets with [`Proto::Icmp`]: their "port" is the echo
+//! identifier, a send must be an echo request, and `lo` answers it at
+//! once with the echo reply, queued to the sender.
+//!
 //! A datagram nobody is bound to receive is dropped; a connected sender
 //! then learns of it as Linux's ICMP port-unreachable tells it: its next
 //! call fails with `ECONNREFUSED`. A receiver whose queue holds
@@ -17,11 +23,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::Errno;
+use abi_linux::inet::{ICMP_ECHO, ICMP_ECHOREPLY, ICMPV6_ECHO_REPLY, ICMPV6_ECHO_REQUEST};
 use abi_linux::socket::{SO_REUSEADDR, SO_REUSEPORT, SOL_SOCKET};
 use vfs_core::io::IoDest;
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 
-use super::{BindRequest, Family, InetStack, Options, check_bind_addr, route, source_for};
+use super::{
+    BindRequest, Family, InetStack, Options, PortTable, check_bind_addr, route, source_for,
+};
 
 /// `SO_SNDBUF` and `SO_RCVBUF` of a new socket (`net.core.wmem_default`).
 pub const DEFAULT_BUFFER: usize = 212_992;
@@ -30,9 +39,20 @@ pub const MAX_PAYLOAD_V4: usize = 65507;
 /// The largest IPv6 UDP payload (65535 less the UDP header).
 pub const MAX_PAYLOAD_V6: usize = 65527;
 
+/// What a datagram socket carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    /// UDP.
+    Udp,
+    /// ICMP echo (`ping` sockets).
+    Icmp,
+}
+
 struct Datagram {
     data: Vec<u8>,
     from: SocketAddr,
+    /// The address it was sent to (for `IP_PKTINFO`).
+    to: SocketAddr,
 }
 
 struct State {
@@ -64,22 +84,34 @@ pub struct Received {
     /// The sender's address (`None` for the end-of-file of a socket shut
     /// for reading).
     pub from: Option<SocketAddr>,
+    /// The address the datagram was sent to.
+    pub to: Option<SocketAddr>,
 }
 
 /// A UDP socket.
 pub struct UdpSocket {
     family: Family,
+    proto: Proto,
     ino: u64,
     uid: u32,
     stack: Arc<InetStack>,
     state: Mutex<State>,
     waiters: WaiterQueue,
+    _registration: refs::Registration,
 }
 
 impl UdpSocket {
-    /// A new socket of `family`.
-    pub fn new(family: Family, ino: u64, uid: u32, stack: Arc<InetStack>) -> Arc<UdpSocket> {
-        Arc::new(UdpSocket {
+    /// A new socket of `family` carrying `proto`.
+    pub fn new(
+        family: Family,
+        proto: Proto,
+        ino: u64,
+        uid: u32,
+        stack: Arc<InetStack>,
+    ) -> Arc<UdpSocket> {
+        Arc::new_cyclic(|weak| UdpSocket {
+            proto,
+            _registration: refs::Registration::new_cyclic(weak, "net::UdpSocket"),
             family,
             ino,
             uid,
@@ -111,6 +143,19 @@ impl UdpSocket {
     /// The socket's family.
     pub fn family(&self) -> Family {
         self.family
+    }
+
+    /// What the socket carries.
+    pub fn proto(&self) -> Proto {
+        self.proto
+    }
+
+    /// The table of this socket's ports (or echo identifiers).
+    fn table(&self) -> MutexGuard<'_, PortTable<UdpSocket>> {
+        match self.proto {
+            Proto::Udp => self.stack.udp(),
+            Proto::Icmp => self.stack.icmp(),
+        }
     }
 
     /// The inode number `fstat` shows.
@@ -205,17 +250,18 @@ impl UdpSocket {
                 uid: self.uid,
             }
         };
-        if addr.port() != 0
+        if self.proto == Proto::Udp
+            && addr.port() != 0
             && addr.port() < abi_linux::inet::IP_UNPRIVILEGED_PORT_START
             && !privileged
         {
             return Err(Errno::EACCES);
         }
-        let port = self.stack.udp().bind(self, req)?;
+        let port = self.table().bind(self, req)?;
         let mut st = self.state();
         if st.local.is_some() {
             drop(st);
-            self.stack.udp().unbind(self, port, None);
+            self.table().unbind(self, port, None);
             return Err(Errno::EINVAL);
         }
         st.local = Some(SocketAddr::new(addr.ip(), port));
@@ -254,7 +300,7 @@ impl UdpSocket {
                 }
             };
             if let Some(local) = release {
-                self.stack.udp().unbind(self, local.port(), None);
+                self.table().unbind(self, local.port(), None);
             }
             return Ok(());
         };
@@ -296,6 +342,9 @@ impl UdpSocket {
     /// has no broadcast route), then a pending error (`ECONNREFUSED`) or
     /// `EPIPE` after `SHUT_WR`.
     pub fn send(self: &Arc<Self>, data: &[u8], to: Option<SocketAddr>) -> Result<usize, Errno> {
+        if self.proto == Proto::Icmp {
+            return self.send_echo(data, to);
+        }
         // Linux's order: the address, the size, the route; then the
         // pending error and the shutdown when the buffer is taken.
         let (dst, v6only, connected) = {
@@ -327,9 +376,9 @@ impl UdpSocket {
         let local = self.ensure_bound()?;
         let from = SocketAddr::new(source_for(local.ip(), dst.ip()), local.port());
         let hash = self.stack.next_hash();
-        let receiver = self.stack.udp().lookup(dst, hash, |s| s.accepts_from(from));
+        let receiver = self.table().lookup(dst, hash, |s| s.accepts_from(from));
         match receiver {
-            Some(r) => r.deliver(data, from),
+            Some(r) => r.deliver(data, from, dst),
             None if connected && to.is_none() => {
                 // Port unreachable: a connected sender hears of it.
                 self.state().error = Some(Errno::ECONNREFUSED);
@@ -340,12 +389,76 @@ impl UdpSocket {
         Ok(data.len())
     }
 
-    fn accepts_from(&self, from: SocketAddr) -> bool {
-        let st = self.state();
-        !st.closed && st.remote.is_none_or(|r| r == from)
+    /// Sends the echo request `data` to `to` or the connected peer: `lo`
+    /// answers, and the reply (the same message as an echo reply, with
+    /// this socket's identifier) is queued for the socket bound to that
+    /// identifier: this one.
+    ///
+    /// Errors: `EDESTADDRREQ`, `EINVAL` for a message that is not an echo
+    /// request (or an IPv4 address on an `AF_INET6` socket), `EMSGSIZE`,
+    /// `ENETUNREACH` off `lo`, a pending error.
+    fn send_echo(self: &Arc<Self>, data: &[u8], to: Option<SocketAddr>) -> Result<usize, Errno> {
+        let dst = {
+            let st = self.state();
+            to.or(st.remote).ok_or(Errno::EDESTADDRREQ)?
+        };
+        let (request, reply_type) = match self.family {
+            Family::V4 => (ICMP_ECHO, ICMP_ECHOREPLY),
+            Family::V6 => (ICMPV6_ECHO_REQUEST, ICMPV6_ECHO_REPLY),
+        };
+        if data.len() < 8 || data[0] != request || data[1] != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if self.family == Family::V6 && dst.is_ipv4() {
+            return Err(Errno::EINVAL);
+        }
+        if data.len() > MAX_PAYLOAD_V4 {
+            return Err(Errno::EMSGSIZE);
+        }
+        let dst = route(self.family, true, SocketAddr::new(dst.ip(), 0))?;
+        if let Some(e) = self.state().error.take() {
+            return Err(e);
+        }
+        let local = self.ensure_bound()?;
+        let src = source_for(local.ip(), dst.ip());
+        let mut reply = data.to_vec();
+        reply[0] = reply_type;
+        reply[2..4].copy_from_slice(&[0, 0]);
+        reply[4..6].copy_from_slice(&local.port().to_be_bytes());
+        let sum = match (dst.ip(), src) {
+            (IpAddr::V6(from), IpAddr::V6(to)) => {
+                let mut pseudo = Vec::with_capacity(40 + reply.len());
+                pseudo.extend_from_slice(&from.octets());
+                pseudo.extend_from_slice(&to.octets());
+                pseudo.extend_from_slice(&(reply.len() as u32).to_be_bytes());
+                pseudo.extend_from_slice(&[0, 0, 0, abi_linux::inet::IPPROTO_ICMPV6 as u8]);
+                pseudo.extend_from_slice(&reply);
+                internet_checksum(&pseudo)
+            }
+            _ => internet_checksum(&reply),
+        };
+        reply[2..4].copy_from_slice(&sum.to_be_bytes());
+        let from = SocketAddr::new(dst.ip(), 0);
+        let me = SocketAddr::new(src, local.port());
+        let hash = self.stack.next_hash();
+        let receiver = self.table().lookup(me, hash, |s| s.accepts_from(from));
+        if let Some(r) = receiver {
+            r.deliver(&reply, from, me);
+        }
+        Ok(data.len())
     }
 
-    fn deliver(&self, data: &[u8], from: SocketAddr) {
+    fn accepts_from(&self, from: SocketAddr) -> bool {
+        let st = self.state();
+        // An echo socket's peer is an address; its replies have no port.
+        let icmp = self.proto == Proto::Icmp;
+        !st.closed
+            && st
+                .remote
+                .is_none_or(|r| r.ip() == from.ip() && (icmp || r.port() == from.port()))
+    }
+
+    fn deliver(&self, data: &[u8], from: SocketAddr, to: SocketAddr) {
         {
             let mut st = self.state();
             // Linux's `__udp_enqueue_schedule_skb`: a queue already over
@@ -357,6 +470,7 @@ impl UdpSocket {
             st.recv.push_back(Datagram {
                 data: data.to_vec(),
                 from,
+                to,
             });
         }
         self.waiters.notify(READABLE_EVENTS);
@@ -378,6 +492,7 @@ impl UdpSocket {
                     len: 0,
                     full_len: 0,
                     from: None,
+                    to: None,
                 });
             }
             return Err(Errno::EAGAIN);
@@ -388,6 +503,7 @@ impl UdpSocket {
             len,
             full_len: front.data.len(),
             from: Some(front.from),
+            to: Some(front.to),
         };
         if !peek {
             st.recv.pop_front();
@@ -430,7 +546,33 @@ impl UdpSocket {
             st.local.take()
         };
         if let Some(local) = local {
-            self.stack.udp().unbind(self, local.port(), None);
+            self.table().unbind(self, local.port(), None);
         }
     }
+}
+
+impl refs::CheckedObject for UdpSocket {
+    fn ref_type(&self) -> &'static str {
+        "net::UdpSocket"
+    }
+
+    fn leak_message(&self) -> String {
+        format!(
+            "[net::UdpSocket] inode {} at {}",
+            self.ino,
+            self.local_addr()
+        )
+    }
+}
+
+/// The Internet checksum (RFC 1071) of `data`.
+fn internet_checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
+        .fold(0u32, |a, b| a.wrapping_add(b));
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
 }
