@@ -39,7 +39,7 @@ use vfs_core::{
 
 use crate::elf::PAGE_SIZE;
 use crate::ipc::Ipc;
-use crate::net::inet::InetStack;
+use crate::net::inet::{InetStack, procnet};
 use crate::task::{ProcessInfo, TaskSet};
 use abi_linux::ipc;
 
@@ -230,6 +230,7 @@ impl DirectoryGenerator for RootDir {
             .map(|(n, _)| n.as_bytes().to_vec())
             .collect();
         names.push(b"mounts".to_vec());
+        names.push(b"net".to_vec());
         names.push(b"self".to_vec());
         names.push(b"sys".to_vec());
         names.push(b"sysvipc".to_vec());
@@ -263,6 +264,12 @@ impl DirectoryGenerator for RootDir {
                 &Credentials::root(),
                 0o555,
                 SysvIpcDir(self.0.clone()),
+            )),
+            b"net" => Ok(DynamicDirectory::new(
+                &*self.0.fs()?,
+                &Credentials::root(),
+                0o555,
+                NetDir(self.0.clone()),
             )),
             b"mounts" => Ok(Symlink::new(
                 &*self.0.fs()?,
@@ -383,6 +390,28 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
         }
         "net/ipv6/bindv6only" => "0".into(),
         _ => String::new(),
+    }
+}
+
+/// `/proc/net`: the sandbox's network (`net::inet::procnet`). Linux
+/// makes it a link to the caller's `/proc/self/net`; with one network
+/// namespace it is the same directory.
+struct NetDir(Arc<Proc>);
+
+impl DirectoryGenerator for NetDir {
+    fn names(&self, _: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(procnet::FILES
+            .iter()
+            .map(|n| n.as_bytes().to_vec())
+            .collect())
+    }
+
+    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let i = procnet::FILES
+            .iter()
+            .position(|n| n.as_bytes() == name)
+            .ok_or(Errno::ENOENT)?;
+        self.0.file(Kind::Net(i), 0)
     }
 }
 
@@ -915,6 +944,8 @@ enum Kind {
     SysvSem,
     /// `/proc/sysvipc/msg`.
     SysvMsg,
+    /// The file of `/proc/net` at this index of `procnet::FILES`.
+    Net(usize),
     Version,
 }
 
@@ -1052,6 +1083,11 @@ impl BytesSource for ProcFile {
             }
             Kind::Filesystems => buf.extend_from_slice(proc.vfs()?.proc_filesystems().as_bytes()),
             Kind::SysvShm | Kind::SysvSem | Kind::SysvMsg => sysvipc(&proc.ipc, self.kind, buf),
+            Kind::Net(i) => {
+                let name = procnet::FILES.get(i).ok_or(Errno::ENOENT)?;
+                let text = procnet::generate(&proc.inet, name).ok_or(Errno::ENOENT)?;
+                buf.extend_from_slice(text.as_bytes());
+            }
             Kind::Loadavg => {
                 let pids = proc.tasks.pids();
                 let last = pids.last().copied().unwrap_or(0);

@@ -109,6 +109,38 @@ getent ahosts 127.0.0.1
 }
 
 #[test]
+fn proc_net_lists_the_interface_routes_and_sockets() {
+    if !have("python3", true) {
+        return;
+    }
+    // Ephemeral ports and inode numbers are the kernel's choice; the
+    // rest of each row must match.
+    let code = r#"
+import re, socket, time
+for name in ("dev", "if_inet6", "route", "ipv6_route"):
+    print("==", name); print(open("/proc/net/" + name).read(), end="")
+s = socket.socket(); s.bind(("127.0.0.1", 8080)); s.listen(3)
+c = socket.create_connection(("127.0.0.1", 8080)); a, _ = s.accept(); c.send(b"abc")
+time.sleep(0.05)
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u.bind(("::1", 5353))
+v = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); v.bind(("127.0.0.1", 5354))
+v.connect(("127.0.0.1", 9))
+t6 = socket.socket(socket.AF_INET6); t6.bind(("::", 8081)); t6.listen(1)
+def port(m):
+    return ":EPH" if int(m.group(1), 16) >= 32768 else m.group(0)
+for name in ("tcp", "tcp6", "udp", "udp6"):
+    lines = open("/proc/net/" + name).read().splitlines()
+    print("==", name, lines[0].rstrip())
+    if not name.endswith("6"):
+        print("padded to", sorted({len(l) for l in lines}))
+    cols = 6 if name.startswith("tcp") else 5
+    for row in sorted(" ".join(l.split()[1:cols]) for l in lines[1:]):
+        print(re.sub(r":([0-9A-F]{4})\b", port, row))
+"#;
+    same_as_loopback_only(&["/usr/bin/python3", "-c", code], &[]);
+}
+
+#[test]
 fn ping_answers_once_ping_group_range_allows_it() {
     if !have("ping", true) {
         return;

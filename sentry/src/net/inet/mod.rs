@@ -25,6 +25,7 @@
 //! IPv4-mapped IPv6 one, is an [`IpAddr::V4`]; an `AF_INET6` socket shows
 //! it mapped again.
 
+pub mod procnet;
 pub mod tcp;
 pub mod udp;
 
@@ -453,6 +454,21 @@ impl<S> PortTable<S> {
                 self.ports.remove(&port);
             }
         }
+    }
+
+    /// Every live socket with a binding, once each, by port.
+    pub fn sockets(&self) -> Vec<Arc<S>> {
+        let mut out: Vec<Arc<S>> = Vec::new();
+        for list in self.ports.values() {
+            for b in list {
+                if let Some(sock) = b.sock.upgrade()
+                    && !out.iter().any(|o| Arc::ptr_eq(o, &sock))
+                {
+                    out.push(sock);
+                }
+            }
+        }
+        out
     }
 
     /// The socket that receives traffic for `dst`: a binding of exactly

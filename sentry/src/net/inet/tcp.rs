@@ -694,6 +694,29 @@ impl TcpSocket {
         }
     }
 
+    /// What `/proc/net/tcp` shows of the socket: (local, remote, state,
+    /// send queue, receive queue, owner, inode); `None` once closed.
+    pub fn proc_entry(&self) -> Option<super::procnet::Entry> {
+        let info = self.info();
+        let st = self.state();
+        if st.closed {
+            return None;
+        }
+        let (tx, rx) = match &st.phase {
+            Phase::Listening { pending, .. } => (0, pending.len()),
+            _ => (0, st.recv.len()),
+        };
+        Some(super::procnet::Entry {
+            local: st.local.unwrap_or(SocketAddr::new(self.family.any(), 0)),
+            remote: st.remote.unwrap_or(SocketAddr::new(self.family.any(), 0)),
+            state: info.state,
+            tx_queue: tx,
+            rx_queue: rx,
+            uid: self.uid,
+            ino: self.ino,
+        })
+    }
+
     /// The readiness Linux's `tcp_poll` reports.
     pub fn readiness(&self, mask: EventMask) -> EventMask {
         let (mut ready, peer, sndbuf, set) = {

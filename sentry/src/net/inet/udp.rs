@@ -512,6 +512,29 @@ impl UdpSocket {
         Ok(got)
     }
 
+    /// What `/proc/net/udp` shows of the socket; `None` for an echo
+    /// socket or once closed.
+    pub fn proc_entry(&self) -> Option<super::procnet::Entry> {
+        let st = self.state();
+        if st.closed || self.proto != Proto::Udp {
+            return None;
+        }
+        let any = SocketAddr::new(self.family.any(), 0);
+        Some(super::procnet::Entry {
+            local: st.local.unwrap_or(any),
+            remote: st.remote.unwrap_or(any),
+            state: if st.remote.is_some() {
+                abi_linux::inet::tcp_state::ESTABLISHED
+            } else {
+                abi_linux::inet::tcp_state::CLOSE
+            },
+            tx_queue: 0,
+            rx_queue: st.recv_bytes,
+            uid: self.uid,
+            ino: self.ino,
+        })
+    }
+
     /// The length of the next datagram (`SIOCINQ`).
     pub fn next_datagram_len(&self) -> usize {
         self.state().recv.front().map_or(0, |d| d.data.len())
