@@ -82,7 +82,7 @@ impl FileDescriptionImpl for NetFile {
     fn read(
         &self,
         _: &dyn Context,
-        _: &FileDescription,
+        fd: &FileDescription,
         dst: &mut dyn IoDest,
         _: ReadOptions,
     ) -> Result<usize, Errno> {
@@ -91,7 +91,13 @@ impl FileDescriptionImpl for NetFile {
                 if dst.remaining() == 0 {
                     return Ok(0);
                 }
-                s.recv(dst, false, false)
+                // A blocking read waits for SO_RCVLOWAT bytes.
+                let min = if fd.status_flags().contains(abi_linux::OpenFlags::NONBLOCK) {
+                    1
+                } else {
+                    s.receive_target(dst.remaining())
+                };
+                s.recv(dst, false, false, min)
             }
             NetSocket::Inet(InetSocket::Udp(s)) => s.recv(dst, false).map(|r| r.len),
             NetSocket::Netlink(s) => s.recv(dst, false).map(|(n, _)| n),

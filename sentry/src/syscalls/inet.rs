@@ -594,13 +594,14 @@ fn inet_recv(
                     control: Vec::new(),
                 });
             }
+            let min = if nonblock { 1 } else { s.receive_target(total) };
             let mut len = block(s.waiters(), READABLE_EVENTS, nonblock, deadline, || {
-                s.recv(&mut dst, peek, discard)
+                s.recv(&mut dst, peek, discard, min)
             })?;
             if flags.contains(MsgFlags::WAITALL) && !peek {
                 while len > 0 && len < total {
                     match block(s.waiters(), READABLE_EVENTS, nonblock, deadline, || {
-                        s.recv(&mut dst, false, discard)
+                        s.recv(&mut dst, false, discard, 1)
                     }) {
                         Ok(0) | Err(_) => break,
                         Ok(n) => len += n,

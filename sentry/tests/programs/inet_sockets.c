@@ -359,6 +359,26 @@ static void streams(void) {
     printf("waitall %zd %.*s\n", n, (int)n, buf);
     wait(NULL);
 
+    /* SO_RCVLOWAT: not readable below it; a blocking read waits for it. */
+    int low = 5;
+    show("rcvlowat", setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low));
+    send(c, "abc", 3, 0);
+    usleep(20000);
+    revents("below rcvlowat", s);
+    n = recv(s, buf, sizeof buf, MSG_DONTWAIT);
+    printf("nonblocking below rcvlowat %zd\n", n);
+    send(c, "abc", 3, 0);
+    if (fork() == 0) {
+        usleep(50000);
+        send(c, "defgh", 5, 0);
+        _exit(0);
+    }
+    n = recv(s, buf, sizeof buf, 0);
+    printf("blocking waits for rcvlowat %zd\n", n);
+    wait(NULL);
+    low = 1;
+    setsockopt(s, SOL_SOCKET, SO_RCVLOWAT, &low, sizeof low);
+
     /* Half close: the peer reads EOF, and can still send. */
     show("shutdown wr", shutdown(c, SHUT_WR));
     revents("after shut wr (client)", c);

@@ -37,7 +37,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use abi_linux::inet::{TcpInfo, tcp_state};
-use abi_linux::socket::{SO_LINGER, SO_REUSEADDR, SO_REUSEPORT, SOL_SOCKET, SOMAXCONN};
+use abi_linux::socket::{
+    SO_LINGER, SO_RCVLOWAT, SO_REUSEADDR, SO_REUSEPORT, SOL_SOCKET, SOMAXCONN,
+};
 use abi_linux::{Errno, Linger};
 use vfs_core::io::IoDest;
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
@@ -625,15 +627,44 @@ impl TcpSocket {
         Ok(n)
     }
 
+    /// `SO_RCVLOWAT`: the bytes a blocking receive waits for and
+    /// readability needs (at least 1).
+    fn rcvlowat(st: &State) -> usize {
+        st.options
+            .get(SOL_SOCKET, SO_RCVLOWAT)
+            .and_then(|v| {
+                v.get(..4)
+                    .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+            })
+            .map_or(1, |v| v.max(1) as usize)
+    }
+
+    /// The bytes a blocking receive of `len` waits for before returning
+    /// (Linux's `sock_rcvlowat`): `SO_RCVLOWAT`, at most `len`.
+    pub fn receive_target(&self, len: usize) -> usize {
+        Self::rcvlowat(&self.state()).min(len).max(1)
+    }
+
     /// Receives into `dst` (`discard`: drops the bytes, for `MSG_TRUNC`);
-    /// with `peek` nothing is consumed. Returns 0 at end of stream.
+    /// with `peek` nothing is consumed. Returns 0 at end of stream. Fewer
+    /// than `min` bytes queued (and the stream open) is `EAGAIN`.
     ///
-    /// Errors: `EAGAIN` with nothing to read (the caller waits on this
-    /// socket's waiters), `ENOTCONN` when never connected or listening, a
-    /// pending error.
-    pub fn recv(&self, dst: &mut dyn IoDest, peek: bool, discard: bool) -> Result<usize, Errno> {
+    /// Errors: `EAGAIN` with nothing (or less than `min`) to read (the
+    /// caller waits on this socket's waiters), `ENOTCONN` when never
+    /// connected or listening, a pending error.
+    pub fn recv(
+        &self,
+        dst: &mut dyn IoDest,
+        peek: bool,
+        discard: bool,
+        min: usize,
+    ) -> Result<usize, Errno> {
         let (n, peer) = {
             let mut st = self.state();
+            let open = !st.fin_received && !st.rd_shut && st.error.is_none();
+            if open && !st.recv.is_empty() && st.recv.len() < min {
+                return Err(Errno::EAGAIN);
+            }
             if st.recv.is_empty() {
                 if let Some(e) = st.error.take() {
                     return Err(e);
@@ -741,7 +772,7 @@ impl TcpSocket {
             if rd_closed {
                 ready |= READABLE_EVENTS | EventMask::RDHUP;
             }
-            if !st.recv.is_empty() {
+            if !st.recv.is_empty() && st.recv.len() >= Self::rcvlowat(&st) {
                 ready |= READABLE_EVENTS;
             }
             if (rd_closed && st.fin_sent) || matches!(st.phase, Phase::Reset) {
