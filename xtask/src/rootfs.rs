@@ -1,11 +1,16 @@
-//! `cargo xtask rootfs`: the sandbox's test root image.
+//! `cargo xtask rootfs`: the demo's root image.
 //!
 //! An ext4 image made with `mkfs.ext4 -d` from a tree holding Debian's
-//! static busybox (with its applets as symlinks in `/bin`), dynamically
+//! static busybox (with its applets as symlinks in `/bin`) when the host
+//! has it, otherwise the host's own shell and core utilities; dynamically
 //! linked programs copied from the host with their shared libraries
-//! (`/bin/ls`, `/usr/bin/python3` and the Python standard library), a few
-//! configuration files, and `/data` with 100 small files for checksum
-//! tests. Empty `/tmp`, `/proc` and `/dev` are mount points.
+//! (`/bin/ls`, and `/usr/bin/python3` with its standard library when
+//! the host has Python); a few configuration files, and `/data` with 100
+//! small files for checksum tests. Empty `/tmp`, `/proc` and `/dev` are
+//! mount points. Without `mkfs.ext4` only the tree is made (the demo then
+//! serves it through a gofer). `CONTENTS` beside the image says what went
+//! in. `XTASK_ROOTFS_WITHOUT=busybox,python,mkfs` (any of them) builds as
+//! on a host that lacks those, to check the fresh-machine path here.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -15,8 +20,99 @@ use std::process::Command;
 
 use crate::crates::workspace_root;
 
-/// The host programs copied into the image with their libraries.
+/// The host programs copied into the image with their libraries, when
+/// the host has them.
 const DYNAMIC_PROGRAMS: &[&str] = &["/bin/ls", "/usr/bin/python3"];
+
+/// The host programs that stand in for busybox when it is missing: a
+/// shell and the utilities the demo's commands use.
+const HOST_UTILITIES: &[&str] = &[
+    "/bin/sh",
+    "/bin/cat",
+    "/bin/echo",
+    "/bin/grep",
+    "/bin/uname",
+    "/usr/bin/id",
+    "/usr/bin/md5sum",
+    "/usr/bin/sha256sum",
+    "/usr/bin/wc",
+];
+
+/// Where Debian's static busybox is.
+const BUSYBOX: &str = "/bin/busybox";
+
+/// The tools `XTASK_ROOTFS_WITHOUT` says to build as if missing.
+fn without_from_env() -> Vec<String> {
+    std::env::var("XTASK_ROOTFS_WITHOUT")
+        .unwrap_or_default()
+        .split(',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+/// What a built tree holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contents {
+    /// Busybox and its applets (else the host's [`HOST_UTILITIES`]).
+    pub busybox: bool,
+    /// Python with its standard library.
+    pub python: bool,
+    /// An ext4 image was made (else only the tree).
+    pub image: bool,
+}
+
+impl Contents {
+    /// The `CONTENTS` file's text.
+    fn to_text(&self) -> String {
+        format!(
+            "busybox={}\npython={}\nimage={}\n",
+            self.busybox, self.python, self.image
+        )
+    }
+
+    fn from_text(text: &str) -> Option<Contents> {
+        let get = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .map(|v| v == "true")
+        };
+        Some(Contents {
+            busybox: get("busybox")?,
+            python: get("python")?,
+            image: get("image")?,
+        })
+    }
+
+    /// One line for a person: what the root was built from.
+    pub fn describe(&self) -> String {
+        let mut parts = vec![if self.busybox {
+            "Debian's static busybox".to_string()
+        } else {
+            "the host's /bin/sh and core utilities (busybox-static is not installed)".to_string()
+        }];
+        parts.push("the host's ls with its libraries".into());
+        parts.push(if self.python {
+            "the host's python3 with its standard library".into()
+        } else {
+            "no Python (the host has no /usr/bin/python3)".into()
+        });
+        format!(
+            "demo root: {}; {}",
+            parts.join(", "),
+            if self.image {
+                "as an ext4 image"
+            } else {
+                "as a directory only (mkfs.ext4 is missing)"
+            }
+        )
+    }
+}
+
+/// The `CONTENTS` file beside `image`.
+fn contents_file(image: &Path) -> PathBuf {
+    image.parent().unwrap_or(Path::new(".")).join("CONTENTS")
+}
 
 /// Where `cargo xtask rootfs` puts its output.
 pub fn default_image() -> PathBuf {
@@ -31,14 +127,29 @@ pub fn tree_dir(image: &Path) -> PathBuf {
     image.parent().unwrap_or(Path::new(".")).join("tree")
 }
 
-/// Builds the root image at `image` unless it exists and `force` is false.
-pub fn build(image: &Path, force: bool) -> Result<(), String> {
-    if image.exists() && !force {
+/// Builds the root at `image` (and its tree) unless it was built before
+/// and `force` is false; returns what it holds.
+pub fn build(image: &Path, force: bool) -> Result<Contents, String> {
+    build_without(image, force, &without_from_env())
+}
+
+/// [`build`] as on a host that lacks the tools in `without` (`busybox`,
+/// `python`, `mkfs`).
+fn build_without(image: &Path, force: bool, without: &[String]) -> Result<Contents, String> {
+    let missing = |tool: &str| without.iter().any(|t| t == tool);
+    let recorded = fs::read_to_string(contents_file(image))
+        .ok()
+        .and_then(|t| Contents::from_text(&t));
+    if let Some(contents) = recorded
+        && !force
+        && (image.exists() || !contents.image)
+        && tree_dir(image).is_dir()
+    {
         println!(
-            "rootfs: {} exists (use --force to rebuild)",
+            "rootfs: {} was built before (use --force to rebuild)",
             image.display()
         );
-        return Ok(());
+        return Ok(contents);
     }
     let tree = tree_dir(image);
     if tree.exists() {
@@ -49,9 +160,26 @@ pub fn build(image: &Path, force: bool) -> Result<(), String> {
     ] {
         mkdir(&tree.join(sub))?;
     }
-    install_busybox(&tree)?;
+    let busybox = !missing("busybox") && Path::new(BUSYBOX).exists();
+    let python = !missing("python") && Path::new("/usr/bin/python3").exists();
+    let mut programs: Vec<&str> = DYNAMIC_PROGRAMS
+        .iter()
+        .copied()
+        .filter(|p| *p != "/usr/bin/python3" || python)
+        .collect();
+    if busybox {
+        println!("rootfs: busybox from {BUSYBOX}");
+        install_busybox(&tree)?;
+    } else {
+        println!(
+            "rootfs: no {BUSYBOX} (the busybox-static package): using the host's shell and \
+             utilities"
+        );
+        programs.extend(HOST_UTILITIES.iter().filter(|p| Path::new(p).exists()));
+    }
     let mut libraries = BTreeSet::new();
-    for program in DYNAMIC_PROGRAMS {
+    for program in programs {
+        println!("rootfs: {program} and its libraries");
         let real = fs::canonicalize(program).map_err(|e| format!("{program}: {e}"))?;
         copy_file(&real, &tree.join(real.strip_prefix("/").unwrap_or(&real)))?;
         if real != Path::new(program) {
@@ -63,7 +191,10 @@ pub fn build(image: &Path, force: bool) -> Result<(), String> {
         }
         libraries.extend(shared_libraries(&real)?);
     }
-    libraries.extend(install_python_stdlib(&tree)?);
+    if python {
+        println!("rootfs: the Python standard library");
+        libraries.extend(install_python_stdlib(&tree)?);
+    }
     for library in &libraries {
         let real = fs::canonicalize(library).map_err(|e| format!("{}: {e}", library.display()))?;
         // Libraries are installed under the path the loader asks for
@@ -75,9 +206,21 @@ pub fn build(image: &Path, force: bool) -> Result<(), String> {
     }
     write_config(&tree)?;
     write_data(&tree)?;
-    make_image(&tree, image)?;
-    println!("rootfs: wrote {}", image.display());
-    Ok(())
+    let has_mkfs = !missing("mkfs") && { Command::new("mkfs.ext4").arg("-V").output().is_ok() };
+    if has_mkfs {
+        make_image(&tree, image)?;
+        println!("rootfs: wrote {}", image.display());
+    } else {
+        println!("rootfs: no mkfs.ext4 (the e2fsprogs package): made only the tree");
+    }
+    let contents = Contents {
+        busybox,
+        python,
+        image: has_mkfs,
+    };
+    fs::write(contents_file(image), contents.to_text())
+        .map_err(|e| format!("cannot write {}: {e}", contents_file(image).display()))?;
+    Ok(contents)
 }
 
 fn mkdir(path: &Path) -> Result<(), String> {
@@ -99,7 +242,7 @@ fn copy_file(from: &Path, to: &Path) -> Result<(), String> {
 /// Debian's static busybox as /bin/busybox, with a symlink per applet
 /// (except `ls`, which is the host's dynamic one).
 fn install_busybox(tree: &Path) -> Result<(), String> {
-    let busybox = Path::new("/bin/busybox");
+    let busybox = Path::new(BUSYBOX);
     copy_file(busybox, &tree.join("bin/busybox"))?;
     let output = Command::new(busybox)
         .arg("--list")
@@ -240,5 +383,80 @@ fn make_image(tree: &Path, image: &Path) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("mkfs.ext4 failed: {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contents_round_trip_through_their_file() {
+        for (busybox, python, image) in [
+            (true, true, true),
+            (false, true, false),
+            (false, false, true),
+        ] {
+            let c = Contents {
+                busybox,
+                python,
+                image,
+            };
+            assert_eq!(Contents::from_text(&c.to_text()), Some(c.clone()));
+            assert!(
+                c.describe()
+                    .contains(if busybox { "busybox" } else { "core utilities" })
+            );
+        }
+        assert_eq!(Contents::from_text("busybox=true\n"), None);
+    }
+
+    /// The fresh-machine path: no busybox, no Python, no mkfs.ext4. The
+    /// tree still has a shell, the utilities with their libraries and the
+    /// loader, and says what it holds.
+    #[test]
+    fn a_host_without_busybox_python_or_mkfs_still_gets_a_demo_root() {
+        struct Cleanup(PathBuf);
+        impl Drop for Cleanup {
+            fn drop(&mut self) {
+                let _ = fs::remove_dir_all(&self.0);
+            }
+        }
+        let dir = std::env::temp_dir().join(format!("xtask-rootfs-{}", std::process::id()));
+        let _cleanup = Cleanup(dir.clone());
+        let image = dir.join("rootfs.ext4");
+        let without = ["busybox", "python", "mkfs"].map(String::from);
+        let contents = build_without(&image, true, &without).unwrap();
+        let tree = tree_dir(&image);
+        assert_eq!(
+            contents,
+            Contents {
+                busybox: false,
+                python: false,
+                image: false
+            }
+        );
+        assert!(!image.exists());
+        // The programs are copied where the host keeps them (the names
+        // programs are run by are links to those paths).
+        for program in ["/bin/sh", "/bin/ls", "/usr/bin/md5sum"] {
+            let real = fs::canonicalize(program).unwrap();
+            let inside = tree.join(real.strip_prefix("/").unwrap());
+            assert!(inside.is_file(), "{} is missing", inside.display());
+            assert!(
+                tree.join(&program[1..]).symlink_metadata().is_ok(),
+                "{program}"
+            );
+        }
+        assert!(tree.join("data/file-099").is_file());
+        assert!(!tree.join("bin/busybox").exists());
+        // The dynamic loader of the host's shell came along.
+        let sh = fs::canonicalize("/bin/sh").unwrap();
+        for lib in shared_libraries(&sh).unwrap() {
+            let inside = tree.join(lib.strip_prefix("/").unwrap());
+            assert!(inside.exists(), "{} is missing", inside.display());
+        }
+        let recorded = fs::read_to_string(contents_file(&image)).unwrap();
+        assert_eq!(Contents::from_text(&recorded), Some(contents.clone()));
     }
 }
