@@ -316,8 +316,16 @@ impl HostInode {
                     v.mode = (v.mode & abi_linux::S_IFMT) | (u32::from(stat.stx_mode) & 0o7777);
                 }
                 None => {
-                    let mode =
-                        nix::sys::stat::Mode::from_bits_truncate(u32::from(stat.stx_mode) & 0o7777);
+                    // The sandbox never makes a host file set-user-ID or
+                    // set-group-ID: its root is not the host's. The bits
+                    // are dropped (a directory keeps set-group-ID, which
+                    // only passes its group on).
+                    let is_dir = self.host.fstat()?.st_mode & libc::S_IFMT == libc::S_IFDIR;
+                    let mut bits = u32::from(stat.stx_mode) & 0o7777 & !abi_linux::S_ISUID;
+                    if !is_dir {
+                        bits &= !abi_linux::S_ISGID;
+                    }
+                    let mode = nix::sys::stat::Mode::from_bits_truncate(bits);
                     nix::sys::stat::fchmod(self.host.borrow(), mode).map_err(host_errno)?;
                 }
             }

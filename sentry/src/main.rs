@@ -166,7 +166,10 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run(args),
+        Command::Run(args) => {
+            close_inherited(&[]);
+            run(args)
+        }
         Command::Syscalls(args) => {
             let table = sentry::syscalls::SyscallTable::linux();
             if args.markdown {
@@ -177,6 +180,7 @@ fn main() -> ExitCode {
             Ok(0)
         }
         Command::Gofer(args) => {
+            close_inherited(&[args.fd]);
             sentry::gofer::serve_fd(args.fd, &args.root, args.read_only).map(|()| 0)
         }
     };
@@ -186,5 +190,47 @@ fn main() -> ExitCode {
             eprintln!("sentry: {e}");
             ExitCode::from(SENTRY_ERROR)
         }
+    }
+}
+
+/// Closes every descriptor this process inherited beyond standard I/O,
+/// except those in `keep`, before it opens any of its own: nothing the
+/// sentry's parent left open (a directory, a socket) reaches the sentry's
+/// work or its gofers.
+fn close_inherited(keep: &[i32]) {
+    let mut keep: Vec<u32> = keep
+        .iter()
+        .filter_map(|&fd| u32::try_from(fd).ok())
+        .collect();
+    keep.sort_unstable();
+    let mut low = 3u32;
+    for fd in keep.into_iter().filter(|&fd| fd >= 3) {
+        if fd > low {
+            close_range(low, fd - 1);
+        }
+        low = fd + 1;
+    }
+    close_range(low, u32::MAX);
+}
+
+/// `close_range(low, high, 0)`, or closing what `/proc/self/fd` lists in
+/// that range on a kernel without it.
+fn close_range(low: u32, high: u32) {
+    // SAFETY: close_range only closes descriptors; none is in use yet.
+    let r = unsafe { libc::syscall(libc::SYS_close_range, low, high, 0) };
+    if r == 0 {
+        return;
+    }
+    let open: Vec<u32> = std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .filter(|fd| (low..=high).contains(fd))
+        .collect();
+    for fd in open {
+        // SAFETY: as above; the directory's own descriptor may be among
+        // them and is already closed, which is harmless.
+        unsafe { libc::close(fd as i32) };
     }
 }

@@ -311,3 +311,125 @@ fn gofer_processes_run_beside_the_sentry_and_end_with_it() {
     assert_eq!(text(&got.stdout), "seen\n");
     assert_eq!(gofers_serving(&marker), 0);
 }
+
+/// Escape test: the sandbox's root cannot plant a set-user-ID or
+/// set-group-ID program on the host, neither through a writable root or a
+/// `--mount` (the gofer) nor through a host file imported as standard
+/// output (hostfs). Inside, the calls succeed and the bits are simply not
+/// there, as on a filesystem that cannot store them.
+#[test]
+fn no_setuid_program_is_planted_on_the_host() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(tree) = setup("setuid") else {
+        return;
+    };
+    let out_dir = tree.path().join("mnt");
+    let stdout_file = tree.path().join("stdout");
+    std::fs::write(&stdout_file, b"").unwrap();
+    let script = "busybox cp /bin/busybox /data/root-shell; \
+                  busybox chmod 4755 /data/root-shell; busybox chmod u+s,g+s /data/root-shell; \
+                  busybox cp /bin/busybox /mnt/shell; busybox chmod 6755 /mnt/shell; \
+                  busybox mkdir /mnt/d; busybox chmod 2775 /mnt/d; \
+                  busybox chmod 6755 /proc/self/fd/1; \
+                  busybox stat -c '%a %n' /data/root-shell /mnt/shell /mnt/d";
+    let mount = format!("{}:/mnt", out_dir.display());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sentry"));
+    cmd.arg("run")
+        .arg("--rootfs")
+        .arg(tree.path())
+        .args([
+            "--writable-root",
+            "--mount",
+            &mount,
+            "--platform",
+            "seccomp",
+            "--",
+        ])
+        .args(["/bin/busybox", "sh", "-c", script])
+        .stdout(std::fs::File::create(&stdout_file).unwrap());
+    let status = cmd.status().unwrap();
+    assert!(status.success());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let inside = std::fs::read_to_string(&stdout_file).unwrap();
+    assert_eq!(
+        inside, "755 /data/root-shell\n755 /mnt/shell\n2775 /mnt/d\n",
+        "what the sandbox sees"
+    );
+    assert_eq!(mode(&tree.path().join("data/root-shell")), 0o755);
+    assert_eq!(mode(&out_dir.join("shell")), 0o755);
+    assert_eq!(mode(&out_dir.join("d")), 0o2775);
+    assert_eq!(mode(&stdout_file), 0o755);
+}
+
+/// Escape test: a descriptor the sentry's parent left open (here a host
+/// file on descriptor 9, not close-on-exec) reaches neither the sentry's
+/// own table nor its gofers'.
+#[test]
+fn inherited_descriptors_reach_neither_the_sentry_nor_its_gofers() {
+    use std::os::unix::process::CommandExt;
+    let Some(tree) = setup("inherit") else {
+        return;
+    };
+    let marker = tree.path().display().to_string();
+    let secret = tree.path().join("inherited-secret");
+    std::fs::write(&secret, b"host").unwrap();
+    let file = std::fs::File::open(&secret).unwrap();
+    let go = tree.path().join("data/go");
+    let holders = move |pid_filter: &dyn Fn(&str) -> bool| -> usize {
+        std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+                pid_filter(&String::from_utf8_lossy(&cmd).replace('\0', " "))
+            })
+            .flat_map(|e| {
+                std::fs::read_dir(e.path().join("fd"))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+            })
+            .filter(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == secret))
+            .count()
+    };
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&file);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sentry"));
+    cmd.args(["run", "--rootfs"])
+        .arg(tree.path())
+        .args(["--mount", &format!("{marker}/data:/mnt:ro"), "--"])
+        .args(["/bin/busybox", "sh", "-c"])
+        .arg("while [ ! -e /mnt/go ]; do sleep 0.05; done; echo done");
+    // SAFETY: dup2 is async-signal-safe; the child gets the file on 9
+    // without close-on-exec, as a careless parent would leave it.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(raw, 9) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let checker = {
+        let marker = marker.clone();
+        std::thread::spawn(move || {
+            // Wait (bounded) for both the sentry and its gofer.
+            for _ in 0..600 {
+                if gofers_serving(&marker) >= 2 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let sentry = holders(&|c: &str| c.contains(" run --rootfs ") && c.contains(&marker));
+            let gofers = holders(&|c: &str| c.contains(" gofer --fd ") && c.contains(&marker));
+            std::fs::write(&go, b"").unwrap();
+            (sentry, gofers)
+        })
+    };
+    let got = run_limited(&mut cmd);
+    drop(file);
+    let (sentry_held, gofers_held) = checker.join().unwrap();
+    assert_eq!(text(&got.stdout), "done\n", "{}", text(&got.stderr));
+    assert_eq!(sentry_held, 0, "the sentry kept the inherited descriptor");
+    assert_eq!(gofers_held, 0, "a gofer inherited the descriptor");
+}

@@ -59,6 +59,12 @@ pub struct ServerConfig {
     pub workers: usize,
     /// Largest msize granted.
     pub max_msize: u32,
+    /// Let clients make files set-user-ID or set-group-ID. Off, the
+    /// server drops those bits from every mode it applies (a directory
+    /// keeps set-group-ID, which only passes its group on), so a sandbox
+    /// cannot plant a privileged program on the host; turn it on only for
+    /// an export whose files no host user runs.
+    pub allow_setid: bool,
 }
 
 impl ServerConfig {
@@ -70,6 +76,7 @@ impl ServerConfig {
             allow_devices: false,
             workers: 4,
             max_msize: DEFAULT_SERVER_MSIZE,
+            allow_setid: false,
         }
     }
 }

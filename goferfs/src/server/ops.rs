@@ -402,6 +402,22 @@ fn lopen(c: &Conn, fid: u32, flags: u32) -> Reply {
     Ok((Message::Rlopen { qid, iounit: 0 }, fd))
 }
 
+/// The permission bits of `mode` the server applies to a host file (a
+/// directory when `dir`): set-user-ID and set-group-ID are dropped unless
+/// the export allows them (see [`ServerConfig::allow_setid`]).
+///
+/// [`ServerConfig::allow_setid`]: super::ServerConfig::allow_setid
+fn host_mode(c: &Conn, mode: u32, dir: bool) -> u32 {
+    let mut bits = mode & 0o7777;
+    if !c.shared.config.allow_setid {
+        bits &= !libc::S_ISUID;
+        if !dir {
+            bits &= !libc::S_ISGID;
+        }
+    }
+    bits
+}
+
 /// Gives a new file the client's ownership if the server may, and the
 /// exact permission bits asked for (the server's umask does not apply).
 fn set_owner_and_mode(
@@ -422,13 +438,14 @@ fn set_owner_and_mode(
         .map_err(from_nix)?;
     }
     let st = stat_fd(fd.as_fd())?;
-    if let Some(mode) = mode
-        && st.st_mode & 0o7777 != mode & 0o7777
+    let dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    if let Some(mode) = mode.map(|m| host_mode(c, m, dir))
+        && st.st_mode & 0o7777 != mode
     {
         nix::sys::stat::fchmodat(
             nix::fcntl::AT_FDCWD,
             proc_path(fd.as_fd()).as_str(),
-            Mode::from_bits_truncate(mode & 0o7777),
+            Mode::from_bits_truncate(mode),
             nix::sys::stat::FchmodatFlags::FollowSymlink,
         )
         .map_err(from_nix)?;
@@ -450,7 +467,7 @@ fn lcreate(c: &Conn, fid: u32, name: &[u8], flags: u32, mode: u32, gid: u32) -> 
         e.path.as_fd(),
         os(name),
         oflags | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
-        Mode::from_bits_truncate(mode & 0o7777),
+        Mode::from_bits_truncate(host_mode(c, mode, false)),
     )
     .map_err(from_nix)?;
     let st = set_owner_and_mode(c, &file, e.uid, gid, Some(mode))?;
@@ -609,10 +626,11 @@ fn set_attr(c: &Conn, fid: u32, a: &SetAttr) -> Reply {
         if is_link {
             return Err(Errno::EOPNOTSUPP);
         }
+        let dir = e.qid.ty == Qid::TYPE_DIR;
         nix::sys::stat::fchmodat(
             nix::fcntl::AT_FDCWD,
             path.as_str(),
-            Mode::from_bits_truncate(a.mode & 0o7777),
+            Mode::from_bits_truncate(host_mode(c, a.mode, dir)),
             nix::sys::stat::FchmodatFlags::FollowSymlink,
         )
         .map_err(from_nix)?;
@@ -769,7 +787,7 @@ fn create_node(
 
 fn mkdir(c: &Conn, dfid: u32, name: &[u8], mode: u32, gid: u32) -> Reply {
     let qid = create_node(c, dfid, name, gid, Some(mode), |d, n| {
-        nix::sys::stat::mkdirat(d, n, Mode::from_bits_truncate(mode & 0o7777))
+        nix::sys::stat::mkdirat(d, n, Mode::from_bits_truncate(host_mode(c, mode, true)))
     })?;
     ok(Message::Rmkdir { qid })
 }
@@ -791,7 +809,13 @@ fn mknod(c: &Conn, dfid: u32, name: &[u8], mode: u32, major: u32, minor: u32, gi
     }
     let dev = libc::makedev(major, minor);
     let qid = create_node(c, dfid, name, gid, Some(mode), |d, n| {
-        nix::sys::stat::mknodat(d, n, kind, Mode::from_bits_truncate(mode & 0o7777), dev)
+        nix::sys::stat::mknodat(
+            d,
+            n,
+            kind,
+            Mode::from_bits_truncate(host_mode(c, mode, false)),
+            dev,
+        )
     })?;
     ok(Message::Rmknod { qid })
 }

@@ -222,3 +222,53 @@ fn read_only_export_refuses_every_change_with_erofs() {
     assert_eq!(std::fs::read(export.join("f")).unwrap(), b"data");
     assert!(!Path::new(&export.join("d")).exists());
 }
+
+/// The mode bits of `path` on the host.
+fn host_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn no_setuid_or_setgid_file_is_planted_unless_the_export_allows_it() {
+    for allow in [false, true] {
+        let (_t, export, _) = layout();
+        std::fs::write(export.join("prog"), b"#!/bin/sh\n").unwrap();
+        let mut config = goferfs::ServerConfig::new(&export);
+        config.allow_setid = allow;
+        let server = goferfs::Server::new(config).unwrap();
+        let (a, b) = std::os::unix::net::UnixStream::pair().unwrap();
+        drop(server.spawn_connection(goferfs::Stream::Unix(b)));
+        let c = goferfs::Client::from_unix_stream(a, &ClientOptions::default()).unwrap();
+        let root = c.attach(b"root", b"").unwrap();
+        // chmod of an existing file, a new file, a new device-less node
+        // and a new directory.
+        let w = root.walk(&["prog"]).unwrap();
+        let attr = goferfs::SetAttr {
+            valid: goferfs::setattr::MODE,
+            mode: 0o6755,
+            ..Default::default()
+        };
+        w.setattr(&attr).unwrap();
+        let mut f = root.walk::<&str>(&[]).unwrap();
+        f.lcreate(b"new", O_RDWR, 0o4755, 0).unwrap();
+        root.mkdir(b"dir", 0o6775, 0).unwrap();
+        let (file_bits, dir_bits) = if allow { (0o6000, 0o6000) } else { (0, 0o2000) };
+        assert_eq!(
+            host_mode(&export.join("prog")),
+            0o755 | file_bits,
+            "allow={allow}"
+        );
+        assert_eq!(
+            host_mode(&export.join("new")),
+            0o755 | (file_bits & 0o4000),
+            "allow={allow}"
+        );
+        // A directory keeps set-group-ID: it only passes the group on.
+        assert_eq!(
+            host_mode(&export.join("dir")),
+            0o775 | dir_bits,
+            "allow={allow}"
+        );
+    }
+}
