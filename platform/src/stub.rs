@@ -197,34 +197,65 @@ const SA_RESTORER: u64 = 0x0400_0000;
 /// The system calls stub code makes (itself or injected by a tracer); the
 /// stub filter allows them when made from the stub code and traps every
 /// other system call.
-const STUB_SYSCALLS: [i64; 16] = [
-    libc::SYS_seccomp,
-    libc::SYS_mmap,
-    libc::SYS_munmap,
-    libc::SYS_mprotect,
-    libc::SYS_clone,
-    libc::SYS_prctl,
-    libc::SYS_kill,
-    libc::SYS_getpid,
-    libc::SYS_futex,
-    libc::SYS_rt_sigreturn,
-    libc::SYS_rt_sigaction,
-    libc::SYS_sigaltstack,
-    libc::SYS_arch_prctl,
-    libc::SYS_exit,
-    libc::SYS_exit_group,
-    libc::SYS_sched_yield,
+const STUB_SYSCALLS: [Allowed; 16] = [
+    Allowed::any(libc::SYS_seccomp),
+    Allowed::any(libc::SYS_mmap),
+    Allowed::any(libc::SYS_munmap),
+    Allowed::any(libc::SYS_mprotect),
+    Allowed::any(libc::SYS_clone),
+    Allowed::any(libc::SYS_prctl),
+    Allowed::any(libc::SYS_kill),
+    Allowed::any(libc::SYS_getpid),
+    Allowed::any(libc::SYS_futex),
+    Allowed::any(libc::SYS_rt_sigreturn),
+    Allowed::any(libc::SYS_rt_sigaction),
+    Allowed::any(libc::SYS_sigaltstack),
+    Allowed::any(libc::SYS_arch_prctl),
+    Allowed::any(libc::SYS_exit),
+    Allowed::any(libc::SYS_exit_group),
+    Allowed::any(libc::SYS_sched_yield),
 ];
+
+/// A system call a stub filter allows from the stub code: any call of
+/// the number, or only those whose argument `arg` (its low 32 bits: the
+/// kernel reads these arguments as `int`) is one of `values`.
+#[derive(Clone, Copy)]
+struct Allowed {
+    nr: i64,
+    arg: Option<(usize, &'static [u32])>,
+}
+
+impl Allowed {
+    const fn any(nr: i64) -> Allowed {
+        Allowed { nr, arg: None }
+    }
+
+    const fn with(nr: i64, arg: usize, values: &'static [u32]) -> Allowed {
+        Allowed {
+            nr,
+            arg: Some((arg, values)),
+        }
+    }
+}
 
 /// The system calls the seccomp-trap handler makes. A set-up seccomp-trap
 /// stub adds a filter allowing only these from the stub code, so that an
 /// application jumping into the stub code cannot make the others (`kill`,
 /// `mmap` of the memory file, ...) on the host: they trap like any other.
-const HANDLER_SYSCALLS: [i64; 4] = [
-    libc::SYS_futex,
-    libc::SYS_rt_sigreturn,
-    libc::SYS_arch_prctl,
-    libc::SYS_sched_yield,
+/// Each is allowed only with the arguments the handler passes: `futex`
+/// with `FUTEX_WAIT` or `FUTEX_WAKE` (not `FUTEX_LOCK_PI`, whose owner
+/// field would carry the host thread ID), `arch_prctl` with the four
+/// FS/GS operations (not `ARCH_MAP_VDSO_64`, which would map the host's
+/// vDSO behind the sentry's back).
+const HANDLER_SYSCALLS: [Allowed; 4] = [
+    Allowed::with(
+        libc::SYS_futex,
+        1,
+        &[libc::FUTEX_WAIT as u32, libc::FUTEX_WAKE as u32],
+    ),
+    Allowed::any(libc::SYS_rt_sigreturn),
+    Allowed::with(libc::SYS_arch_prctl, 0, &arch::FS_GS_OPERATIONS),
+    Allowed::any(libc::SYS_sched_yield),
 ];
 
 const BPF_LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
@@ -233,17 +264,41 @@ const BPF_JGE_K: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
 const BPF_RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
 /// Builds a stub filter: wrong architecture kills the process; a system
-/// call from the stub code (`code_start..code_end`) in `allowed` is
-/// allowed; everything else traps (`SIGSYS`). Under `PTRACE_SYSEMU` the
-/// filter never sees application calls; it guards the stub when it is not
-/// traced, and is the trap mechanism of the seccomp-trap backend.
-fn stub_filter(code_start: u64, code_end: u64, allowed: &[i64]) -> Vec<libc::sock_filter> {
+/// call from the stub code (`code_start..code_end`) in `allowed` (with an
+/// allowed argument, where it says) is allowed; everything else traps
+/// (`SIGSYS`). Under `PTRACE_SYSEMU` the filter never sees application
+/// calls; it guards the stub when it is not traced, and is the trap
+/// mechanism of the seccomp-trap backend.
+fn stub_filter(code_start: u64, code_end: u64, allowed: &[Allowed]) -> Vec<libc::sock_filter> {
     let ins = |code, jt, jf, k| libc::sock_filter { code, jt, jf, k };
-    let n = allowed.len();
-    // Instruction indexes of the three returns.
-    let trap = 8 + n;
-    let allow = trap + 1;
-    let kill = trap + 2;
+    const HEADER: usize = 8;
+    // Each allowed call is a block: compare the number (else skip the
+    // block), then either allow, or load the argument, compare it with
+    // each value (allow on a match) and trap.
+    let blocks: Vec<Vec<libc::sock_filter>> = allowed
+        .iter()
+        .map(|a| {
+            let mut b = vec![ins(BPF_JEQ_K, 0, 0, a.nr as u32)];
+            match a.arg {
+                None => b.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_ALLOW)),
+                Some((arg, values)) => {
+                    b.push(ins(BPF_LD_W_ABS, 0, 0, (16 + 8 * arg) as u32));
+                    let m = values.len();
+                    for (j, v) in values.iter().enumerate() {
+                        b.push(ins(BPF_JEQ_K, (m - j) as u8, 0, *v));
+                    }
+                    b.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_TRAP));
+                    b.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_ALLOW));
+                }
+            }
+            b[0].jf = (b.len() - 1) as u8;
+            b
+        })
+        .collect();
+    let body: usize = blocks.iter().map(Vec::len).sum();
+    // Instruction indexes of the final returns.
+    let trap = HEADER + body;
+    let kill = trap + 1;
     let to = |from: usize, target: usize| (target - from - 1) as u8;
     // The address of the instruction after `syscall` is what seccomp sees.
     let lo_start = code_start as u32;
@@ -258,11 +313,10 @@ fn stub_filter(code_start: u64, code_end: u64, allowed: &[i64]) -> Vec<libc::soc
         ins(BPF_JGE_K, to(6, trap), 0, lo_end),
         ins(BPF_LD_W_ABS, 0, 0, 0),
     ];
-    for (i, nr) in allowed.iter().enumerate() {
-        f.push(ins(BPF_JEQ_K, to(8 + i, allow), 0, *nr as u32));
+    for block in blocks {
+        f.extend(block);
     }
     f.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_TRAP));
-    f.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_ALLOW));
     f.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
     f
 }
@@ -627,14 +681,79 @@ mod tests {
 
     #[test]
     fn filter_jumps_land_on_returns() {
-        let f = stub_filter(0x7ff0_0000_0000, 0x7ff0_0000_0200, &STUB_SYSCALLS);
-        for (i, ins) in f.iter().enumerate() {
-            if ins.code == BPF_JEQ_K || ins.code == BPF_JGE_K {
-                for off in [ins.jt, ins.jf] {
-                    assert!(i + 1 + (off as usize) < f.len());
+        for allowed in [&STUB_SYSCALLS[..], &HANDLER_SYSCALLS[..]] {
+            let f = stub_filter(0x7ff0_0000_0000, 0x7ff0_0000_0200, allowed);
+            for (i, ins) in f.iter().enumerate() {
+                if ins.code == BPF_JEQ_K || ins.code == BPF_JGE_K {
+                    for off in [ins.jt, ins.jf] {
+                        assert!(i + 1 + (off as usize) < f.len());
+                    }
                 }
             }
+            assert_eq!(f.last().unwrap().k, libc::SECCOMP_RET_KILL_PROCESS);
         }
-        assert_eq!(f.last().unwrap().k, libc::SECCOMP_RET_KILL_PROCESS);
+    }
+
+    /// Runs classic BPF `f` over a `struct seccomp_data` as the kernel
+    /// does (the subset the stub filters use).
+    fn run(f: &[libc::sock_filter], nr: i64, arch: u32, ip: u64, args: [u64; 6]) -> u32 {
+        let mut data = Vec::new();
+        data.extend_from_slice(&(nr as u32).to_ne_bytes());
+        data.extend_from_slice(&arch.to_ne_bytes());
+        data.extend_from_slice(&ip.to_ne_bytes());
+        for a in args {
+            data.extend_from_slice(&a.to_ne_bytes());
+        }
+        let (mut pc, mut acc) = (0usize, 0u32);
+        loop {
+            let i = f[pc];
+            pc += 1;
+            match i.code {
+                BPF_LD_W_ABS => {
+                    let k = i.k as usize;
+                    acc = u32::from_ne_bytes(data[k..k + 4].try_into().unwrap());
+                }
+                BPF_JEQ_K => pc += usize::from(if acc == i.k { i.jt } else { i.jf }),
+                BPF_JGE_K => pc += usize::from(if acc >= i.k { i.jt } else { i.jf }),
+                BPF_RET_K => return i.k,
+                other => panic!("unexpected BPF code {other:#x}"),
+            }
+        }
+    }
+
+    /// Escape test at the filter level: an application that jumps into
+    /// the stub's own `syscall` instruction gets only the handler's calls
+    /// with the handler's arguments; anything else traps to the sentry.
+    #[test]
+    fn handler_filter_allows_only_the_handlers_arguments() {
+        let (start, end) = (0x7ff0_0000_0000u64, 0x7ff0_0000_0200u64);
+        let f = stub_filter(start, end, &HANDLER_SYSCALLS);
+        let in_stub = start + 0x40;
+        let arch = arch::AUDIT_ARCH;
+        let call = |nr, args| run(&f, nr, arch, in_stub, args);
+        let allow = libc::SECCOMP_RET_ALLOW;
+        let trap = libc::SECCOMP_RET_TRAP;
+        let futex = |op: i32| call(libc::SYS_futex, [0x1000, op as u64, 1, 0, 0, 0]);
+        assert_eq!(futex(libc::FUTEX_WAIT), allow);
+        assert_eq!(futex(libc::FUTEX_WAKE), allow);
+        assert_eq!(futex(libc::FUTEX_LOCK_PI), trap);
+        assert_eq!(futex(libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG), trap);
+        let arch_prctl = |code: u64| call(libc::SYS_arch_prctl, [code, 0, 0, 0, 0, 0]);
+        for code in arch::FS_GS_OPERATIONS {
+            assert_eq!(arch_prctl(u64::from(code)), allow);
+        }
+        // ARCH_MAP_VDSO_64.
+        assert_eq!(arch_prctl(0x2003), trap);
+        assert_eq!(call(libc::SYS_sched_yield, [0; 6]), allow);
+        assert_eq!(call(libc::SYS_rt_sigreturn, [0; 6]), allow);
+        assert_eq!(call(libc::SYS_mmap, [0; 6]), trap);
+        assert_eq!(call(libc::SYS_kill, [0; 6]), trap);
+        // The handler's own calls, made from application code, trap too.
+        assert_eq!(run(&f, libc::SYS_futex, arch, 0x4000_0000, [0; 6]), trap);
+        assert_eq!(run(&f, libc::SYS_futex, arch, end + 0x100, [0; 6]), trap);
+        assert_eq!(
+            run(&f, libc::SYS_futex, 0x4000_0003, in_stub, [0; 6]),
+            libc::SECCOMP_RET_KILL_PROCESS
+        );
     }
 }

@@ -386,6 +386,9 @@ const ARCH_SET_FS: u32 = 0x1002;
 const ARCH_GET_FS: u32 = 0x1003;
 const ARCH_GET_GS: u32 = 0x1004;
 
+/// The `arch_prctl` operations the stub's signal handler makes.
+pub(crate) const FS_GS_OPERATIONS: [u32; 4] = [ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS];
+
 /// How many times the stub yields its processor before sleeping.
 const STUB_YIELD_SPIN: u32 = 10;
 /// The segment selector whose limit holds the processor and node numbers
