@@ -20,7 +20,8 @@ use abi_linux::{Errno, Linger, MsgFlags, OpenFlags, Timeval};
 use vfs_core::FileRef;
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS};
 
-use super::inet::{Received, new_file, next_ino, nonblocking};
+use super::inet::{Received, new_file, nonblocking};
+use super::socket::next_ino;
 use super::socket::{block, send_stream, write_sockaddr};
 use super::time::deadline_after;
 use super::{SysResult, UserAddr};
@@ -222,20 +223,8 @@ pub(super) fn setsockopt(
     len: u32,
 ) -> Result<(), Errno> {
     if level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO) {
-        if (len as usize) < size_of::<Timeval>() {
-            return Err(Errno::EINVAL);
-        }
-        let tv: Timeval = t.mm.read_obj(val.get())?;
-        if !(0..1_000_000).contains(&tv.tv_usec) {
-            return Err(Errno::EDOM);
-        }
-        let tv = if tv.tv_sec < 0 {
-            Timeval::default()
-        } else {
-            tv
-        };
-        s.options()
-            .set(level, name, zerocopy::IntoBytes::as_bytes(&tv).to_vec());
+        let value = super::socket::timeout_value(t, val, len)?;
+        s.options().set(level, name, value);
         return Ok(());
     }
     let size = allowed_option(level, name).ok_or(Errno::ENOPROTOOPT)?;

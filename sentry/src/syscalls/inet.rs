@@ -28,7 +28,10 @@ use abi_linux::{Capability, Errno, Linger, MsgFlags, MsgHdr, OpenFlags, Timeval,
 use vfs_core::FileRef;
 use vfs_core::waiter::{READABLE_EVENTS, WRITABLE_EVENTS};
 
-use super::socket::{block, push_cmsg_at, send_stream, write_sockaddr};
+use super::socket::{
+    anon_socket_file, block, buffer_value, next_ino, push_cmsg_at, send_stream, timeout_value,
+    write_sockaddr,
+};
 use super::time::deadline_after;
 use super::{SysResult, UserAddr};
 use super::{hostinet, netlink};
@@ -40,31 +43,9 @@ use crate::net::unix::timeout_of;
 use crate::net::{NetFile, NetSocket};
 use crate::task::Task;
 
-/// The most a socket's buffers may be set to without `CAP_NET_ADMIN`,
-/// before doubling (`net.core.wmem_max`/`rmem_max`).
-const MAX_BUFFER: usize = 212_992;
-/// The smallest send buffer (`SOCK_MIN_SNDBUF` with TCP's truesize).
-const MIN_SNDBUF: usize = 4608;
-/// The smallest receive buffer.
-const MIN_RCVBUF: usize = 2304;
-
+/// A file description for `sock`.
 pub(super) fn new_file(t: &Task, sock: NetSocket, nonblock: bool) -> FileRef {
-    let flags = if nonblock {
-        OpenFlags::RDWR | OpenFlags::NONBLOCK
-    } else {
-        OpenFlags::RDWR
-    };
-    vfs_core::file_description_util::new_anon_file(
-        flags,
-        &t.kernel.anon_mount,
-        Box::new(NetFile::new(sock)),
-    )
-}
-
-pub(super) fn next_ino(t: &Task) -> u64 {
-    t.kernel
-        .next_anon_ino
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    anon_socket_file(t, Box::new(NetFile::new(sock)), nonblock)
 }
 
 // The entry points from the socket calls: internet sockets here, netlink
@@ -690,26 +671,6 @@ fn datagram_control(s: &UdpSocket, to: SocketAddr) -> Vec<(i32, i32, Vec<u8>)> {
     out
 }
 
-/// The buffer an `SO_SNDBUF`/`SO_RCVBUF` (or `*FORCE`, which needs
-/// `CAP_NET_ADMIN`) sets, and its size as Linux keeps it: doubled, within
-/// `wmem_max`/`rmem_max` unless forced, at least the minimum.
-pub(super) fn buffer_value(
-    t: &Task,
-    name: i32,
-    val: UserAddr,
-    len: u32,
-) -> Result<(bool, usize), Errno> {
-    let v = int_value(t, val, len)?.max(0) as usize;
-    let forced = name == SO_SNDBUFFORCE || name == SO_RCVBUFFORCE;
-    if forced && !t.ctx.credentials.has_capability(Capability::NET_ADMIN) {
-        return Err(Errno::EPERM);
-    }
-    let v = if forced { v } else { v.min(MAX_BUFFER) };
-    let send = name == SO_SNDBUF || name == SO_SNDBUFFORCE;
-    let min = if send { MIN_SNDBUF } else { MIN_RCVBUF };
-    Ok((send, v.saturating_mul(2).clamp(min, i32::MAX as usize)))
-}
-
 /// Reads an `int` option value (Linux accepts a shorter one for some
 /// options, reading what is there; an empty one is `EINVAL`).
 pub(super) fn int_value(t: &Task, val: UserAddr, len: u32) -> Result<i32, Errno> {
@@ -752,23 +713,7 @@ fn inet_setsockopt(
             }
         }
         (SOL_SOCKET, SO_RCVTIMEO | SO_SNDTIMEO) => {
-            let raw = read_value(t, val, len, size_of::<Timeval>())?;
-            let tv: Timeval =
-                zerocopy::FromBytes::read_from_bytes(&raw[..]).map_err(|_| Errno::EINVAL)?;
-            if !(0..1_000_000).contains(&tv.tv_usec) {
-                return Err(Errno::EDOM);
-            }
-            let tv = if tv.tv_sec < 0 {
-                Timeval::default()
-            } else {
-                tv
-            };
-            set_option(
-                sock,
-                level,
-                name,
-                zerocopy::IntoBytes::as_bytes(&tv).to_vec(),
-            );
+            set_option(sock, level, name, timeout_value(t, val, len)?);
         }
         (SOL_SOCKET, SO_LINGER) => {
             let raw = read_value(t, val, len, size_of::<Linger>())?;

@@ -18,8 +18,9 @@ use vfs_core::FileRef;
 use vfs_core::waiter::READABLE_EVENTS;
 use zerocopy::IntoBytes;
 
-use super::inet::{Received, buffer_value, int_value, new_file, next_ino, nonblocking};
+use super::inet::{Received, int_value, new_file, nonblocking};
 use super::socket::block;
+use super::socket::{buffer_value, next_ino};
 use super::time::deadline_after;
 use super::{SysResult, UserAddr};
 use crate::mm::io::{UserDest, UserSource};
@@ -152,12 +153,8 @@ pub(super) fn setsockopt(
             s.set_buffer(send, v);
         }
         (SOL_SOCKET, SO_RCVTIMEO) => {
-            let mut raw = vec![0u8; size_of::<abi_linux::Timeval>()];
-            if (len as usize) < raw.len() {
-                return Err(Errno::EINVAL);
-            }
-            t.mm.copy_in_exact(val.get(), &mut raw)?;
-            s.with_options(|o| o.set(level, name, raw));
+            let value = super::socket::timeout_value(t, val, len)?;
+            s.with_options(|o| o.set(level, name, value));
         }
         (SOL_SOCKET, SO_PASSCRED) => {
             let v = i32::from(int_value(t, val, len)? != 0);

@@ -131,21 +131,28 @@ fn with_socket<T>(
     })
 }
 
-/// A socket file description for `endpoint` on the anonymous mount.
-fn socket_file(t: &Task, endpoint: Arc<Endpoint>, nonblock: bool) -> FileRef {
+/// A socket file description of `imp` on the anonymous mount.
+pub(super) fn anon_socket_file(
+    t: &Task,
+    imp: Box<dyn vfs_core::FileDescriptionImpl>,
+    nonblock: bool,
+) -> FileRef {
     let flags = if nonblock {
         OpenFlags::RDWR | OpenFlags::NONBLOCK
     } else {
         OpenFlags::RDWR
     };
-    vfs_core::file_description_util::new_anon_file(
-        flags,
-        &t.kernel.anon_mount,
-        Box::new(SocketFile::new(endpoint, t.kernel.unix_names.clone())),
-    )
+    vfs_core::file_description_util::new_anon_file(flags, &t.kernel.anon_mount, imp)
 }
 
-fn next_ino(t: &Task) -> u64 {
+/// A socket file description for `endpoint` on the anonymous mount.
+fn socket_file(t: &Task, endpoint: Arc<Endpoint>, nonblock: bool) -> FileRef {
+    let imp = SocketFile::new(endpoint, t.kernel.unix_names.clone());
+    anon_socket_file(t, Box::new(imp), nonblock)
+}
+
+/// A new inode number for a socket.
+pub(super) fn next_ino(t: &Task) -> u64 {
     t.kernel
         .next_anon_ino
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -1104,6 +1111,45 @@ fn sys_recvmmsg(
     )
 }
 
+/// The bytes an `SO_RCVTIMEO`/`SO_SNDTIMEO` value is kept as: a
+/// `timeval` (`EINVAL` if shorter, `EDOM` for microseconds out of range; a
+/// negative time is none).
+pub(super) fn timeout_value(t: &Task, val: UserAddr, len: u32) -> Result<Vec<u8>, Errno> {
+    if (len as usize) < size_of::<Timeval>() {
+        return Err(Errno::EINVAL);
+    }
+    let tv: Timeval = t.mm.read_obj(val.get())?;
+    if !(0..1_000_000).contains(&tv.tv_usec) {
+        return Err(Errno::EDOM);
+    }
+    let tv = if tv.tv_sec < 0 {
+        Timeval::default()
+    } else {
+        tv
+    };
+    Ok(zerocopy::IntoBytes::as_bytes(&tv).to_vec())
+}
+
+/// The buffer an `SO_SNDBUF`/`SO_RCVBUF` (or `*FORCE`, which needs
+/// `CAP_NET_ADMIN`) sets, and its size as Linux keeps it: doubled, within
+/// `wmem_max`/`rmem_max` unless forced, at least the minimum.
+pub(super) fn buffer_value(
+    t: &Task,
+    name: i32,
+    val: UserAddr,
+    len: u32,
+) -> Result<(bool, usize), Errno> {
+    let v = int_value(t, val, len)?.max(0) as usize;
+    let forced = name == SO_SNDBUFFORCE || name == SO_RCVBUFFORCE;
+    if forced && !t.ctx.credentials.has_capability(Capability::NET_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    let v = if forced { v } else { v.min(MAX_BUFFER) };
+    let send = name == SO_SNDBUF || name == SO_SNDBUFFORCE;
+    let min = if send { MIN_SNDBUF } else { MIN_RCVBUF };
+    Ok((send, v.saturating_mul(2).clamp(min, i32::MAX as usize)))
+}
+
 /// Reads an `int` option value; `EINVAL` if shorter.
 fn int_value(t: &Task, val: UserAddr, len: u32) -> Result<i32, Errno> {
     if (len as usize) < size_of::<i32>() {
@@ -1129,31 +1175,10 @@ fn sys_setsockopt(
         match name {
             SO_PASSCRED => ep.set_passcred(int_value(t, val, len)? != 0),
             SO_SNDBUF | SO_RCVBUF | SO_SNDBUFFORCE | SO_RCVBUFFORCE => {
-                let v = int_value(t, val, len)?.max(0) as usize;
-                let forced = name == SO_SNDBUFFORCE || name == SO_RCVBUFFORCE;
-                if forced && !t.ctx.credentials.has_capability(Capability::NET_ADMIN) {
-                    return Err(Errno::EPERM);
-                }
-                let v = if forced { v } else { v.min(MAX_BUFFER) };
-                let send = name == SO_SNDBUF || name == SO_SNDBUFFORCE;
-                let min = if send { MIN_SNDBUF } else { MIN_RCVBUF };
-                ep.set_buffer(send, v.saturating_mul(2).clamp(min, i32::MAX as usize));
+                let (send, v) = buffer_value(t, name, val, len)?;
+                ep.set_buffer(send, v);
             }
-            SO_RCVTIMEO | SO_SNDTIMEO => {
-                if (len as usize) < size_of::<Timeval>() {
-                    return Err(Errno::EINVAL);
-                }
-                let tv: Timeval = t.mm.read_obj(val.get())?;
-                if !(0..1_000_000).contains(&tv.tv_usec) {
-                    return Err(Errno::EDOM);
-                }
-                let tv = if tv.tv_sec < 0 {
-                    Timeval::default()
-                } else {
-                    tv
-                };
-                ep.set_option(name, zerocopy::IntoBytes::as_bytes(&tv).to_vec());
-            }
+            SO_RCVTIMEO | SO_SNDTIMEO => ep.set_option(name, timeout_value(t, val, len)?),
             SO_LINGER => {
                 if (len as usize) < size_of::<Linger>() {
                     return Err(Errno::EINVAL);
