@@ -422,14 +422,38 @@ fn inherited_descriptors_reach_neither_the_sentry_nor_its_gofers() {
             }
             let sentry = holders(&|c: &str| c.contains(" run --rootfs ") && c.contains(&marker));
             let gofers = holders(&|c: &str| c.contains(" gofer --fd ") && c.contains(&marker));
+            let privileged = no_new_privs_unset(&marker);
             std::fs::write(&go, b"").unwrap();
-            (sentry, gofers)
+            (sentry, gofers, privileged)
         })
     };
     let got = run_limited(&mut cmd);
     drop(file);
-    let (sentry_held, gofers_held) = checker.join().unwrap();
+    let (sentry_held, gofers_held, privileged) = checker.join().unwrap();
     assert_eq!(text(&got.stdout), "done\n", "{}", text(&got.stderr));
     assert_eq!(sentry_held, 0, "the sentry kept the inherited descriptor");
     assert_eq!(gofers_held, 0, "a gofer inherited the descriptor");
+    assert_eq!(
+        privileged, 0,
+        "a sentry or gofer process may gain privileges by exec"
+    );
+}
+
+/// How many of the sentry and gofer processes for `marker` lack
+/// `NoNewPrivs` (none should: no exec of theirs may gain privileges).
+fn no_new_privs_unset(marker: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            (cmd.contains(" run --rootfs ") || cmd.contains(" gofer --fd ")) && cmd.contains(marker)
+        })
+        .filter(|e| {
+            let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+            !status.lines().any(|l| l == "NoNewPrivs:\t1")
+        })
+        .count()
 }
