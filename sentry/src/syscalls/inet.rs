@@ -425,17 +425,11 @@ fn inet_shutdown(sock: &InetSocket, rd: bool, wr: bool) -> Result<(), Errno> {
 }
 
 fn option(sock: &InetSocket, level: i32, name: i32) -> Option<Vec<u8>> {
-    match sock {
-        InetSocket::Tcp(s) => s.with_options(|o| o.get(level, name)),
-        InetSocket::Udp(s) => s.with_options(|o| o.get(level, name)),
-    }
+    sock.with_settings(|s, _| s.options.get(level, name))
 }
 
 fn set_option(sock: &InetSocket, level: i32, name: i32, value: Vec<u8>) {
-    match sock {
-        InetSocket::Tcp(s) => s.with_options(|o| o.set(level, name, value)),
-        InetSocket::Udp(s) => s.with_options(|o| o.set(level, name, value)),
-    }
+    sock.with_settings(|s, _| s.options.set(level, name, value));
 }
 
 pub(super) fn nonblocking(file: &FileRef, flags: MsgFlags) -> bool {
@@ -624,7 +618,7 @@ fn inet_recv(
 /// (64, what `lo` delivers with) and the traffic class (0). An IPv4
 /// datagram on an `AF_INET6` socket gets the IPv4 ones.
 fn datagram_control(s: &UdpSocket, to: SocketAddr) -> Vec<(i32, i32, Vec<u8>)> {
-    let flag = |level, name| s.with_options(|o| o.flag(level, name));
+    let flag = |level, name| s.with_settings(|st, _| st.options.flag(level, name));
     let int = |v: i32| v.to_ne_bytes().to_vec();
     let mut out = Vec::new();
     match to.ip() {
@@ -707,10 +701,7 @@ fn inet_setsockopt(
     match (level, name) {
         (SOL_SOCKET, SO_SNDBUF | SO_RCVBUF | SO_SNDBUFFORCE | SO_RCVBUFFORCE) => {
             let (send, v) = buffer_value(t, name, val, len)?;
-            match sock {
-                InetSocket::Tcp(s) => s.set_buffer(send, v),
-                InetSocket::Udp(s) => s.set_buffer(send, v),
-            }
+            sock.with_settings(|s, _| s.set_buffer(send, v));
         }
         (SOL_SOCKET, SO_RCVTIMEO | SO_SNDTIMEO) => {
             set_option(sock, level, name, timeout_value(t, val, len)?);
@@ -865,10 +856,7 @@ fn inet_setsockopt(
         (IPPROTO_IPV6, _) if sock.family() == Family::V4 => return Err(Errno::ENOPROTOOPT),
         (IPPROTO_IPV6, IPV6_V6ONLY) => {
             let v = int_value(t, val, len)? != 0;
-            match sock {
-                InetSocket::Tcp(s) => s.set_v6only(v)?,
-                InetSocket::Udp(s) => s.set_v6only(v)?,
-            }
+            sock.with_settings(|s, bound| s.set_v6only(v, bound))?;
         }
         (IPPROTO_IPV6, IPV6_UNICAST_HOPS | IPV6_MULTICAST_HOPS | IPV6_TCLASS) => {
             let v = int_value(t, val, len)?;
@@ -926,10 +914,7 @@ fn inet_getsockopt(sock: &InetSocket, level: i32, name: i32) -> Result<Vec<u8>, 
             InetSocket::Udp(_) => 0,
         }),
         (SOL_SOCKET, SO_SNDBUF | SO_RCVBUF) => {
-            let (snd, rcv) = match sock {
-                InetSocket::Tcp(s) => s.buffers(),
-                InetSocket::Udp(s) => s.buffers(),
-            };
+            let (snd, rcv) = sock.with_settings(|s, _| (s.sndbuf, s.rcvbuf));
             int(if name == SO_SNDBUF { snd } else { rcv } as i32)
         }
         (SOL_SOCKET, SO_RCVTIMEO | SO_SNDTIMEO) => option(sock, level, name)
@@ -1006,10 +991,7 @@ fn inet_getsockopt(sock: &InetSocket, level: i32, name: i32) -> Result<Vec<u8>, 
         ) => stored(0),
         (IPPROTO_IP, _) => return Err(Errno::ENOPROTOOPT),
         (IPPROTO_IPV6, _) if sock.family() == Family::V4 => return Err(wrong_level),
-        (IPPROTO_IPV6, IPV6_V6ONLY) => int(i32::from(match sock {
-            InetSocket::Tcp(s) => s.v6only(),
-            InetSocket::Udp(s) => s.v6only(),
-        })),
+        (IPPROTO_IPV6, IPV6_V6ONLY) => int(i32::from(sock.with_settings(|s, _| s.v6only))),
         (IPPROTO_IPV6, IPV6_UNICAST_HOPS | IPV6_MULTICAST_HOPS) => {
             match option(sock, level, name) {
                 Some(v) if v != int(-1) => v,

@@ -612,6 +612,55 @@ impl Options {
     }
 }
 
+/// What every internet socket keeps of its options: the generic ones by
+/// name, the buffer sizes and `IPV6_V6ONLY`.
+#[derive(Clone)]
+pub struct Settings {
+    /// Options kept as set.
+    pub options: Options,
+    /// `SO_SNDBUF` as `getsockopt` reports it.
+    pub sndbuf: usize,
+    /// `SO_RCVBUF` as `getsockopt` reports it.
+    pub rcvbuf: usize,
+    /// `SO_SNDBUF` or `SO_RCVBUF` was set.
+    pub buffers_set: bool,
+    /// `IPV6_V6ONLY`.
+    pub v6only: bool,
+}
+
+impl Settings {
+    /// The settings of a new socket with buffers of these sizes.
+    pub fn new(sndbuf: usize, rcvbuf: usize) -> Settings {
+        Settings {
+            options: Options::default(),
+            sndbuf,
+            rcvbuf,
+            buffers_set: false,
+            v6only: false,
+        }
+    }
+
+    /// `IPV6_V6ONLY`; `EINVAL` once the socket is `bound`, as Linux.
+    pub fn set_v6only(&mut self, on: bool, bound: bool) -> Result<(), Errno> {
+        if bound {
+            return Err(Errno::EINVAL);
+        }
+        self.v6only = on;
+        Ok(())
+    }
+
+    /// Sets `SO_SNDBUF` (`send`) or `SO_RCVBUF` to `value` (already
+    /// doubled and clamped by the caller).
+    pub fn set_buffer(&mut self, send: bool, value: usize) {
+        if send {
+            self.sndbuf = value;
+        } else {
+            self.rcvbuf = value;
+        }
+        self.buffers_set = true;
+    }
+}
+
 /// An internet socket.
 #[derive(Clone)]
 pub enum InetSocket {
@@ -636,6 +685,18 @@ impl InetSocket {
             InetSocket::Tcp(s) => s.family(),
             InetSocket::Udp(s) => s.family(),
         }
+    }
+
+    /// Runs `f` on the socket's settings, with whether it is bound; a
+    /// change of the buffers may let a blocked writer go on, so writers
+    /// are told.
+    pub fn with_settings<T>(&self, f: impl FnOnce(&mut Settings, bool) -> T) -> T {
+        let out = match self {
+            InetSocket::Tcp(s) => s.with_settings(f),
+            InetSocket::Udp(s) => s.with_settings(f),
+        };
+        self.waiters().notify(vfs_core::waiter::WRITABLE_EVENTS);
+        out
     }
 
     /// The inode number `fstat` shows.

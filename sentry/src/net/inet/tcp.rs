@@ -45,7 +45,7 @@ use vfs_core::io::IoDest;
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 
 use super::{
-    BindRequest, Family, InetStack, LOOPBACK_MTU, Options, TIME_WAIT, check_bind_addr, route,
+    BindRequest, Family, InetStack, LOOPBACK_MTU, Settings, TIME_WAIT, check_bind_addr, route,
     source_for,
 };
 
@@ -105,12 +105,7 @@ struct State {
     in_progress: bool,
     /// The pending error `SO_ERROR` and the next call report.
     error: Option<Errno>,
-    sndbuf: usize,
-    rcvbuf: usize,
-    /// `SO_SNDBUF` or `SO_RCVBUF` was set: the window follows them.
-    buffers_set: bool,
-    v6only: bool,
-    options: Options,
+    settings: Settings,
     counters: Counters,
     closed: bool,
 }
@@ -147,11 +142,7 @@ impl TcpSocket {
                 fin_first: false,
                 in_progress: false,
                 error: None,
-                sndbuf: DEFAULT_SNDBUF,
-                rcvbuf: DEFAULT_RCVBUF,
-                buffers_set: false,
-                v6only: false,
-                options: Options::default(),
+                settings: Settings::new(DEFAULT_SNDBUF, DEFAULT_RCVBUF),
                 counters: Counters::default(),
                 closed: false,
             }),
@@ -200,44 +191,11 @@ impl TcpSocket {
         matches!(self.state().phase, Phase::Listening { .. })
     }
 
-    /// Runs `f` on the options.
-    pub fn with_options<T>(&self, f: impl FnOnce(&mut Options) -> T) -> T {
-        f(&mut self.state().options)
-    }
-
-    /// `IPV6_V6ONLY`; `EINVAL` once bound, as Linux.
-    pub fn set_v6only(&self, on: bool) -> Result<(), Errno> {
+    /// Runs `f` on the settings, with whether the socket is bound.
+    pub fn with_settings<T>(&self, f: impl FnOnce(&mut Settings, bool) -> T) -> T {
         let mut st = self.state();
-        if st.local.is_some() {
-            return Err(Errno::EINVAL);
-        }
-        st.v6only = on;
-        Ok(())
-    }
-
-    /// `IPV6_V6ONLY` as set.
-    pub fn v6only(&self) -> bool {
-        self.state().v6only
-    }
-
-    /// `SO_SNDBUF` and `SO_RCVBUF` as `getsockopt` reports them.
-    pub fn buffers(&self) -> (usize, usize) {
-        let st = self.state();
-        (st.sndbuf, st.rcvbuf)
-    }
-
-    /// Sets `SO_SNDBUF` (`send`) or `SO_RCVBUF` to `value` (already
-    /// doubled and clamped by the caller).
-    pub fn set_buffer(&self, send: bool, value: usize) {
-        let mut st = self.state();
-        if send {
-            st.sndbuf = value;
-        } else {
-            st.rcvbuf = value;
-        }
-        st.buffers_set = true;
-        drop(st);
-        self.waiters.notify(WRITABLE_EVENTS);
+        let bound = st.local.is_some();
+        f(&mut st.settings, bound)
     }
 
     /// Takes the pending error (`SO_ERROR`).
@@ -248,9 +206,9 @@ impl TcpSocket {
     fn bind_request(st: &State, addr: SocketAddr, uid: u32, family: Family) -> BindRequest {
         BindRequest {
             addr,
-            dual: family == Family::V6 && !st.v6only && addr.ip().is_unspecified(),
-            reuseaddr: st.options.flag(SOL_SOCKET, SO_REUSEADDR),
-            reuseport: st.options.flag(SOL_SOCKET, SO_REUSEPORT),
+            dual: family == Family::V6 && !st.settings.v6only && addr.ip().is_unspecified(),
+            reuseaddr: st.settings.options.flag(SOL_SOCKET, SO_REUSEADDR),
+            reuseport: st.settings.options.flag(SOL_SOCKET, SO_REUSEPORT),
             uid,
         }
     }
@@ -266,7 +224,7 @@ impl TcpSocket {
             if st.local.is_some() || !matches!(st.phase, Phase::Closed) {
                 return Err(Errno::EINVAL);
             }
-            check_bind_addr(self.family, st.v6only, addr.ip())?;
+            check_bind_addr(self.family, st.settings.v6only, addr.ip())?;
             Self::bind_request(&st, addr, self.uid, self.family)
         };
         if addr.port() != 0
@@ -351,7 +309,7 @@ impl TcpSocket {
                 Phase::Closed => {}
                 _ => return Err((Errno::EISCONN, None)),
             }
-            (st.v6only, st.local)
+            (st.settings.v6only, st.local)
         };
         let dst = route(self.family, v6only, dst).map_err(|e| (e, None))?;
         let local = match local {
@@ -399,9 +357,9 @@ impl TcpSocket {
         let reuseaddr;
         {
             let mut st = self.state();
-            let options = st.options.clone();
-            let (sndbuf, rcvbuf, buffers_set) = (st.sndbuf, st.rcvbuf, st.buffers_set);
-            reuseaddr = st.options.flag(SOL_SOCKET, SO_REUSEADDR);
+            // An accepted socket inherits the listener's options.
+            let settings = st.settings.clone();
+            reuseaddr = st.settings.options.flag(SOL_SOCKET, SO_REUSEADDR);
             let Phase::Listening { pending, backlog } = &mut st.phase else {
                 return Err(Errno::ECONNREFUSED);
             };
@@ -414,10 +372,7 @@ impl TcpSocket {
                 sst.local = Some(local);
                 sst.remote = Some(client_addr);
                 sst.phase = Phase::Connected(Some(client.clone()));
-                sst.options = options;
-                sst.sndbuf = sndbuf;
-                sst.rcvbuf = rcvbuf;
-                sst.buffers_set = buffers_set;
+                sst.settings = settings;
             }
             pending.push_back(server.clone());
         }
@@ -565,8 +520,8 @@ impl TcpSocket {
 
     /// The receive window a sender to this socket may fill.
     fn window(st: &State, sender_sndbuf: usize, sender_set: bool) -> usize {
-        if st.buffers_set || sender_set {
-            st.rcvbuf + sender_sndbuf
+        if st.settings.buffers_set || sender_set {
+            st.settings.rcvbuf + sender_sndbuf
         } else {
             AUTOTUNED_WINDOW
         }
@@ -589,7 +544,9 @@ impl TcpSocket {
                 return Err(Errno::EPIPE);
             }
             match &st.phase {
-                Phase::Connected(Some(p)) => (p.clone(), st.sndbuf, st.buffers_set),
+                Phase::Connected(Some(p)) => {
+                    (p.clone(), st.settings.sndbuf, st.settings.buffers_set)
+                }
                 Phase::Connected(None) => {
                     // The peer closed: this data is answered with a reset,
                     // which the next call reports (Linux's `tcp_reset` in
@@ -630,7 +587,8 @@ impl TcpSocket {
     /// `SO_RCVLOWAT`: the bytes a blocking receive waits for and
     /// readability needs (at least 1).
     fn rcvlowat(st: &State) -> usize {
-        st.options
+        st.settings
+            .options
             .get(SOL_SOCKET, SO_RCVLOWAT)
             .and_then(|v| {
                 v.get(..4)
@@ -785,7 +743,7 @@ impl TcpSocket {
                     None
                 }
             };
-            (ready, peer, st.sndbuf, st.buffers_set)
+            (ready, peer, st.settings.sndbuf, st.settings.buffers_set)
         };
         if let Some(p) = peer {
             let pst = p.state();
@@ -826,12 +784,12 @@ impl TcpSocket {
             last_data_recv: ms_since(c.last_received),
             last_ack_recv: ms_since(c.last_sent),
             pmtu: LOOPBACK_MTU,
-            rcv_ssthresh: st.rcvbuf as u32,
+            rcv_ssthresh: st.settings.rcvbuf as u32,
             snd_ssthresh: i32::MAX as u32,
             snd_cwnd: 10,
             advmss: LOOPBACK_MSS,
             reordering: 3,
-            rcv_space: st.rcvbuf as u32,
+            rcv_space: st.settings.rcvbuf as u32,
             bytes_acked: c.bytes_sent,
             bytes_received: c.bytes_received,
             segs_out: c.segs_out,
@@ -867,7 +825,8 @@ impl TcpSocket {
     pub fn close(&self) {
         let linger0 = {
             let st = self.state();
-            st.options
+            st.settings
+                .options
                 .get(SOL_SOCKET, SO_LINGER)
                 .and_then(|v| <Linger as zerocopy::FromBytes>::read_from_bytes(&v).ok())
                 .is_some_and(|l| l.onoff != 0 && l.linger == 0)

@@ -29,7 +29,7 @@ use vfs_core::io::IoDest;
 use vfs_core::waiter::{EventMask, READABLE_EVENTS, WRITABLE_EVENTS, WaiterQueue};
 
 use super::{
-    BindRequest, Family, InetStack, Options, PortTable, check_bind_addr, route, source_for,
+    BindRequest, Family, InetStack, PortTable, Settings, check_bind_addr, route, source_for,
 };
 
 /// `SO_SNDBUF` and `SO_RCVBUF` of a new socket (`net.core.wmem_default`).
@@ -68,10 +68,7 @@ struct State {
     rd_shut: bool,
     wr_shut: bool,
     error: Option<Errno>,
-    sndbuf: usize,
-    rcvbuf: usize,
-    v6only: bool,
-    options: Options,
+    settings: Settings,
     closed: bool,
 }
 
@@ -126,10 +123,7 @@ impl UdpSocket {
                 rd_shut: false,
                 wr_shut: false,
                 error: None,
-                sndbuf: DEFAULT_BUFFER,
-                rcvbuf: DEFAULT_BUFFER,
-                v6only: false,
-                options: Options::default(),
+                settings: Settings::new(DEFAULT_BUFFER, DEFAULT_BUFFER),
                 closed: false,
             }),
             waiters: WaiterQueue::new(),
@@ -180,41 +174,11 @@ impl UdpSocket {
         self.state().remote.ok_or(Errno::ENOTCONN)
     }
 
-    /// Runs `f` on the options.
-    pub fn with_options<T>(&self, f: impl FnOnce(&mut Options) -> T) -> T {
-        f(&mut self.state().options)
-    }
-
-    /// `IPV6_V6ONLY`; `EINVAL` once bound.
-    pub fn set_v6only(&self, on: bool) -> Result<(), Errno> {
+    /// Runs `f` on the settings, with whether the socket is bound.
+    pub fn with_settings<T>(&self, f: impl FnOnce(&mut Settings, bool) -> T) -> T {
         let mut st = self.state();
-        if st.local.is_some() {
-            return Err(Errno::EINVAL);
-        }
-        st.v6only = on;
-        Ok(())
-    }
-
-    /// `IPV6_V6ONLY` as set.
-    pub fn v6only(&self) -> bool {
-        self.state().v6only
-    }
-
-    /// `SO_SNDBUF` and `SO_RCVBUF`.
-    pub fn buffers(&self) -> (usize, usize) {
-        let st = self.state();
-        (st.sndbuf, st.rcvbuf)
-    }
-
-    /// Sets `SO_SNDBUF` (`send`) or `SO_RCVBUF` (already doubled and
-    /// clamped by the caller).
-    pub fn set_buffer(&self, send: bool, value: usize) {
-        let mut st = self.state();
-        if send {
-            st.sndbuf = value;
-        } else {
-            st.rcvbuf = value;
-        }
+        let bound = st.local.is_some();
+        f(&mut st.settings, bound)
     }
 
     /// Takes the pending error (`SO_ERROR`).
@@ -241,12 +205,14 @@ impl UdpSocket {
             if st.local.is_some() {
                 return Err(Errno::EINVAL);
             }
-            check_bind_addr(self.family, st.v6only, addr.ip())?;
+            check_bind_addr(self.family, st.settings.v6only, addr.ip())?;
             BindRequest {
                 addr,
-                dual: self.family == Family::V6 && !st.v6only && addr.ip().is_unspecified(),
-                reuseaddr: st.options.flag(SOL_SOCKET, SO_REUSEADDR),
-                reuseport: st.options.flag(SOL_SOCKET, SO_REUSEPORT),
+                dual: self.family == Family::V6
+                    && !st.settings.v6only
+                    && addr.ip().is_unspecified(),
+                reuseaddr: st.settings.options.flag(SOL_SOCKET, SO_REUSEADDR),
+                reuseport: st.settings.options.flag(SOL_SOCKET, SO_REUSEPORT),
                 uid: self.uid,
             }
         };
@@ -304,7 +270,7 @@ impl UdpSocket {
             }
             return Ok(());
         };
-        let v6only = self.state().v6only;
+        let v6only = self.state().settings.v6only;
         let dst = route(self.family, v6only, dst)?;
         let local = self.ensure_bound()?;
         let mut st = self.state();
@@ -350,7 +316,7 @@ impl UdpSocket {
         let (dst, v6only, connected) = {
             let st = self.state();
             let dst = to.or(st.remote).ok_or(Errno::EDESTADDRREQ)?;
-            (dst, st.v6only, st.remote.is_some())
+            (dst, st.settings.v6only, st.remote.is_some())
         };
         if dst.port() == 0 {
             return Err(Errno::EINVAL);
@@ -463,7 +429,7 @@ impl UdpSocket {
             let mut st = self.state();
             // Linux's `__udp_enqueue_schedule_skb`: a queue already over
             // the receive buffer drops the datagram.
-            if st.recv_bytes > 0 && st.recv_bytes + data.len() > st.rcvbuf {
+            if st.recv_bytes > 0 && st.recv_bytes + data.len() > st.settings.rcvbuf {
                 return;
             }
             st.recv_bytes += data.len();
