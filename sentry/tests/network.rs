@@ -3,9 +3,10 @@
 //! (the same network, from the kernel) and in the sentry on both
 //! platforms; output and exit status must match: a C program covering
 //! TCP and UDP calls and their errors, `python3 -m http.server` fetched
-//! with curl and wget, an asyncio echo server with 50 clients, `ip addr`,
-//! `ip link`, `ip route`, `getent`, glibc's interface lookups, and
-//! redis and nc. With `--network=host`, a server on the host's loopback
+//! with curl and wget, an asyncio echo server with 50 clients, Go's and
+//! node's HTTP servers with concurrent clients, `ip addr`, `ip link`,
+//! `ip route`, `getent`, glibc's interface lookups, `ping`, `/proc/net`,
+//! and redis and nc. With `--network=host`, a server on the host's loopback
 //! is reached from the sandbox and one in the sandbox from the host, and
 //! the asyncio echo runs as natively (on 127.0.0.1 only: no test reaches
 //! beyond the loopback).
@@ -367,4 +368,60 @@ print("sandbox inodes:", all(os.fstat(s.fileno()).st_ino < 1 << 20 for s in sock
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+#[test]
+fn go_http_server_and_clients() {
+    let Ok(version) = Command::new("go").arg("version").output() else {
+        missing("go (Debian's golang-go)", true);
+        return;
+    };
+    assert!(version.status.success());
+    let dir = work_dir().join(format!("go-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/go_http.go");
+    let exe = dir.join("go_http");
+    let built = Command::new("go")
+        .arg("build")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .env("HOME", &dir)
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOPATH", dir.join("gopath"))
+        .env("GO111MODULE", "off")
+        .status()
+        .unwrap();
+    assert!(built.success(), "go build failed");
+    same_as_loopback_only(&[exe.to_str().unwrap()], &[]);
+}
+
+#[test]
+fn node_http_udp_and_refusal() {
+    if !have("node", true) {
+        return;
+    }
+    let code = r#"
+const http = require('http'), net = require('net'), dgram = require('dgram');
+const srv = http.createServer((req, res) => res.end('node says ' + req.url));
+srv.listen(0, '127.0.0.1', async () => {
+  const port = srv.address().port;
+  const get = (p) => new Promise((ok, bad) => http.get({host: '127.0.0.1', port, path: p}, (r) => {
+    let b = ''; r.on('data', (d) => b += d); r.on('end', () => ok(b)); }).on('error', bad));
+  const out = await Promise.all([1, 2, 3, 4, 5].map((i) => get('/x' + i)));
+  console.log(out.join('|'));
+  srv.close();
+  const s = dgram.createSocket('udp4');
+  s.bind(0, '127.0.0.1', () => {
+    const c = dgram.createSocket('udp4');
+    s.on('message', (m, r) => {
+      console.log('udp', m.toString(), r.address); s.close(); c.close();
+      const sock = net.connect(1, '127.0.0.1');
+      sock.on('error', (e) => console.log('refused', e.code));
+    });
+    c.send('hi', s.address().port, '127.0.0.1');
+  });
+});
+"#;
+    same_as_loopback_only(&["/usr/bin/node", "-e", code], &[]);
 }
