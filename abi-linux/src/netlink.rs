@@ -91,6 +91,12 @@ pub const RTM_GETADDR: u16 = 22;
 pub const RTM_NEWROUTE: u16 = 24;
 /// `RTM_GETROUTE`.
 pub const RTM_GETROUTE: u16 = 26;
+/// `RTM_GETNEIGH`.
+pub const RTM_GETNEIGH: u16 = 30;
+/// `RTM_GETRULE`.
+pub const RTM_GETRULE: u16 = 34;
+/// `RTM_GETNETCONF`.
+pub const RTM_GETNETCONF: u16 = 82;
 
 /// `struct ifinfomsg`: a link.
 #[derive(

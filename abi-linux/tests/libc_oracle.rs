@@ -682,6 +682,9 @@ fn every_constant_libc_defines_matches() {
     c!(netlink::RTM_GETADDR, libc::RTM_GETADDR);
     c!(netlink::RTM_NEWROUTE, libc::RTM_NEWROUTE);
     c!(netlink::RTM_GETROUTE, libc::RTM_GETROUTE);
+    c!(netlink::RTM_GETNEIGH, libc::RTM_GETNEIGH);
+    c!(netlink::RTM_GETRULE, libc::RTM_GETRULE);
+    c!(netlink::RTM_GETNETCONF, libc::RTM_GETNETCONF);
     c!(netlink::IFLA_ADDRESS, libc::IFLA_ADDRESS);
     c!(netlink::IFLA_BROADCAST, libc::IFLA_BROADCAST);
     c!(netlink::IFLA_IFNAME, libc::IFLA_IFNAME);

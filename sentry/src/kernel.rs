@@ -445,7 +445,9 @@ impl Kernel {
             syscalls: crate::syscalls::SyscallTable::linux(),
             timers: crate::timers::TimerService::default(),
             next_anon_ino: std::sync::atomic::AtomicU64::new(1),
-            unix_names: Arc::default(),
+            unix_names: Arc::new(crate::net::unix::UnixNames::new(
+                config.network == Network::Host,
+            )),
             inet,
             netlink_ports: Arc::default(),
             network: config.network,

@@ -425,3 +425,21 @@ srv.listen(0, '127.0.0.1', async () => {
 "#;
     same_as_loopback_only(&["/usr/bin/node", "-e", code], &[]);
 }
+
+#[test]
+fn host_network_lists_the_hosts_interfaces() {
+    if !have("ip", true) || !have("python3", true) {
+        return;
+    }
+    // Brief forms: address lifetimes count down between runs.
+    let sh = script(
+        "hostip.sh",
+        r#"ip -br addr
+ip -br link
+ip route
+ip link show lo
+python3 -c 'import socket; print(socket.if_nameindex(), socket.if_nametoindex("lo"))'
+"#,
+    );
+    same_as_native_with(&[&sh], &[PATH], &["--network", "host"]);
+}

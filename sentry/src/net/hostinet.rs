@@ -304,3 +304,81 @@ impl HostSocket {
         EventMask::from_bits_truncate(u32::from(pfd.revents as u16)) & mask
     }
 }
+
+/// The interface ioctls (`SIOCGIF*`) answered by the host, for
+/// `--network=host`: through a host `AF_INET` datagram socket of the
+/// sentry's own, with the request copied in and the answer copied out
+/// (`SIOCGIFCONF`'s buffer through one of the sentry's, at most 64 KiB);
+/// `None` for another command.
+pub fn interface_ioctl(
+    cmd: u32,
+    arg: u64,
+    memory: &mut dyn vfs_core::file_description::IoctlMemory,
+) -> Option<Result<i64, Errno>> {
+    use abi_linux::inet::{
+        IfConf, IfReq, SIOCGIFADDR, SIOCGIFBRDADDR, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFHWADDR,
+        SIOCGIFINDEX, SIOCGIFMETRIC, SIOCGIFMTU, SIOCGIFNAME, SIOCGIFNETMASK, SIOCGIFTXQLEN,
+    };
+    use zerocopy::IntoBytes;
+    let known = matches!(
+        cmd,
+        SIOCGIFNAME
+            | SIOCGIFCONF
+            | SIOCGIFFLAGS
+            | SIOCGIFADDR
+            | SIOCGIFBRDADDR
+            | SIOCGIFNETMASK
+            | SIOCGIFMETRIC
+            | SIOCGIFMTU
+            | SIOCGIFHWADDR
+            | SIOCGIFINDEX
+            | SIOCGIFTXQLEN
+    );
+    if !known {
+        return None;
+    }
+    static QUERY: std::sync::OnceLock<Option<OwnedFd>> = std::sync::OnceLock::new();
+    let query = QUERY.get_or_init(|| {
+        // SAFETY: plain integer arguments; a new descriptor or -1.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+        // SAFETY: `fd` was just returned by the host and nothing else owns it.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    });
+    let Some(query) = query else {
+        return Some(Err(Errno::ENOMEM));
+    };
+    let fd = std::os::fd::AsRawFd::as_raw_fd(query);
+    Some((|| {
+        if cmd == SIOCGIFCONF {
+            let mut conf = IfConf::default();
+            memory.copy_in(arg, conf.as_mut_bytes())?;
+            let room = usize::try_from(conf.len).unwrap_or(0).min(64 << 10);
+            let mut buf = vec![0u8; room];
+            let mut host = IfConf {
+                len: room as i32,
+                _pad: 0,
+                buf: if conf.buf == 0 {
+                    0
+                } else {
+                    buf.as_mut_ptr() as u64
+                },
+            };
+            // SAFETY: `host` points at `buf` (or null), which has `len`
+            // writable bytes.
+            check(unsafe { libc::ioctl(fd, cmd as _, &mut host) } as isize)?;
+            let got = usize::try_from(host.len).unwrap_or(0).min(room);
+            if conf.buf != 0 {
+                memory.copy_out(conf.buf, &buf[..got])?;
+            }
+            conf.len = host.len;
+            memory.copy_out(arg, conf.as_bytes())?;
+            return Ok(0);
+        }
+        let mut req = IfReq::default();
+        memory.copy_in(arg, req.as_mut_bytes())?;
+        // SAFETY: `req` is a whole `struct ifreq` the command fills.
+        check(unsafe { libc::ioctl(fd, cmd as _, &mut req) } as isize)?;
+        memory.copy_out(arg, req.as_bytes())?;
+        Ok(0)
+    })())
+}

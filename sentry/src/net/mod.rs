@@ -166,7 +166,14 @@ impl FileDescriptionImpl for NetFile {
                 NetSocket::Inet(InetSocket::Tcp(s)) => s.unsent_bytes()?,
                 _ => 0,
             },
-            _ => return inet::interface_ioctl(cmd, arg, memory).unwrap_or(Err(Errno::ENOTTY)),
+            _ => {
+                let answer = if let NetSocket::Host(_) = &self.sock {
+                    hostinet::interface_ioctl(cmd, arg, memory)
+                } else {
+                    inet::interface_ioctl(cmd, arg, memory)
+                };
+                return answer.unwrap_or(Err(Errno::ENOTTY));
+            }
         };
         let value = i32::try_from(value).unwrap_or(i32::MAX);
         memory.copy_out(arg, &value.to_ne_bytes())?;

@@ -10,6 +10,12 @@
 //!
 //! Each request's answer is queued as one datagram; a dump ends with
 //! `NLMSG_DONE`.
+//!
+//! With `--network=host` ([`HostRoute`]) the read-only requests (gets
+//! and dumps of links, addresses, routes, neighbours, rules and netconf)
+//! go to the host's route netlink instead, and its answers come back
+//! datagram by datagram with the sandbox's port in them; changes are
+//! still refused.
 
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -25,8 +31,9 @@ use abi_linux::netlink::{
     NETLINK_CAP_ACK, NLM_F_ACK, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_MULTI, NLM_F_REQUEST, NLMSG_DONE,
     NLMSG_ERROR, NLMSG_NOOP, NlMsgHdr, RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
     RT_TABLE_LOCAL, RTA_DST, RTA_OIF, RTA_PREF, RTA_PREFSRC, RTA_PRIORITY, RTA_TABLE, RTM_GETADDR,
-    RTM_GETLINK, RTM_GETROUTE, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWROUTE, RTN_BROADCAST, RTN_LOCAL,
-    RTPROT_KERNEL, RtAttr, RtMsg, SOL_NETLINK, SockaddrNl, nlmsg_align,
+    RTM_GETLINK, RTM_GETNEIGH, RTM_GETNETCONF, RTM_GETROUTE, RTM_GETRULE, RTM_NEWADDR, RTM_NEWLINK,
+    RTM_NEWROUTE, RTN_BROADCAST, RTN_LOCAL, RTPROT_KERNEL, RtAttr, RtMsg, SOL_NETLINK, SockaddrNl,
+    nlmsg_align,
 };
 use abi_linux::socket::{AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNSPEC};
 use vfs_core::io::IoDest;
@@ -57,6 +64,7 @@ struct State {
 pub struct NetlinkSocket {
     ino: u64,
     ports: Arc<NetlinkPorts>,
+    host: Option<HostRoute>,
     state: Mutex<State>,
     waiters: WaiterQueue,
     _registration: refs::Registration,
@@ -103,12 +111,13 @@ impl NetlinkPorts {
 }
 
 impl NetlinkSocket {
-    /// A new socket.
-    pub fn new(ino: u64, ports: Arc<NetlinkPorts>) -> Arc<NetlinkSocket> {
+    /// A new socket; with `host`, read-only requests go to the host.
+    pub fn new(ino: u64, ports: Arc<NetlinkPorts>, host: Option<HostRoute>) -> Arc<NetlinkSocket> {
         Arc::new_cyclic(|weak| NetlinkSocket {
             _registration: refs::Registration::new_cyclic(weak, "net::NetlinkSocket"),
             ino,
             ports,
+            host,
             state: Mutex::new(State {
                 port: 0,
                 groups: 0,
@@ -220,7 +229,12 @@ impl NetlinkSocket {
                 break;
             }
             let msg = &data[at..at + len];
-            if hdr.flags & NLM_F_REQUEST != 0 {
+            if let Some(host) = &self.host
+                && hdr.flags & NLM_F_REQUEST != 0
+                && HOST_READS.contains(&hdr.kind)
+            {
+                answers.extend(host.ask(msg, &hdr, port)?);
+            } else if hdr.flags & NLM_F_REQUEST != 0 {
                 answers.push(answer(
                     &hdr,
                     &msg[size_of::<NlMsgHdr>()..],
@@ -299,6 +313,134 @@ impl refs::CheckedObject for NetlinkSocket {
     fn leak_message(&self) -> String {
         format!("[net::NetlinkSocket] inode {}", self.ino)
     }
+}
+
+/// The request types `--network=host` passes to the host: gets and dumps
+/// only.
+const HOST_READS: [u16; 6] = [
+    RTM_GETLINK,
+    RTM_GETADDR,
+    RTM_GETROUTE,
+    RTM_GETNEIGH,
+    RTM_GETRULE,
+    RTM_GETNETCONF,
+];
+
+/// A host `NETLINK_ROUTE` socket of the sentry's own, for the read-only
+/// requests of a sandbox on the host's network.
+pub struct HostRoute {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl HostRoute {
+    /// Opens one; its receives time out after two seconds, so a request
+    /// the host never answers cannot hold the caller forever.
+    pub fn open() -> Result<HostRoute, Errno> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain integer arguments; a new descriptor or -1.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::NETLINK_ROUTE,
+            )
+        };
+        if fd < 0 {
+            return Err(last_errno());
+        }
+        // SAFETY: `fd` was just returned by the host and nothing else owns it.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+        let timeout = libc::timeval {
+            tv_sec: 2,
+            tv_usec: 0,
+        };
+        // SAFETY: `timeout` is a live `timeval` of the size given.
+        unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&raw const timeout).cast(),
+                size_of::<libc::timeval>() as u32,
+            )
+        };
+        Ok(HostRoute { fd })
+    }
+
+    /// Sends request `msg` (header `hdr`) to the host and returns its
+    /// answer's datagrams, each message's port rewritten to `port`: up to
+    /// `NLMSG_DONE` or `NLMSG_ERROR` for the request, or the one reply of
+    /// a get; at most [`MAX_QUEUED`] bytes.
+    fn ask(&self, msg: &[u8], hdr: &NlMsgHdr, port: u32) -> Result<Vec<Vec<u8>>, Errno> {
+        use std::os::fd::AsRawFd;
+        let fd = self.fd.as_raw_fd();
+        let kernel = SockaddrNl {
+            family: AF_NETLINK as u16,
+            ..SockaddrNl::default()
+        };
+        // SAFETY: `msg` and `kernel` are live for the lengths given.
+        let sent = unsafe {
+            libc::sendto(
+                fd,
+                msg.as_ptr().cast(),
+                msg.len(),
+                0,
+                (&raw const kernel).cast(),
+                size_of::<SockaddrNl>() as u32,
+            )
+        };
+        if sent < 0 {
+            return Err(last_errno());
+        }
+        let waits_for_end = hdr.flags & (NLM_F_DUMP | NLM_F_ACK) != 0;
+        let mut out = Vec::new();
+        let mut total = 0usize;
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            // SAFETY: `buf` has `len` writable bytes.
+            let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            if n <= 0 {
+                // A timeout or error ends the answer with what came.
+                break;
+            }
+            let mut datagram = buf[..n as usize].to_vec();
+            let mut at = 0;
+            let mut ended = !waits_for_end;
+            while datagram.len() - at >= size_of::<NlMsgHdr>() {
+                let Ok((mut m, _)) = NlMsgHdr::read_from_prefix(&datagram[at..]) else {
+                    break;
+                };
+                let len = m.len as usize;
+                if len < size_of::<NlMsgHdr>() || len > datagram.len() - at {
+                    break;
+                }
+                if m.seq == hdr.seq && (m.kind == NLMSG_DONE || m.kind == NLMSG_ERROR) {
+                    ended = true;
+                }
+                m.pid = port;
+                datagram[at..at + size_of::<NlMsgHdr>()].copy_from_slice(m.as_bytes());
+                at += nlmsg_align(len).min(datagram.len() - at);
+            }
+            total += datagram.len();
+            if total > MAX_QUEUED {
+                return Err(Errno::ENOBUFS);
+            }
+            out.push(datagram);
+            if ended {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn last_errno() -> Errno {
+    Errno::from_raw(
+        std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EIO),
+    )
+    .unwrap_or(Errno::EIO)
 }
 
 /// Builds netlink messages for one answer.
@@ -624,7 +766,7 @@ mod tests {
 
     #[test]
     fn mutated_requests_never_panic_and_answers_stay_well_formed_and_bounded() {
-        let sock = NetlinkSocket::new(1, Arc::new(NetlinkPorts::default()));
+        let sock = NetlinkSocket::new(1, Arc::new(NetlinkPorts::default()), None);
         let mut by_name = IfInfoMsg::default().as_bytes().to_vec();
         by_name.extend_from_slice(
             RtAttr {

@@ -173,9 +173,21 @@ pub enum NameKey {
 pub struct UnixNames {
     map: Mutex<HashMap<NameKey, Weak<Endpoint>>>,
     next_auto: Mutex<u32>,
+    /// The interface ioctls describe the host's interfaces
+    /// (`--network=host`), not the sandbox's `lo`.
+    host_interfaces: bool,
 }
 
 impl UnixNames {
+    /// The names of a kernel whose sockets' interface ioctls answer for
+    /// the host's interfaces when `host_interfaces`.
+    pub fn new(host_interfaces: bool) -> UnixNames {
+        UnixNames {
+            host_interfaces,
+            ..UnixNames::default()
+        }
+    }
+
     fn map(&self) -> MutexGuard<'_, HashMap<NameKey, Weak<Endpoint>>> {
         self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -1072,8 +1084,12 @@ impl FileDescriptionImpl for SocketFile {
             abi_linux::tty::TIOCOUTQ => self.endpoint.unread_by_peer(),
             // Interface ioctls work on a socket of any family.
             _ => {
-                return crate::net::inet::interface_ioctl(cmd, arg, memory)
-                    .unwrap_or(Err(Errno::ENOTTY));
+                let answer = if self.names.host_interfaces {
+                    crate::net::hostinet::interface_ioctl(cmd, arg, memory)
+                } else {
+                    crate::net::inet::interface_ioctl(cmd, arg, memory)
+                };
+                return answer.unwrap_or(Err(Errno::ENOTTY));
             }
         };
         let value = i32::try_from(value).unwrap_or(i32::MAX);

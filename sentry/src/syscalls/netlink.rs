@@ -25,7 +25,7 @@ use super::time::deadline_after;
 use super::{SysResult, UserAddr};
 use crate::mm::io::{UserDest, UserSource};
 use crate::net::NetSocket;
-use crate::net::netlink::NetlinkSocket;
+use crate::net::netlink::{HostRoute, NetlinkSocket};
 use crate::net::unix::timeout_of;
 use crate::task::Task;
 
@@ -46,7 +46,12 @@ pub(super) fn create(t: &Task, ty: i32, protocol: i32) -> SysResult {
     if protocol != NETLINK_ROUTE {
         return Err(Errno::EPROTONOSUPPORT);
     }
-    let sock = NetlinkSocket::new(next_ino(t), t.kernel.netlink_ports.clone());
+    let host = if t.kernel.network == crate::kernel::Network::Host {
+        Some(HostRoute::open()?)
+    } else {
+        None
+    };
+    let sock = NetlinkSocket::new(next_ino(t), t.kernel.netlink_ports.clone(), host);
     let file = new_file(t, NetSocket::Netlink(sock), flags & SOCK_NONBLOCK != 0);
     t.fds
         .add(file, flags & SOCK_CLOEXEC != 0, 0, t.fd_limit())
