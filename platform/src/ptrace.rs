@@ -175,6 +175,11 @@ impl PtraceContext {
             stub.fp.clear();
             stub.fp.extend_from_slice(&stub.scratch[..n]);
             if sig == libc::SIGTRAP | 0x80 {
+                if syscall_arch(pid)? != arch::AUDIT_ARCH {
+                    // A 32-bit call (`int 0x80`): not a system call of
+                    // this kernel.
+                    return Ok(Trap::Signal(arch::foreign_syscall_fault(&mut regs.general)));
+                }
                 regs.general.rax = regs.general.orig_rax;
                 return Ok(Trap::Syscall);
             }
@@ -194,6 +199,24 @@ impl PtraceContext {
         }
     }
 }
+
+/// The audit architecture of the system call `pid` is stopped at
+/// (`PTRACE_GET_SYSCALL_INFO`): `AUDIT_ARCH_I386` for `int 0x80`.
+fn syscall_arch(pid: i32) -> Result<u32> {
+    // struct ptrace_syscall_info: op (u8), padding, arch (u32), then
+    // pointers and the entry's number and arguments.
+    let mut info = [0u8; 88];
+    stub::ptrace(
+        PTRACE_GET_SYSCALL_INFO,
+        pid,
+        info.len() as u64,
+        info.as_mut_ptr() as u64,
+    )?;
+    Ok(u32::from_ne_bytes([info[4], info[5], info[6], info[7]]))
+}
+
+/// `PTRACE_GET_SYSCALL_INFO`.
+const PTRACE_GET_SYSCALL_INFO: libc::c_uint = 0x420e;
 
 /// `si_code` of a `SIGSEGV` on a mapped page without the needed access.
 const SEGV_ACCERR: i32 = 2;

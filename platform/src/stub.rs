@@ -263,8 +263,7 @@ const BPF_JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
 const BPF_JGE_K: u16 = (libc::BPF_JMP | libc::BPF_JGE | libc::BPF_K) as u16;
 const BPF_RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 
-/// Builds a stub filter: wrong architecture kills the process; a system
-/// call from the stub code (`code_start..code_end`) in `allowed` (with an
+/// Builds a stub filter: a system call from the stub code (`code_start..code_end`) in `allowed` (with an
 /// allowed argument, where it says) is allowed; everything else traps
 /// (`SIGSYS`). Under `PTRACE_SYSEMU` the filter never sees application
 /// calls; it guards the stub when it is not traced, and is the trap
@@ -296,16 +295,17 @@ fn stub_filter(code_start: u64, code_end: u64, allowed: &[Allowed]) -> Vec<libc:
         })
         .collect();
     let body: usize = blocks.iter().map(Vec::len).sum();
-    // Instruction indexes of the final returns.
+    // The instruction index of the final return.
     let trap = HEADER + body;
-    let kill = trap + 1;
     let to = |from: usize, target: usize| (target - from - 1) as u8;
     // The address of the instruction after `syscall` is what seccomp sees.
     let lo_start = code_start as u32;
     let lo_end = (code_end + 1) as u32;
     let mut f = vec![
         ins(BPF_LD_W_ABS, 0, 0, 4),
-        ins(BPF_JEQ_K, 0, to(1, kill), arch::AUDIT_ARCH),
+        // A foreign architecture (a 32-bit `int 0x80`) traps too: the
+        // sentry answers it (with SIGSEGV), the stub is not killed.
+        ins(BPF_JEQ_K, 0, to(1, trap), arch::AUDIT_ARCH),
         ins(BPF_LD_W_ABS, 0, 0, 12),
         ins(BPF_JEQ_K, 0, to(3, trap), (code_start >> 32) as u32),
         ins(BPF_LD_W_ABS, 0, 0, 8),
@@ -317,7 +317,6 @@ fn stub_filter(code_start: u64, code_end: u64, allowed: &[Allowed]) -> Vec<libc:
         f.extend(block);
     }
     f.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_TRAP));
-    f.push(ins(BPF_RET_K, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
     f
 }
 
@@ -690,7 +689,7 @@ mod tests {
                     }
                 }
             }
-            assert_eq!(f.last().unwrap().k, libc::SECCOMP_RET_KILL_PROCESS);
+            assert_eq!(f.last().unwrap().k, libc::SECCOMP_RET_TRAP);
         }
     }
 
@@ -751,9 +750,7 @@ mod tests {
         // The handler's own calls, made from application code, trap too.
         assert_eq!(run(&f, libc::SYS_futex, arch, 0x4000_0000, [0; 6]), trap);
         assert_eq!(run(&f, libc::SYS_futex, arch, end + 0x100, [0; 6]), trap);
-        assert_eq!(
-            run(&f, libc::SYS_futex, 0x4000_0003, in_stub, [0; 6]),
-            libc::SECCOMP_RET_KILL_PROCESS
-        );
+        // A 32-bit call traps whatever its number, from anywhere.
+        assert_eq!(run(&f, libc::SYS_futex, 0x4000_0003, in_stub, [0; 6]), trap);
     }
 }

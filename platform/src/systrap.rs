@@ -539,6 +539,13 @@ impl SystrapContext {
             }
             let info = SignalInfo::from_raw(slot.read(slot::SIGINFO));
             if signo == libc::SIGSYS && info.code == SYS_SECCOMP {
+                // `si_arch`: a 32-bit call (`int 0x80`) is not a system
+                // call of this kernel.
+                let arch =
+                    u32::from_ne_bytes([info.raw[28], info.raw[29], info.raw[30], info.raw[31]]);
+                if arch != arch::AUDIT_ARCH {
+                    return Ok(Trap::Signal(arch::foreign_syscall_fault(&mut regs.general)));
+                }
                 regs.general.orig_rax = regs.general.rax;
                 return Ok(Trap::Syscall);
             }

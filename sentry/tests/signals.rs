@@ -121,3 +121,27 @@ run(False)
 "#;
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// `int 0x80` (a 32-bit system call) raises SIGSEGV in the sandbox on
+/// both platforms, as on a Linux without IA32 emulation; natively this
+/// host runs it, so the expected output is the sandbox's own contract.
+#[test]
+fn int_0x80_raises_sigsegv_on_both_platforms() {
+    let Some(exe) = common::native::build("int80") else {
+        return;
+    };
+    for platform in common::native::platforms() {
+        let out = common::run_limited(
+            std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
+                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
+                .arg(&exe),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "int 0x80: -38, SIGSEGV code 0x80 at the instruction 1\n",
+            "{platform}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{platform}");
+    }
+}

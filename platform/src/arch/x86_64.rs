@@ -191,6 +191,19 @@ pub(crate) fn tsc_ticks(d: std::time::Duration) -> u64 {
 /// `AUDIT_ARCH_X86_64`, the architecture word seccomp filters check.
 pub(crate) const AUDIT_ARCH: u32 = 0xc000_003e;
 
+/// What a 32-bit system call (`int 0x80`, the only way to make one from
+/// 64-bit code) raises, since the sandbox's kernel has no 32-bit ABI: the
+/// `SIGSEGV` (`SI_KERNEL`) of a kernel built without IA32 emulation, at
+/// the instruction (which is moved back to).
+pub(crate) fn foreign_syscall_fault(regs: &mut GeneralRegisters) -> crate::SignalInfo {
+    regs.rip = regs.rip.wrapping_sub(2);
+    let mut raw = [0u8; 128];
+    raw[0..4].copy_from_slice(&libc::SIGSEGV.to_ne_bytes());
+    // SI_KERNEL.
+    raw[8..12].copy_from_slice(&0x80i32.to_ne_bytes());
+    crate::SignalInfo::from_raw(raw)
+}
+
 /// The size of the legacy (FXSAVE) part of the XSAVE area.
 pub(crate) const FXSAVE_SIZE: usize = 512;
 /// The offset of the XSAVE header (`xstate_bv`).
