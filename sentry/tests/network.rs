@@ -16,7 +16,7 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
 use common::native::{
-    build, missing, platforms, same_as_loopback_only, same_as_native_with, work_dir,
+    build, go_build, missing, platforms, same_as_loopback_only, same_as_native_with, work_dir,
 };
 
 const PATH: (&str, &str) = ("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin");
@@ -372,27 +372,9 @@ print("sandbox inodes:", all(os.fstat(s.fileno()).st_ino < 1 << 20 for s in sock
 
 #[test]
 fn go_http_server_and_clients() {
-    let Ok(version) = Command::new("go").arg("version").output() else {
-        missing("go (Debian's golang-go)", true);
+    let Some(exe) = go_build("go_http") else {
         return;
     };
-    assert!(version.status.success());
-    let dir = work_dir().join(format!("go-http-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/go_http.go");
-    let exe = dir.join("go_http");
-    let built = Command::new("go")
-        .arg("build")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .env("HOME", &dir)
-        .env("GOCACHE", dir.join("cache"))
-        .env("GOPATH", dir.join("gopath"))
-        .env("GO111MODULE", "off")
-        .status()
-        .unwrap();
-    assert!(built.success(), "go build failed");
     same_as_loopback_only(&[exe.to_str().unwrap()], &[]);
 }
 

@@ -227,28 +227,9 @@ fn git_gc_and_grep_in_a_new_repository() {
 
 #[test]
 fn go_goroutines_with_gomaxprocs_four() {
-    let Ok(version) = Command::new("go").arg("version").output() else {
-        missing("go (Debian's golang-go)", true);
+    let Some(exe) = common::native::go_build("goroutines") else {
         return;
     };
-    assert!(version.status.success());
-    let dir = work_dir().join(format!("go-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/goroutines.go");
-    let exe = dir.join("goroutines");
-    let built = Command::new("go")
-        .arg("build")
-        .arg("-o")
-        .arg(&exe)
-        .arg(&src)
-        .env("HOME", &dir)
-        .env("GOCACHE", dir.join("cache"))
-        .env("GOPATH", dir.join("gopath"))
-        .env("GOFLAGS", "-mod=mod")
-        .env("GO111MODULE", "off")
-        .status()
-        .unwrap();
-    assert!(built.success(), "go build failed");
     same_as_native(&[exe.to_str().unwrap()], &[("GOMAXPROCS", "4")]);
 }
 

@@ -315,26 +315,9 @@ pub fn interface_ioctl(
     arg: u64,
     memory: &mut dyn vfs_core::file_description::IoctlMemory,
 ) -> Option<Result<i64, Errno>> {
-    use abi_linux::inet::{
-        IfConf, IfReq, SIOCGIFADDR, SIOCGIFBRDADDR, SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFHWADDR,
-        SIOCGIFINDEX, SIOCGIFMETRIC, SIOCGIFMTU, SIOCGIFNAME, SIOCGIFNETMASK, SIOCGIFTXQLEN,
-    };
+    use abi_linux::inet::{IfConf, IfReq, SIOCGIFCONF};
     use zerocopy::IntoBytes;
-    let known = matches!(
-        cmd,
-        SIOCGIFNAME
-            | SIOCGIFCONF
-            | SIOCGIFFLAGS
-            | SIOCGIFADDR
-            | SIOCGIFBRDADDR
-            | SIOCGIFNETMASK
-            | SIOCGIFMETRIC
-            | SIOCGIFMTU
-            | SIOCGIFHWADDR
-            | SIOCGIFINDEX
-            | SIOCGIFTXQLEN
-    );
-    if !known {
+    if !super::inet::is_interface_ioctl(cmd) {
         return None;
     }
     static QUERY: std::sync::OnceLock<Option<OwnedFd>> = std::sync::OnceLock::new();

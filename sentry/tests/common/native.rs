@@ -168,3 +168,31 @@ pub fn c_program(name: &str) {
         same_as_native(&[exe.to_str().unwrap()], &[]);
     }
 }
+
+/// Builds the Go program `tests/programs/NAME.go` with the host's `go`
+/// (its caches under the work directory); `None`, with a message, without
+/// Go.
+pub fn go_build(name: &str) -> Option<PathBuf> {
+    let Ok(version) = Command::new("go").arg("version").output() else {
+        missing("go (Debian's golang-go)", true);
+        return None;
+    };
+    assert!(version.status.success());
+    let dir = work_dir().join(format!("go-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/programs/{name}.go"));
+    let exe = dir.join(name);
+    let built = Command::new("go")
+        .arg("build")
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .env("HOME", &dir)
+        .env("GOCACHE", dir.join("cache"))
+        .env("GOPATH", dir.join("gopath"))
+        .env("GO111MODULE", "off")
+        .status()
+        .unwrap();
+    assert!(built.success(), "go build of {name} failed");
+    Some(exe)
+}

@@ -739,7 +739,13 @@ pub fn interface_ioctl(
     arg: u64,
     memory: &mut dyn IoctlMemory,
 ) -> Option<Result<i64, Errno>> {
-    let known = matches!(
+    is_interface_ioctl(cmd).then(|| interface_ioctl_known(cmd, arg, memory))
+}
+
+/// Whether `cmd` is one of the interface ioctls (`SIOCGIF*`) sockets
+/// answer.
+pub fn is_interface_ioctl(cmd: u32) -> bool {
+    matches!(
         cmd,
         SIOCGIFNAME
             | SIOCGIFCONF
@@ -752,8 +758,7 @@ pub fn interface_ioctl(
             | SIOCGIFHWADDR
             | SIOCGIFINDEX
             | SIOCGIFTXQLEN
-    );
-    known.then(|| interface_ioctl_known(cmd, arg, memory))
+    )
 }
 
 fn interface_ioctl_known(cmd: u32, arg: u64, memory: &mut dyn IoctlMemory) -> Result<i64, Errno> {
