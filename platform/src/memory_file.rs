@@ -166,6 +166,8 @@ pub struct MemoryFile {
     /// The sentry's mapping of each chunk, created when the file first
     /// grows over it and kept until the file is dropped.
     mappings: Box<[OnceLock<memmap2::MmapRaw>]>,
+    /// The most bytes allocated at once (`u64::MAX`: no limit).
+    limit: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for MemoryFile {
@@ -197,7 +199,15 @@ impl MemoryFile {
                 allocated: [0; 4],
             }),
             mappings: (0..MAX_CHUNKS).map(|_| OnceLock::new()).collect(),
+            limit: std::sync::atomic::AtomicU64::new(u64::MAX),
         })
+    }
+
+    /// Caps the bytes allocated at once (all kinds together) at `bytes`:
+    /// an allocation past it fails with `ENOMEM`.
+    pub fn set_limit(&self, bytes: u64) {
+        self.limit
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Returns the file descriptor, for mapping the file into other address
@@ -217,7 +227,8 @@ impl MemoryFile {
     /// each page holding one reference.
     ///
     /// Returns `EINVAL` for a zero length and `ENOMEM` for a length above
-    /// [`CHUNK_SIZE`] or when the file cannot grow.
+    /// [`CHUNK_SIZE`], past the limit ([`MemoryFile::set_limit`]) or when
+    /// the file cannot grow.
     pub fn allocate(&self, len: u64, kind: UsageKind) -> Result<FileRange> {
         if len == 0 {
             return Err(Errno::EINVAL);
@@ -227,6 +238,11 @@ impl MemoryFile {
         }
         let pages = len.div_ceil(PAGE_SIZE);
         let mut st = self.lock();
+        let in_use: u64 = st.allocated.iter().sum();
+        let limit = self.limit.load(std::sync::atomic::Ordering::Relaxed);
+        if in_use.saturating_add(pages * PAGE_SIZE) > limit {
+            return Err(Errno::ENOMEM);
+        }
         let first = match Self::take_free(&mut st, pages) {
             Some(first) => first,
             None => self.grow(&mut st, pages)?,
@@ -546,6 +562,22 @@ mod tests {
         let mut buf = vec![1u8; a.len() as usize];
         m.read(0, &mut buf).unwrap();
         assert!(buf.iter().all(|&x| x == 0));
+    }
+
+    #[test]
+    fn the_limit_counts_every_kind_and_frees_make_room() {
+        let mf = MemoryFile::new().unwrap();
+        mf.set_limit(4 * PAGE_SIZE);
+        let a = mf.allocate(3 * PAGE_SIZE, UsageKind::Anonymous).unwrap();
+        let b = mf.allocate(PAGE_SIZE, UsageKind::PageCache).unwrap();
+        assert_eq!(
+            mf.allocate(PAGE_SIZE, UsageKind::Anonymous),
+            Err(Errno::ENOMEM)
+        );
+        mf.dec_ref(b).unwrap();
+        let c = mf.allocate(PAGE_SIZE, UsageKind::Anonymous).unwrap();
+        mf.dec_ref(a).unwrap();
+        mf.dec_ref(c).unwrap();
     }
 
     #[test]

@@ -143,6 +143,10 @@ pub struct KernelConfig {
     pub gofer: GoferLaunch,
     /// The network internet sockets use.
     pub network: Network,
+    /// The most memory the sandbox may use at once (its pages in the
+    /// platform's memory file: anonymous memory, page cache, tmpfs);
+    /// `None` for no limit.
+    pub memory_limit: Option<u64>,
 }
 
 /// The network of the sandbox's internet sockets (runsc's `--network`).
@@ -168,6 +172,7 @@ impl KernelConfig {
             mounts: Vec::new(),
             gofer: GoferLaunch::InProcess,
             network: Network::Loopback,
+            memory_limit: None,
         }
     }
 }
@@ -332,6 +337,9 @@ impl Kernel {
     /// devices.
     pub fn new(config: &KernelConfig) -> Result<Arc<Kernel>, String> {
         let mf = Arc::new(MemoryFile::new().map_err(|e| format!("memory file: {e:?}"))?);
+        if let Some(limit) = config.memory_limit {
+            mf.set_limit(limit);
+        }
         let platform: Box<dyn Platform> = match config.platform {
             PlatformKind::Ptrace => Box::new(
                 platform::PtracePlatform::new(mf).map_err(|e| format!("ptrace platform: {e:?}"))?,

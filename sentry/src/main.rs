@@ -95,6 +95,12 @@ struct RunArgs {
     /// hostinet).
     #[arg(long, value_enum, default_value = "none")]
     network: NetworkArg,
+    /// The most memory the sandbox may use at once (anonymous memory,
+    /// page cache and tmpfs together), in bytes or with a K, M or G
+    /// suffix; a process that needs a page past it is killed, as by
+    /// Linux's OOM killer.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    memory: Option<u64>,
     /// Append the sentry's diagnostics (unsupported system calls) to FILE
     /// instead of dropping them; the program's standard error never gets
     /// them.
@@ -142,6 +148,7 @@ fn run(args: RunArgs) -> Result<i32, String> {
             NetworkArg::None => Network::Loopback,
             NetworkArg::Host => Network::Host,
         },
+        memory_limit: args.memory,
     };
     let kernel = Kernel::new(&config)?;
     kernel.tasks.set_max_processes(args.max_processes);
@@ -244,4 +251,20 @@ fn close_range(low: u32, high: u32) {
 fn no_new_privs() {
     // SAFETY: prctl with integer arguments only.
     unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+}
+
+/// A size in bytes, with an optional K, M or G (powers of 1024) suffix.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&text[..i], 10),
+        Some((i, 'm' | 'M')) => (&text[..i], 20),
+        Some((i, 'g' | 'G')) => (&text[..i], 30),
+        _ => (text, 0),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text}: not a size (BYTES, or a number with K, M or G)"))?;
+    n.checked_mul(1u64 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text}: out of range"))
 }

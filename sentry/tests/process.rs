@@ -360,3 +360,38 @@ fn dev_tty_reaches_the_terminal_stdio_came_from() {
         String::from_utf8_lossy(&want.stdout)
     );
 }
+
+/// `--memory`: a process that needs a page past the sandbox's limit is
+/// killed (SIGKILL, as by Linux's OOM killer, exit status 137 from the
+/// sentry); one that fits runs; the sentry exits cleanly either way.
+#[test]
+fn memory_limit_kills_the_process_that_needs_more() {
+    let python = "/usr/bin/python3";
+    if !std::path::Path::new(python).exists() {
+        common::native::missing("python3", true);
+        return;
+    }
+    for platform in common::native::platforms() {
+        let run = |code: &str| {
+            common::run_limited(
+                std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
+                    .args(["run", "--memory", "64M", "--platform", platform])
+                    .args(["--rootfs", "/", "--", python, "-c", code]),
+            )
+        };
+        let over = run("print('start', flush=True); x = b'a' * (200 << 20); print('survived')");
+        assert_eq!(
+            String::from_utf8_lossy(&over.stdout),
+            "start\n",
+            "{platform}"
+        );
+        assert_eq!(over.status.code(), Some(137), "{platform}");
+        let under = run("x = b'a' * (20 << 20); print('fits', len(x))");
+        assert_eq!(
+            String::from_utf8_lossy(&under.stdout),
+            "fits 20971520\n",
+            "{platform}"
+        );
+        assert!(under.status.success(), "{platform}");
+    }
+}

@@ -310,7 +310,20 @@ impl Task {
                     }
                 }
                 Trap::PageFault { addr, access, info } => {
-                    if let Err(e) = self.mm.handle_fault(addr, access) {
+                    let handled = self.mm.handle_fault(addr, access);
+                    if let Err(Errno::ENOMEM) = handled {
+                        // The sandbox's memory is used up (--memory): as
+                        // Linux's OOM killer would, the process that needs
+                        // a page it cannot have is killed.
+                        self.kernel.diagnostic(&format!(
+                            "out of memory: killing process {} (fault at {addr:#x})",
+                            self.tgid
+                        ));
+                        let kill = crate::wait::sender_info(abi_linux::signal::SI_KERNEL, 0, 0);
+                        if let Some(status) = self.force_signal(libc::SIGKILL, kill) {
+                            return Ok(TaskExit::Group(status));
+                        }
+                    } else if let Err(e) = handled {
                         self.kernel.diagnostic(&format!(
                             "[{:>5}] fault at {addr:#x} ({access:?}, ip {:#x}): {}, signal {}",
                             self.tid,
