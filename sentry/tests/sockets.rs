@@ -35,12 +35,14 @@ async def subprocess_round_trip():
     out, _ = await p.communicate(b"hello\n")
     print("child:", out.decode().strip(), "status", p.returncode)
 
+# 100 ms apart: the order must not depend on how long a loaded
+# machine takes between the calls that set them.
 async def timers():
     order = []
     async def later(d, tag):
         await asyncio.sleep(d)
         order.append(tag)
-    await asyncio.gather(later(0.06, "c"), later(0.02, "a"), later(0.04, "b"))
+    await asyncio.gather(later(0.3, "c"), later(0.1, "a"), later(0.2, "b"))
     print("timers:", "".join(order))
 
 async def unix_server(path):
@@ -73,10 +75,12 @@ fn node_runs_timers_files_and_child_processes() {
         common::native::missing("node", true);
         return;
     }
+    // The timers are 100 ms apart: their order must not depend on how
+    // long a loaded machine takes between the calls that set them.
     let script = "const fs = require('fs'), cp = require('child_process');\n\
         (async () => {\n\
           const order = [];\n\
-          await Promise.all([30, 10, 20].map(d => new Promise(r => \
+          await Promise.all([300, 100, 200].map(d => new Promise(r => \
             setTimeout(() => { order.push(d); r(); }, d))));\n\
           console.log('timers', order.join(','));\n\
           const p = '/tmp/sentry-node-' + process.pid;\n\
