@@ -425,3 +425,44 @@ python3 -c 'import socket; print(socket.if_nameindex(), socket.if_nametoindex("l
     );
     same_as_native_with(&[&sh], &[PATH], &["--network", "host"]);
 }
+
+/// A write with an absurd count (16 TiB from a 16-byte buffer) to each
+/// kind of socket is answered (a short count, `EFAULT` or `EMSGSIZE`)
+/// without the sentry trying to buffer the whole count, and the program
+/// goes on.
+#[test]
+fn absurd_write_counts_to_sockets_are_answered() {
+    if !have("python3", true) {
+        return;
+    }
+    let code = r#"
+import ctypes, errno, socket
+libc = ctypes.CDLL(None, use_errno=True)
+buf = ctypes.create_string_buffer(16)
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(1)
+tcp = socket.create_connection(l.getsockname()); peer, _ = l.accept()
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.connect(("127.0.0.1", 9))
+us, us_peer = socket.socketpair()
+ud, ud_peer = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+for name, s in (("tcp", tcp), ("udp", udp), ("unix stream", us), ("unix dgram", ud)):
+    s.setblocking(False)
+    r = libc.write(s.fileno(), buf, ctypes.c_size_t(1 << 44))
+    e = ctypes.get_errno()
+    print(name, "answered", r >= 0 or e in (errno.EFAULT, errno.EMSGSIZE, errno.EAGAIN))
+print("alive")
+"#;
+    for platform in platforms() {
+        let out = common::run_limited(
+            Command::new(env!("CARGO_BIN_EXE_sentry"))
+                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
+                .args(["/usr/bin/python3", "-c", code]),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "tcp answered True\nudp answered True\nunix stream answered True\n\
+             unix dgram answered True\nalive\n",
+            "{platform}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

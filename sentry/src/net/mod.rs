@@ -22,6 +22,53 @@ use hostinet::HostSocket;
 use inet::InetSocket;
 use netlink::NetlinkSocket;
 
+/// Writes `src` to a stream through `send` in pieces of at most `chunk`
+/// bytes, stopping at the first piece that does not go whole: the bytes
+/// sent, or the first error when none went. The buffer never exceeds
+/// `chunk`, whatever count the caller passed (`write(fd, buf, 1 << 40)`
+/// must not make the sentry allocate a terabyte).
+pub(crate) fn write_stream(
+    src: &mut dyn IoSource,
+    chunk: usize,
+    mut send: impl FnMut(&[u8]) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    let mut piece = vec![0u8; src.remaining().min(chunk.max(1))];
+    let mut sent = 0usize;
+    while src.remaining() > 0 {
+        let want = src.remaining().min(piece.len());
+        let n = match vfs_core::io::copy_in(src, &mut piece[..want]) {
+            Ok(0) if sent == 0 => return Err(Errno::EFAULT),
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(_) if sent > 0 => break,
+            Err(e) => return Err(e),
+        };
+        match send(&piece[..n]) {
+            Ok(k) => {
+                sent += k;
+                if k < n || n < want {
+                    break;
+                }
+            }
+            Err(_) if sent > 0 => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
+/// The bytes of one datagram from `src`: `EMSGSIZE`, before anything is
+/// copied, when it is longer than `max`.
+pub(crate) fn read_datagram(src: &mut dyn IoSource, max: usize) -> Result<Vec<u8>, Errno> {
+    if src.remaining() > max {
+        return Err(Errno::EMSGSIZE);
+    }
+    let mut data = vec![0u8; src.remaining()];
+    let n = vfs_core::io::copy_in(src, &mut data)?;
+    data.truncate(n);
+    Ok(data)
+}
+
 /// A socket of a family other than `AF_UNIX`.
 #[derive(Clone)]
 pub enum NetSocket {
@@ -116,19 +163,17 @@ impl FileDescriptionImpl for NetFile {
         src: &mut dyn IoSource,
         _: WriteOptions,
     ) -> Result<usize, Errno> {
-        let mut data = vec![0u8; src.remaining()];
-        let n = vfs_core::io::copy_in(src, &mut data)?;
-        data.truncate(n);
         match &self.sock {
-            NetSocket::Inet(InetSocket::Tcp(s)) => {
-                if data.is_empty() {
-                    return Ok(0);
-                }
-                s.send(&data)
+            NetSocket::Inet(InetSocket::Tcp(s)) => write_stream(src, 1 << 20, |p| s.send(p)),
+            NetSocket::Inet(InetSocket::Udp(s)) => {
+                let data = read_datagram(src, inet::udp::MAX_PAYLOAD_V6)?;
+                s.send(&data, None)
             }
-            NetSocket::Inet(InetSocket::Udp(s)) => s.send(&data, None),
-            NetSocket::Netlink(s) => s.send(0, &data),
-            NetSocket::Host(s) => s.send(&data, 0, None),
+            NetSocket::Netlink(s) => s.send(0, &read_datagram(src, netlink::MAX_REQUEST)?),
+            NetSocket::Host(s) if s.is_stream() => {
+                write_stream(src, hostinet::MAX_TRANSFER, |p| s.send(p, 0, None))
+            }
+            NetSocket::Host(s) => s.send(&read_datagram(src, hostinet::MAX_TRANSFER)?, 0, None),
         }
     }
 

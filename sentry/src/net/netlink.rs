@@ -48,6 +48,8 @@ pub const DEFAULT_BUFFER: usize = 212_992;
 /// fail with `ENOBUFS` (bounds what a looping requester can make the
 /// sentry hold).
 const MAX_QUEUED: usize = 1 << 20;
+/// The most bytes one request may carry.
+pub const MAX_REQUEST: usize = 65536;
 
 struct State {
     /// The bound port ID (0 until bound).

@@ -1057,14 +1057,17 @@ impl FileDescriptionImpl for SocketFile {
         src: &mut dyn IoSource,
         _: WriteOptions,
     ) -> Result<usize, Errno> {
-        let mut data = vec![0u8; src.remaining()];
-        let n = vfs_core::io::copy_in(src, &mut data)?;
-        data.truncate(n);
-        if data.is_empty() && self.endpoint.kind == Kind::Stream {
-            return Ok(0);
+        let ep = &self.endpoint;
+        let send = |data: &[u8]| ep.send(data, &mut Vec::new(), Creds::default(), None);
+        let (sndbuf, _) = ep.buffers();
+        if ep.kind == Kind::Stream {
+            if src.remaining() == 0 {
+                return Ok(0);
+            }
+            return super::write_stream(src, sndbuf, send);
         }
-        self.endpoint
-            .send(&data, &mut Vec::new(), Creds::default(), None)
+        let data = super::read_datagram(src, sndbuf.saturating_sub(DGRAM_OVERHEAD))?;
+        send(&data)
     }
 
     fn readiness(&self, mask: EventMask) -> EventMask {

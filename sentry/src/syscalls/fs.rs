@@ -203,12 +203,18 @@ fn write_from(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>)
     })
 }
 
-/// A byte count (`size_t`): above `SSIZE_MAX` is `EINVAL`.
+/// The most bytes one read or write moves (Linux's `MAX_RW_COUNT`:
+/// `INT_MAX` rounded down to a page).
+const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+/// A byte count (`size_t`): above `SSIZE_MAX` is `EINVAL`; a larger
+/// count than [`MAX_RW_COUNT`] is cut to it, as Linux's
+/// `rw_verify_area` does.
 fn count(v: usize) -> Result<usize, Errno> {
     if v > isize::MAX as usize {
         return Err(Errno::EINVAL);
     }
-    Ok(v)
+    Ok(v.min(MAX_RW_COUNT))
 }
 
 fn sys_read(t: &mut Task, fd: Fd, buf: UserAddr, len: usize) -> SysResult {

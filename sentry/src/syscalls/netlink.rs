@@ -25,12 +25,9 @@ use super::time::deadline_after;
 use super::{SysResult, UserAddr};
 use crate::mm::io::{UserDest, UserSource};
 use crate::net::NetSocket;
-use crate::net::netlink::{HostRoute, NetlinkSocket};
+use crate::net::netlink::{HostRoute, MAX_REQUEST, NetlinkSocket};
 use crate::net::unix::timeout_of;
 use crate::task::Task;
-
-/// The most bytes one request may carry.
-const MAX_REQUEST: usize = 65536;
 
 /// `socket(AF_NETLINK, ty, protocol)`: raw or datagram sockets of
 /// `NETLINK_ROUTE`; other netlink protocols are `EPROTONOSUPPORT`.
