@@ -179,6 +179,21 @@ impl Proc {
         ))
     }
 
+    /// A directory of `/proc` owned by root with `perms`, listing what
+    /// `generator` gives.
+    fn dir(
+        &self,
+        perms: u32,
+        generator: impl DirectoryGenerator + 'static,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        Ok(DynamicDirectory::new(
+            &*self.fs()?,
+            &Credentials::root(),
+            perms,
+            generator,
+        ))
+    }
+
     fn link(self: &Arc<Self>, kind: LinkKind, tgid: i32) -> Result<Arc<dyn Inode>, Errno> {
         self.link_with_perms(kind, tgid, 0o777)
     }
@@ -250,27 +265,15 @@ impl DirectoryGenerator for RootDir {
         }
         match name {
             b"self" => self.0.link(LinkKind::SelfPid, 0),
-            b"sys" => Ok(DynamicDirectory::new(
-                &*self.0.fs()?,
-                &Credentials::root(),
+            b"sys" => self.0.dir(
                 0o555,
                 SysDir {
                     proc: self.0.clone(),
                     prefix: String::new(),
                 },
-            )),
-            b"sysvipc" => Ok(DynamicDirectory::new(
-                &*self.0.fs()?,
-                &Credentials::root(),
-                0o555,
-                SysvIpcDir(self.0.clone()),
-            )),
-            b"net" => Ok(DynamicDirectory::new(
-                &*self.0.fs()?,
-                &Credentials::root(),
-                0o555,
-                NetDir(self.0.clone()),
-            )),
+            ),
+            b"sysvipc" => self.0.dir(0o555, SysvIpcDir(self.0.clone())),
+            b"net" => self.0.dir(0o555, NetDir(self.0.clone())),
             b"mounts" => Ok(Symlink::new(
                 &*self.0.fs()?,
                 &Credentials::root(),
@@ -557,15 +560,13 @@ impl DirectoryGenerator for SysDir {
         if !SYSCTLS.iter().any(|p| p.starts_with(&dir)) {
             return Err(Errno::ENOENT);
         }
-        Ok(DynamicDirectory::new(
-            &*self.proc.fs()?,
-            &Credentials::root(),
+        self.proc.dir(
             0o555,
             SysDir {
                 proc: self.proc.clone(),
                 prefix: dir,
             },
-        ))
+        )
     }
 }
 
@@ -633,35 +634,29 @@ impl DirectoryGenerator for PidDir {
             b"cwd" => self.proc.link(LinkKind::Cwd, self.tgid),
             b"exe" => self.proc.link(LinkKind::Exe, self.tgid),
             b"root" => self.proc.link(LinkKind::Root, self.tgid),
-            b"fd" => Ok(DynamicDirectory::new(
-                &*self.proc.fs()?,
-                &Credentials::root(),
+            b"fd" => self.proc.dir(
                 0o500,
                 FdDir {
                     proc: self.proc.clone(),
                     tgid: self.tgid,
                     info: false,
                 },
-            )),
-            b"fdinfo" => Ok(DynamicDirectory::new(
-                &*self.proc.fs()?,
-                &Credentials::root(),
+            ),
+            b"fdinfo" => self.proc.dir(
                 0o500,
                 FdDir {
                     proc: self.proc.clone(),
                     tgid: self.tgid,
                     info: true,
                 },
-            )),
-            b"task" => Ok(DynamicDirectory::new(
-                &*self.proc.fs()?,
-                &Credentials::root(),
+            ),
+            b"task" => self.proc.dir(
                 0o555,
                 TaskDir {
                     proc: self.proc.clone(),
                     tgid: self.tgid,
                 },
-            )),
+            ),
             _ => Err(Errno::ENOENT),
         }
     }
@@ -692,15 +687,13 @@ impl DirectoryGenerator for TaskDir {
         if !process.group.thread_ids().contains(&tid) {
             return Err(Errno::ENOENT);
         }
-        Ok(DynamicDirectory::new(
-            &*self.proc.fs()?,
-            &Credentials::root(),
+        self.proc.dir(
             0o555,
             PidDir {
                 proc: self.proc.clone(),
                 tgid: self.tgid,
             },
-        ))
+        )
     }
 }
 
