@@ -140,8 +140,8 @@ impl StaticDirectory {
         let dir = Self {
             attrs: InodeAttrs::new(
                 fs.next_ino(),
-                creds.effective_uid,
-                creds.effective_gid,
+                creds.fs_uid,
+                creds.fs_gid,
                 FileMode::new(FileType::Directory, perms),
                 Default::default(),
             ),
@@ -220,8 +220,8 @@ impl<G: DirectoryGenerator> DynamicDirectory<G> {
         Arc::new(Self {
             attrs: InodeAttrs::new(
                 fs.next_ino(),
-                creds.effective_uid,
-                creds.effective_gid,
+                creds.fs_uid,
+                creds.fs_gid,
                 FileMode::new(FileType::Directory, perms),
                 Default::default(),
             ),

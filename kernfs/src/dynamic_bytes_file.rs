@@ -43,8 +43,8 @@ impl<S: BytesSource> DynamicBytesFile<S> {
         Arc::new(Self {
             attrs: InodeAttrs::new(
                 ino,
-                creds.effective_uid,
-                creds.effective_gid,
+                creds.fs_uid,
+                creds.fs_gid,
                 FileMode::new(FileType::Regular, perms),
                 Default::default(),
             ),

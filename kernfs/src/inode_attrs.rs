@@ -112,7 +112,7 @@ impl InodeAttrs {
             }
             parent.gid
         } else {
-            creds.effective_gid
+            creds.fs_gid
         };
         if mode & abi_linux::S_IFMT != abi_linux::S_IFDIR
             && mode & abi_linux::S_ISGID != 0
@@ -121,7 +121,7 @@ impl InodeAttrs {
         {
             mode &= !abi_linux::S_ISGID;
         }
-        Self::new(ino, creds.effective_uid, gid, FileMode(mode), now)
+        Self::new(ino, creds.fs_uid, gid, FileMode(mode), now)
     }
 
     /// The inode number.

@@ -24,8 +24,8 @@ impl Symlink {
         Arc::new(Self::with_attrs(
             InodeAttrs::new(
                 fs.next_ino(),
-                creds.effective_uid,
-                creds.effective_gid,
+                creds.fs_uid,
+                creds.fs_gid,
                 FileMode::new(FileType::Symlink, 0o777),
                 Default::default(),
             ),

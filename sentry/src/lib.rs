@@ -172,7 +172,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
     let path = spec.argv.first().cloned().ok_or("no program given")?;
     let shown = String::from_utf8_lossy(&path).into_owned();
     let limits = crate::task::Limits::linux_defaults();
-    let ctx = TaskContext {
+    let mut ctx = TaskContext {
         credentials: Credentials::root(),
         tgid: 1,
         limits: limits.clone(),
@@ -217,7 +217,8 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
             path: &path,
             argv: spec.argv.clone(),
             envp: spec.envp.clone(),
-            ids: [0; 4],
+            creds: &ctx.credentials,
+            no_new_privs: false,
         };
         let loaded = loader::load(&ctx, &mm, req);
         root.release(&ctx);
@@ -231,6 +232,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
             return Err(format!("cannot run {shown}: {}", e.name()));
         }
     };
+    ctx.credentials = loaded.creds.clone();
     let fds = Arc::new(FdTable::new());
     if let Err(e) = kernel.import_host_stdio(&ctx, &fds) {
         fds.close_all(&ctx);
@@ -246,6 +248,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
             return Err(format!("cannot run {shown}: {}", e.name()));
         }
     };
+    group.set_credentials(ctx.credentials.clone());
     let process = Arc::new(ProcessInfo {
         tgid: 1,
         argv: loaded.argv.clone(),

@@ -11,10 +11,13 @@
 use std::sync::Arc;
 
 use abi_linux::auxv::*;
-use abi_linux::{Errno, OpenFlags};
+use abi_linux::mode::{S_ISGID, S_ISUID, S_IXGRP};
+use abi_linux::{CapabilitySet, Errno, OpenFlags};
 use platform::{Access, Registers};
 use vfs_core::io::SliceDest;
-use vfs_core::{Context, FileRef, OpenOptions, PathOperation, ReadOptions, VirtualFilesystem};
+use vfs_core::{
+    Context, Credentials, FileRef, OpenOptions, PathOperation, ReadOptions, VirtualFilesystem,
+};
 
 use crate::elf::{self, ElfInfo, ElfSource, PAGE_SIZE, PT_LOAD, page_down, page_up};
 use crate::mm::MemoryManager;
@@ -47,8 +50,11 @@ pub struct LoadRequest<'a> {
     pub argv: Vec<Vec<u8>>,
     /// The environment.
     pub envp: Vec<Vec<u8>>,
-    /// `AT_UID`, `AT_EUID`, `AT_GID`, `AT_EGID`.
-    pub ids: [u32; 4],
+    /// The caller's credentials, from which the program's are computed.
+    pub creds: &'a Credentials,
+    /// Whether set-user-ID and set-group-ID bits are ignored
+    /// (`PR_SET_NO_NEW_PRIVS`).
+    pub no_new_privs: bool,
 }
 
 /// The result of a load.
@@ -61,6 +67,60 @@ pub struct Loaded {
     /// The absolute path of the executable run (the interpreter of a `#!`
     /// script), for `/proc/PID/exe`.
     pub exe: Vec<u8>,
+    /// The credentials the program runs with.
+    pub creds: Credentials,
+    /// Whether the exec changed identity or gained capabilities
+    /// (`AT_SECURE`): the process becomes non-dumpable and loses its
+    /// parent-death signal.
+    pub secure: bool,
+}
+
+/// The credentials a program starts with (Linux's `bprm_fill_uid` and
+/// `cap_bprm_creds_from_file`, with no file capabilities): the file's
+/// set-user-ID and set-group-ID bits (the latter only with group
+/// execute) take effect unless the mount is `nosuid` or the caller set
+/// `no_new_privs`; root (real or effective) gets the bounding set plus
+/// the inheritable one as permitted, effective when the effective ID is
+/// root; anyone else keeps only ambient capabilities, which an identity
+/// change clears. Returns the credentials and whether the exec is
+/// "secure" (identity changed or capabilities gained).
+pub fn exec_credentials(
+    old: &Credentials,
+    file: &abi_linux::Statx,
+    ignore_setid: bool,
+) -> (Credentials, bool) {
+    let mut new = old.clone();
+    let mode = u32::from(file.stx_mode);
+    if !ignore_setid {
+        if mode & S_ISUID != 0 {
+            new.effective_uid = file.stx_uid;
+        }
+        if mode & (S_ISGID | S_IXGRP) == S_ISGID | S_IXGRP {
+            new.effective_gid = file.stx_gid;
+        }
+    }
+    let setid = new.effective_uid != old.real_uid || new.effective_gid != old.real_gid;
+    if setid {
+        new.ambient_caps = CapabilitySet::empty();
+    }
+    let root_ids = new.effective_uid == 0 || new.real_uid == 0;
+    new.permitted_caps = if root_ids {
+        old.bounding_caps.union(old.inheritable_caps)
+    } else {
+        new.ambient_caps
+    };
+    new.effective_caps = if new.effective_uid == 0 {
+        new.permitted_caps
+    } else {
+        new.ambient_caps
+    };
+    new.saved_uid = new.effective_uid;
+    new.fs_uid = new.effective_uid;
+    new.saved_gid = new.effective_gid;
+    new.fs_gid = new.effective_gid;
+    let grew = !new.permitted_caps.is_subset(old.permitted_caps);
+    let secure = setid || (new.real_uid != 0 && grew);
+    (new, secure)
 }
 
 struct FileSource<'a> {
@@ -257,15 +317,37 @@ pub fn load(
             }
         }
     };
+    let identity = file
+        .stat(ctx, vfs_core::StatOptions::default())
+        .map(|stat| {
+            let nosuid = file
+                .mount()
+                .flags()
+                .contains(vfs_core::MountOptionFlags::NO_SUID);
+            exec_credentials(req.creds, &stat, nosuid || req.no_new_privs)
+        });
+    let (creds, secure) = match identity {
+        Ok(identity) => identity,
+        Err(e) => {
+            file.release(ctx);
+            return Err(e);
+        }
+    };
     let vd = file.virtual_dentry();
     let exe = req
         .vfs
         .path_name(req.root, &vd)
         .unwrap_or_else(|_| path.clone());
     vd.release(ctx);
-    let result = load_elf(ctx, mm, &req, &path, &file, &info);
+    let result = load_elf(ctx, mm, &req, &path, &file, &info, (&creds, secure));
     file.release(ctx);
-    result.map(|loaded| Loaded { exe, ..loaded })
+    result.map(|(regs, argv)| Loaded {
+        regs,
+        argv,
+        exe,
+        creds,
+        secure,
+    })
 }
 
 fn load_elf(
@@ -275,7 +357,8 @@ fn load_elf(
     path: &[u8],
     file: &FileRef,
     info: &ElfInfo,
-) -> Result<Loaded, Errno> {
+    identity: (&Credentials, bool),
+) -> Result<(Registers, Vec<Vec<u8>>), Errno> {
     let size = file.stat(ctx, vfs_core::StatOptions::default())?.stx_size;
     let src = FileSource { file, ctx, size };
     let name = String::from_utf8_lossy(path).into_owned();
@@ -311,7 +394,7 @@ fn load_elf(
     };
     let phnum = info.phdrs.len() as u64;
     let auxv = |execfn: u64, platform: u64, random: u64| {
-        let [uid, euid, gid, egid] = req.ids;
+        let (creds, secure) = identity;
         vec![
             (AT_PHDR, phdr),
             (AT_PHENT, 56),
@@ -320,11 +403,11 @@ fn load_elf(
             (AT_BASE, interp_base),
             (AT_FLAGS, 0),
             (AT_ENTRY, entry),
-            (AT_UID, u64::from(uid)),
-            (AT_EUID, u64::from(euid)),
-            (AT_GID, u64::from(gid)),
-            (AT_EGID, u64::from(egid)),
-            (AT_SECURE, 0),
+            (AT_UID, u64::from(creds.real_uid)),
+            (AT_EUID, u64::from(creds.effective_uid)),
+            (AT_GID, u64::from(creds.real_gid)),
+            (AT_EGID, u64::from(creds.effective_gid)),
+            (AT_SECURE, u64::from(secure)),
             (AT_HWCAP, hwcap()),
             (AT_CLKTCK, 100),
             (AT_RANDOM, random),
@@ -337,11 +420,7 @@ fn load_elf(
     let mut regs = Registers::new();
     regs.set_instruction_pointer(start_ip);
     regs.set_stack_pointer(sp);
-    Ok(Loaded {
-        regs,
-        argv: req.argv.clone(),
-        exe: path.to_vec(),
-    })
+    Ok((regs, req.argv.clone()))
 }
 
 /// `AT_HWCAP` on x86_64: CPUID leaf 1's EDX.

@@ -1336,7 +1336,7 @@ impl ProcFile {
                 let comm = String::from_utf8_lossy(&process.comm()).into_owned();
                 let c = process.group.credentials();
                 // Filesystem IDs follow the effective ones in the sentry.
-                let ids = |r: u32, e: u32, s: u32| format!("{r}\t{e}\t{s}\t{e}");
+                let ids = |r: u32, e: u32, s: u32, f: u32| format!("{r}\t{e}\t{s}\t{f}");
                 // Linux's trailing space, even with no groups.
                 let groups: Vec<String> = c.extra_gids.iter().map(u32::to_string).collect();
                 let groups = format!("{} ", groups.join(" "));
@@ -1358,8 +1358,8 @@ impl ProcFile {
                     process.fs.umask(),
                     state_name(&process.group),
                     self.proc.tasks.ppid(process.tgid),
-                    ids(c.real_uid, c.effective_uid, c.saved_uid),
-                    ids(c.real_gid, c.effective_gid, c.saved_gid),
+                    ids(c.real_uid, c.effective_uid, c.saved_uid, c.fs_uid),
+                    ids(c.real_gid, c.effective_gid, c.saved_gid, c.fs_gid),
                     // Linux's table grows in steps of 64 slots.
                     (process.fds.fds().last().map_or(0, |&fd| fd + 1) as usize)
                         .div_ceil(64)

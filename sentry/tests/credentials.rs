@@ -64,6 +64,33 @@ fn make_runs_its_recipes() {
 }
 
 #[test]
+fn filesystem_ids_and_set_user_id_executables_behave_as_linux() {
+    c_program("fsuid");
+}
+
+/// Real set-user-ID and set-group-ID programs (copies of `id`, made on
+/// the sandbox's memory `/tmp` and natively on the host's), started by
+/// `setpriv` as nobody: the bits take effect, set-group-ID only with
+/// group execute, not under `--no-new-privs`, never for a script.
+/// `su` and `setpriv` to another user, as the signals issue asks.
+#[test]
+fn setuid_programs_su_and_setpriv_behave_as_linux() {
+    let script = "d=$(mktemp -d /tmp/setuid.XXXXXX); chmod 755 $d\n\
+        cp /usr/bin/id $d/id; chmod 4755 $d/id\n\
+        cp /usr/bin/id $d/gid; chmod 2755 $d/gid\n\
+        cp /usr/bin/id $d/gnox; chmod 2745 $d/gnox\n\
+        as_nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups \"$@\"; }\n\
+        as_nobody $d/id; as_nobody $d/gid\n\
+        chown 0:100 $d/gid; chmod 2755 $d/gid; as_nobody $d/gid\n\
+        as_nobody $d/gnox; as_nobody --no-new-privs $d/id\n\
+        printf '#!/bin/sh\\nid -u; id -ru\\n' > $d/script; chmod 4755 $d/script; as_nobody $d/script\n\
+        rm -rf $d\n\
+        su nobody -s /bin/sh -c 'id; echo $0'; echo su: $?\n\
+        runuser -u nobody -- id -u\n";
+    same_as_native(&["/bin/bash", "-c", script], &PATH);
+}
+
+#[test]
 fn prctl_options_behave_as_linux() {
     c_program("prctl");
 }

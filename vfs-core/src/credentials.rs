@@ -13,23 +13,28 @@ pub type Gid = u32;
 
 /// The identity of a task as seen by the filesystem.
 ///
-/// Permission checks use the effective IDs and effective capabilities, as
-/// Linux does while the filesystem IDs track the effective ones (the sentry
-/// never calls `setfsuid` separately).
+/// File permission checks and new files' ownership use the filesystem
+/// IDs and the effective capabilities, as Linux does; the filesystem IDs
+/// follow the effective ones except after `setfsuid`/`setfsgid`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {
     /// Real user ID.
     pub real_uid: Uid,
-    /// Effective user ID: used for permission checks and new file ownership.
+    /// Effective user ID: used for signals, IPC and process checks.
     pub effective_uid: Uid,
     /// Saved set-user-ID.
     pub saved_uid: Uid,
+    /// Filesystem user ID: used for file permission checks and new file
+    /// ownership.
+    pub fs_uid: Uid,
     /// Real group ID.
     pub real_gid: Gid,
     /// Effective group ID.
     pub effective_gid: Gid,
     /// Saved set-group-ID.
     pub saved_gid: Gid,
+    /// Filesystem group ID.
+    pub fs_gid: Gid,
     /// Supplementary groups.
     pub extra_gids: Vec<Gid>,
     /// Capabilities the task may use now.
@@ -61,9 +66,11 @@ impl Credentials {
             real_uid: uid,
             effective_uid: uid,
             saved_uid: uid,
+            fs_uid: uid,
             real_gid: gid,
             effective_gid: gid,
             saved_gid: gid,
+            fs_gid: gid,
             extra_gids: Vec::new(),
             effective_caps: caps,
             permitted_caps: caps,
@@ -73,8 +80,15 @@ impl Credentials {
         }
     }
 
-    /// Whether `gid` is the effective group or a supplementary group.
+    /// Whether `gid` is the filesystem group or a supplementary group
+    /// (Linux's `in_group_p`, for file permission checks).
     pub fn in_group(&self, gid: Gid) -> bool {
+        self.fs_gid == gid || self.extra_gids.contains(&gid)
+    }
+
+    /// Whether `gid` is the effective group or a supplementary group
+    /// (Linux's `in_egroup_p`, for System V IPC permission checks).
+    pub fn in_effective_group(&self, gid: Gid) -> bool {
         self.effective_gid == gid || self.extra_gids.contains(&gid)
     }
 
@@ -93,6 +107,6 @@ impl Credentials {
     /// Whether the task may act as the owner of a file owned by `uid`
     /// (Linux `inode_owner_or_capable`).
     pub fn can_act_as_owner(&self, uid: Uid) -> bool {
-        self.effective_uid == uid || self.has_capability(Capability::FOWNER)
+        self.fs_uid == uid || self.has_capability(Capability::FOWNER)
     }
 }

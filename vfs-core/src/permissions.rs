@@ -61,7 +61,7 @@ pub fn generic_permission(
     file: FileOwner,
 ) -> Result<(), Errno> {
     let perms = file.mode.permissions();
-    let class_bits = if creds.effective_uid == file.uid {
+    let class_bits = if creds.fs_uid == file.uid {
         (perms >> 6) & 0o7
     } else if creds.in_group(file.gid) {
         (perms >> 3) & 0o7
@@ -135,13 +135,13 @@ pub fn check_set_stat(
         }
     }
     if mask.contains(StatxMask::UID)
-        && !((creds.effective_uid == file.uid && stat.stx_uid == file.uid)
+        && !((creds.fs_uid == file.uid && stat.stx_uid == file.uid)
             || creds.has_capability_on_file(Capability::CHOWN, file.uid, file.gid))
     {
         return Err(Errno::EPERM);
     }
     if mask.contains(StatxMask::GID)
-        && !((creds.effective_uid == file.uid && creds.in_group(stat.stx_gid))
+        && !((creds.fs_uid == file.uid && creds.in_group(stat.stx_gid))
             || creds.has_capability_on_file(Capability::CHOWN, file.uid, file.gid))
     {
         return Err(Errno::EPERM);
@@ -173,8 +173,8 @@ pub fn check_delete_sticky(
     child_gid: Gid,
 ) -> Result<(), Errno> {
     if parent.mode.0 & 0o1000 == 0
-        || creds.effective_uid == child_uid
-        || creds.effective_uid == parent.uid
+        || creds.fs_uid == child_uid
+        || creds.fs_uid == parent.uid
         || creds.has_capability_on_file(Capability::FOWNER, child_uid, child_gid)
     {
         Ok(())

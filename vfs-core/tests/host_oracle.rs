@@ -286,8 +286,8 @@ fn errno_matches_host_kernel() {
         env.mkdir(b"/base", 0o755).unwrap();
         let mut chown = SetStatOptions::default();
         chown.stat.stx_mask = (abi_linux::StatxMask::UID | abi_linux::StatxMask::GID).bits();
-        chown.stat.stx_uid = ctx.credentials().effective_uid;
-        chown.stat.stx_gid = ctx.credentials().effective_gid;
+        chown.stat.stx_uid = ctx.credentials().fs_uid;
+        chown.stat.stx_gid = ctx.credentials().fs_gid;
         env.vfs
             .set_stat_at(&env.ctx, &env.pop(b"/base"), chown)
             .unwrap();

@@ -279,7 +279,7 @@ fn new_gid(creds: &Credentials, parent: &Metadata) -> u32 {
     if parent.mode & abi_linux::S_ISGID != 0 {
         parent.gid
     } else {
-        creds.effective_gid
+        creds.fs_gid
     }
 }
 

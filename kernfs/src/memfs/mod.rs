@@ -245,8 +245,8 @@ pub fn new_filesystem(
     let creds = ctx.credentials();
     let root = Directory::new_root(
         state,
-        opts.uid.unwrap_or(creds.effective_uid),
-        opts.gid.unwrap_or(creds.effective_gid),
+        opts.uid.unwrap_or(creds.fs_uid),
+        opts.gid.unwrap_or(creds.fs_gid),
         opts.mode,
         ctx.now(),
     );

@@ -125,7 +125,7 @@ impl Perm {
         let requested = (want >> 6 | want >> 3 | want) & 0o7;
         let granted = if creds.effective_uid == self.uid || creds.effective_uid == self.cuid {
             self.mode >> 6
-        } else if creds.in_group(self.gid) || creds.in_group(self.cgid) {
+        } else if creds.in_effective_group(self.gid) || creds.in_effective_group(self.cgid) {
             self.mode >> 3
         } else {
             self.mode

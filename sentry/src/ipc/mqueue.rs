@@ -186,7 +186,9 @@ impl MessageQueues {
         let (n, size) = (max_messages as u64, message_size as u64);
         let bytes =
             n * size + n * MSG_OVERHEAD + n.min(u64::from(MQ_PRIO_MAX)) * PRIO_NODE_OVERHEAD;
-        let uid = r.creds.effective_uid;
+        // Linux charges the real user; the queue belongs to the
+        // filesystem ids, as a new file would.
+        let uid = r.creds.real_uid;
         {
             let mut charged = lock(&self.charged);
             let total = charged.entry(uid).or_insert(0);
@@ -197,8 +199,8 @@ impl MessageQueues {
         }
         let queue = Arc::new(MQueue {
             name: r.name.to_vec(),
-            uid,
-            gid: r.creds.effective_gid,
+            uid: r.creds.fs_uid,
+            gid: r.creds.fs_gid,
             mode: r.mode & 0o7777,
             max_messages,
             message_size,
@@ -222,8 +224,8 @@ impl MessageQueues {
     pub fn unlink(&self, name: &[u8], creds: &Credentials) -> Result<(), Errno> {
         let mut names = lock(&self.names);
         let q = names.get(name).ok_or(Errno::ENOENT)?;
-        let euid = creds.effective_uid;
-        if euid != q.uid && euid != 0 && !creds.has_capability(Capability::FOWNER) {
+        let fsuid = creds.fs_uid;
+        if fsuid != q.uid && fsuid != 0 && !creds.has_capability(Capability::FOWNER) {
             return Err(Errno::EPERM);
         }
         names.remove(name);
@@ -239,7 +241,7 @@ impl MQueue {
     /// Checks `want` (`0o4` read, `0o2` write) against the mode as an
     /// inode permission check does; `EACCES` when refused.
     fn check_access(&self, creds: &Credentials, want: u32) -> Result<(), Errno> {
-        let bits = if creds.effective_uid == self.uid {
+        let bits = if creds.fs_uid == self.uid {
             self.mode >> 6
         } else if creds.in_group(self.gid) {
             self.mode >> 3

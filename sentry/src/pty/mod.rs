@@ -386,8 +386,8 @@ impl Ptys {
             let node = Arc::new(PtsNode {
                 attrs: InodeAttrs::new(
                     u64::from(index) + 3,
-                    creds.effective_uid,
-                    creds.effective_gid,
+                    creds.fs_uid,
+                    creds.fs_gid,
                     FileMode::new(FileType::CharDevice, 0o600),
                     Default::default(),
                 ),

@@ -31,6 +31,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::SETREGID, sys_setregid);
     table.typed(nr::SETRESUID, sys_setresuid);
     table.typed(nr::SETRESGID, sys_setresgid);
+    table.typed(nr::SETFSUID, sys_setfsuid);
+    table.typed(nr::SETFSGID, sys_setfsgid);
     table.typed(nr::GETGROUPS, sys_getgroups);
     table.typed(nr::SETGROUPS, sys_setgroups);
     table.typed(nr::CAPGET, sys_capget);
@@ -120,29 +122,90 @@ fn gids(c: &Credentials) -> Ids {
     [c.real_gid, c.effective_gid, c.saved_gid]
 }
 
+/// Sets the real, effective and saved user IDs; the filesystem ID
+/// follows the effective one.
 fn set_uids(t: &mut Task, ids: Ids) {
     let keep_caps = t.group.attrs().keep_caps;
+    let before = t.ctx.credentials.clone();
     let c = &mut t.ctx.credentials;
-    let old = uids(c);
     [c.real_uid, c.effective_uid, c.saved_uid] = ids;
-    fix_capabilities(c, old, keep_caps);
-    commit(t, ids[1] != old[1]);
+    c.fs_uid = c.effective_uid;
+    fix_capabilities(c, uids(&before), keep_caps);
+    commit(t, &before);
 }
 
 fn set_gids(t: &mut Task, ids: Ids) {
+    let before = t.ctx.credentials.clone();
     let c = &mut t.ctx.credentials;
-    let egid = c.effective_gid;
     [c.real_gid, c.effective_gid, c.saved_gid] = ids;
-    let changed = c.effective_gid != egid;
-    commit(t, changed);
+    c.fs_gid = c.effective_gid;
+    commit(t, &before);
 }
 
-/// Publishes the task's new credentials to its group; when the
-/// effective (and so filesystem) user or group ID changed, the process
+/// The capabilities that follow the filesystem user ID (Linux's
+/// `CAP_FS_MASK`): leaving fsuid 0 drops them from the effective set,
+/// returning to it raises the permitted ones again.
+const FS_CAPABILITIES: [Capability; 7] = [
+    Capability::CHOWN,
+    Capability::DAC_OVERRIDE,
+    Capability::DAC_READ_SEARCH,
+    Capability::FOWNER,
+    Capability::FSETID,
+    Capability::MKNOD,
+    Capability::MAC_OVERRIDE,
+];
+
+/// `setfsuid(uid)`: always returns the previous filesystem user ID; the
+/// change happens when `uid` is one of the real, effective, saved or
+/// current filesystem IDs, or the caller has `CAP_SETUID` (an invalid
+/// id, -1, changes nothing: the way to query the current one).
+fn sys_setfsuid(t: &mut Task, uid: u32) -> SysResult {
+    let before = t.ctx.credentials.clone();
+    let old = before.fs_uid;
+    let allowed = uid != UNCHANGED
+        && ([before.real_uid, before.effective_uid, before.saved_uid, old].contains(&uid)
+            || before.has_capability(Capability::SETUID));
+    if allowed && uid != old {
+        let c = &mut t.ctx.credentials;
+        c.fs_uid = uid;
+        for cap in FS_CAPABILITIES {
+            if old == 0 {
+                c.effective_caps.remove(cap);
+            } else if uid == 0 && c.permitted_caps.contains(cap) {
+                c.effective_caps.insert(cap);
+            }
+        }
+        commit(t, &before);
+    }
+    Ok(u64::from(old))
+}
+
+/// `setfsgid(gid)`: as `setfsuid`, with `CAP_SETGID`.
+fn sys_setfsgid(t: &mut Task, gid: u32) -> SysResult {
+    let before = t.ctx.credentials.clone();
+    let old = before.fs_gid;
+    let allowed = gid != UNCHANGED
+        && ([before.real_gid, before.effective_gid, before.saved_gid, old].contains(&gid)
+            || before.has_capability(Capability::SETGID));
+    if allowed && gid != old {
+        t.ctx.credentials.fs_gid = gid;
+        commit(t, &before);
+    }
+    Ok(u64::from(old))
+}
+
+/// Publishes the task's new credentials to its group; when an effective
+/// or filesystem ID changed or capabilities were gained, the process
 /// becomes non-dumpable (`fs.suid_dumpable` 0) and loses its
 /// parent-death signal, as Linux's `commit_creds` does.
-fn commit(t: &mut Task, effective_changed: bool) {
-    if effective_changed {
+fn commit(t: &mut Task, before: &Credentials) {
+    let c = &t.ctx.credentials;
+    let changed = c.effective_uid != before.effective_uid
+        || c.effective_gid != before.effective_gid
+        || c.fs_uid != before.fs_uid
+        || c.fs_gid != before.fs_gid
+        || !c.permitted_caps.is_subset(before.permitted_caps);
+    if changed {
         let mut attrs = t.group.attrs();
         attrs.dumpable = false;
         attrs.pdeathsig = 0;

@@ -262,7 +262,6 @@ fn exec(
             kernel.platform.min_user_address(),
             kernel.platform.max_user_address(),
         );
-        let creds = &t.ctx.credentials;
         let req = loader::LoadRequest {
             vfs: &kernel.vfs,
             root: &root,
@@ -270,12 +269,8 @@ fn exec(
             path: &path,
             argv,
             envp: envp.clone(),
-            ids: [
-                creds.real_uid,
-                creds.effective_uid,
-                creds.real_gid,
-                creds.effective_gid,
-            ],
+            creds: &t.ctx.credentials,
+            no_new_privs: t.group.attrs().no_new_privs,
         };
         let loaded = loader::load(&t.ctx, &mm, req);
         start.release(&t.ctx);
@@ -292,6 +287,8 @@ fn exec(
         envp,
         exe: loaded.exe,
         comm: crate::comm_of(&path),
+        creds: loaded.creds,
+        secure: loaded.secure,
     })?;
     Ok(0)
 }

@@ -28,6 +28,10 @@ pub struct NewImage {
     pub exe: Vec<u8>,
     /// The thread name.
     pub comm: Vec<u8>,
+    /// The credentials the program runs with.
+    pub creds: vfs_core::Credentials,
+    /// Whether the exec changed identity or gained capabilities.
+    pub secure: bool,
 }
 
 impl Task {
@@ -63,6 +67,19 @@ impl Task {
         self.kill.set_robust_head(0);
         self.clear_child_tid = 0;
         self.regs = image.regs;
+        // Linux's `begin_new_exec`: the process is dumpable again unless
+        // it now runs with other effective than real ids; a secure exec
+        // also drops the parent-death signal.
+        {
+            let c = &image.creds;
+            let mut attrs = self.group.attrs();
+            attrs.dumpable = c.effective_uid == c.real_uid && c.effective_gid == c.real_gid;
+            if image.secure {
+                attrs.pdeathsig = 0;
+            }
+        }
+        self.ctx.credentials = image.creds;
+        self.group.set_credentials(self.ctx.credentials.clone());
         let process = Arc::new(ProcessInfo {
             tgid: self.tgid,
             argv: image.argv,

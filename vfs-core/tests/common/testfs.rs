@@ -113,8 +113,8 @@ impl FilesystemType for TestFsType {
         let root_inode = Inode::new(
             &next_ino,
             FileType::Directory.mode_bits() | root_mode,
-            creds.effective_uid,
-            creds.effective_gid,
+            creds.fs_uid,
+            creds.fs_gid,
             ctx.now(),
             Content::Directory,
         );
@@ -565,8 +565,8 @@ impl TestFs {
         let inode = Inode::new(
             &self.next_ino,
             FileType::Symlink.mode_bits() | 0o777,
-            creds.effective_uid,
-            creds.effective_gid,
+            creds.fs_uid,
+            creds.fs_gid,
             ctx.now(),
             Content::MagicLink,
         );
@@ -761,16 +761,9 @@ impl TestFs {
             }
             parent.gid
         } else {
-            creds.effective_gid
+            creds.fs_gid
         };
-        Inode::new(
-            &self.next_ino,
-            mode,
-            creds.effective_uid,
-            gid,
-            ctx.now(),
-            content,
-        )
+        Inode::new(&self.next_ino, mode, creds.fs_uid, gid, ctx.now(), content)
     }
 
     /// Opens an existing file for `rp` with Linux's `may_open` rules.
