@@ -164,6 +164,8 @@ pub const ECHOK: u32 = 0x20;
 pub const ECHONL: u32 = 0x40;
 /// `c_lflag` `NOFLSH`: do not flush the queues on a signal character.
 pub const NOFLSH: u32 = 0x80;
+/// `c_lflag` `TOSTOP`: background process groups writing get `SIGTTOU`.
+pub const TOSTOP: u32 = 0x100;
 /// `c_lflag` `ECHOCTL`: echo control characters as `^X`.
 pub const ECHOCTL: u32 = 0x200;
 /// `c_lflag` `ECHOKE`: KILL erases the line on screen.

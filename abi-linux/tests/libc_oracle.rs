@@ -526,6 +526,7 @@ fn every_constant_libc_defines_matches() {
     c!(tty::ECHOK, libc::ECHOK);
     c!(tty::ECHONL, libc::ECHONL);
     c!(tty::NOFLSH, libc::NOFLSH);
+    c!(tty::TOSTOP, libc::TOSTOP);
     c!(tty::ECHOCTL, libc::ECHOCTL);
     c!(tty::ECHOKE, libc::ECHOKE);
     c!(tty::IEXTEN, libc::IEXTEN);

@@ -61,11 +61,10 @@ fn script_runs_a_command_on_a_terminal() {
     );
 }
 
-/// An interactive bash behind a pty: line editing, EOF to `cat`, ^C to
-/// the foreground job, ^Z stopping it, `jobs` and `kill %1`.
-#[test]
-fn interactive_bash_with_job_control() {
-    let driver = r#"import os, pty, time, select
+/// The start of a Python driver that runs an interactive bash behind a
+/// pty (`expect` waits for text, `send` types); each test appends its
+/// steps.
+const BASH_UNDER_PTY: &str = r#"import os, pty, time, select
 pid, fd = pty.fork()
 if pid == 0:
     os.execve('/bin/bash', ['bash', '--norc', '--noprofile', '-i'],
@@ -92,7 +91,24 @@ def expect(s, timeout=30):
 def send(s):
     os.write(fd, s.encode())
 print('prompt', expect('PROMPT$ '))
-send('echo $((6*7))\r'); print('arith', expect('42\r\n'), expect('PROMPT$ '))
+"#;
+
+/// Runs [`BASH_UNDER_PTY`] followed by `steps` natively and in the
+/// sentry; the printed outcomes must match.
+fn bash_under_pty(name: &str, steps: &str) {
+    let path = work_dir().join(format!("bash-pty-{name}-{}.py", std::process::id()));
+    std::fs::write(&path, format!("{BASH_UNDER_PTY}{steps}")).unwrap();
+    same_as_native(&["/usr/bin/python3", path.to_str().unwrap()], &[]);
+    let _ = std::fs::remove_file(&path);
+}
+
+/// An interactive bash behind a pty: line editing, EOF to `cat`, ^C to
+/// the foreground job, ^Z stopping it, `jobs` and `kill %1`.
+#[test]
+fn interactive_bash_with_job_control() {
+    bash_under_pty(
+        "fg",
+        r#"send('echo $((6*7))\r'); print('arith', expect('42\r\n'), expect('PROMPT$ '))
 send('cat\r'); time.sleep(0.5); send('abc\r'); print('cat line', expect('abc\r\nabc\r\n'))
 send('\x04'); print('cat eof', expect('PROMPT$ '))
 send('sleep 30\r'); time.sleep(0.5); send('\x03'); print('ctrl-c', expect('PROMPT$ '))
@@ -103,11 +119,37 @@ send('kill -9 %1\r'); print('kill job', expect('PROMPT$ '))
 send('tty; [ -t 0 ] && echo interactive\r'); print('tty', expect('/dev/pts/'), expect('interactive'))
 send('exit\r')
 print('exit status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
-"#;
-    let path = work_dir().join(format!("bash-pty-{}.py", std::process::id()));
-    std::fs::write(&path, driver).unwrap();
-    same_as_native(&["/usr/bin/python3", path.to_str().unwrap()], &[]);
-    let _ = std::fs::remove_file(&path);
+"#,
+    );
+}
+
+/// Background jobs and the terminal (Linux's `tty_check_change`): a
+/// background reader stops on SIGTTIN until `fg`; a writer stops on
+/// SIGTTOU only under `stty tostop`; a background `stty` change stops;
+/// with SIGTTIN ignored the read fails with EIO, with SIGTTOU ignored
+/// the change goes through.
+#[test]
+fn background_jobs_stop_on_terminal_reads_writes_and_changes() {
+    bash_under_pty(
+        "bg",
+        r#"send('cat &\r'); print('started', expect('PROMPT$ '))
+time.sleep(0.5); send('\r'); print('reader stopped', expect('Stopped'), expect('cat'), expect('PROMPT$ '))
+send('fg\r'); time.sleep(0.5); send('xyz\r'); print('fg reads', expect('xyz\r\nxyz\r\n'))
+send('\x04'); print('fg eof', expect('PROMPT$ '))
+send('stty tostop; echo tostop-out &\r'); time.sleep(0.5); send('\r'); print('writer stopped', expect('Stopped'), expect('PROMPT$ '))
+send('stty -tostop; fg\r'); print('writer continues', expect('tostop-out'), expect('PROMPT$ '))
+send('echo plain-out &\r'); print('writes without tostop', expect('plain-out'), expect('PROMPT$ '))
+send('stty sane &\r'); time.sleep(0.5); send('\r'); print('stty stopped', expect('Stopped'), expect('PROMPT$ '))
+send('kill -9 %stty\r'); print('killed', expect('PROMPT$ '))
+send("(trap '' TTIN; cat; echo rc=$?) &\r"); time.sleep(0.5); send('\r'); print('ignored TTIN', expect('Input/output error'), expect('rc=1'))
+send('wait; echo waited\r'); print('wait', expect('waited'), expect('PROMPT$ '))
+send("(trap '' TTOU; stty tostop; echo ignored-ttou; stty -tostop) &\r"); time.sleep(0.5); send('\r'); print('ignored TTOU', expect('ignored-ttou'))
+send('wait; echo waited\r'); print('wait', expect('waited'), expect('PROMPT$ '))
+send('echo jobs=$(jobs | wc -l)\r'); print('jobs left', expect('jobs=0'), expect('PROMPT$ '))
+send('exit\r')
+print('exit status', os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"#,
+    );
 }
 
 /// Escape test for the devpts mount and `/dev/tty`: with a host

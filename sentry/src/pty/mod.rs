@@ -532,6 +532,64 @@ fn terminal_of(file: &FileDescription) -> Option<(Arc<Terminal>, bool)> {
         .map(|r| (r.terminal.clone(), false))
 }
 
+/// Linux's `__tty_check_change` for a pseudo-terminal replica: when
+/// `file` is the caller's controlling terminal and its process group is
+/// not the foreground one, the group gets `signal` (`SIGTTIN` for reads,
+/// `SIGTTOU` for writes under `TOSTOP` and for changes of the terminal)
+/// and the call `ERESTARTSYS`, so it runs again once the group is
+/// continued. An ignored or blocked signal lets a change through but
+/// fails a read with `EIO`; an orphaned group gets `EIO`. `Ok` for every
+/// other file.
+pub fn job_control(
+    t: &crate::task::Task,
+    file: &FileDescription,
+    signal: i32,
+) -> Result<(), Errno> {
+    let Some((terminal, false)) = terminal_of(file) else {
+        return Ok(());
+    };
+    let (session, foreground, tostop) = {
+        let st = terminal.state();
+        (
+            st.session,
+            st.foreground,
+            st.ld.termios().c_lflag & TOSTOP != 0,
+        )
+    };
+    let tasks = &t.kernel.tasks;
+    if session.is_none() || session != tasks.sid(t.tgid).ok() {
+        return Ok(());
+    }
+    if signal == abi_linux::Signal::SIGTTOU.0 && !tostop {
+        return Ok(());
+    }
+    job_control_change(t, foreground, signal)
+}
+
+/// [`job_control`] for an ioctl that changes the terminal, which checks
+/// regardless of `TOSTOP`.
+fn job_control_change(t: &crate::task::Task, foreground: i32, signal: i32) -> Result<(), Errno> {
+    let tasks = &t.kernel.tasks;
+    let pgid = tasks.pgid(t.tgid)?;
+    if foreground == 0 || foreground == pgid {
+        return Ok(());
+    }
+    let ignored = t.signal_mask() & (1 << (signal - 1)) != 0
+        || t.signal_handlers.action(signal).handler == abi_linux::signal::SIG_IGN;
+    if ignored {
+        return if signal == abi_linux::Signal::SIGTTIN.0 {
+            Err(Errno::EIO)
+        } else {
+            Ok(())
+        };
+    }
+    if tasks.pgrp_orphaned(t.tgid) {
+        return Err(Errno::EIO);
+    }
+    tasks.signal_process_group(pgid, signal);
+    Err(Errno::ERESTARTSYS)
+}
+
 /// The ioctls that need the caller's process: job control
 /// (`TIOCSCTTY`, `TIOCNOTTY`, `TIOCGPGRP`, `TIOCSPGRP`, `TIOCGSID`),
 /// `TIOCSTI` and `TIOCGPTPEER` (which makes a descriptor). `None` when
@@ -542,10 +600,16 @@ pub fn task_ioctl(
     cmd: u32,
     arg: u64,
 ) -> Option<Result<u64, Errno>> {
-    if !matches!(
+    let changes = matches!(
         cmd,
-        TIOCSCTTY | TIOCNOTTY | TIOCGPGRP | TIOCSPGRP | TIOCGSID | TIOCSTI | TIOCGPTPEER
-    ) {
+        TCSETS | TCSETSW | TCSETSF | TCFLSH | TCXONC | TCSBRK | TIOCSPGRP
+    );
+    if !changes
+        && !matches!(
+            cmd,
+            TIOCSCTTY | TIOCNOTTY | TIOCGPGRP | TIOCGSID | TIOCSTI | TIOCGPTPEER
+        )
+    {
         // Every other ioctl of every descriptor passes here: no lock.
         return None;
     }
@@ -554,6 +618,20 @@ pub fn task_ioctl(
     let tasks = &t.kernel.tasks;
     let sid = tasks.sid(t.tgid).unwrap_or(0);
     let is_ctty = || terminal.state().session == Some(sid);
+    if changes && !master && is_ctty() {
+        let foreground = terminal.state().foreground;
+        match job_control_change(t, foreground, abi_linux::Signal::SIGTTOU.0) {
+            // A background group that cannot be stopped may not take the
+            // terminal: Linux's `tiocspgrp` turns `EIO` into `ENOTTY`.
+            Err(Errno::EIO) if cmd == TIOCSPGRP => return Some(Err(Errno::ENOTTY)),
+            Err(e) => return Some(Err(e)),
+            Ok(()) => {}
+        }
+    }
+    if cmd != TIOCSPGRP && changes {
+        // The terminal's own handler does the change.
+        return None;
+    }
     let r = match cmd {
         TIOCSCTTY => {
             if master {

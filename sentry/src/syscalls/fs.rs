@@ -179,6 +179,7 @@ fn fcntl_lock(t: &Task, fd: Fd, cmd: FcntlCmd, addr: UserAddr) -> SysResult {
 
 fn read_to(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
     with_file(task, fd.0, |file| {
+        crate::pty::job_control(task, file, abi_linux::Signal::SIGTTIN.0)?;
         retry_blocking(file, READABLE_EVENTS, || {
             let mut dst = UserDest::new(&task.mm, iovs.clone());
             let n = match offset {
@@ -192,6 +193,7 @@ fn read_to(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) ->
 
 fn write_from(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
     with_file(task, fd.0, |file| {
+        crate::pty::job_control(task, file, abi_linux::Signal::SIGTTOU.0)?;
         retry_blocking(file, WRITABLE_EVENTS, || {
             let mut src = UserSource::new(&task.mm, iovs.clone());
             let n = match offset {
