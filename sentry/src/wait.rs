@@ -379,12 +379,26 @@ pub struct KillSwitch {
     parked: Mutex<Weak<TaskWaker>>,
     /// Nanoseconds the thread's application code has run.
     user_ns: AtomicU64,
+    /// When the application code last started running ([`elapsed_ns`]
+    /// plus one; 0 while the sentry serves the thread), so readers see
+    /// the time of a run in progress.
+    running_since: AtomicU64,
     /// The host CPU clock of the sentry thread serving the task, and its
     /// reading when the task started there (0 clock: not running).
     sys_clock: AtomicI32,
     sys_base_ns: AtomicU64,
     /// The `set_robust_list` head, for `get_robust_list` from any thread.
     robust_head: AtomicU64,
+}
+
+/// Nanoseconds since the first call: a monotonic time that fits an
+/// atomic.
+pub fn elapsed_ns() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    EPOCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
 }
 
 /// Reads a host CPU-time clock in nanoseconds (0 if it cannot be read).
@@ -413,16 +427,30 @@ impl KillSwitch {
         }
     }
 
-    /// Adds time the application code ran.
-    pub(crate) fn add_user_time(&self, d: std::time::Duration) {
-        self.user_ns
-            .fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    /// Notes that the application code starts running.
+    pub(crate) fn enter_application(&self) {
+        self.running_since.store(elapsed_ns() + 1, Ordering::SeqCst);
+    }
+
+    /// Notes that the application code stopped running and adds the time
+    /// it ran.
+    pub(crate) fn leave_application(&self) {
+        let since = self.running_since.swap(0, Ordering::SeqCst);
+        if since != 0 {
+            let ran = (elapsed_ns() + 1).saturating_sub(since);
+            self.user_ns.fetch_add(ran, Ordering::SeqCst);
+        }
     }
 
     /// The thread's (user, system) CPU time in nanoseconds: its
-    /// application code's running time, and the sentry's time serving it.
+    /// application code's running time (including a run in progress),
+    /// and the sentry's time serving it.
     pub fn cpu_times(&self) -> (u64, u64) {
-        let user = self.user_ns.load(Ordering::Relaxed);
+        let since = self.running_since.load(Ordering::SeqCst);
+        let mut user = self.user_ns.load(Ordering::SeqCst);
+        if since != 0 {
+            user += (elapsed_ns() + 1).saturating_sub(since);
+        }
         let clock = self.sys_clock.load(Ordering::SeqCst);
         let sys = if clock == 0 {
             0
@@ -445,6 +473,7 @@ impl KillSwitch {
             interrupter: Mutex::new(None),
             parked: Mutex::new(Weak::new()),
             user_ns: AtomicU64::new(0),
+            running_since: AtomicU64::new(0),
             sys_clock: AtomicI32::new(0),
             sys_base_ns: AtomicU64::new(0),
             robust_head: AtomicU64::new(0),
@@ -517,6 +546,12 @@ impl KillSwitch {
         self.group_pending.waiters.notify(EventMask::IN);
         self.notify();
         Ok(())
+    }
+
+    /// Whether `signal` is pending for this thread itself (not its
+    /// group).
+    pub fn own_pending(&self, signal: i32) -> bool {
+        self.pending.bits() & (1 << (signal - 1)) != 0
     }
 
     /// The signals pending for this thread or its group.

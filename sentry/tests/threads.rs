@@ -78,6 +78,35 @@ fn perl_alarm_runs_its_handler() {
 }
 
 #[test]
+fn cpu_time_itimers_clocks_timers_and_rlimit_cpu() {
+    c_program("cputimers");
+}
+
+/// `ulimit -t` as shells use it (soft and hard: SIGKILL at the limit;
+/// soft only: SIGXCPU, 152), and Python's `setitimer` profiling timer.
+#[test]
+fn shell_cpu_limit_and_python_profiling_timer() {
+    same_as_native(
+        &[
+            "/bin/bash",
+            "-c",
+            "(ulimit -t 1; while :; do :; done); echo $?; \
+             (ulimit -St 1; while :; do :; done) 2>/dev/null; echo $?",
+        ],
+        &[],
+    );
+    let script = "import signal\n\
+        ticks = []\n\
+        signal.signal(signal.SIGPROF, lambda s, f: ticks.append(s))\n\
+        signal.setitimer(signal.ITIMER_PROF, 0.01, 0.01)\n\
+        n = 0\n\
+        while len(ticks) < 5: n += 1\n\
+        print('profiling ticks', len(ticks), signal.getitimer(signal.ITIMER_PROF)[1])\n\
+        signal.setitimer(signal.ITIMER_PROF, 0)\n";
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
+#[test]
 fn python_pidfds() {
     let script = "import os, select, signal, time\n\
         pid = os.fork()\n\
@@ -231,6 +260,16 @@ fn go_goroutines_with_gomaxprocs_four() {
         return;
     };
     same_as_native(&[exe.to_str().unwrap()], &[("GOMAXPROCS", "4")]);
+}
+
+/// Go's CPU profiler samples a busy loop: its per-thread CPU-clock
+/// timers and ITIMER_PROF fire and the samples carry the loop's frames.
+#[test]
+fn go_cpu_profile_samples_a_busy_loop() {
+    let Some(exe) = common::native::go_build("go_pprof") else {
+        return;
+    };
+    same_as_native(&[exe.to_str().unwrap()], &[]);
 }
 
 /// Removes a directory on drop.

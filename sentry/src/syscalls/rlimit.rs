@@ -46,7 +46,11 @@ fn sys_setrlimit(t: &mut Task, res: u32, new: UserAddr) -> SysResult {
     let res = resource(res)?;
     let new: Rlimit = t.mm.read_obj(new.get())?;
     let privileged = t.ctx.credentials.has_capability(Capability::SYS_RESOURCE);
-    t.ctx.limits.replace(res, new, privileged).map(|_| 0)
+    t.ctx.limits.replace(res, new, privileged)?;
+    if res == RlimitResource::CPU {
+        t.kernel.timers.watch_cpu_limit(&t.group);
+    }
+    Ok(0)
 }
 
 fn sys_prlimit64(t: &mut Task, pid: i32, res: u32, new: UserAddr, old: UserAddr) -> SysResult {
@@ -56,8 +60,8 @@ fn sys_prlimit64(t: &mut Task, pid: i32, res: u32, new: UserAddr, old: UserAddr)
     } else {
         Some(t.mm.read_obj::<Rlimit>(new.get())?)
     };
-    let limits = if pid == 0 || pid == t.tgid {
-        t.ctx.limits.clone()
+    let (group, limits) = if pid == 0 || pid == t.tgid {
+        (t.group.clone(), t.ctx.limits.clone())
     } else {
         // Another process: credentials are kept per thread, so the
         // sentry cannot compare ids with the target as Linux's
@@ -66,12 +70,17 @@ fn sys_prlimit64(t: &mut Task, pid: i32, res: u32, new: UserAddr, old: UserAddr)
         if !t.ctx.credentials.has_capability(Capability::SYS_RESOURCE) {
             return Err(Errno::EPERM);
         }
-        group.limits().clone()
+        let limits = group.limits().clone();
+        (group, limits)
     };
     let previous = match new {
         Some(new) => {
             let privileged = t.ctx.credentials.has_capability(Capability::SYS_RESOURCE);
-            limits.replace(res, new, privileged)?
+            let previous = limits.replace(res, new, privileged)?;
+            if res == RlimitResource::CPU {
+                t.kernel.timers.watch_cpu_limit(&group);
+            }
+            previous
         }
         None => limits.get(res),
     };

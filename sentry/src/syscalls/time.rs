@@ -11,6 +11,7 @@ use abi_linux::{ClockId, Errno, Timespec, Timeval};
 
 use super::{SysResult, SyscallTable, UserAddr};
 use crate::task::Task;
+use crate::timers::{CpuClock, CpuSource};
 
 pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::CLOCK_GETTIME, sys_clock_gettime);
@@ -21,8 +22,9 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::CLOCK_NANOSLEEP, sys_clock_nanosleep);
     table.partial(
         nr::CLOCK_GETTIME,
-        "the process and thread CPU-time clocks count wall time in application code plus \
-         the sentry's CPU time for the task; other processes' CPU clocks are EINVAL",
+        "the CPU-time clocks (the caller's, its threads', any process's) count wall time \
+         in application code plus the sentry's CPU time for the task; clock devices \
+         (CLOCKFD) are EINVAL",
     );
     table.partial(nr::CLOCK_GETRES, "the CPU-time clocks are the sentry's");
 }
@@ -88,28 +90,86 @@ pub(super) fn deadline_after(d: Duration) -> Instant {
         .unwrap_or_else(|| now + Duration::from_secs(1 << 32))
 }
 
-fn sys_clock_gettime(t: &mut Task, clock: ClockId, tp: UserAddr) -> SysResult {
-    // The CPU-time clocks count the task's and the process's own time.
-    let cpu = match clock {
-        ClockId::PROCESS_CPUTIME_ID => {
-            let u = t.group.self_usage();
-            Some(u.user_ns + u.sys_ns)
+/// The CPU-time clock `clock` names, `None` for the other clocks
+/// (Linux's `posix_cpu_clock_*` decoding): `CLOCK_PROCESS_CPUTIME_ID`
+/// and `CLOCK_THREAD_CPUTIME_ID`, or a negative id that encodes a
+/// process (`clock_getcpuclockid`; 0 is the caller's) or one of the
+/// caller's threads (`pthread_getcpuclockid`) and which time to count
+/// (`CPUCLOCK_PROF`, `CPUCLOCK_VIRT` or `CPUCLOCK_SCHED`). A timer
+/// (`for_timer`, also a sleep) needs a process's leader; reading does
+/// not. `EINVAL` for a missing process or thread.
+pub(super) fn cpu_clock(
+    t: &Task,
+    clock: ClockId,
+    for_timer: bool,
+) -> Result<Option<CpuClock>, Errno> {
+    use std::sync::Arc;
+    let (pid, thread, which) = match clock {
+        ClockId::PROCESS_CPUTIME_ID => (0, false, CPUCLOCK_SCHED),
+        ClockId::THREAD_CPUTIME_ID => (0, true, CPUCLOCK_SCHED),
+        // A negative id with the low bits 3 names a clock device by
+        // descriptor (`CLOCKFD`): the sandbox has none, and such clocks
+        // have no timers or sleeps.
+        ClockId(c) if c < 0 && c & 7 == CLOCKFD => {
+            return Err(if for_timer {
+                Errno::EOPNOTSUPP
+            } else {
+                Errno::EINVAL
+            });
         }
-        ClockId::THREAD_CPUTIME_ID => {
-            let (user, sys) = t.kill.cpu_times();
-            Some(user + sys)
-        }
-        _ => None,
+        ClockId(c) if c < 0 => (!(c >> 3), c & CPUCLOCK_PERTHREAD != 0, c & 3),
+        _ => return Ok(None),
     };
-    let ts = match cpu {
-        Some(ns) => to_timespec(Duration::from_nanos(ns)),
+    if which > CPUCLOCK_SCHED {
+        return Err(Errno::EINVAL);
+    }
+    let source = match (pid, thread) {
+        (0, false) => CpuSource::Group(Arc::downgrade(&t.group)),
+        (0, true) => CpuSource::Thread(Arc::downgrade(&t.kill)),
+        (tid, true) => {
+            // Only the caller's own threads.
+            let switch = t.group.thread_switch(tid).ok_or(Errno::EINVAL)?;
+            CpuSource::Thread(Arc::downgrade(&switch))
+        }
+        (pid, false) => {
+            let group = t.kernel.tasks.group_of_thread(pid).ok_or(Errno::EINVAL)?;
+            if for_timer && group.tgid() != pid {
+                return Err(Errno::EINVAL);
+            }
+            CpuSource::Group(Arc::downgrade(&group))
+        }
+    };
+    Ok(Some(CpuClock {
+        source,
+        user_only: which == CPUCLOCK_VIRT,
+    }))
+}
+
+/// `CPUCLOCK_PERTHREAD_MASK` and the `CPUCLOCK_WHICH` values of a
+/// CPU-clock id.
+const CPUCLOCK_PERTHREAD: i32 = 4;
+const CLOCKFD: i32 = 3;
+const CPUCLOCK_VIRT: i32 = 1;
+const CPUCLOCK_SCHED: i32 = 2;
+
+fn sys_clock_gettime(t: &mut Task, clock: ClockId, tp: UserAddr) -> SysResult {
+    // The CPU-time clocks count the process's and threads' own time.
+    let ts = match cpu_clock(t, clock, false)? {
+        Some(cpu) => to_timespec(Duration::from_nanos(cpu.read_ns())),
         None => host_clock(clock, false)?,
     };
     t.mm.write_obj(tp.get(), &ts).map(|()| 0)
 }
 
 fn sys_clock_getres(t: &mut Task, clock: ClockId, res: UserAddr) -> SysResult {
-    let ts = host_clock(clock, true)?;
+    let ts = match cpu_clock(t, clock, false)? {
+        // What the clocks resolve; timers on them fire on the CPU tick.
+        Some(_) => Timespec {
+            tv_sec: 0,
+            tv_nsec: 1,
+        },
+        None => host_clock(clock, true)?,
+    };
     if res.is_null() {
         return Ok(0);
     }
@@ -167,6 +227,9 @@ fn sys_clock_nanosleep(
     req: UserAddr,
     rem: UserAddr,
 ) -> SysResult {
+    if let Some(cpu) = cpu_clock(t, clock, true)? {
+        return cpu_clock_sleep(t, cpu, flags, req, rem);
+    }
     host_clock(clock, true)?;
     let d = read_timespec(t, req)?;
     if flags & TIMER_ABSTIME != 0 {
@@ -174,5 +237,36 @@ fn sys_clock_nanosleep(
         crate::wait::sleep_until(deadline_after(time_until(d, clock)?)).map(|()| 0)
     } else {
         sleep_reporting_rest(t, deadline_after(d), rem)
+    }
+}
+
+/// `clock_nanosleep` on a process's CPU-time clock (a thread's is
+/// `EINVAL`, as on Linux): waits, a CPU tick at a time, until the
+/// process has used the time asked for. A signal ends the wait as it
+/// ends other sleeps (with the CPU time still to go in `rem` for a
+/// relative sleep).
+fn cpu_clock_sleep(t: &Task, cpu: CpuClock, flags: i32, req: UserAddr, rem: UserAddr) -> SysResult {
+    if matches!(cpu.source, CpuSource::Thread(_)) {
+        return Err(Errno::EINVAL);
+    }
+    let d = read_timespec(t, req)?;
+    let absolute = flags & TIMER_ABSTIME != 0;
+    let target = if absolute {
+        d.as_nanos() as u64
+    } else {
+        cpu.read_ns().saturating_add(d.as_nanos() as u64)
+    };
+    loop {
+        let now = cpu.read_ns();
+        if now >= target {
+            return Ok(0);
+        }
+        if let Err(e) = crate::wait::sleep_until(deadline_after(crate::timers::CPU_TICK)) {
+            if !absolute && !rem.is_null() {
+                let left = Duration::from_nanos(target.saturating_sub(cpu.read_ns()));
+                t.mm.write_obj(rem.get(), &to_timespec(left))?;
+            }
+            return Err(e);
+        }
     }
 }

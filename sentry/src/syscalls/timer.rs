@@ -1,13 +1,14 @@
 //! Interval timers (gVisor's `sys_timer.go` and `sys_timerfd.go`):
-//! `alarm`, `getitimer`/`setitimer` (`ITIMER_REAL`), the POSIX timers
-//! `timer_create`, `timer_settime`, `timer_gettime`, `timer_getoverrun`
-//! and `timer_delete` on `CLOCK_REALTIME`, `CLOCK_MONOTONIC` and
-//! `CLOCK_BOOTTIME` with `SIGEV_SIGNAL`, `SIGEV_NONE` and
+//! `alarm`, `getitimer`/`setitimer` (`ITIMER_REAL`, `ITIMER_VIRTUAL`,
+//! `ITIMER_PROF`), the POSIX timers `timer_create`, `timer_settime`,
+//! `timer_gettime`, `timer_getoverrun` and `timer_delete` on the wall
+//! clocks and the CPU-time clocks with `SIGEV_SIGNAL`, `SIGEV_NONE` and
 //! `SIGEV_THREAD_ID`, and timerfds ([`crate::timers`],
 //! [`crate::timerfd`]).
 //!
-//! CPU-time timers (`ITIMER_VIRTUAL`, `ITIMER_PROF`, the CPU-time clocks)
-//! need CPU accounting the sentry does not keep: they are `EINVAL`.
+//! CPU time is the wall time a thread's application code ran plus the
+//! sentry's CPU time serving it; CPU-clock timers fire on the next
+//! [`crate::timers::CPU_TICK`] after their time.
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use abi_linux::{ClockId, Errno, Itimerspec, Timespec, Timeval};
 
 use super::{SysResult, SyscallTable, UserAddr};
 use crate::task::Task;
-use crate::timers::{Notify, Timer};
+use crate::timers::{CpuClock, CpuSource, Notify, Timer};
 
 pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::ALARM, sys_alarm);
@@ -37,17 +38,21 @@ pub(super) fn register(table: &mut SyscallTable) {
     );
     table.partial(
         nr::SETITIMER,
-        "ITIMER_REAL only: ITIMER_VIRTUAL and ITIMER_PROF are EINVAL",
+        "ITIMER_VIRTUAL and ITIMER_PROF count wall time in application code (plus the \
+         sentry's CPU time for PROF) and fire on a 10 ms tick",
     );
-    table.partial(nr::GETITIMER, "ITIMER_REAL only");
     table.partial(
         nr::TIMER_CREATE,
-        "CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME (and their _ALARM forms); \
-         CPU-time clocks are EINVAL",
+        "CPU-time clocks count wall time in application code plus the sentry's CPU time and \
+         fire on a 10 ms tick; SIGEV_THREAD is EINVAL (libc implements it over \
+         SIGEV_THREAD_ID)",
     );
 }
 
-use abi_linux::time::{ITIMER_REAL, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID, TIMER_ABSTIME};
+use abi_linux::time::{
+    ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID,
+    TIMER_ABSTIME,
+};
 
 const SIGALRM: i32 = abi_linux::Signal::SIGALRM.0;
 /// The most timers one process may have (Linux bounds them by
@@ -129,27 +134,47 @@ fn sys_alarm(t: &mut Task, seconds: u32) -> SysResult {
     Ok(secs)
 }
 
+/// The group's `ITIMER_REAL`, `ITIMER_VIRTUAL` or `ITIMER_PROF`, made on
+/// first use; `EINVAL` for another `which`.
+fn itimer(t: &Task, which: i32) -> Result<std::sync::Arc<Timer>, Errno> {
+    let (user_only, signal) = match which {
+        ITIMER_REAL => return Ok(real_timer(t)),
+        ITIMER_VIRTUAL => (true, abi_linux::Signal::SIGVTALRM.0),
+        ITIMER_PROF => (false, abi_linux::Signal::SIGPROF.0),
+        _ => return Err(Errno::EINVAL),
+    };
+    let mut timers = t.group.timers();
+    let slot = if user_only {
+        &mut timers.virt
+    } else {
+        &mut timers.prof
+    };
+    Ok(slot
+        .get_or_insert_with(|| {
+            let cpu = CpuClock {
+                source: CpuSource::Group(std::sync::Arc::downgrade(&t.group)),
+                user_only,
+            };
+            Timer::on_cpu_clock(&t.group, (-1, 0), 0, Notify::Group { signal }, true, cpu)
+        })
+        .clone())
+}
+
 fn sys_getitimer(t: &mut Task, which: i32, value: UserAddr) -> SysResult {
-    if which != ITIMER_REAL {
-        return Err(Errno::EINVAL);
-    }
-    let (left, interval) = real_timer(t).get();
+    let (left, interval) = itimer(t, which)?.get();
     // struct itimerval: it_interval, it_value.
     t.mm.write_obj(value.get(), &[to_timeval(interval), to_timeval(left)])
         .map(|()| 0)
 }
 
 fn sys_setitimer(t: &mut Task, which: i32, new: UserAddr, old: UserAddr) -> SysResult {
-    if which != ITIMER_REAL {
-        return Err(Errno::EINVAL);
-    }
+    let timer = itimer(t, which)?;
     let (interval, value) = if new.is_null() {
         (Duration::ZERO, Duration::ZERO)
     } else {
         let [interval, value] = t.mm.read_obj::<[Timeval; 2]>(new.get())?;
         (from_timeval(interval)?, from_timeval(value)?)
     };
-    let timer = real_timer(t);
     let (left, old_interval) = t.kernel.timers.set(&timer, value, interval);
     if !old.is_null() {
         t.mm.write_obj(old.get(), &[to_timeval(old_interval), to_timeval(left)])?;
@@ -157,18 +182,22 @@ fn sys_setitimer(t: &mut Task, which: i32, new: UserAddr, old: UserAddr) -> SysR
     Ok(0)
 }
 
-/// `CLOCK_REALTIME`, `CLOCK_MONOTONIC`, `CLOCK_BOOTTIME`,
-/// `CLOCK_REALTIME_ALARM` and `CLOCK_BOOTTIME_ALARM`.
-fn timer_clock(clock: i32) -> Result<(), Errno> {
+/// The clock of a new POSIX timer: `CLOCK_REALTIME`,
+/// `CLOCK_MONOTONIC`, `CLOCK_BOOTTIME`, `CLOCK_REALTIME_ALARM`,
+/// `CLOCK_BOOTTIME_ALARM`, or a CPU-time clock (returned).
+fn timer_clock(t: &Task, clock: i32) -> Result<Option<CpuClock>, Errno> {
+    if let Some(cpu) = super::time::cpu_clock(t, ClockId(clock), true)? {
+        return Ok(Some(cpu));
+    }
     match clock {
-        0 | 1 | 7 | 8 | 9 => Ok(()),
+        0 | 1 | 7 | 8 | 9 => Ok(None),
         _ => Err(Errno::EINVAL),
     }
 }
 
 /// `timer_create(clockid, sevp, timerid)`.
 fn sys_timer_create(t: &mut Task, clock: i32, sevp: UserAddr, timerid: UserAddr) -> SysResult {
-    timer_clock(clock)?;
+    let cpu = timer_clock(t, clock)?;
     // struct sigevent: sigev_value, sigev_signo, sigev_notify, then
     // sigev_notify_thread_id for SIGEV_THREAD_ID.
     let (value, signo, how, tid) = if sevp.is_null() {
@@ -203,13 +232,11 @@ fn sys_timer_create(t: &mut Task, clock: i32, sevp: UserAddr, timerid: UserAddr)
     }
     let id = (0..).find(|i| !timers.posix.contains_key(i)).unwrap_or(0);
     // Without a sigevent, the value is the timer ID.
-    let timer = Timer::new(
-        &t.group,
-        (id, clock),
-        value.unwrap_or(id as u64),
-        notify,
-        false,
-    );
+    let value = value.unwrap_or(id as u64);
+    let timer = match cpu {
+        None => Timer::new(&t.group, (id, clock), value, notify, false),
+        Some(cpu) => Timer::on_cpu_clock(&t.group, (id, clock), value, notify, false, cpu),
+    };
     t.mm.copy_out_exact(timerid.get(), &id.to_le_bytes())?;
     timers.posix.insert(id, timer);
     Ok(0)
@@ -242,8 +269,11 @@ fn sys_timer_settime(t: &mut Task, id: i32, flags: i32, new: UserAddr, old: User
     if flags & TIMER_ABSTIME != 0 && !value.is_zero() {
         // An absolute time on the timer's clock: the time left until it;
         // at or before now, expire at once (a nanosecond from now).
-        value = super::time::time_until(value, abi_linux::ClockId(timer.clock()))?
-            .max(Duration::from_nanos(1));
+        let left = match timer.cpu_clock() {
+            Some(cpu) => value.saturating_sub(Duration::from_nanos(cpu.read_ns())),
+            None => super::time::time_until(value, abi_linux::ClockId(timer.clock()))?,
+        };
+        value = left.max(Duration::from_nanos(1));
     }
     let (left, old_interval) = t.kernel.timers.set(&timer, value, interval);
     if !old.is_null() {

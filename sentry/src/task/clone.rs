@@ -181,6 +181,8 @@ impl Task {
                 if !Arc::ptr_eq(&c.0, &self.group) {
                     *c.0.attrs() = self.group.attrs().for_child();
                     c.0.set_credentials(self.ctx.credentials.clone());
+                    // A finite RLIMIT_CPU is inherited and checked.
+                    kernel.timers.watch_cpu_limit(&c.0);
                 }
                 c
             }

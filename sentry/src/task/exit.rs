@@ -43,7 +43,8 @@ impl Task {
         }
         // The process's timers stop with it.
         let timers = std::mem::take(&mut *self.group.timers());
-        for t in timers.posix.values().chain(timers.real.as_ref()) {
+        let itimers = [&timers.real, &timers.virt, &timers.prof];
+        for t in timers.posix.values().chain(itimers.into_iter().flatten()) {
             self.kernel.timers.cancel(t);
         }
         self.kernel.ipc.process_exited(self.tgid);

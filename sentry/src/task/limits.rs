@@ -93,6 +93,14 @@ impl Limits {
         set[resource as usize] = new;
         Ok(old)
     }
+
+    /// Raises the soft `RLIMIT_CPU` by a second after a `SIGXCPU`, as
+    /// Linux does so that the next comes a second later.
+    pub fn raise_cpu_soft_limit(&self) {
+        let mut set = self.set();
+        let l = &mut set[RlimitResource::CPU as usize];
+        l.cur = l.cur.saturating_add(1);
+    }
 }
 
 #[cfg(test)]

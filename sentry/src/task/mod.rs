@@ -298,9 +298,10 @@ impl Task {
             if let Some(mask) = self.saved_mask.take() {
                 self.set_signal_mask(mask);
             }
-            let ran = std::time::Instant::now();
-            let trap = context.switch(self.mm.address_space(), &mut self.regs)?;
-            self.kill.add_user_time(ran.elapsed());
+            self.kill.enter_application();
+            let trap = context.switch(self.mm.address_space(), &mut self.regs);
+            self.kill.leave_application();
+            let trap = trap?;
             match trap {
                 Trap::Syscall => {
                     let table = self.kernel.syscalls;

@@ -204,6 +204,10 @@ pub struct GroupTimers {
     pub posix: std::collections::BTreeMap<i32, Arc<crate::timers::Timer>>,
     /// `ITIMER_REAL` (`setitimer`, `alarm`), made on first use.
     pub real: Option<Arc<crate::timers::Timer>>,
+    /// `ITIMER_VIRTUAL`, made on first use.
+    pub virt: Option<Arc<crate::timers::Timer>>,
+    /// `ITIMER_PROF`, made on first use.
+    pub prof: Option<Arc<crate::timers::Timer>>,
 }
 
 impl std::fmt::Debug for ThreadGroup {
