@@ -29,6 +29,8 @@
 //! assert_eq!(Errno::ENOENT.to_syscall_return(), -2);
 //! ```
 
+extern crate alloc;
+
 pub mod auxv;
 pub mod capability;
 pub mod dev;
@@ -50,6 +52,7 @@ pub mod open;
 pub mod poll;
 pub mod process;
 pub mod rlimit;
+pub mod seccomp;
 pub mod signal;
 pub mod socket;
 pub mod stat;

@@ -2708,3 +2708,47 @@ fn device_numbers_match_glibc_makedev() {
         assert_eq!(dev_minor(dev), libc::minor(dev));
     }
 }
+
+#[test]
+fn seccomp_constants_and_layouts_match_libc() {
+    use abi_linux::seccomp::*;
+    c!(SECCOMP_SET_MODE_STRICT, libc::SECCOMP_SET_MODE_STRICT);
+    c!(SECCOMP_SET_MODE_FILTER, libc::SECCOMP_SET_MODE_FILTER);
+    c!(SECCOMP_GET_ACTION_AVAIL, libc::SECCOMP_GET_ACTION_AVAIL);
+    c!(SECCOMP_GET_NOTIF_SIZES, libc::SECCOMP_GET_NOTIF_SIZES);
+    c!(SECCOMP_MODE_DISABLED, libc::SECCOMP_MODE_DISABLED);
+    c!(SECCOMP_MODE_STRICT, libc::SECCOMP_MODE_STRICT);
+    c!(SECCOMP_MODE_FILTER, libc::SECCOMP_MODE_FILTER);
+    c!(SECCOMP_FILTER_FLAG_TSYNC, libc::SECCOMP_FILTER_FLAG_TSYNC);
+    c!(SECCOMP_FILTER_FLAG_LOG, libc::SECCOMP_FILTER_FLAG_LOG);
+    c!(
+        SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+        libc::SECCOMP_FILTER_FLAG_SPEC_ALLOW
+    );
+    c!(
+        SECCOMP_FILTER_FLAG_NEW_LISTENER,
+        libc::SECCOMP_FILTER_FLAG_NEW_LISTENER
+    );
+    c!(
+        SECCOMP_FILTER_FLAG_TSYNC_ESRCH,
+        libc::SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+    );
+    c!(SECCOMP_RET_KILL_PROCESS, libc::SECCOMP_RET_KILL_PROCESS);
+    c!(SECCOMP_RET_KILL_THREAD, libc::SECCOMP_RET_KILL_THREAD);
+    c!(SECCOMP_RET_TRAP, libc::SECCOMP_RET_TRAP);
+    c!(SECCOMP_RET_ERRNO, libc::SECCOMP_RET_ERRNO);
+    c!(SECCOMP_RET_USER_NOTIF, libc::SECCOMP_RET_USER_NOTIF);
+    c!(SECCOMP_RET_TRACE, libc::SECCOMP_RET_TRACE);
+    c!(SECCOMP_RET_LOG, libc::SECCOMP_RET_LOG);
+    c!(SECCOMP_RET_ALLOW, libc::SECCOMP_RET_ALLOW);
+    c!(SECCOMP_RET_ACTION_FULL, libc::SECCOMP_RET_ACTION_FULL);
+    c!(SECCOMP_RET_DATA, libc::SECCOMP_RET_DATA);
+    c!(BPF_MAXINSNS, libc::BPF_MAXINSNS);
+    layout!(SeccompData, libc::seccomp_data;
+        nr = nr, arch = arch, instruction_pointer = instruction_pointer, args = args);
+    layout!(SockFilter, libc::sock_filter; code = code, jt = jt, jf = jf, k = k);
+    layout!(SockFprog, libc::sock_fprog; len = len, filter = filter);
+    layout!(SeccompNotifSizes, libc::seccomp_notif_sizes;
+        seccomp_notif = seccomp_notif, seccomp_notif_resp = seccomp_notif_resp,
+        seccomp_data = seccomp_data);
+}

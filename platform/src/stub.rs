@@ -693,31 +693,27 @@ mod tests {
         }
     }
 
-    /// Runs classic BPF `f` over a `struct seccomp_data` as the kernel
-    /// does (the subset the stub filters use).
+    /// Runs classic BPF `f` over a `struct seccomp_data` with
+    /// abi-linux's checked interpreter (which also checks the filter as
+    /// the kernel would before attaching it).
     fn run(f: &[libc::sock_filter], nr: i64, arch: u32, ip: u64, args: [u64; 6]) -> u32 {
-        let mut data = Vec::new();
-        data.extend_from_slice(&(nr as u32).to_ne_bytes());
-        data.extend_from_slice(&arch.to_ne_bytes());
-        data.extend_from_slice(&ip.to_ne_bytes());
-        for a in args {
-            data.extend_from_slice(&a.to_ne_bytes());
-        }
-        let (mut pc, mut acc) = (0usize, 0u32);
-        loop {
-            let i = f[pc];
-            pc += 1;
-            match i.code {
-                BPF_LD_W_ABS => {
-                    let k = i.k as usize;
-                    acc = u32::from_ne_bytes(data[k..k + 4].try_into().unwrap());
-                }
-                BPF_JEQ_K => pc += usize::from(if acc == i.k { i.jt } else { i.jf }),
-                BPF_JGE_K => pc += usize::from(if acc >= i.k { i.jt } else { i.jf }),
-                BPF_RET_K => return i.k,
-                other => panic!("unexpected BPF code {other:#x}"),
-            }
-        }
+        use abi_linux::seccomp::{SeccompData, SeccompFilter, SockFilter};
+        let insns: Vec<SockFilter> = f
+            .iter()
+            .map(|i| SockFilter {
+                code: i.code,
+                jt: i.jt,
+                jf: i.jf,
+                k: i.k,
+            })
+            .collect();
+        let filter = SeccompFilter::new(&insns).expect("the kernel would accept the filter");
+        filter.run(&SeccompData {
+            nr: nr as i32,
+            arch,
+            instruction_pointer: ip,
+            args,
+        })
     }
 
     /// Escape test at the filter level: an application that jumps into

@@ -89,6 +89,7 @@ pub mod pidfd;
 pub mod pipe;
 pub mod procfs;
 pub mod pty;
+pub mod seccomp;
 pub mod signalfd;
 pub mod syscalls;
 pub mod task;

@@ -1340,15 +1340,22 @@ impl ProcFile {
                 // Linux's trailing space, even with no groups.
                 let groups: Vec<String> = c.extra_gids.iter().map(u32::to_string).collect();
                 let groups = format!("{} ", groups.join(" "));
+                let seccomp = process
+                    .group
+                    .thread_switch(process.tgid)
+                    .and_then(|k| k.seccomp())
+                    .unwrap_or_default();
                 let caps = format!(
                     "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\n\
-                     CapAmb:\t{:016x}\nNoNewPrivs:\t{}\n",
+                     CapAmb:\t{:016x}\nNoNewPrivs:\t{}\nSeccomp:\t{}\nSeccomp_filters:\t{}\n",
                     c.inheritable_caps.bits(),
                     c.permitted_caps.bits(),
                     c.effective_caps.bits(),
                     c.bounding_caps.bits(),
                     c.ambient_caps.bits(),
                     u8::from(process.group.attrs().no_new_privs),
+                    seccomp.number(),
+                    seccomp.filters(),
                 );
                 let text = format!(
                     "Name:\t{comm}\nUmask:\t{:04o}\nState:\t{}\nTgid:\t{tgid}\n\

@@ -24,7 +24,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, Weak};
 use std::time::Instant;
 
@@ -389,6 +389,11 @@ pub struct KillSwitch {
     sys_base_ns: AtomicU64,
     /// The `set_robust_list` head, for `get_robust_list` from any thread.
     robust_head: AtomicU64,
+    /// The thread's seccomp mode and filters (here so that
+    /// `SECCOMP_FILTER_FLAG_TSYNC` can set other threads'), and whether
+    /// it is other than disabled, read before every call.
+    seccomp: Mutex<crate::seccomp::Mode>,
+    seccomp_on: AtomicBool,
 }
 
 /// Nanoseconds since the first call: a monotonic time that fits an
@@ -477,6 +482,8 @@ impl KillSwitch {
             sys_clock: AtomicI32::new(0),
             sys_base_ns: AtomicU64::new(0),
             robust_head: AtomicU64::new(0),
+            seccomp: Mutex::new(crate::seccomp::Mode::Disabled),
+            seccomp_on: AtomicBool::new(false),
         })
     }
 
@@ -546,6 +553,21 @@ impl KillSwitch {
         self.group_pending.waiters.notify(EventMask::IN);
         self.notify();
         Ok(())
+    }
+
+    /// The thread's seccomp mode; `None` (cheaply) when disabled.
+    pub fn seccomp(&self) -> Option<crate::seccomp::Mode> {
+        if !self.seccomp_on.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(lock(&self.seccomp).clone())
+    }
+
+    /// Sets the thread's seccomp mode.
+    pub fn set_seccomp(&self, mode: crate::seccomp::Mode) {
+        let on = !matches!(mode, crate::seccomp::Mode::Disabled);
+        *lock(&self.seccomp) = mode;
+        self.seccomp_on.store(on, Ordering::Release);
     }
 
     /// Whether `signal` is pending for this thread itself (not its

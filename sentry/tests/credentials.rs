@@ -90,6 +90,13 @@ fn setuid_programs_su_and_setpriv_behave_as_linux() {
     same_as_native(&["/bin/bash", "-c", script], &PATH);
 }
 
+/// The program's own seccomp filters: errors, every action, stacking,
+/// argument checks, inheritance, TSYNC, strict mode and the endings.
+#[test]
+fn application_seccomp_filters_behave_as_linux() {
+    c_program("seccomp");
+}
+
 #[test]
 fn prctl_options_behave_as_linux() {
     c_program("prctl");

@@ -43,7 +43,7 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.partial(
         nr::PRCTL,
         "names, PDEATHSIG, DUMPABLE, KEEPCAPS, CHILD_SUBREAPER, NO_NEW_PRIVS, TIMERSLACK, \
-         THP_DISABLE, GET_TID_ADDRESS, CAPBSET_READ/DROP, CAP_AMBIENT; PR_SET_SECCOMP and the \
+         THP_DISABLE, GET_TID_ADDRESS, CAPBSET_READ/DROP, CAP_AMBIENT, GET/SET_SECCOMP; the \
          rest are EINVAL",
     );
 }
@@ -178,7 +178,7 @@ fn sys_prctl(t: &mut Task, option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u
         PR_GET_KEEPCAPS, PR_GET_NAME, PR_GET_NO_NEW_PRIVS, PR_GET_PDEATHSIG, PR_GET_SECCOMP,
         PR_GET_THP_DISABLE, PR_GET_TID_ADDRESS, PR_GET_TIMERSLACK, PR_SET_CHILD_SUBREAPER,
         PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_SET_NAME, PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG,
-        PR_SET_THP_DISABLE, PR_SET_TIMERSLACK, TASK_COMM_LEN,
+        PR_SET_SECCOMP, PR_SET_THP_DISABLE, PR_SET_TIMERSLACK, TASK_COMM_LEN,
     };
     // Options that take one argument want the others zero.
     let rest_zero = |from: usize| [arg2, arg3, arg4, arg5][from..].iter().all(|&a| a == 0);
@@ -266,7 +266,8 @@ fn sys_prctl(t: &mut Task, option: i32, arg2: u64, arg3: u64, arg4: u64, arg5: u
             Ok(0)
         }
         PR_GET_TID_ADDRESS => t.mm.write_obj(arg2, &t.clear_child_tid).map(|()| 0),
-        PR_GET_SECCOMP => Ok(0),
+        PR_GET_SECCOMP => super::seccomp::prctl_get(t),
+        PR_SET_SECCOMP => super::seccomp::prctl_set(t, arg2, arg3),
         PR_CAPBSET_READ => {
             let cap = u32::try_from(arg2)
                 .ok()

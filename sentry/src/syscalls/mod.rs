@@ -25,6 +25,7 @@ mod poll;
 mod process;
 mod rlimit;
 mod sched;
+mod seccomp;
 mod signal;
 mod socket;
 mod splice;
@@ -311,6 +312,7 @@ impl SyscallTable {
             socket::register(&mut t);
             splice::register(&mut t);
             sched::register(&mut t);
+            seccomp::register(&mut t);
             process::register(&mut t);
             rlimit::register(&mut t);
             signal::register(&mut t);
@@ -413,6 +415,11 @@ impl crate::task::SyscallDispatch for SyscallTable {
 fn dispatch(table: &SyscallTable, task: &mut Task) {
     let number = task.regs.syscall_number();
     let args = task.regs.syscall_args();
+    if let Some(mode) = task.kill.seccomp()
+        && let seccomp::Filtered::Done = seccomp::filter_call(task, &mode, number, args)
+    {
+        return;
+    }
     let entry = table.entry(number);
     let result = match entry {
         Some(Entry {

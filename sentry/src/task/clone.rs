@@ -205,6 +205,10 @@ impl Task {
             }
             f.release(&self.ctx);
         }
+        // Seccomp filters are inherited by threads and processes alike.
+        if let Some(mode) = self.kill.seccomp() {
+            kill.set_seccomp(mode);
+        }
         let tid = kill.tid();
         let mut regs = self.regs.clone();
         regs.set_syscall_return(0);

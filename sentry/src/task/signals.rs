@@ -146,7 +146,7 @@ impl Task {
     /// ignored, or has its default action, it ends the group instead
     /// (Linux unblocks it and resets it to the default action, which
     /// terminates). Returns the status when it ends the group.
-    pub(super) fn force_signal(
+    pub(crate) fn force_signal(
         &mut self,
         signal: i32,
         info: abi_linux::SigInfo,

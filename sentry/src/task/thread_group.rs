@@ -378,6 +378,11 @@ impl ThreadGroup {
         &self.exit_queue
     }
 
+    /// The kill switches of the live threads.
+    pub(crate) fn thread_switches(&self) -> Vec<Arc<KillSwitch>> {
+        self.state().threads.clone()
+    }
+
     /// The kill switch of the live thread `tid`.
     pub(crate) fn thread_switch(&self, tid: i32) -> Option<Arc<KillSwitch>> {
         self.state()
