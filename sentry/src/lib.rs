@@ -74,6 +74,7 @@
 //! assert_eq!(status.shell_code(), 0);
 //! ```
 
+pub mod coredump;
 pub mod devices;
 pub mod elf;
 pub mod eventfd;
@@ -255,6 +256,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         argv: loaded.argv.clone(),
         envp: spec.envp.clone(),
         exe: loaded.exe.clone(),
+        auxv: loaded.auxv.clone(),
         comm: std::sync::Mutex::new(comm_of(&path)),
         mm,
         fds,

@@ -64,6 +64,9 @@ pub struct Loaded {
     pub regs: Registers,
     /// The final argument vector (after `#!` rewriting).
     pub argv: Vec<Vec<u8>>,
+    /// The auxiliary vector given to the program (`/proc/PID/auxv`, core
+    /// dumps), ending with `AT_NULL`.
+    pub auxv: Vec<(u64, u64)>,
     /// The absolute path of the executable run (the interpreter of a `#!`
     /// script), for `/proc/PID/exe`.
     pub exe: Vec<u8>,
@@ -341,9 +344,10 @@ pub fn load(
     vd.release(ctx);
     let result = load_elf(ctx, mm, &req, &path, &file, &info, (&creds, secure));
     file.release(ctx);
-    result.map(|(regs, argv)| Loaded {
+    result.map(|Started { regs, argv, auxv }| Loaded {
         regs,
         argv,
+        auxv,
         exe,
         creds,
         secure,
@@ -358,7 +362,7 @@ fn load_elf(
     file: &FileRef,
     info: &ElfInfo,
     identity: (&Credentials, bool),
-) -> Result<(Registers, Vec<Vec<u8>>), Errno> {
+) -> Result<Started, Errno> {
     let size = file.stat(ctx, vfs_core::StatOptions::default())?.stx_size;
     let src = FileSource { file, ctx, size };
     let name = String::from_utf8_lossy(path).into_owned();
@@ -416,11 +420,23 @@ fn load_elf(
             (AT_NULL, 0),
         ]
     };
-    let sp = build_stack(mm, &req.argv, &req.envp, req.path, auxv)?;
+    let (sp, auxv) = build_stack(mm, &req.argv, &req.envp, req.path, auxv)?;
     let mut regs = Registers::new();
     regs.set_instruction_pointer(start_ip);
     regs.set_stack_pointer(sp);
-    Ok((regs, req.argv.clone()))
+    Ok(Started {
+        regs,
+        argv: req.argv.clone(),
+        auxv,
+    })
+}
+
+/// How a loaded ELF program starts: its registers, argument vector and
+/// auxiliary vector.
+struct Started {
+    regs: Registers,
+    argv: Vec<Vec<u8>>,
+    auxv: Vec<(u64, u64)>,
 }
 
 /// `AT_HWCAP` on x86_64: CPUID leaf 1's EDX.
@@ -438,7 +454,7 @@ fn build_stack(
     envp: &[Vec<u8>],
     execfn: &[u8],
     auxv: impl Fn(u64, u64, u64) -> Vec<(u64, u64)>,
-) -> Result<u64, Errno> {
+) -> Result<(u64, Vec<(u64, u64)>), Errno> {
     let total: usize = argv.iter().chain(envp).map(|s| s.len() + 1).sum();
     if total + execfn.len() > MAX_ARG_BYTES {
         return Err(Errno::E2BIG);
@@ -487,14 +503,14 @@ fn build_stack(
     words.push(0);
     words.extend(&env_addrs);
     words.push(0);
-    for (k, v) in aux {
+    for &(k, v) in &aux {
         words.push(k);
         words.push(v);
     }
     sp = (sp - words.len() as u64 * 8) & !15;
     let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
     mm.copy_out_exact(sp, &bytes)?;
-    Ok(sp)
+    Ok((sp, aux))
 }
 
 #[cfg(test)]

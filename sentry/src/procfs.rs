@@ -578,7 +578,8 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-const PID_FILES: [(&str, Kind); 16] = [
+const PID_FILES: [(&str, Kind); 17] = [
+    ("auxv", Kind::Auxv),
     ("cgroup", Kind::Cgroup),
     ("cmdline", Kind::Cmdline),
     ("comm", Kind::Comm),
@@ -908,6 +909,7 @@ enum Kind {
     Cmdline,
     Comm,
     Environ,
+    Auxv,
     Maps,
     MountInfo,
     Mounts,
@@ -1196,6 +1198,12 @@ impl ProcFile {
         match self.kind {
             Kind::Cmdline => nul_joined(&process.argv, buf),
             Kind::Environ => nul_joined(&process.envp, buf),
+            Kind::Auxv => {
+                for &(k, v) in &process.auxv {
+                    buf.extend_from_slice(&k.to_ne_bytes());
+                    buf.extend_from_slice(&v.to_ne_bytes());
+                }
+            }
             Kind::Comm => {
                 buf.extend_from_slice(&process.comm());
                 buf.push(b'\n');

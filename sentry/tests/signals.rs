@@ -145,3 +145,43 @@ fn int_0x80_raises_sigsegv_on_both_platforms() {
         assert!(out.status.success(), "{platform}");
     }
 }
+
+/// Core dumps: under `ulimit -c unlimited` a fault and `abort` write a
+/// core file in the working directory and the wait status has the core
+/// bit; gdb reads the markers in data, heap and the call stack from it;
+/// under `ulimit -c 0`, or a limit below a page, nothing is written; a
+/// limit that cuts the dump short leaves a partial core and the bit. A signal sent by another
+/// process (`kill -QUIT`) dumps too. gdb runs inside the sandbox on its
+/// core and natively on the native one.
+#[test]
+fn core_dumps_are_written_and_read_by_gdb() {
+    if std::process::Command::new("gdb")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        common::native::missing("gdb (Debian's gdb)", true);
+        return;
+    }
+    let Some(crash) = common::native::build("crash") else {
+        return;
+    };
+    let crash = crash.to_str().unwrap();
+    let script = format!(
+        "d=$(mktemp -d /tmp/core.XXXXXX); cd $d; ulimit -c unlimited\n\
+         status() {{ perl -e 'system(@ARGV); printf \"signal %d core %d\\n\", $? & 127, ($? & 128) >> 7' \"$@\"; }}\n\
+         status {crash}; ls core\n\
+         gdb -batch -nx -ex 'print (long)global_marker' -ex 'print (char *)heap_marker' -ex bt {crash} core 2>/dev/null \
+           | grep -o '= 42424242\\|heap says hello\\|crash_here\\|in main' | uniq\n\
+         rm core; status {crash} a; ls core; gdb -batch -nx -ex bt {crash} core 2>/dev/null | grep -o 'abort\\|in main' | sort -u\n\
+         rm core; status sh -c 'kill -QUIT $$'; ls core; rm core\n\
+         (ulimit -c 0; status {crash}); ls core 2>/dev/null || echo no core\n\
+         (ulimit -c 2; status {crash}); ls core 2>/dev/null || echo no core below a page\n\
+         (ulimit -c 100; status {crash}); ls -s --block-size=K core; rm core\n\
+         cd /; rm -rf $d\n"
+    );
+    same_as_native(
+        &["/bin/bash", "-c", &script],
+        &[("PATH", "/usr/bin:/bin"), ("HOME", "/tmp")],
+    );
+}

@@ -11,7 +11,7 @@ use core::arch::global_asm;
 /// The general registers, laid out as Linux's `struct user_regs_struct`
 /// (what `PTRACE_GETREGS` reads), including the `fs`/`gs` bases.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, zerocopy::IntoBytes, zerocopy::Immutable)]
 #[expect(
     missing_docs,
     reason = "the fields are the x86_64 registers of the same name"

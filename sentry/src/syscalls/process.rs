@@ -286,6 +286,7 @@ fn exec(
         argv: loaded.argv,
         envp,
         exe: loaded.exe,
+        auxv: loaded.auxv,
         comm: crate::comm_of(&path),
         creds: loaded.creds,
         secure: loaded.secure,

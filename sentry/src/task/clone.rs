@@ -234,6 +234,7 @@ impl Task {
                 argv: self.process.argv.clone(),
                 envp: self.process.envp.clone(),
                 exe: self.process.exe.clone(),
+                auxv: self.process.auxv.clone(),
                 comm: std::sync::Mutex::new(self.process.comm()),
                 mm: mm.clone(),
                 fds: fds.clone(),

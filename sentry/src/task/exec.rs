@@ -26,6 +26,8 @@ pub struct NewImage {
     pub envp: Vec<Vec<u8>>,
     /// The absolute path of the executable.
     pub exe: Vec<u8>,
+    /// The auxiliary vector.
+    pub auxv: Vec<(u64, u64)>,
     /// The thread name.
     pub comm: Vec<u8>,
     /// The credentials the program runs with.
@@ -85,6 +87,7 @@ impl Task {
             argv: image.argv,
             envp: image.envp,
             exe: image.exe,
+            auxv: image.auxv,
             comm: std::sync::Mutex::new(image.comm),
             mm,
             fds: self.fds.clone(),

@@ -87,6 +87,9 @@ pub enum ExitStatus {
     Exited(i32),
     /// Killed by this signal.
     Signaled(i32),
+    /// Killed by this signal, which wrote a core file (the core bit of
+    /// the wait status, `CLD_DUMPED`).
+    CoreDumped(i32),
 }
 
 impl ExitStatus {
@@ -94,10 +97,11 @@ impl ExitStatus {
     /// (`SIGCHLD`, `waitid`): `CLD_EXITED` with the exit code or
     /// `CLD_KILLED` with the signal.
     pub fn child_info(self, pid: i32) -> abi_linux::SigInfo {
-        use abi_linux::signal::{CLD_EXITED, CLD_KILLED};
+        use abi_linux::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
         let (code, value) = match self {
             ExitStatus::Exited(code) => (CLD_EXITED, code & 0xff),
             ExitStatus::Signaled(signal) => (CLD_KILLED, signal),
+            ExitStatus::CoreDumped(signal) => (CLD_DUMPED, signal),
         };
         let mut info = crate::wait::sender_info(code, pid, 0);
         info.signo = abi_linux::Signal::SIGCHLD.0;
@@ -109,7 +113,7 @@ impl ExitStatus {
     pub fn shell_code(self) -> i32 {
         match self {
             ExitStatus::Exited(code) => code & 0xff,
-            ExitStatus::Signaled(sig) => 128 + sig,
+            ExitStatus::Signaled(sig) | ExitStatus::CoreDumped(sig) => 128 + sig,
         }
     }
 }
@@ -132,6 +136,7 @@ impl ChildEvent {
         match self {
             ChildEvent::Exited(ExitStatus::Exited(code)) => ((code & 0xff) as u32) << 8,
             ChildEvent::Exited(ExitStatus::Signaled(signal)) => (signal & 0x7f) as u32,
+            ChildEvent::Exited(ExitStatus::CoreDumped(signal)) => (signal & 0x7f) as u32 | 0x80,
             ChildEvent::Stopped(signal) => (((signal & 0xff) as u32) << 8) | 0x7f,
             ChildEvent::Continued => 0xffff,
         }
@@ -266,7 +271,20 @@ impl Task {
             Ok(TaskExit::Thread(status)) => status,
             Ok(TaskExit::Group(status)) => {
                 self.group.exit_group(status);
-                status
+                // The signal that ended the group dumps core (the other
+                // threads were told to stop first, as Linux's
+                // `coredump_wait` does); the status records it.
+                match status {
+                    ExitStatus::Signaled(signal)
+                        if crate::coredump::dumps_core(signal)
+                            && self.group.final_status(status) == status
+                            && crate::coredump::dump(self, signal) =>
+                    {
+                        self.group.mark_core_dumped();
+                        ExitStatus::CoreDumped(signal)
+                    }
+                    _ => status,
+                }
             }
             Err(_) => {
                 self.group.exit_group(ExitStatus::Signaled(libc::SIGKILL));

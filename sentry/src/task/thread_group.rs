@@ -409,6 +409,14 @@ impl ThreadGroup {
         st.exit.or(st.leader_exit).unwrap_or(last)
     }
 
+    /// Records that the signal the group exits by wrote a core file.
+    pub(crate) fn mark_core_dumped(&self) {
+        let mut st = self.state();
+        if let Some(ExitStatus::Signaled(signal)) = st.exit {
+            st.exit = Some(ExitStatus::CoreDumped(signal));
+        }
+    }
+
     /// Whether the group is exiting as a whole.
     pub fn is_exiting(&self) -> bool {
         self.state().exit.is_some()
@@ -422,7 +430,7 @@ impl ThreadGroup {
             st.exit = Some(status);
         }
         let signal = match status {
-            ExitStatus::Signaled(s) => s,
+            ExitStatus::Signaled(s) | ExitStatus::CoreDumped(s) => s,
             ExitStatus::Exited(_) => libc::SIGKILL,
         };
         for s in &st.threads {
@@ -513,8 +521,8 @@ impl ThreadGroup {
     /// Sends the group-directed `signal` (`kill(2)`), acting as Linux's
     /// `complete_signal`: a caught signal is made pending for the group
     /// and one thread that does not block it is woken to take it;
-    /// `SIGKILL`, and a signal whose default action terminates, ends the
-    /// group; an ignored one is dropped. `EAGAIN` when a queued real-time
+    /// `SIGKILL`, and a signal whose default action terminates without a
+    /// core dump, ends the group; an ignored one is dropped. `EAGAIN` when a queued real-time
     /// signal passes the queue limit.
     ///
     /// # Preconditions
@@ -530,7 +538,12 @@ impl ThreadGroup {
         // awaits it (Linux's `wants_signal`).
         let taker = st.threads.iter().find(|s| s.takes_default_action(signal));
         let held_back = st.threads.iter().any(|s| !s.takes_default_action(signal));
-        if terminates(signal, handler) && (taker.is_some() || signal == libc::SIGKILL) {
+        // Signals that dump core are taken by a thread instead, which
+        // writes the core (Linux's `complete_signal` leaves them out too).
+        if terminates(signal, handler)
+            && !crate::coredump::dumps_core(signal)
+            && (taker.is_some() || signal == libc::SIGKILL)
+        {
             drop(st);
             self.exit_group(ExitStatus::Signaled(signal));
             return Ok(());
@@ -580,11 +593,12 @@ impl ThreadGroup {
             .ok_or(Errno::ESRCH)?;
         let handler = self.handlers().action(signal).handler;
         let taken_now = signal == libc::SIGKILL || switch.takes_default_action(signal);
-        if terminates(signal, handler) && taken_now {
+        let fatal = terminates(signal, handler) && taken_now;
+        if fatal && !crate::coredump::dumps_core(signal) {
             self.exit_group(ExitStatus::Signaled(signal));
-        } else if handler > SIG_IGN || !taken_now || stops(signal, handler) {
-            // Caught, held back by the mask, or stopping the group:
-            // pending.
+        } else if handler > SIG_IGN || !taken_now || stops(signal, handler) || fatal {
+            // Caught, held back by the mask, stopping the group, or
+            // fatal with a core dump the thread writes: pending.
             switch.post(signal, info, self.queue_limit(&info))?;
         }
         Ok(())
@@ -633,6 +647,8 @@ pub struct ProcessInfo {
     pub envp: Vec<Vec<u8>>,
     /// The absolute path of the executable (`/proc/PID/exe`).
     pub exe: Vec<u8>,
+    /// The auxiliary vector the program started with (`/proc/PID/auxv`).
+    pub auxv: Vec<(u64, u64)>,
     /// The thread name (`comm`, at most 15 bytes).
     pub comm: Mutex<Vec<u8>>,
     /// The address space.
