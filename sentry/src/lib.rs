@@ -221,6 +221,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
             envp: spec.envp.clone(),
             creds: &ctx.credentials,
             no_new_privs: false,
+            stack_limit: limits.cur(abi_linux::RlimitResource::STACK),
         };
         let loaded = loader::load(&ctx, &mm, req);
         root.release(&ctx);

@@ -29,8 +29,20 @@ const MAX_LOADER_DEPTH: usize = 4;
 /// Where a position-independent executable is loaded (Linux's
 /// `ELF_ET_DYN_BASE` for 47-bit address spaces, without randomisation).
 const ET_DYN_BASE: u64 = 0x5555_5555_4000;
-/// The size of the main thread's stack VMA.
-const STACK_SIZE: u64 = 8 << 20;
+/// The smallest stack mapping.
+const MIN_STACK: u64 = 128 << 10;
+/// The largest stack: what fits below the top of the address space
+/// above the mmap area, less Linux's 1 MiB guard gap.
+const MAX_STACK: u64 = crate::mm::MMAP_GAP - (1 << 20);
+
+/// The size of the stack mapping for a soft `RLIMIT_STACK` of `limit`
+/// bytes: the limit, page-aligned, within [`MIN_STACK`] and
+/// [`MAX_STACK`] (an unlimited stack gets the most). Linux grows the
+/// stack on demand up to the limit; the sentry maps it whole (its pages
+/// are only made when touched), so a deeper stack faults as on Linux.
+fn stack_size(limit: u64) -> u64 {
+    (limit & !(PAGE_SIZE - 1)).clamp(MIN_STACK, MAX_STACK)
+}
 /// The most bytes of argument and environment strings (Linux allows a
 /// quarter of the stack limit).
 const MAX_ARG_BYTES: usize = 2 << 20;
@@ -55,6 +67,8 @@ pub struct LoadRequest<'a> {
     /// Whether set-user-ID and set-group-ID bits are ignored
     /// (`PR_SET_NO_NEW_PRIVS`).
     pub no_new_privs: bool,
+    /// The soft `RLIMIT_STACK`: how large the stack may grow.
+    pub stack_limit: u64,
 }
 
 /// The result of a load.
@@ -420,7 +434,8 @@ fn load_elf(
             (AT_NULL, 0),
         ]
     };
-    let (sp, auxv) = build_stack(mm, &req.argv, &req.envp, req.path, auxv)?;
+    let stack_size = stack_size(req.stack_limit);
+    let (sp, auxv) = build_stack(mm, stack_size, &req.argv, &req.envp, req.path, auxv)?;
     let mut regs = Registers::new();
     regs.set_instruction_pointer(start_ip);
     regs.set_stack_pointer(sp);
@@ -450,6 +465,7 @@ fn hwcap() -> u64 {
 /// initial stack pointer (pointing at `argc`, 16-byte aligned).
 fn build_stack(
     mm: &MemoryManager,
+    stack_size: u64,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
     execfn: &[u8],
@@ -460,10 +476,10 @@ fn build_stack(
         return Err(Errno::E2BIG);
     }
     let top = mm.max_addr() - PAGE_SIZE;
-    let bottom = top - STACK_SIZE;
+    let bottom = top - stack_size;
     mm.map_anonymous(
         bottom,
-        STACK_SIZE,
+        stack_size,
         Access::READ_WRITE,
         false,
         true,

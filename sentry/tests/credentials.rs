@@ -97,6 +97,65 @@ fn application_seccomp_filters_behave_as_linux() {
     c_program("seccomp");
 }
 
+/// RLIMIT_DATA (mmap, mremap, brk, malloc), RLIMIT_STACK (the next
+/// program's stack) and RLIMIT_NPROC (processes and threads of a user).
+#[test]
+fn memory_and_process_limits_are_enforced() {
+    c_program("rlimits");
+}
+
+/// RLIMIT_NICE and RLIMIT_RTPRIO let an unprivileged process lower its
+/// nice value to `20 - limit` and take a real-time policy up to the
+/// limit (Linux's `can_nice` and `__sched_setscheduler`). Checked in the
+/// sandbox only: raising these hard limits needs CAP_SYS_RESOURCE, which
+/// this host's root lacks, so the native run cannot set them up.
+#[test]
+fn nice_and_realtime_priority_limits_let_a_user_go_that_far() {
+    let script = "import errno, os, resource\n\
+        resource.setrlimit(resource.RLIMIT_NICE, (25, 25))\n\
+        resource.setrlimit(resource.RLIMIT_RTPRIO, (10, 10))\n\
+        os.setgroups([]); os.setresgid(54321, 54321, 54321); os.setresuid(54321, 54321, 54321)\n\
+        def t(f):\n    try: f(); return 'ok'\n    except OSError as e: return errno.errorcode[e.errno]\n\
+        print(t(lambda: os.setpriority(os.PRIO_PROCESS, 0, -5)),\n\
+              t(lambda: os.setpriority(os.PRIO_PROCESS, 0, -6)),\n\
+              t(lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))),\n\
+              t(lambda: os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(11))))\n";
+    for platform in common::native::platforms() {
+        let out = common::run_limited(
+            std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
+                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
+                .args(["/usr/bin/python3", "-c", script]),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "ok EACCES ok EPERM\n",
+            "{platform}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// `make -j2` builds a small C project (three objects and a link, two
+/// jobs at a time) and the result runs.
+#[test]
+fn make_j2_builds_a_c_project() {
+    let script = r#"d=$(mktemp -d /tmp/mk.XXXXXX); cd $d
+echo 'int one(void) { return 1; }' > one.c
+echo 'int two(void) { return 2; }' > two.c
+cat > main.c <<'END'
+#include <stdio.h>
+int one(void);
+int two(void);
+int main(void) { printf("one and two make %d\n", one() + two()); return 0; }
+END
+printf 'prog: one.o two.o main.o\n\tgcc -o $@ $^\n%%.o: %%.c\n\tgcc -c -o $@ $<\n' > Makefile
+make -j2 -s; echo make: $?; ./prog; ls *.o | wc -l
+make -s; echo again: $?
+cd /; rm -rf $d
+"#;
+    same_as_native(&["/bin/sh", "-c", script], &PATH);
+}
+
 #[test]
 fn prctl_options_behave_as_linux() {
     c_program("prctl");

@@ -70,7 +70,7 @@ const FAULT_AROUND_PAGES: u64 = 16;
 
 /// The room left above the top-down mmap area for the stack (Linux's
 /// minimum gap between `mmap_base` and the top of the address space).
-const MMAP_GAP: u64 = 128 << 20;
+pub const MMAP_GAP: u64 = 128 << 20;
 
 /// The largest brk heap (Linux limits it by `RLIMIT_DATA`).
 const MAX_BRK_SIZE: u64 = 1 << 34;
@@ -227,6 +227,12 @@ impl Vma {
             Backing::Shared { .. } => true,
             Backing::File(f) => !f.private,
         }
+    }
+
+    /// Whether the VMA counts as data (`RLIMIT_DATA`): private and
+    /// writable, and not the stack.
+    pub fn is_data(&self) -> bool {
+        self.perms.write && !self.is_shared() && self.name.as_deref() != Some("[stack]")
     }
 
     /// The file offset of the VMA's start (0 for anonymous memory).
@@ -1471,6 +1477,17 @@ impl MemoryManager {
         lock(&self.state)
             .vmas
             .iter()
+            .map(|(&start, v)| v.end - start)
+            .sum()
+    }
+
+    /// The bytes of private writable mappings other than the stack
+    /// (Linux's `data_vm`, which `RLIMIT_DATA` bounds).
+    pub fn data_bytes(&self) -> u64 {
+        lock(&self.state)
+            .vmas
+            .iter()
+            .filter(|(_, v)| v.is_data())
             .map(|(&start, v)| v.end - start)
             .sum()
     }

@@ -61,6 +61,16 @@ fn check_address_space(t: &Task, grow: u64) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `ENOMEM` if `grow` more bytes of private writable mappings would pass
+/// `RLIMIT_DATA` (Linux's `may_expand_vm` for data mappings).
+fn check_data(t: &Task, grow: u64) -> Result<(), Errno> {
+    let limit = t.ctx.limits.cur(abi_linux::RlimitResource::DATA);
+    if limit != abi_linux::RLIM_INFINITY && t.mm.data_bytes().saturating_add(grow) > limit {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
 fn perms(prot: MmapProt) -> Result<Access, Errno> {
     if !MmapProt::all().contains(prot) {
         return Err(Errno::EINVAL);
@@ -72,7 +82,14 @@ fn perms(prot: MmapProt) -> Result<Access, Errno> {
     })
 }
 
+/// `brk(addr)`: a growth past `RLIMIT_AS` or `RLIMIT_DATA` leaves the
+/// break where it is, as any failure does.
 fn sys_brk(t: &mut Task, addr: UserAddr) -> SysResult {
+    let current = t.mm.brk(0);
+    let grow = addr.get().saturating_sub(current);
+    if grow > 0 && (check_address_space(t, grow).is_err() || check_data(t, grow).is_err()) {
+        return Ok(current);
+    }
     Ok(t.mm.brk(addr.get()))
 }
 
@@ -102,6 +119,9 @@ fn sys_mmap(
     }
     let perms = perms(prot)?;
     check_address_space(t, len)?;
+    if perms.write && !shared && !flags.contains(MmapFlags::GROWSDOWN) {
+        check_data(t, len)?;
+    }
     if flags.contains(MmapFlags::FIXED_NOREPLACE) && !flags.contains(MmapFlags::FIXED) {
         let overlaps =
             t.mm.vmas()
@@ -209,7 +229,15 @@ fn sys_mremap(
         // Moving to a chosen address is not implemented yet.
         return Err(Errno::EINVAL);
     }
-    check_address_space(t, new_len.saturating_sub(old_len))?;
+    let grow = new_len.saturating_sub(old_len);
+    check_address_space(t, grow)?;
+    let data =
+        t.mm.vmas()
+            .into_iter()
+            .any(|(start, v)| start <= addr.get() && addr.get() < v.end && v.is_data());
+    if data {
+        check_data(t, grow)?;
+    }
     let may_move = flags.contains(MremapFlags::MAYMOVE);
     t.mm.remap(addr.get(), old_len, new_len, may_move)
 }

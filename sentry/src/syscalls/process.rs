@@ -271,6 +271,7 @@ fn exec(
             envp: envp.clone(),
             creds: &t.ctx.credentials,
             no_new_privs: t.group.attrs().no_new_privs,
+            stack_limit: t.ctx.limits.cur(abi_linux::RlimitResource::STACK),
         };
         let loaded = loader::load(&t.ctx, &mm, req);
         start.release(&t.ctx);

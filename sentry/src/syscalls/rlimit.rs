@@ -27,8 +27,9 @@ pub(super) fn register(table: &mut SyscallTable) {
     for n in [nr::GETRLIMIT, nr::SETRLIMIT, nr::PRLIMIT64] {
         table.partial(
             n,
-            "RLIMIT_NOFILE, RLIMIT_FSIZE and RLIMIT_AS are enforced; the others are kept \
-             and reported",
+            "enforced: NOFILE, FSIZE, AS, DATA, STACK (at exec), CORE, CPU, NPROC (at \
+             clone, not at setuid/exec), NICE, RTPRIO, MEMLOCK, SIGPENDING, MSGQUEUE; \
+             LOCKS and RSS are kept and reported, as Linux ignores them",
         );
     }
 }

@@ -148,13 +148,15 @@ fn sys_getpriority(t: &mut Task, which: i32, who: i32) -> SysResult {
 }
 
 /// `setpriority(2)`: nice is clamped to -20..=19; lowering it needs
-/// `CAP_SYS_NICE` (`EACCES`).
+/// `CAP_SYS_NICE` or a target's `RLIMIT_NICE` of at least `20 - nice`
+/// (Linux's `can_nice`), else `EACCES`.
 fn sys_setpriority(t: &mut Task, which: i32, who: i32, prio: i32) -> SysResult {
     let nice = prio.clamp(-20, 19);
     let may_nice = t.ctx.credentials.has_capability(Capability::SYS_NICE);
     for group in targets(t, which, who)? {
+        let allowed = group.limits().cur(abi_linux::RlimitResource::NICE);
         let mut attrs = group.attrs();
-        if nice < attrs.nice && !may_nice {
+        if nice < attrs.nice && !may_nice && (20 - nice) as u64 > allowed {
             return Err(Errno::EACCES);
         }
         attrs.nice = nice;
@@ -178,7 +180,7 @@ fn priority_range(policy: i32) -> Result<(i32, i32), Errno> {
 
 /// Sets `policy` (with `SCHED_RESET_ON_FORK`) and `priority` on `pid`
 /// (Linux's `__sched_setscheduler`): the priority must fit the policy; a
-/// real-time policy needs `CAP_SYS_NICE`.
+/// real-time policy needs `CAP_SYS_NICE` or a fitting `RLIMIT_RTPRIO`.
 fn set_scheduler(t: &Task, pid: i32, policy: Option<i32>, param: UserAddr) -> SysResult {
     if param.is_null() {
         return Err(Errno::EINVAL);
@@ -194,7 +196,15 @@ fn set_scheduler(t: &Task, pid: i32, policy: Option<i32>, param: UserAddr) -> Sy
     }
     let realtime = base == SCHED_FIFO || base == SCHED_RR;
     if realtime && !t.ctx.credentials.has_capability(Capability::SYS_NICE) {
-        return Err(Errno::EPERM);
+        // Without the capability, `RLIMIT_RTPRIO` allows a real-time
+        // policy and priorities up to it (Linux's `__sched_setscheduler`).
+        let allowed = group.limits().cur(abi_linux::RlimitResource::RTPRIO);
+        let current = attrs.policy & !SCHED_RESET_ON_FORK;
+        if (base != current && allowed == 0)
+            || (priority > attrs.rt_priority && priority as u64 > allowed)
+        {
+            return Err(Errno::EPERM);
+        }
     }
     attrs.policy = policy;
     attrs.rt_priority = priority;

@@ -93,6 +93,27 @@ fn check_flags(t: &Task, flags: CloneFlags) -> Result<(), Errno> {
 }
 
 impl Task {
+    /// `RLIMIT_NPROC` as Linux's `copy_process` applies it: `EAGAIN` when
+    /// the caller's real user already has as many tasks (threads) as its
+    /// soft limit; root and holders of `CAP_SYS_RESOURCE` or
+    /// `CAP_SYS_ADMIN` are exempt.
+    fn check_nproc(&self) -> Result<(), Errno> {
+        use abi_linux::Capability;
+        let limit = self.ctx.limits.cur(abi_linux::RlimitResource::NPROC);
+        let c = &self.ctx.credentials;
+        if limit == abi_linux::RLIM_INFINITY
+            || c.real_uid == 0
+            || c.has_capability(Capability::SYS_RESOURCE)
+            || c.has_capability(Capability::SYS_ADMIN)
+        {
+            return Ok(());
+        }
+        if self.kernel.tasks.tasks_of_user(c.real_uid) as u64 >= limit {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(())
+    }
+
     /// Creates a thread or process as `args` says (gVisor's `Task.Clone`);
     /// returns its thread ID. `EAGAIN` when no host thread or task slot
     /// can be had.
@@ -103,6 +124,7 @@ impl Task {
             return Err(Errno::EINVAL);
         }
         let kernel = self.kernel.clone();
+        self.check_nproc()?;
         // The thread first: if it cannot be had, nothing else was taken.
         let tx = task_thread()?;
         let thread = flags.contains(CloneFlags::THREAD);

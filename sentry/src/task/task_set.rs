@@ -221,6 +221,23 @@ impl TaskSet {
         self.tree.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many live tasks (threads) run with real user ID `uid`, as
+    /// Linux counts them for `RLIMIT_NPROC`.
+    pub fn tasks_of_user(&self, uid: u32) -> usize {
+        let groups: Vec<Arc<ThreadGroup>> = self
+            .tree()
+            .nodes
+            .values()
+            .filter(|n| n.exit.is_none())
+            .map(|n| n.group.clone())
+            .collect();
+        groups
+            .iter()
+            .filter(|g| g.credentials().real_uid == uid)
+            .map(|g| g.thread_count())
+            .sum()
+    }
+
     /// Limits the tasks (threads and zombies) the sandbox may have; a
     /// `clone` beyond it fails with `EAGAIN` (as `RLIMIT_NPROC` does).
     pub fn set_max_processes(&self, max: usize) {

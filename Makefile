@@ -1,0 +1,1 @@
+prog: one.o two.o main.o\n\tgcc -o $@ $^\n%.o: %.c\n\tgcc -c -o $@ $<\n
