@@ -56,8 +56,19 @@ pub struct LoadRequest<'a> {
     pub root: &'a vfs_core::VirtualDentry,
     /// The working directory.
     pub cwd: &'a vfs_core::VirtualDentry,
-    /// The path of the program.
+    /// The path of the program (empty for the starting directory's own
+    /// file: `execveat` with `AT_EMPTY_PATH`).
     pub path: &'a [u8],
+    /// The name the program is run by (`AT_EXECFN`, and what a script's
+    /// interpreter is given): the path, or `/dev/fd/N[/path]` for a run
+    /// relative to a descriptor.
+    pub filename: &'a [u8],
+    /// `filename` will not exist in the new program (its descriptor is
+    /// close-on-exec), so a script cannot run (`ENOENT`).
+    pub filename_inaccessible: bool,
+    /// A symbolic link as the program's final component is refused
+    /// (`AT_SYMLINK_NOFOLLOW`: `ELOOP`).
+    pub nofollow: bool,
     /// The argument vector.
     pub argv: Vec<Vec<u8>>,
     /// The environment.
@@ -171,13 +182,22 @@ impl ElfSource for FileSource<'_> {
     }
 }
 
-fn open_exec(ctx: &dyn Context, req: &LoadRequest<'_>, path: &[u8]) -> Result<FileRef, Errno> {
+fn open_exec(
+    ctx: &dyn Context,
+    req: &LoadRequest<'_>,
+    path: &[u8],
+    nofollow: bool,
+) -> Result<FileRef, Errno> {
     let pop = PathOperation::new(req.root, req.cwd, path);
     req.vfs.open_at(
         ctx,
         &pop,
         OpenOptions {
-            flags: OpenFlags::empty(),
+            flags: if nofollow {
+                OpenFlags::NOFOLLOW
+            } else {
+                OpenFlags::empty()
+            },
             mode: 0,
             file_exec: true,
         },
@@ -302,7 +322,7 @@ pub fn load(
     let mut path = req.path.to_vec();
     let mut depth = 0;
     let (file, info) = loop {
-        let file = open_exec(ctx, &req, &path)?;
+        let file = open_exec(ctx, &req, &path, depth == 0 && req.nofollow)?;
         let size = file.stat(ctx, vfs_core::StatOptions::default())?.stx_size;
         let mut head = vec![0u8; (size as usize).min(BINPRM_BUF_SIZE)];
         let src = FileSource {
@@ -318,9 +338,19 @@ pub fn load(
                 return Err(Errno::ELOOP);
             }
             let (interp, arg) = parse_shebang(&head)?;
+            // The script is named as it was run (Linux's `bprm->interp`);
+            // a name that will not exist for the interpreter cannot be.
+            let name = if depth == 1 {
+                if req.filename_inaccessible {
+                    return Err(Errno::ENOENT);
+                }
+                req.filename.to_vec()
+            } else {
+                path.clone()
+            };
             let mut argv = vec![interp.clone()];
             argv.extend(arg);
-            argv.push(path.clone());
+            argv.push(name);
             argv.extend(req.argv.iter().skip(1).cloned());
             req.argv = argv;
             path = interp;
@@ -389,7 +419,7 @@ fn load_elf(
     let (start_ip, interp_base) = match &info.interp {
         None => (entry, 0),
         Some(interp_path) => {
-            let ifile = open_exec(ctx, req, interp_path)?;
+            let ifile = open_exec(ctx, req, interp_path, false)?;
             let isize = ifile.stat(ctx, vfs_core::StatOptions::default())?.stx_size;
             let isrc = FileSource {
                 file: &ifile,
@@ -435,7 +465,7 @@ fn load_elf(
         ]
     };
     let stack_size = stack_size(req.stack_limit);
-    let (sp, auxv) = build_stack(mm, stack_size, &req.argv, &req.envp, req.path, auxv)?;
+    let (sp, auxv) = build_stack(mm, stack_size, &req.argv, &req.envp, req.filename, auxv)?;
     let mut regs = Registers::new();
     regs.set_instruction_pointer(start_ip);
     regs.set_stack_pointer(sp);

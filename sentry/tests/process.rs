@@ -395,3 +395,15 @@ fn memory_limit_kills_the_process_that_needs_more() {
         assert!(under.status.success(), "{platform}");
     }
 }
+
+/// `fexecve` and `execveat`: by file, `O_PATH` and memfd descriptor,
+/// relative to a directory descriptor, `AT_SYMLINK_NOFOLLOW`, scripts
+/// named `/dev/fd/N` (and `ENOENT` when that is close-on-exec), and the
+/// name the program gets.
+#[test]
+fn programs_run_by_descriptor() {
+    common::native::same_as_native(
+        &[common::native::build("fexecve").unwrap().to_str().unwrap()],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+}

@@ -66,10 +66,6 @@ pub(super) fn register(table: &mut SyscallTable) {
         "namespaces are EPERM; CLONE_INTO_CGROUP and thread pidfds are EINVAL; set_tid is EPERM",
     );
     table.partial(
-        nr::EXECVEAT,
-        "AT_EMPTY_PATH (fexecve) and AT_SYMLINK_NOFOLLOW are ENOSYS",
-    );
-    table.partial(
         nr::WAIT4,
         "rusage has times and maxrss only; user time is wall time in \
         application code",
@@ -231,15 +227,27 @@ fn exec(
     if !(AtFlags::SYMLINK_NOFOLLOW | AtFlags::EMPTY_PATH).contains(flags) {
         return Err(Errno::EINVAL);
     }
-    if !flags.is_empty() {
-        // Executing a descriptor (`fexecve`) or refusing a symbolic link
-        // is not offered yet.
-        return Err(Errno::ENOSYS);
-    }
     let path = read_path(t, path)?;
-    if path.is_empty() {
+    if path.is_empty() && !flags.contains(AtFlags::EMPTY_PATH) {
         return Err(Errno::ENOENT);
     }
+    // Relative to a descriptor, the program is named `/dev/fd/N[/path]`
+    // (Linux's `alloc_bprm`); with the descriptor close-on-exec that name
+    // will not exist for a script's interpreter.
+    let relative_to_fd = dirfd.0 != AT_FDCWD && path.first() != Some(&b'/');
+    let (filename, filename_inaccessible) = if relative_to_fd {
+        let entry = t.fds.entry(dirfd.0)?;
+        let cloexec = entry.cloexec;
+        entry.file.release(&t.ctx);
+        let mut name = format!("/dev/fd/{}", dirfd.0).into_bytes();
+        if !path.is_empty() {
+            name.push(b'/');
+            name.extend_from_slice(&path);
+        }
+        (name, cloexec)
+    } else {
+        (path.clone(), false)
+    };
     let mut total = 0;
     let argv = read_strings(t, argv, &mut total)?;
     let envp = read_strings(t, envp, &mut total)?;
@@ -267,6 +275,9 @@ fn exec(
             root: &root,
             cwd: &start,
             path: &path,
+            filename: &filename,
+            filename_inaccessible,
+            nofollow: flags.contains(AtFlags::SYMLINK_NOFOLLOW),
             argv,
             envp: envp.clone(),
             creds: &t.ctx.credentials,
@@ -281,6 +292,13 @@ fn exec(
     cwd.release(&t.ctx);
     let (mm, loaded) = loaded?;
     // The point of no return.
+    // A program run by descriptor alone is named by its file (Linux's
+    // `comm_from_dentry`), else by the last component it was run by.
+    let comm = if path.is_empty() {
+        crate::comm_of(&loaded.exe)
+    } else {
+        crate::comm_of(&filename)
+    };
     t.commit_exec(NewImage {
         mm,
         regs: loaded.regs,
@@ -288,7 +306,7 @@ fn exec(
         envp,
         exe: loaded.exe,
         auxv: loaded.auxv,
-        comm: crate::comm_of(&path),
+        comm,
         creds: loaded.creds,
         secure: loaded.secure,
     })?;
