@@ -96,3 +96,11 @@ fn node_runs_timers_files_and_child_processes() {
         })();\n";
     same_as_native(&[node, "-e", script], &[]);
 }
+
+/// One blocking write of 4 MiB to a pipe, a UNIX stream socket and a
+/// loopback TCP connection returns every byte, as on Linux (not what
+/// fitted in the buffer).
+#[test]
+fn a_blocking_write_to_a_stream_queues_every_byte() {
+    common::native::c_program("big_writes");
+}

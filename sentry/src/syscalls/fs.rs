@@ -194,6 +194,17 @@ fn read_to(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) ->
 fn write_from(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
     with_file(task, fd.0, |file| {
         crate::pty::job_control(task, file, abi_linux::Signal::SIGTTOU.0)?;
+        if offset.is_none()
+            && let Some(sent) = super::socket::write_socket(task, file, iovs.clone())
+        {
+            return sent.map(|n| n as u64);
+        }
+        if offset.is_none()
+            && !file.status_flags().contains(OpenFlags::NONBLOCK)
+            && (crate::pipe::is_pipe(file) || crate::pty::is_terminal(file))
+        {
+            return write_all(task, file, iovs);
+        }
         retry_blocking(file, WRITABLE_EVENTS, || {
             let mut src = UserSource::new(&task.mm, iovs.clone());
             let n = match offset {
@@ -203,6 +214,37 @@ fn write_from(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>)
             Ok(n as u64)
         })
     })
+}
+
+/// A blocking write to a pipe or terminal: it returns when every byte
+/// is queued (Linux's `pipe_write` and `n_tty_write` loop until then),
+/// or with the bytes written so far when a signal or the last reader's
+/// departure ends it (then with `SIGPIPE` as well, as `pipe_write`
+/// sends it whatever it returns).
+fn write_all(task: &Task, file: &FileRef, iovs: Vec<(u64, usize)>) -> SysResult {
+    let total: usize = iovs.iter().map(|&(_, len)| len).sum();
+    let mut src = UserSource::new(&task.mm, iovs);
+    let mut done = 0usize;
+    loop {
+        let r = retry_blocking(file, WRITABLE_EVENTS, || {
+            file.write(&task.ctx, &mut src, WriteOptions::default())
+        });
+        match r {
+            Ok(n) => {
+                done += n;
+                if done >= total || n == 0 {
+                    return Ok(done as u64);
+                }
+            }
+            Err(e) if done > 0 => {
+                if e == Errno::EPIPE {
+                    super::raise_error_signal(task, libc::SIGPIPE);
+                }
+                return Ok(done as u64);
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The most bytes one read or write moves (Linux's `MAX_RW_COUNT`:

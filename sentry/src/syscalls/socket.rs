@@ -131,6 +131,39 @@ fn with_socket<T>(
     })
 }
 
+/// `write`/`writev` on a socket: a `send` with no flags (Linux's
+/// `sock_write_iter`), so a blocking write to a stream waits until every
+/// byte is queued rather than stopping when the peer's buffer fills.
+/// `None` for a file that is not a socket.
+pub(super) fn write_socket(
+    t: &Task,
+    file: &FileRef,
+    iovs: Vec<(u64, usize)>,
+) -> Option<Result<usize, Errno>> {
+    if let Some(f) = file.downcast::<NetFile>() {
+        return Some(inet::send(
+            t,
+            file,
+            f.socket(),
+            iovs,
+            MsgFlags::empty(),
+            None,
+        ));
+    }
+    let ep = file.downcast::<SocketFile>()?.endpoint().clone();
+    Some(autobind_for_passcred(t, &ep).and_then(|()| {
+        send(
+            t,
+            file,
+            &ep,
+            iovs,
+            MsgFlags::empty(),
+            None,
+            Ancillary::default(),
+        )
+    }))
+}
+
 /// A socket file description of `imp` on the anonymous mount.
 pub(super) fn anon_socket_file(
     t: &Task,
