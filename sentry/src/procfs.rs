@@ -225,14 +225,16 @@ fn caller_pid(ctx: &dyn Context) -> Result<i32, Errno> {
     ctx.lock_owner().map(|o| o.pid).ok_or(Errno::ENOENT)
 }
 
-const ROOT_FILES: [(&str, Kind); 7] = [
+const ROOT_FILES: [(&str, Kind); 9] = [
     ("cpuinfo", Kind::Cpuinfo),
     ("filesystems", Kind::Filesystems),
     ("loadavg", Kind::Loadavg),
     ("meminfo", Kind::Meminfo),
     ("stat", Kind::SystemStat),
+    ("swaps", Kind::Swaps),
     ("uptime", Kind::Uptime),
     ("version", Kind::Version),
+    ("vmstat", Kind::Vmstat),
 ];
 
 /// `/proc`: the system files, `self`, `mounts` and one entry per process.
@@ -302,7 +304,8 @@ impl DirectoryGenerator for RootDir {
 
 /// The files of `/proc/sys` the sentry serves, read-only, each with what
 /// it reads as: the limits and names the sandbox's kernel really has.
-const SYSCTLS: [&str; 31] = [
+const SYSCTLS: [&str; 35] = [
+    "fs/file-max",
     "fs/mqueue/msg_default",
     "fs/mqueue/msg_max",
     "fs/mqueue/msgsize_default",
@@ -322,6 +325,8 @@ const SYSCTLS: [&str; 31] = [
     "kernel/overflowuid",
     "kernel/pid_max",
     "kernel/random/boot_id",
+    "kernel/random/entropy_avail",
+    "kernel/random/poolsize",
     "kernel/random/uuid",
     "kernel/sem",
     "kernel/shmall",
@@ -334,6 +339,7 @@ const SYSCTLS: [&str; 31] = [
     "net/ipv4/ip_unprivileged_port_start",
     "net/ipv4/ping_group_range",
     "net/ipv6/bindv6only",
+    "vm/overcommit_memory",
 ];
 
 /// The one sysctl a program may change: `net/ipv4/ping_group_range`
@@ -348,6 +354,9 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
         String::from_utf8_lossy(&f[..end]).into_owned()
     };
     match path {
+        // Linux's `files_maxfiles_init` over the sandbox's memory: a
+        // tenth of it in KiB.
+        "fs/file-max" => (TOTAL_RAM / 1024 / 10).max(8192).to_string(),
         "fs/nr_open" => crate::task::NR_OPEN.to_string(),
         "fs/mqueue/msg_default" => ipc::MQ_MSG_DEFAULT.to_string(),
         "fs/mqueue/msg_max" => ipc::MQ_MSG_MAX.to_string(),
@@ -364,6 +373,8 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
         "kernel/pid_max" => crate::task::PID_MAX.to_string(),
         "kernel/random/boot_id" => proc.boot_id.clone(),
         "kernel/random/uuid" => random_uuid(),
+        // Linux 5.18 and later: a full pool, always.
+        "kernel/random/entropy_avail" | "kernel/random/poolsize" => "256".into(),
         "kernel/threads-max" => proc.tasks.max_processes().to_string(),
         "kernel/msgmax" => ipc::MSGMAX.to_string(),
         "kernel/msgmnb" => ipc::MSGMNB.to_string(),
@@ -392,6 +403,9 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
             format!("{low}\t{high}")
         }
         "net/ipv6/bindv6only" => "0".into(),
+        // Heuristic overcommit: the sandbox refuses only what its memory
+        // limit cannot back.
+        "vm/overcommit_memory" => "0".into(),
         _ => String::new(),
     }
 }
@@ -578,7 +592,7 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-const PID_FILES: [(&str, Kind); 17] = [
+const PID_FILES: [(&str, Kind); 22] = [
     ("auxv", Kind::Auxv),
     ("cgroup", Kind::Cgroup),
     ("cmdline", Kind::Cmdline),
@@ -586,16 +600,21 @@ const PID_FILES: [(&str, Kind); 17] = [
     ("environ", Kind::Environ),
     ("gid_map", Kind::IdMap),
     ("limits", Kind::Limits),
+    ("loginuid", Kind::AuditId),
     ("maps", Kind::Maps),
     ("mountinfo", Kind::MountInfo),
     ("mounts", Kind::Mounts),
     ("oom_score", Kind::OomScore),
     ("oom_score_adj", Kind::OomScoreAdj),
+    ("personality", Kind::Personality),
+    ("sessionid", Kind::AuditId),
     ("setgroups", Kind::Setgroups),
     ("stat", Kind::Stat),
     ("statm", Kind::Statm),
     ("status", Kind::Status),
+    ("timerslack_ns", Kind::TimerSlack),
     ("uid_map", Kind::IdMap),
+    ("wchan", Kind::Wchan),
 ];
 
 /// `/proc/PID`.
@@ -942,6 +961,18 @@ enum Kind {
     /// The file of `/proc/net` at this index of `procnet::FILES`.
     Net(usize),
     Version,
+    /// `/proc/vmstat`.
+    Vmstat,
+    /// `/proc/swaps`.
+    Swaps,
+    /// `/proc/PID/loginuid` and `sessionid`: no audit login.
+    AuditId,
+    /// `/proc/PID/personality`.
+    Personality,
+    /// `/proc/PID/timerslack_ns`.
+    TimerSlack,
+    /// `/proc/PID/wchan`.
+    Wchan,
 }
 
 /// A generated file of `/proc` or `/proc/PID`.
@@ -1099,6 +1130,29 @@ impl BytesSource for ProcFile {
                 for name in ["Buffers", "Cached", "SwapCached", "SwapTotal", "SwapFree"] {
                     kb_line(buf, name, 0);
                 }
+            }
+            Kind::Vmstat => {
+                // The counters the sandbox keeps: free and used memory in
+                // pages; it never pages, swaps or reads ahead.
+                let used = proc.tasks.memory_used() / PAGE_SIZE;
+                let free = TOTAL_RAM / PAGE_SIZE - used.min(TOTAL_RAM / PAGE_SIZE);
+                let mut text = format!("nr_free_pages {free}\nnr_anon_pages {used}\n");
+                for name in [
+                    "nr_file_pages",
+                    "nr_dirty",
+                    "nr_writeback",
+                    "pgpgin",
+                    "pgpgout",
+                    "pswpin",
+                    "pswpout",
+                    "pgmajfault",
+                ] {
+                    text += &format!("{name} 0\n");
+                }
+                buf.extend_from_slice(text.as_bytes());
+            }
+            Kind::Swaps => {
+                buf.extend_from_slice(b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
             }
             Kind::Uptime => {
                 let up = proc.boot.elapsed().as_secs_f64();
@@ -1328,6 +1382,18 @@ impl ProcFile {
             }
             // The sandbox never kills for memory: every process scores
             // its adjustment's floor.
+            Kind::AuditId => buf.extend_from_slice(b"4294967295"),
+            Kind::Personality => {
+                let p = process.group.attrs().personality;
+                buf.extend_from_slice(format!("{p:08x}\n").as_bytes());
+            }
+            Kind::TimerSlack => {
+                let slack = process.group.attrs().timer_slack;
+                buf.extend_from_slice(format!("{slack}\n").as_bytes());
+            }
+            // Where a sleeping task waits is a kernel symbol the sandbox
+            // does not expose; Linux shows 0 without kallsyms access too.
+            Kind::Wchan => buf.push(b'0'),
             Kind::OomScore => {
                 let adj = process.group.attrs().oom_score_adj;
                 buf.extend_from_slice(format!("{}\n", adj.max(0)).as_bytes());
@@ -1343,7 +1409,6 @@ impl ProcFile {
                 let rss = process.mm.present_pages() as u64 * PAGE_SIZE;
                 let comm = String::from_utf8_lossy(&process.comm()).into_owned();
                 let c = process.group.credentials();
-                // Filesystem IDs follow the effective ones in the sentry.
                 let ids = |r: u32, e: u32, s: u32, f: u32| format!("{r}\t{e}\t{s}\t{f}");
                 // Linux's trailing space, even with no groups.
                 let groups: Vec<String> = c.extra_gids.iter().map(u32::to_string).collect();

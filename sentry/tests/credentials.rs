@@ -135,6 +135,22 @@ fn nice_and_realtime_priority_limits_let_a_user_go_that_far() {
     }
 }
 
+/// `vmstat` and `free` run; `/proc/swaps`, `/proc/PID/personality`,
+/// `timerslack_ns` (following `prctl`) and the random pool's sysctls
+/// read as on Linux.
+#[test]
+fn vmstat_and_small_proc_files_read_as_on_linux() {
+    let script = "vmstat > /dev/null; echo vmstat $?; vmstat -s > /dev/null; echo vmstat -s $?\n\
+        free > /dev/null; echo free $?; head -1 /proc/swaps\n\
+        cat /proc/self/personality /proc/self/timerslack_ns\n\
+        python3 -c 'import ctypes; ctypes.CDLL(None).prctl(29, 12345, 0, 0, 0); print(open(\"/proc/self/timerslack_ns\").read().strip())'\n\
+        sysctl -n kernel.random.entropy_avail kernel.random.poolsize\n";
+    same_as_native(
+        &["/bin/sh", "-c", script],
+        &[("PATH", "/usr/bin:/bin:/usr/sbin:/sbin")],
+    );
+}
+
 /// `make -j2` builds a small C project (three objects and a link, two
 /// jobs at a time) and the result runs.
 #[test]
