@@ -103,6 +103,17 @@ pub struct SockFilter {
     pub k: u32,
 }
 
+impl SockFilter {
+    /// The instructions in `bytes` (native byte order, as a program's
+    /// memory holds them); a trailing partial instruction is ignored.
+    pub fn parse_all(bytes: &[u8]) -> Vec<SockFilter> {
+        bytes
+            .chunks_exact(core::mem::size_of::<SockFilter>())
+            .filter_map(|c| SockFilter::read_from_bytes(c).ok())
+            .collect()
+    }
+}
+
 /// `struct sock_fprog`: a program's length and address.
 #[derive(Clone, Copy, Debug, Default, FromBytes, IntoBytes, Immutable, KnownLayout)]
 #[repr(C)]

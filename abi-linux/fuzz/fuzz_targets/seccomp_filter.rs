@@ -21,16 +21,7 @@ fuzz_target!(|data: &[u8]| {
     for (arg, w) in seccomp_data.args.iter_mut().zip(words) {
         *arg = w;
     }
-    let insns: Vec<SockFilter> = rest
-        .chunks_exact(8)
-        .map(|c| SockFilter {
-            code: u16::from_ne_bytes([c[0], c[1]]),
-            jt: c[2],
-            jf: c[3],
-            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
-        })
-        .collect();
-    if let Ok(filter) = SeccompFilter::new(&insns) {
+    if let Ok(filter) = SeccompFilter::new(&SockFilter::parse_all(rest)) {
         let _ = filter.run(&seccomp_data);
     }
 });

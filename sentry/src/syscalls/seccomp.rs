@@ -118,16 +118,7 @@ fn set_filter(t: &mut Task, flags: u32, args: UserAddr) -> SysResult {
     }
     let mut raw = vec![0u8; len * std::mem::size_of::<SockFilter>()];
     t.mm.copy_in_exact(prog.filter, &mut raw)?;
-    let insns: Vec<SockFilter> = raw
-        .chunks_exact(std::mem::size_of::<SockFilter>())
-        .map(|c| SockFilter {
-            code: u16::from_ne_bytes([c[0], c[1]]),
-            jt: c[2],
-            jf: c[3],
-            k: u32::from_ne_bytes([c[4], c[5], c[6], c[7]]),
-        })
-        .collect();
-    let filter = SeccompFilter::new(&insns)?;
+    let filter = SeccompFilter::new(&SockFilter::parse_all(&raw))?;
     let current = match t.kill.seccomp().unwrap_or_default() {
         Mode::Strict => return Err(Errno::EINVAL),
         Mode::Disabled => None,

@@ -22,15 +22,6 @@ static volatile sig_atomic_t got;
 
 static void on_signal(int sig) { got = sig; }
 
-static void wait_child(const char *what, pid_t pid) {
-    int status;
-    waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status))
-        printf("%s: killed by %s\n", what, sigabbrev_np(WTERMSIG(status)));
-    else
-        printf("%s: exit %d\n", what, WEXITSTATUS(status));
-}
-
 /* Reads what the master has within a moment, as one string. */
 static void drain(int master, const char *what) {
     char buf[256];

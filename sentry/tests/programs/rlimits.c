@@ -21,15 +21,6 @@
 
 #define MB (1L << 20)
 
-static void report(const char *what, pid_t pid) {
-    int status;
-    waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status))
-        printf("%s: killed by %s\n", what, sigabbrev_np(WTERMSIG(status)));
-    else
-        printf("%s: exit %d\n", what, WEXITSTATUS(status));
-}
-
 static void data_limit(void) {
     pid_t pid = fork();
     if (pid == 0) {
@@ -52,7 +43,7 @@ static void data_limit(void) {
         printf("malloc 100 MiB: %s\n", malloc(100 * MB) ? "ok" : "NULL");
         _exit(0);
     }
-    report("data child", pid);
+    wait_child("data child", pid);
 }
 
 static int recurse(int depth) {
@@ -77,7 +68,7 @@ static void stack_limit(const char *self) {
         }
         char what[64];
         snprintf(what, sizeof what, "stack %ld KiB, %ld frames of 4 KiB", sizes[i][0], sizes[i][1]);
-        report(what, pid);
+        wait_child(what, pid);
     }
 }
 
@@ -128,7 +119,7 @@ static void nproc_limit(void) {
         printf("threads made: %d\n", threads);
         _exit(0);
     }
-    report("nproc child", pid);
+    wait_child("nproc child", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -141,7 +132,7 @@ static void nproc_limit(void) {
         waitpid(kid, NULL, 0);
         _exit(0);
     }
-    report("root child", pid);
+    wait_child("root child", pid);
 }
 
 int main(int argc, char **argv) {

@@ -38,15 +38,6 @@ static long install(struct sock_filter *f, unsigned short len, unsigned flags) {
         install(f_, sizeof f_ / sizeof *f_, (flags));                                             \
     })
 
-static void report(const char *what, pid_t pid) {
-    int status;
-    waitpid(pid, &status, 0);
-    if (WIFSIGNALED(status))
-        printf("%s: killed by %s\n", what, sigabbrev_np(WTERMSIG(status)));
-    else
-        printf("%s: exit %d\n", what, WEXITSTATUS(status));
-}
-
 static void status_lines(void) {
     char line[256];
     FILE *f = fopen("/proc/self/status", "r");
@@ -85,7 +76,7 @@ static void installation(void) {
         status_lines();
         _exit(0);
     }
-    report("installation child", pid);
+    wait_child("installation child", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -100,7 +91,7 @@ static void installation(void) {
         printf("full-size filters before the path limit: %d (%s)\n", n, strerrorname_np(errno));
         _exit(0);
     }
-    report("path limit child", pid);
+    wait_child("path limit child", pid);
 }
 
 static void on_sigsys(int sig, siginfo_t *si, void *ctx) {
@@ -137,7 +128,7 @@ static void actions(void) {
         show("getpid (allowed)", syscall(SYS_getpid));
         _exit(0);
     }
-    report("actions child", pid);
+    wait_child("actions child", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -163,10 +154,10 @@ static void actions(void) {
             execl("/proc/self/exe", "seccomp", "exec", (char *)NULL);
             _exit(127);
         }
-        report("forked child", child);
+        wait_child("forked child", child);
         _exit(0);
     }
-    report("stacking child", pid);
+    wait_child("stacking child", pid);
 }
 
 static void *yield_thread(void *arg) {
@@ -189,7 +180,7 @@ static void endings(void) {
         syscall(SYS_sched_yield);
         _exit(0);
     }
-    report("KILL_PROCESS", pid);
+    wait_child("KILL_PROCESS", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -197,7 +188,7 @@ static void endings(void) {
         syscall(SYS_sched_yield);
         _exit(0);
     }
-    report("KILL_THREAD, only thread", pid);
+    wait_child("KILL_THREAD, only thread", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -209,7 +200,7 @@ static void endings(void) {
         printf("KILL_THREAD of another thread: main continues, thread returned %ld\n", (long)ret);
         _exit(3);
     }
-    report("KILL_THREAD, other thread", pid);
+    wait_child("KILL_THREAD, other thread", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -217,7 +208,7 @@ static void endings(void) {
         syscall(SYS_getuid);
         _exit(0);
     }
-    report("unknown action", pid);
+    wait_child("unknown action", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -230,7 +221,7 @@ static void endings(void) {
         syscall(SYS_getuid);
         _exit(0);
     }
-    report("TRAP with SIGSYS blocked", pid);
+    wait_child("TRAP with SIGSYS blocked", pid);
 
     pid = fork();
     if (pid == 0) {
@@ -241,7 +232,7 @@ static void endings(void) {
         write(1, "unreachable\n", 12);
         syscall(SYS_exit, 0);
     }
-    report("strict mode", pid);
+    wait_child("strict mode", pid);
 }
 
 static void tsync(void) {
@@ -257,7 +248,7 @@ static void tsync(void) {
         printf("new thread's getppid: %s\n", strerrorname_np((long)err));
         _exit(0);
     }
-    report("TSYNC child", pid);
+    wait_child("TSYNC child", pid);
 }
 
 static pthread_barrier_t ready, done;
@@ -286,7 +277,7 @@ static void tsync_conflict(void) {
         pthread_join(th, NULL);
         _exit(0);
     }
-    report("TSYNC conflict child", pid);
+    wait_child("TSYNC conflict child", pid);
 }
 
 int main(int argc, char **argv) {

@@ -30,12 +30,6 @@ union semun {
 
 static void on_alarm(int sig) { (void)sig; }
 
-static void wait_child(const char *what, pid_t pid) {
-    int status;
-    waitpid(pid, &status, 0);
-    printf("%s: exit %d\n", what, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-}
-
 /* Polls until `cmd` (GETNCNT/GETZCNT) of semaphore 0 reaches `n`. */
 static void await_count(int id, int cmd, int n) {
     for (int i = 0; i < 5000 && semctl(id, 0, cmd) != n; i++)
