@@ -3,7 +3,7 @@
 
 use std::any::Any;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 
 use abi_linux::Result;
 
@@ -237,7 +237,14 @@ struct InterruptState {
     pending: AtomicBool,
     /// The stub process running application code for the context, or 0.
     running: AtomicI32,
+    /// Counts every start and end of a run of application code, so that
+    /// a watchdog can tell the run it saw from a later one.
+    runs: AtomicU64,
 }
+
+/// How long application code may keep running after a fatal interrupt
+/// before its stub process is killed (see [`Interrupter::interrupt_fatal`]).
+const FATAL_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The signal that kicks a stub thread out of application code.
 pub(crate) const INTERRUPT_SIGNAL: i32 = libc::SIGCHLD;
@@ -248,6 +255,7 @@ impl Interrupter {
             inner: Arc::new(InterruptState {
                 pending: AtomicBool::new(false),
                 running: AtomicI32::new(0),
+                runs: AtomicU64::new(0),
             }),
         }
     }
@@ -264,9 +272,41 @@ impl Interrupter {
         }
     }
 
+    /// Interrupts the context for good (its task is being killed): as
+    /// [`Interrupter::interrupt`], and if the same run of application
+    /// code is still going after [`FATAL_GRACE`], its stub process is
+    /// killed, which ends the run with an error. The interrupt signal
+    /// reaches a thread only while the host delivers it to the stub; code
+    /// that blocked every host signal (with a forged `rt_sigreturn`
+    /// through the stub's own restorer, say) and never makes a system
+    /// call would otherwise keep its thread, and the sandbox, alive.
+    pub fn interrupt_fatal(&self) {
+        self.interrupt();
+        let pid = self.inner.running.load(Ordering::SeqCst);
+        if pid <= 0 {
+            return;
+        }
+        let runs = self.inner.runs.load(Ordering::SeqCst);
+        let inner = self.inner.clone();
+        // A thread that cannot be had leaves the run to the signal alone.
+        let _ = std::thread::Builder::new()
+            .name("interrupt-watch".into())
+            .spawn(move || {
+                std::thread::sleep(FATAL_GRACE);
+                if inner.running.load(Ordering::SeqCst) == pid
+                    && inner.runs.load(Ordering::SeqCst) == runs
+                {
+                    // SAFETY: `kill` takes no pointers. The run that
+                    // recorded `pid` has not ended, so the stub lives.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            });
+    }
+
     /// Records that `pid` runs application code; returns `true` if an
     /// interrupt is pending (and consumes it), in which case nothing runs.
     pub(crate) fn enter(&self, pid: i32) -> bool {
+        self.inner.runs.fetch_add(1, Ordering::SeqCst);
         self.inner.running.store(pid, Ordering::SeqCst);
         if self.inner.pending.swap(false, Ordering::SeqCst) {
             self.inner.running.store(0, Ordering::SeqCst);
@@ -277,6 +317,7 @@ impl Interrupter {
 
     /// Records that no application code runs.
     pub(crate) fn leave(&self) {
+        self.inner.runs.fetch_add(1, Ordering::SeqCst);
         self.inner.running.store(0, Ordering::SeqCst);
     }
 

@@ -533,11 +533,16 @@ impl KillSwitch {
     }
 
     /// Makes the thread exit (the first signal recorded wins; what the
-    /// group's exit status is, the thread group decides).
+    /// group's exit status is, the thread group decides). Application
+    /// code that does not stop for the interrupt has its stub killed
+    /// ([`platform::Interrupter::interrupt_fatal`]).
     pub fn kill(&self, signal: i32) {
         let _ = self
             .signal
             .compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
+        if let Some(i) = &*lock(&self.interrupter) {
+            i.interrupt_fatal();
+        }
         self.notify();
     }
 

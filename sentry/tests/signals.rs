@@ -146,12 +146,46 @@ fn int_0x80_raises_sigsegv_on_both_platforms() {
     }
 }
 
+/// Escape test for the seccomp platform's stub: a process that jumps to
+/// the stub's own `rt_sigreturn` with a forged frame blocking every host
+/// signal, then spins without system calls, still dies when killed (its
+/// stub is killed after a grace period), and the sandbox ends. On
+/// ptrace the forged call reaches the sentry like any other.
+#[test]
+fn a_forged_stub_sigreturn_cannot_make_a_process_unkillable() {
+    let Some(exe) = common::native::build("forged_sigreturn") else {
+        return;
+    };
+    for platform in common::native::platforms() {
+        let out = common::run_limited(
+            std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
+                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
+                .arg(&exe),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let expected = if platform == "seccomp" {
+            &["child killed by 9\n"][..]
+        } else {
+            &[
+                "child killed by 9\n",
+                "no stub code found: nothing to forge\n",
+            ][..]
+        };
+        assert!(
+            expected.contains(&text.as_ref()),
+            "{platform}: {text:?} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{platform}");
+    }
+}
+
 /// Core dumps: under `ulimit -c unlimited` a fault and `abort` write a
 /// core file in the working directory and the wait status has the core
 /// bit; gdb reads the markers in data, heap and the call stack from it;
 /// under `ulimit -c 0`, or a limit below a page, nothing is written; a
-/// limit that cuts the dump short leaves a partial core and the bit. A signal sent by another
-/// process (`kill -QUIT`) dumps too. gdb runs inside the sandbox on its
+/// limit that cuts the dump short leaves a partial core and the bit. A
+/// signal sent by another process (`kill -QUIT`) dumps too. gdb runs inside the sandbox on its
 /// core and natively on the native one.
 #[test]
 fn core_dumps_are_written_and_read_by_gdb() {
