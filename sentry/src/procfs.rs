@@ -592,13 +592,14 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-const PID_FILES: [(&str, Kind); 22] = [
+const PID_FILES: [(&str, Kind); 23] = [
     ("auxv", Kind::Auxv),
     ("cgroup", Kind::Cgroup),
     ("cmdline", Kind::Cmdline),
     ("comm", Kind::Comm),
     ("environ", Kind::Environ),
     ("gid_map", Kind::IdMap),
+    ("io", Kind::Io),
     ("limits", Kind::Limits),
     ("loginuid", Kind::AuditId),
     ("maps", Kind::Maps),
@@ -973,6 +974,8 @@ enum Kind {
     TimerSlack,
     /// `/proc/PID/wchan`.
     Wchan,
+    /// `/proc/PID/io`.
+    Io,
 }
 
 /// A generated file of `/proc` or `/proc/PID`.
@@ -1383,6 +1386,16 @@ impl ProcFile {
             // The sandbox never kills for memory: every process scores
             // its adjustment's floor.
             Kind::AuditId => buf.extend_from_slice(b"4294967295"),
+            Kind::Io => {
+                let [rchar, wchar, syscr, syscw] = process.group.io().counts();
+                // Storage traffic is not tracked: the sandbox's files are
+                // in memory or behind a gofer, whose disk I/O is the host's.
+                let text = format!(
+                    "rchar: {rchar}\nwchar: {wchar}\nsyscr: {syscr}\nsyscw: {syscw}\n\
+                     read_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n"
+                );
+                buf.extend_from_slice(text.as_bytes());
+            }
             Kind::Personality => {
                 let p = process.group.attrs().personality;
                 buf.extend_from_slice(format!("{p:08x}\n").as_bytes());

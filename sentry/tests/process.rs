@@ -407,3 +407,10 @@ fn programs_run_by_descriptor() {
         &[("PATH", "/usr/bin:/bin")],
     );
 }
+
+/// `/proc/self/io` counts the read and write families' calls and bytes
+/// as Linux does, and a reaped child's join its parent's.
+#[test]
+fn proc_io_counts_reads_and_writes() {
+    common::native::c_program("io_accounting");
+}

@@ -180,18 +180,33 @@ fn fcntl_lock(t: &Task, fd: Fd, cmd: FcntlCmd, addr: UserAddr) -> SysResult {
 fn read_to(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
     with_file(task, fd.0, |file| {
         crate::pty::job_control(task, file, abi_linux::Signal::SIGTTIN.0)?;
-        retry_blocking(file, READABLE_EVENTS, || {
+        let read = retry_blocking(file, READABLE_EVENTS, || {
             let mut dst = UserDest::new(&task.mm, iovs.clone());
             let n = match offset {
                 None => file.read(&task.ctx, &mut dst, ReadOptions::default())?,
                 Some(off) => file.pread(&task.ctx, &mut dst, off, ReadOptions::default())?,
             };
             Ok(n as u64)
-        })
+        });
+        // Linux's `vfs_read` counts every call that reaches the file,
+        // failed or not; one on a description not open for reading does
+        // not.
+        if !matches!(read, Err(Errno::EBADF)) {
+            task.group.io().read(*read.as_ref().unwrap_or(&0));
+        }
+        read
     })
 }
 
 fn write_from(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
+    let written = write_file(task, fd, iovs, offset);
+    if !matches!(written, Err(Errno::EBADF)) {
+        task.group.io().write(*written.as_ref().unwrap_or(&0));
+    }
+    written
+}
+
+fn write_file(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>) -> SysResult {
     with_file(task, fd.0, |file| {
         crate::pty::job_control(task, file, abi_linux::Signal::SIGTTOU.0)?;
         if offset.is_none()

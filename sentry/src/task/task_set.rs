@@ -649,9 +649,9 @@ impl TaskSet {
                     });
                 if !keep && matches!(event, ChildEvent::Exited(_)) {
                     // Reaping hands the child's usage to its parent.
-                    tree.nodes.remove(&pid);
+                    let io = tree.nodes.remove(&pid).map(|n| n.group.io().counts());
                     if let Some(p) = tree.nodes.get(&parent) {
-                        p.group.add_child(usage);
+                        p.group.add_child(usage, io.unwrap_or_default());
                     }
                 }
                 break Ok(Some((pid, event, usage)));

@@ -20,6 +20,7 @@
 //! `ThreadGroup::state` → `SignalHandlers::actions` → the kill switches'
 //! locks.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use abi_linux::Errno;
@@ -75,6 +76,7 @@ pub struct ThreadGroup {
     /// The `prctl` attributes.
     attrs: Mutex<ProcessAttrs>,
     usage: Mutex<GroupUsage>,
+    io: IoUsage,
 }
 
 /// The `prctl(2)` attributes of a process.
@@ -189,6 +191,46 @@ impl Usage {
     }
 }
 
+/// The character I/O a process did (Linux's `task_io_accounting`, as
+/// `/proc/PID/io` shows it): bytes and calls of the read and write
+/// families, its own and its reaped children's.
+#[derive(Debug, Default)]
+pub struct IoUsage {
+    rchar: AtomicU64,
+    wchar: AtomicU64,
+    syscr: AtomicU64,
+    syscw: AtomicU64,
+}
+
+impl IoUsage {
+    /// Counts a read call that moved `bytes`.
+    pub fn read(&self, bytes: u64) {
+        self.rchar.fetch_add(bytes, Ordering::Relaxed);
+        self.syscr.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a write call that moved `bytes`.
+    pub fn write(&self, bytes: u64) {
+        self.wchar.fetch_add(bytes, Ordering::Relaxed);
+        self.syscw.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `rchar`, `wchar`, `syscr` and `syscw`.
+    pub fn counts(&self) -> [u64; 4] {
+        [&self.rchar, &self.wchar, &self.syscr, &self.syscw].map(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// Adds a reaped child's counts.
+    fn absorb(&self, child: [u64; 4]) {
+        for (c, v) in [&self.rchar, &self.wchar, &self.syscr, &self.syscw]
+            .into_iter()
+            .zip(child)
+        {
+            c.fetch_add(v, Ordering::Relaxed);
+        }
+    }
+}
+
 /// What a group has used besides its live threads: its exited threads',
 /// and its waited-for children's (Linux's `signal_struct` totals).
 #[derive(Clone, Copy, Debug, Default)]
@@ -238,6 +280,7 @@ impl ThreadGroup {
             creds: Mutex::new(vfs_core::Credentials::root()),
             attrs: Mutex::new(ProcessAttrs::default()),
             usage: Mutex::new(GroupUsage::default()),
+            io: IoUsage::default(),
         })
     }
 
@@ -258,10 +301,17 @@ impl ThreadGroup {
         u.exited.maxrss_kb = u.exited.maxrss_kb.max(kb);
     }
 
-    /// Adds a reaped child's own and children's usage (`wait`).
-    pub(crate) fn add_child(&self, child: Usage) {
+    /// Adds a reaped child's own and children's usage (`wait`), and its
+    /// I/O counts (which its own reaped children's are in already).
+    pub(crate) fn add_child(&self, child: Usage, io: [u64; 4]) {
         let mut u = self.usage_state();
         u.children = u.children.plus(child);
+        self.io.absorb(io);
+    }
+
+    /// The process's character I/O counts (`/proc/PID/io`).
+    pub fn io(&self) -> &IoUsage {
+        &self.io
     }
 
     /// The group's own usage: its live threads' and its exited threads'
