@@ -7,9 +7,10 @@
 //! The file holds the dumping thread's registers (`NT_PRSTATUS`,
 //! `NT_PRFPREG`), the process (`NT_PRPSINFO`), its auxiliary vector
 //! (`NT_AUXV`) and mapped files (`NT_FILE`), and the memory Linux's
-//! default `coredump_filter` (0x33) selects: anonymous memory, written
-//! private file mappings, and the first page of mapped ELF files. Pages
-//! never touched are left as holes, as Linux leaves them. Other threads'
+//! default `coredump_filter` (0x33) selects: anonymous memory, writable
+//! private file mappings, and the first page of mapped ELF files.
+//! Anonymous pages never touched are left as holes, as Linux leaves them;
+//! file mappings above 64 MiB get only their present pages. Other threads'
 //! registers are not included (Linux adds a `NT_PRSTATUS` per thread).
 
 use abi_linux::{Errno, OpenFlags, RlimitResource};
@@ -26,6 +27,8 @@ pub fn dumps_core(signal: i32) -> bool {
 }
 
 const PAGE: u64 = 4096;
+/// The largest file mapping whose untouched pages a dump reads.
+const FILE_READ_LIMIT: u64 = 64 << 20;
 const NT_PRSTATUS: u32 = 1;
 const NT_PRFPREG: u32 = 2;
 const NT_PRPSINFO: u32 = 3;
@@ -41,6 +44,8 @@ struct Segment {
     flags: u32,
     /// How many bytes from `start` are dumped (the rest reads as zeros).
     dumped: u64,
+    /// Whether a file backs it.
+    file: bool,
 }
 
 /// Writes the core file of `t`'s process, killed by `signal`. Returns
@@ -113,14 +118,24 @@ fn write_core(t: &Task, signal: i32, limit: u64) -> Result<bool, Errno> {
         let mut page = vec![0u8; PAGE as usize];
         for (s, &at) in segments.iter().zip(&placed) {
             let end = s.start + s.dumped;
-            let resident = t.mm.residency(s.start, end).unwrap_or_default();
-            for (i, &r) in resident.iter().enumerate() {
-                let addr = s.start + i as u64 * PAGE;
-                // Untouched pages stay holes; unreadable ones too.
-                if r & 1 == 0 || t.mm.copy_in_exact(addr, &mut page).is_err() {
+            // Anonymous memory never touched reads as zeros: only its
+            // present pages are written (a reservation of terabytes costs
+            // nothing). A file mapping's untouched pages hold the file's
+            // bytes (a program's .data), so every page of a small one is
+            // read; a large one (a huge sparse file, say) gets its
+            // present pages only, so a dump never pulls more of a file
+            // into memory than FILE_READ_LIMIT.
+            let pages: Box<dyn Iterator<Item = u64>> = if s.file && s.dumped <= FILE_READ_LIMIT {
+                Box::new((s.start..end).step_by(PAGE as usize))
+            } else {
+                Box::new(t.mm.present_in(s.start, end).into_iter())
+            };
+            for addr in pages {
+                // Unreadable pages stay holes.
+                if t.mm.copy_in_exact(addr, &mut page).is_err() {
                     continue;
                 }
-                if !write_at(at + i as u64 * PAGE, &page)? {
+                if !write_at(at + (addr - s.start), &page)? {
                     return Ok(true);
                 }
             }
@@ -196,6 +211,7 @@ fn segments(t: &Task) -> Vec<Segment> {
                 end: vma.end,
                 flags,
                 dumped,
+                file: matches!(vma.backing, Backing::File(_)),
             }
         })
         .collect()

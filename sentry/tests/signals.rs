@@ -185,7 +185,8 @@ fn a_forged_stub_sigreturn_cannot_make_a_process_unkillable() {
 /// bit; gdb reads the markers in data, heap and the call stack from it;
 /// under `ulimit -c 0`, or a limit below a page, nothing is written; a
 /// limit that cuts the dump short leaves a partial core and the bit. A
-/// signal sent by another process (`kill -QUIT`) dumps too. gdb runs inside the sandbox on its
+/// signal sent by another process (`kill -QUIT`) dumps too, and so does
+/// a process with 64 GiB of untouched reservation, at once. gdb runs inside the sandbox on its
 /// core and natively on the native one.
 #[test]
 fn core_dumps_are_written_and_read_by_gdb() {
@@ -201,6 +202,10 @@ fn core_dumps_are_written_and_read_by_gdb() {
         return;
     };
     let crash = crash.to_str().unwrap();
+    let Some(big) = common::native::build("big_reservation") else {
+        return;
+    };
+    let big = big.to_str().unwrap();
     let script = format!(
         "d=$(mktemp -d /tmp/core.XXXXXX); cd $d; ulimit -c unlimited\n\
          status() {{ perl -e 'system(@ARGV); printf \"signal %d core %d\\n\", $? & 127, ($? & 128) >> 7' \"$@\"; }}\n\
@@ -209,6 +214,7 @@ fn core_dumps_are_written_and_read_by_gdb() {
            | grep -o '= 42424242\\|heap says hello\\|crash_here\\|in main' | uniq\n\
          rm core; status {crash} a; ls core; gdb -batch -nx -ex bt {crash} core 2>/dev/null | grep -o 'abort\\|in main' | sort -u\n\
          rm core; status sh -c 'kill -QUIT $$'; ls core; rm core\n\
+         status {big}; ls core; rm core\n\
          (ulimit -c 0; status {crash}); ls core 2>/dev/null || echo no core\n\
          (ulimit -c 2; status {crash}); ls core 2>/dev/null || echo no core below a page\n\
          (ulimit -c 100; status {crash}); ls -s --block-size=K core; rm core\n\

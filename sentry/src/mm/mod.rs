@@ -1544,6 +1544,16 @@ impl MemoryManager {
             .collect()
     }
 
+    /// The addresses of the pages of `start..end` present in this address
+    /// space, in order (as many as the memory really holds, whatever the
+    /// range's size).
+    pub fn present_in(&self, start: u64, end: u64) -> Vec<u64> {
+        lock(&self.active.pages)
+            .range(start..end)
+            .map(|(&addr, _)| addr)
+            .collect()
+    }
+
     /// How many pages are present.
     pub fn present_pages(&self) -> usize {
         lock(&self.active.pages).len()
