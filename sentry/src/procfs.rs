@@ -304,7 +304,7 @@ impl DirectoryGenerator for RootDir {
 
 /// The files of `/proc/sys` the sentry serves, read-only, each with what
 /// it reads as: the limits and names the sandbox's kernel really has.
-const SYSCTLS: [&str; 35] = [
+const SYSCTLS: [&str; 36] = [
     "fs/file-max",
     "fs/mqueue/msg_default",
     "fs/mqueue/msg_max",
@@ -339,6 +339,7 @@ const SYSCTLS: [&str; 35] = [
     "net/ipv4/ip_unprivileged_port_start",
     "net/ipv4/ping_group_range",
     "net/ipv6/bindv6only",
+    "vm/max_map_count",
     "vm/overcommit_memory",
 ];
 
@@ -406,6 +407,7 @@ fn sysctl_value(proc: &Proc, path: &str) -> String {
         // Heuristic overcommit: the sandbox refuses only what its memory
         // limit cannot back.
         "vm/overcommit_memory" => "0".into(),
+        "vm/max_map_count" => crate::mm::MAX_MAP_COUNT.to_string(),
         _ => String::new(),
     }
 }

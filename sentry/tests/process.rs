@@ -414,3 +414,11 @@ fn programs_run_by_descriptor() {
 fn proc_io_counts_reads_and_writes() {
     common::native::c_program("io_accounting");
 }
+
+/// `vm.max_map_count`: fragmenting the address space stops with ENOMEM
+/// at the limit, as on Linux, so mappings cannot grow the sentry's own
+/// memory without bound.
+#[test]
+fn the_number_of_mappings_is_bounded_as_on_linux() {
+    common::native::c_program("map_count");
+}

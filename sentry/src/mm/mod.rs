@@ -72,6 +72,11 @@ const FAULT_AROUND_PAGES: u64 = 16;
 /// minimum gap between `mmap_base` and the top of the address space).
 pub const MMAP_GAP: u64 = 128 << 20;
 
+/// The most VMAs an address space may have (Linux's default
+/// `vm.max_map_count`): each costs the sentry memory, so a program that
+/// fragments its mappings gets `ENOMEM` past it, as on Linux.
+pub const MAX_MAP_COUNT: usize = 65530;
+
 /// The largest brk heap (Linux limits it by `RLIMIT_DATA`).
 const MAX_BRK_SIZE: u64 = 1 << 34;
 
@@ -629,6 +634,7 @@ impl MemoryManager {
         let mut st = lock(&self.state);
         let start = self.place(&st, addr, len, fixed)?;
         let end = start + len;
+        Self::room_for(&st, 1)?;
         self.unmap_locked(&mut st, start, end)?;
         let backing = if shared {
             Backing::Shared {
@@ -678,6 +684,7 @@ impl MemoryManager {
         let mut st = lock(&self.state);
         let start = self.place(&st, addr, len, fixed)?;
         let end = start + len;
+        Self::room_for(&st, 1)?;
         self.unmap_locked(&mut st, start, end)?;
         file.mappable
             .add_mapping(&self.space(), start..end, file.offset, file.writable())?;
@@ -710,6 +717,14 @@ impl MemoryManager {
         keys
     }
 
+    /// `ENOMEM` if `more` VMAs would pass [`MAX_MAP_COUNT`].
+    fn room_for(st: &State, more: usize) -> Result<()> {
+        if st.vmas.len() + more > MAX_MAP_COUNT {
+            return Err(Errno::ENOMEM);
+        }
+        Ok(())
+    }
+
     /// Splits the VMA containing `addr` (if any) so that a VMA starts there.
     fn split_at(st: &mut State, addr: u64) {
         let Some((&start, vma)) = st.vmas.range(..addr).next_back() else {
@@ -729,6 +744,15 @@ impl MemoryManager {
     /// Removes the VMAs in `start..end` (telling file Mappables) and their
     /// present pages.
     fn unmap_locked(&self, st: &mut State, start: u64, end: u64) -> Result<()> {
+        // A hole inside one VMA leaves two where there was one.
+        if st
+            .vmas
+            .range(..start)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > end)
+        {
+            Self::room_for(st, 1)?;
+        }
         Self::split_at(st, start);
         Self::split_at(st, end);
         let keys: Vec<u64> = st.vmas.range(start..end).map(|(&k, _)| k).collect();
@@ -796,6 +820,14 @@ impl MemoryManager {
         if cursor < end {
             return Err(Errno::ENOMEM);
         }
+        // Each end inside a VMA splits it.
+        let inside = |a: u64| {
+            st.vmas
+                .range(..a)
+                .next_back()
+                .is_some_and(|(&k, v)| k < a && v.end > a)
+        };
+        Self::room_for(&st, usize::from(inside(addr)) + usize::from(inside(end)))?;
         Self::split_at(&mut st, addr);
         Self::split_at(&mut st, end);
         for (_, vma) in st.vmas.range_mut(addr..end) {
@@ -924,6 +956,8 @@ impl MemoryManager {
             return Err(Errno::ENOMEM);
         }
         let dest = Self::find_free(&st, new_len, self.mmap_top(), self.min_addr)?;
+        // Moving part of a VMA may leave pieces on both sides.
+        Self::room_for(&st, 2)?;
         Self::split_at(&mut st, old);
         Self::split_at(&mut st, old_end);
         let mut moved_vma = st.vmas.remove(&old).ok_or(Errno::EFAULT)?;
@@ -1069,7 +1103,8 @@ impl MemoryManager {
                 return cur;
             }
             // Extend the heap VMA when it ends at the old top, else start
-            // one.
+            // one (if the address space may have another).
+            let room = Self::room_for(&st, 1).is_ok();
             let heap = st
                 .vmas
                 .range_mut(..old_top)
@@ -1077,6 +1112,7 @@ impl MemoryManager {
                 .filter(|(_, v)| v.end == old_top && v.name.as_deref() == Some("[heap]"));
             match heap {
                 Some((_, v)) => v.end = new_top,
+                None if !room => return cur,
                 None => {
                     st.vmas.insert(
                         old_top,
