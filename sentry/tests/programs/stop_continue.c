@@ -57,6 +57,10 @@ int main(void) {
     pipe(p);
     pid_t child = fork();
     if (child == 0) {
+        /* A process group of its own whose parent is in another group of
+         * the session: never orphaned, so SIGTSTP stops it however the
+         * test was started (Linux discards it in an orphaned group). */
+        setpgid(0, 0);
         close(p[0]);
         /* A sleep the stop interrupts and that carries on after. */
         struct timespec ts = {0, 300 * 1000 * 1000};
@@ -66,6 +70,7 @@ int main(void) {
             pause();
     }
     close(p[1]);
+    setpgid(child, child);
     int status;
     kill(child, SIGSTOP);
     waitpid(child, &status, WUNTRACED);
