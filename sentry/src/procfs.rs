@@ -594,7 +594,7 @@ fn parse_number(name: &[u8]) -> Option<i32> {
     std::str::from_utf8(name).ok()?.parse().ok()
 }
 
-const PID_FILES: [(&str, Kind); 23] = [
+const PID_FILES: [(&str, Kind); 25] = [
     ("auxv", Kind::Auxv),
     ("cgroup", Kind::Cgroup),
     ("cmdline", Kind::Cmdline),
@@ -612,6 +612,8 @@ const PID_FILES: [(&str, Kind); 23] = [
     ("personality", Kind::Personality),
     ("sessionid", Kind::AuditId),
     ("setgroups", Kind::Setgroups),
+    ("smaps", Kind::Smaps),
+    ("smaps_rollup", Kind::SmapsRollup),
     ("stat", Kind::Stat),
     ("statm", Kind::Statm),
     ("status", Kind::Status),
@@ -978,6 +980,10 @@ enum Kind {
     Wchan,
     /// `/proc/PID/io`.
     Io,
+    /// `/proc/PID/smaps`.
+    Smaps,
+    /// `/proc/PID/smaps_rollup`.
+    SmapsRollup,
 }
 
 /// A generated file of `/proc` or `/proc/PID`.
@@ -995,6 +1001,135 @@ fn nul_joined(items: &[Vec<u8>], buf: &mut Vec<u8>) {
 }
 
 /// `/proc/meminfo`'s `"%-16s%8lu kB"` lines.
+/// A line of `/proc/PID/maps` (and of the mapping headers of `smaps`).
+fn maps_line(start: u64, vma: &crate::mm::Vma) -> String {
+    let (dev, ino) = match &vma.backing {
+        crate::mm::Backing::File(f) => (f.identity.device_id(), f.identity.inode_id()),
+        _ => (0, 0),
+    };
+    let mut line = format!(
+        "{start:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {ino}",
+        vma.end,
+        if vma.perms.read { 'r' } else { '-' },
+        if vma.perms.write { 'w' } else { '-' },
+        if vma.perms.execute { 'x' } else { '-' },
+        if vma.is_shared() { 's' } else { 'p' },
+        vma.file_offset(),
+        abi_linux::dev_major(dev),
+        abi_linux::dev_minor(dev),
+    );
+    if let Some(name) = &vma.name {
+        // Linux pads the fixed fields to 72 columns and adds one blank
+        // before the name.
+        while line.len() < 72 {
+            line.push(' ');
+        }
+        line.push(' ');
+        line.push_str(name);
+    } else {
+        line.push(' ');
+    }
+    line.push('\n');
+    line
+}
+
+/// The counters of one `smaps` entry for `size` bytes with present pages
+/// `kinds` (see `MemoryManager::present_kinds`). Anonymous pages are
+/// dirty, file pages clean; pages shared since a fork are "shared" and
+/// counted whole in the PSS (the sentry does not count their sharers).
+/// The `rollup` form (`smaps_rollup`) has no size lines and breaks the
+/// PSS down.
+fn smaps_counts(buf: &mut Vec<u8>, size: u64, kinds: [u64; 4], shared_mapping: bool, rollup: bool) {
+    let kb = |pages: u64| pages * (PAGE_SIZE / 1024);
+    let [anon, anon_cow, file, file_cow] = kinds;
+    let rss = kb(anon + anon_cow + file + file_cow);
+    let (shared_dirty, private_dirty) = if shared_mapping {
+        (kb(anon + anon_cow), 0)
+    } else {
+        (kb(anon_cow), kb(anon))
+    };
+    let sizes = [
+        ("Size", size / 1024),
+        ("KernelPageSize", PAGE_SIZE / 1024),
+        ("MMUPageSize", PAGE_SIZE / 1024),
+    ];
+    let pss = [
+        ("Rss", rss),
+        ("Pss", rss),
+        ("Pss_Dirty", shared_dirty + private_dirty),
+    ];
+    let breakdown = [
+        ("Pss_Anon", kb(anon + anon_cow)),
+        ("Pss_File", kb(file + file_cow)),
+        ("Pss_Shmem", 0),
+    ];
+    let rest = [
+        ("Shared_Clean", kb(file_cow)),
+        ("Shared_Dirty", shared_dirty),
+        ("Private_Clean", kb(file)),
+        ("Private_Dirty", private_dirty),
+        ("Referenced", rss),
+        (
+            "Anonymous",
+            if shared_mapping {
+                0
+            } else {
+                kb(anon + anon_cow)
+            },
+        ),
+        ("KSM", 0),
+        ("LazyFree", 0),
+        ("AnonHugePages", 0),
+        ("ShmemPmdMapped", 0),
+        ("FilePmdMapped", 0),
+        ("Shared_Hugetlb", 0),
+        ("Private_Hugetlb", 0),
+        ("Swap", 0),
+        ("SwapPss", 0),
+        ("Locked", 0),
+    ];
+    let lines: Vec<(&str, u64)> = if rollup {
+        pss.into_iter().chain(breakdown).chain(rest).collect()
+    } else {
+        sizes.into_iter().chain(pss).chain(rest).collect()
+    };
+    for (name, value) in lines {
+        kb_line_wide(buf, name, value);
+    }
+}
+
+/// A `smaps` line: the name padded to 16 columns, the value to 8.
+fn kb_line_wide(buf: &mut Vec<u8>, name: &str, kb: u64) {
+    buf.extend_from_slice(format!("{:<16}{kb:>8} kB\n", format!("{name}:")).as_bytes());
+}
+
+/// The `VmFlags` of a mapping: read, write, execute, shared, what it may
+/// become (`mr mw me`, `ms` when shared), grows down for the stack, and
+/// accountable for private writable memory.
+fn vm_flags(vma: &crate::mm::Vma) -> String {
+    let mut flags = Vec::new();
+    for (on, name) in [
+        (vma.perms.read, "rd"),
+        (vma.perms.write, "wr"),
+        (vma.perms.execute, "ex"),
+        (vma.is_shared(), "sh"),
+        (true, "mr"),
+        (true, "mw"),
+        (true, "me"),
+        (vma.is_shared(), "ms"),
+        (vma.name.as_deref() == Some("[stack]"), "gd"),
+        (
+            vma.is_data() || vma.name.as_deref() == Some("[stack]"),
+            "ac",
+        ),
+    ] {
+        if on {
+            flags.push(name);
+        }
+    }
+    format!("{} ", flags.join(" "))
+}
+
 fn kb_line(buf: &mut Vec<u8>, name: &str, kb: u64) {
     buf.extend_from_slice(format!("{:<16}{kb:>8} kB\n", format!("{name}:")).as_bytes());
 }
@@ -1269,37 +1404,40 @@ impl ProcFile {
             }
             Kind::Maps => {
                 for (start, vma) in process.mm.vmas() {
-                    let (dev, ino) = match &vma.backing {
-                        crate::mm::Backing::File(f) => {
-                            (f.identity.device_id(), f.identity.inode_id())
-                        }
-                        _ => (0, 0),
-                    };
-                    let mut line = format!(
-                        "{start:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {ino}",
-                        vma.end,
-                        if vma.perms.read { 'r' } else { '-' },
-                        if vma.perms.write { 'w' } else { '-' },
-                        if vma.perms.execute { 'x' } else { '-' },
-                        if vma.is_shared() { 's' } else { 'p' },
-                        vma.file_offset(),
-                        abi_linux::dev_major(dev),
-                        abi_linux::dev_minor(dev),
-                    );
-                    if let Some(name) = &vma.name {
-                        // Linux pads the fixed fields to 72 columns and
-                        // adds one blank before the name.
-                        while line.len() < 72 {
-                            line.push(' ');
-                        }
-                        line.push(' ');
-                        line.push_str(name);
-                    } else {
-                        line.push(' ');
-                    }
-                    line.push('\n');
-                    buf.extend_from_slice(line.as_bytes());
+                    buf.extend_from_slice(maps_line(start, &vma).as_bytes());
                 }
+            }
+            Kind::Smaps => {
+                for (start, vma) in process.mm.vmas() {
+                    buf.extend_from_slice(maps_line(start, &vma).as_bytes());
+                    let kinds = process.mm.present_kinds(start, vma.end);
+                    smaps_counts(buf, vma.end - start, kinds, vma.is_shared(), false);
+                    let flags = vm_flags(&vma);
+                    buf.extend_from_slice(
+                        format!("THPeligible:    {:>8}\nVmFlags: {flags}\n", 0).as_bytes(),
+                    );
+                }
+            }
+            Kind::SmapsRollup => {
+                let vmas = process.mm.vmas();
+                let (first, last) = (
+                    vmas.first().map_or(0, |(s, _)| *s),
+                    vmas.last().map_or(0, |(_, v)| v.end),
+                );
+                let mut kinds = [0u64; 4];
+                let mut size = 0;
+                for (start, vma) in &vmas {
+                    size += vma.end - start;
+                    for (k, n) in kinds
+                        .iter_mut()
+                        .zip(process.mm.present_kinds(*start, vma.end))
+                    {
+                        *k += n;
+                    }
+                }
+                let head = format!("{first:08x}-{last:08x} ---p 00000000 00:00 0");
+                buf.extend_from_slice(format!("{head:<72} [rollup]\n").as_bytes());
+                smaps_counts(buf, size, kinds, false, true);
             }
             Kind::Mounts | Kind::MountInfo => {
                 let (root, cwd) = process.fs.root_and_cwd().map_err(|_| Errno::ESRCH)?;

@@ -151,6 +151,41 @@ fn vmstat_and_small_proc_files_read_as_on_linux() {
     );
 }
 
+/// `/proc/PID/smaps` and `smaps_rollup` hold what tools read (`pmap -X`,
+/// psutil's USS and PSS): one entry per mapping with its size, the
+/// resident pages split into clean and dirty, shared and private.
+#[test]
+fn smaps_and_smaps_rollup_read_as_on_linux() {
+    let script = r#"import re
+def entries(path):
+    out, cur = [], None
+    for line in open(path):
+        if re.match(r'^[0-9a-f]+-[0-9a-f]+ ', line):
+            start, end = [int(x, 16) for x in line.split()[0].split('-')]
+            cur = {'_size': (end - start) // 1024, '_keys': []}
+            out.append(cur)
+        else:
+            k, v = line.split(':', 1)
+            cur['_keys'].append(k)
+            cur[k] = v.strip()
+    return out
+kb = lambda v: int(v.split()[0])
+e = entries('/proc/self/smaps')
+core = ['Size', 'Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty', 'Private_Clean',
+        'Private_Dirty', 'Referenced', 'Anonymous', 'Swap', 'SwapPss', 'Locked', 'VmFlags']
+print('every entry has the keys tools read', all(all(k in x for k in core) for x in e))
+print('sizes agree with the ranges', all(kb(x['Size']) == x['_size'] for x in e))
+print('rss within size', all(kb(x['Rss']) <= x['_size'] for x in e))
+print('rss is clean plus dirty', all(kb(x['Rss']) == sum(kb(x[k]) for k in
+      ['Shared_Clean', 'Shared_Dirty', 'Private_Clean', 'Private_Dirty']) for x in e))
+print('one entry per mapping', len(e) == sum(1 for _ in open('/proc/self/maps')))
+r = entries('/proc/self/smaps_rollup')[0]
+print('rollup has the keys', all(k in r for k in ['Rss', 'Pss', 'Private_Clean', 'Private_Dirty', 'Swap']))
+print('rollup sums the entries', kb(r['Rss']) >= sum(kb(x['Rss']) for x in e) * 9 // 10)
+"#;
+    same_as_native(&["/usr/bin/python3", "-c", script], &[]);
+}
+
 /// `make -j2` builds a small C project (three objects and a link, two
 /// jobs at a time) and the result runs.
 #[test]

@@ -1590,6 +1590,17 @@ impl MemoryManager {
             .collect()
     }
 
+    /// The pages of `start..end` present in this address space, by kind:
+    /// `[anonymous, anonymous shared since a fork, file, file shared
+    /// since a fork]` (what `/proc/PID/smaps` reports).
+    pub fn present_kinds(&self, start: u64, end: u64) -> [u64; 4] {
+        let mut kinds = [0u64; 4];
+        for page in lock(&self.active.pages).range(start..end).map(|(_, p)| p) {
+            kinds[usize::from(page.from_file) * 2 + usize::from(page.cow)] += 1;
+        }
+        kinds
+    }
+
     /// How many pages are present.
     pub fn present_pages(&self) -> usize {
         lock(&self.active.pages).len()
