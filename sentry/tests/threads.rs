@@ -83,7 +83,8 @@ fn cpu_time_itimers_clocks_timers_and_rlimit_cpu() {
 }
 
 /// `ulimit -t` as shells use it (soft and hard: SIGKILL at the limit;
-/// soft only: SIGXCPU, 152), and Python's `setitimer` profiling timer.
+/// soft only: SIGXCPU, 152; inherited by a child), and Python's
+/// `setitimer` profiling timer.
 #[test]
 fn shell_cpu_limit_and_python_profiling_timer() {
     same_as_native(
@@ -91,7 +92,8 @@ fn shell_cpu_limit_and_python_profiling_timer() {
             "/bin/bash",
             "-c",
             "(ulimit -t 1; while :; do :; done); echo $?; \
-             (ulimit -St 1; while :; do :; done) 2>/dev/null; echo $?",
+             (ulimit -St 1; while :; do :; done) 2>/dev/null; echo $?; \
+             (ulimit -t 1; sh -c 'while :; do :; done'; echo inherited $?)",
         ],
         &[],
     );
