@@ -287,20 +287,7 @@ impl Interrupter {
             return;
         }
         let runs = self.inner.runs.load(Ordering::SeqCst);
-        let inner = self.inner.clone();
-        // A thread that cannot be had leaves the run to the signal alone.
-        let _ = std::thread::Builder::new()
-            .name("interrupt-watch".into())
-            .spawn(move || {
-                std::thread::sleep(FATAL_GRACE);
-                if inner.running.load(Ordering::SeqCst) == pid
-                    && inner.runs.load(Ordering::SeqCst) == runs
-                {
-                    // SAFETY: `kill` takes no pointers. The run that
-                    // recorded `pid` has not ended, so the stub lives.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                }
-            });
+        watchdog::watch(self.inner.clone(), pid, runs);
     }
 
     /// Records that `pid` runs application code; returns `true` if an
@@ -324,5 +311,76 @@ impl Interrupter {
     /// Consumes a pending interrupt; returns whether there was one.
     pub(crate) fn take(&self) -> bool {
         self.inner.pending.swap(false, Ordering::SeqCst)
+    }
+}
+
+/// One thread for every [`Interrupter::interrupt_fatal`] of the process:
+/// it keeps the runs to check, sleeps until the earliest is due, and
+/// kills the stubs whose run outlasted [`FATAL_GRACE`]. (A thread per
+/// interrupt would make a thousand when a thousand-thread group exits.)
+mod watchdog {
+    use std::sync::atomic::Ordering;
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Instant;
+
+    use super::{FATAL_GRACE, InterruptState};
+
+    struct Watch {
+        due: Instant,
+        state: Arc<InterruptState>,
+        pid: i32,
+        runs: u64,
+    }
+
+    static QUEUE: Mutex<Vec<Watch>> = Mutex::new(Vec::new());
+    static CHANGED: Condvar = Condvar::new();
+    static STARTED: std::sync::Once = std::sync::Once::new();
+
+    /// Kills stub `pid` if `state`'s run `runs` still goes after the grace.
+    pub(super) fn watch(state: Arc<InterruptState>, pid: i32, runs: u64) {
+        QUEUE.lock().unwrap_or_else(|e| e.into_inner()).push(Watch {
+            due: Instant::now() + FATAL_GRACE,
+            state,
+            pid,
+            runs,
+        });
+        CHANGED.notify_one();
+        STARTED.call_once(|| {
+            // Without its thread no stub is ever killed this way; the
+            // interrupt signal still works for every well-behaved stub.
+            let _ = std::thread::Builder::new()
+                .name("interrupt-watch".into())
+                .spawn(serve);
+        });
+    }
+
+    fn serve() {
+        let mut queue = QUEUE.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let now = Instant::now();
+            queue.retain(|w| {
+                if w.due > now {
+                    return true;
+                }
+                if w.state.running.load(Ordering::SeqCst) == w.pid
+                    && w.state.runs.load(Ordering::SeqCst) == w.runs
+                {
+                    // SAFETY: `kill` takes no pointers. The run that
+                    // recorded `pid` has not ended, so the stub lives.
+                    unsafe { libc::kill(w.pid, libc::SIGKILL) };
+                }
+                false
+            });
+            queue = match queue.iter().map(|w| w.due).min() {
+                Some(due) => {
+                    let wait = due.saturating_duration_since(Instant::now());
+                    CHANGED
+                        .wait_timeout(queue, wait)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+                None => CHANGED.wait(queue).unwrap_or_else(|e| e.into_inner()),
+            };
+        }
     }
 }
