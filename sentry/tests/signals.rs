@@ -122,6 +122,15 @@ run(False)
     same_as_native(&["/usr/bin/python3", "-c", script], &[]);
 }
 
+/// Runs `exe` in the sandbox on `platform`, with the host's root.
+fn in_sandbox(platform: &str, exe: &std::path::Path) -> std::process::Output {
+    common::run_limited(
+        std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
+            .args(["run", "--platform", platform, "--rootfs", "/", "--"])
+            .arg(exe),
+    )
+}
+
 /// `int 0x80` (a 32-bit system call) raises SIGSEGV in the sandbox on
 /// both platforms, as on a Linux without IA32 emulation; natively this
 /// host runs it, so the expected output is the sandbox's own contract.
@@ -131,11 +140,7 @@ fn int_0x80_raises_sigsegv_on_both_platforms() {
         return;
     };
     for platform in common::native::platforms() {
-        let out = common::run_limited(
-            std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
-                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
-                .arg(&exe),
-        );
+        let out = in_sandbox(platform, &exe);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             "int 0x80: -38, SIGSEGV code 0x80 at the instruction 1\n",
@@ -157,11 +162,7 @@ fn a_forged_stub_sigreturn_cannot_make_a_process_unkillable() {
         return;
     };
     for platform in common::native::platforms() {
-        let out = common::run_limited(
-            std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
-                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
-                .arg(&exe),
-        );
+        let out = in_sandbox(platform, &exe);
         let text = String::from_utf8_lossy(&out.stdout);
         let expected = if platform == "seccomp" {
             &["child killed by 9\n"][..]
