@@ -331,6 +331,11 @@ pub fn host_errno(e: &std::io::Error) -> Errno {
         .unwrap_or(Errno::EIO)
 }
 
+/// The errno of the host call that just failed on this thread.
+pub fn last_host_errno() -> Errno {
+    host_errno(&std::io::Error::last_os_error())
+}
+
 impl Kernel {
     /// Builds a kernel: the platform, the VFS with `tmpfs` registered, the
     /// root filesystem, a `tmpfs` on `/tmp`, and `/dev` with the memory

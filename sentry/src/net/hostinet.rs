@@ -27,19 +27,10 @@ use super::inet::{Family, Options};
 /// The most bytes one host send or receive moves.
 pub const MAX_TRANSFER: usize = 256 << 10;
 
-fn last_errno() -> Errno {
-    Errno::from_raw(
-        std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO),
-    )
-    .unwrap_or(Errno::EIO)
-}
-
 /// The result of a host call returning `-1` on error.
 fn check(ret: isize) -> Result<usize, Errno> {
     if ret < 0 {
-        Err(last_errno())
+        Err(crate::kernel::last_host_errno())
     } else {
         Ok(ret as usize)
     }
@@ -81,7 +72,7 @@ impl HostSocket {
             )
         };
         if fd < 0 {
-            return Err(last_errno());
+            return Err(crate::kernel::last_host_errno());
         }
         // SAFETY: `fd` was just returned by the host and nothing else owns it.
         Self::from_fd(family, stream, unsafe { OwnedFd::from_raw_fd(fd) }, ino)
@@ -166,7 +157,7 @@ impl HostSocket {
             )
         };
         if fd < 0 {
-            return Err(last_errno());
+            return Err(crate::kernel::last_host_errno());
         }
         // SAFETY: `fd` was just returned by the host and nothing else owns it.
         let sock = Self::from_fd(self.family, true, unsafe { OwnedFd::from_raw_fd(fd) }, ino)?;

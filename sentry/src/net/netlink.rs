@@ -348,7 +348,7 @@ impl HostRoute {
             )
         };
         if fd < 0 {
-            return Err(last_errno());
+            return Err(crate::kernel::last_host_errno());
         }
         // SAFETY: `fd` was just returned by the host and nothing else owns it.
         let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
@@ -392,7 +392,7 @@ impl HostRoute {
             )
         };
         if sent < 0 {
-            return Err(last_errno());
+            return Err(crate::kernel::last_host_errno());
         }
         let waits_for_end = hdr.flags & (NLM_F_DUMP | NLM_F_ACK) != 0;
         let mut out = Vec::new();
@@ -434,15 +434,6 @@ impl HostRoute {
         }
         Ok(out)
     }
-}
-
-fn last_errno() -> Errno {
-    Errno::from_raw(
-        std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EIO),
-    )
-    .unwrap_or(Errno::EIO)
 }
 
 /// Builds netlink messages for one answer.

@@ -416,10 +416,7 @@ fn sys_membarrier(t: &mut Task, cmd: i32, flags: u32, _cpu_id: i32) -> SysResult
         // pointers.
         match unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) } {
             0 => Ok(0),
-            _ => Err(std::io::Error::last_os_error()
-                .raw_os_error()
-                .and_then(Errno::from_raw)
-                .unwrap_or(Errno::EIO)),
+            _ => Err(crate::kernel::last_host_errno()),
         }
     };
     match cmd {
