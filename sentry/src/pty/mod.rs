@@ -523,11 +523,6 @@ fn terminal_file(
     )
 }
 
-/// Whether `file` is a pseudo-terminal (either side).
-pub fn is_terminal(file: &FileDescription) -> bool {
-    terminal_of(file).is_some()
-}
-
 /// Whether `file` is a terminal of this module, and which side.
 fn terminal_of(file: &FileDescription) -> Option<(Arc<Terminal>, bool)> {
     if let Some(m) = file.downcast::<MasterFile>() {

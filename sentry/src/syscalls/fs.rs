@@ -214,10 +214,7 @@ fn write_file(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>)
         {
             return sent.map(|n| n as u64);
         }
-        if offset.is_none()
-            && !file.status_flags().contains(OpenFlags::NONBLOCK)
-            && (crate::pipe::is_pipe(file) || crate::pty::is_terminal(file))
-        {
+        if offset.is_none() && !file.status_flags().contains(OpenFlags::NONBLOCK) {
             return write_all(task, file, iovs);
         }
         retry_blocking(file, WRITABLE_EVENTS, || {
@@ -231,11 +228,12 @@ fn write_file(task: &Task, fd: Fd, iovs: Vec<(u64, usize)>, offset: Option<i64>)
     })
 }
 
-/// A blocking write to a pipe or terminal: it returns when every byte
-/// is queued (Linux's `pipe_write` and `n_tty_write` loop until then),
-/// or with the bytes written so far when a signal or the last reader's
-/// departure ends it (then with `SIGPIPE` as well, as `pipe_write`
-/// sends it whatever it returns).
+/// A blocking `write`: it returns when every byte is written (Linux's
+/// `pipe_write`, `n_tty_write` and the filesystems' write paths loop
+/// until then; a host pipe or terminal imported through hostfs too), or
+/// with the bytes written so far when a signal, a full disk, the file
+/// size limit or the last reader's departure ends it (then with
+/// `SIGPIPE` as well, as `pipe_write` sends it whatever it returns).
 fn write_all(task: &Task, file: &FileRef, iovs: Vec<(u64, usize)>) -> SysResult {
     let total: usize = iovs.iter().map(|&(_, len)| len).sum();
     let mut src = UserSource::new(&task.mm, iovs);

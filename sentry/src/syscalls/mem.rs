@@ -85,10 +85,17 @@ fn perms(prot: MmapProt) -> Result<Access, Errno> {
 /// `brk(addr)`: a growth past `RLIMIT_AS` or `RLIMIT_DATA` leaves the
 /// break where it is, as any failure does.
 fn sys_brk(t: &mut Task, addr: UserAddr) -> SysResult {
-    let current = t.mm.brk(0);
-    let grow = addr.get().saturating_sub(current);
-    if grow > 0 && (check_address_space(t, grow).is_err() || check_data(t, grow).is_err()) {
-        return Ok(current);
+    use abi_linux::RlimitResource::{AS, DATA};
+    // malloc calls brk often; the limits are looked at only when set.
+    if [AS, DATA]
+        .into_iter()
+        .any(|r| t.ctx.limits.cur(r) != abi_linux::RLIM_INFINITY)
+    {
+        let current = t.mm.brk(0);
+        let grow = addr.get().saturating_sub(current);
+        if grow > 0 && (check_address_space(t, grow).is_err() || check_data(t, grow).is_err()) {
+            return Ok(current);
+        }
     }
     Ok(t.mm.brk(addr.get()))
 }
