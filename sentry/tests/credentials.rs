@@ -207,6 +207,18 @@ cd /; rm -rf $d
     same_as_native(&["/bin/sh", "-c", script], &PATH);
 }
 
+/// The same features with real programs: Python's own seccomp filter
+/// (through ctypes) refusing `uname` to it and to coreutils' `uname`,
+/// `os.execve` of a descriptor, and one 4 MiB `os.write` to a pipe.
+#[test]
+fn python_seccomp_fexecve_and_a_large_write() {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/programs/seccomp_fexecve_writes.py"
+    );
+    same_as_native(&["/usr/bin/python3", "-u", script], &PATH);
+}
+
 #[test]
 fn prctl_options_behave_as_linux() {
     c_program("prctl");
