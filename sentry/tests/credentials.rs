@@ -212,11 +212,15 @@ cd /; rm -rf $d
 /// `os.execve` of a descriptor, and one 4 MiB `os.write` to a pipe.
 #[test]
 fn python_seccomp_fexecve_and_a_large_write() {
-    let script = concat!(
+    // The sandbox's /tmp is its own, and the checkout may be under the
+    // host's: run a copy from the shared work directory.
+    let src = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/programs/seccomp_fexecve_writes.py"
     );
-    same_as_native(&["/usr/bin/python3", "-u", script], &PATH);
+    let script = common::native::work_dir().join("seccomp_fexecve_writes.py");
+    std::fs::copy(src, &script).unwrap();
+    same_as_native(&["/usr/bin/python3", "-u", script.to_str().unwrap()], &PATH);
 }
 
 #[test]
