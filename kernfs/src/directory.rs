@@ -183,7 +183,7 @@ impl Inode for StaticDirectory {
         self.children.iter_dirents(sink, offset, rel_offset)
     }
 
-    fn has_children(&self) -> bool {
+    fn has_children(&self, _: &dyn Context) -> bool {
         !self.children.is_empty()
     }
 
@@ -274,7 +274,7 @@ impl<G: DirectoryGenerator> Inode for DynamicDirectory<G> {
         Ok(next)
     }
 
-    fn has_children(&self) -> bool {
+    fn has_children(&self, _: &dyn Context) -> bool {
         true
     }
 

@@ -156,7 +156,8 @@ pub trait Inode: Any + Send + Sync {
     }
 
     /// Whether the directory has entries (other than `.` and `..`).
-    fn has_children(&self) -> bool {
+    fn has_children(&self, ctx: &dyn Context) -> bool {
+        let _ = ctx;
         false
     }
 

@@ -88,6 +88,29 @@ impl InodeAttrs {
         }
     }
 
+    /// Attributes copied from another filesystem's `stat`: inode number,
+    /// mode, owner, link count, device number and all four timestamps (an
+    /// overlay presenting a lower file).
+    pub fn from_stat(stat: &Statx) -> Self {
+        let attrs = Self::new(
+            stat.stx_ino,
+            stat.stx_uid,
+            stat.stx_gid,
+            FileMode(u32::from(stat.stx_mode)),
+            Timespec::default(),
+        );
+        {
+            let mut state = attrs.state.lock();
+            state.nlink = stat.stx_nlink;
+            state.rdev = (stat.stx_rdev_major, stat.stx_rdev_minor);
+            state.atime = timespec(stat.stx_atime);
+            state.mtime = timespec(stat.stx_mtime);
+            state.ctime = timespec(stat.stx_ctime);
+            state.btime = timespec(stat.stx_btime);
+        }
+        attrs
+    }
+
     /// The inode's `flock` and record locks.
     pub fn locks(&self) -> &FileLocks {
         &self.locks
@@ -354,6 +377,14 @@ fn resolve_time(ts: StatxTimestamp, now: Timespec) -> Option<Timespec> {
 
 fn ts_le(a: Timespec, b: Timespec) -> bool {
     (a.tv_sec, a.tv_nsec) <= (b.tv_sec, b.tv_nsec)
+}
+
+/// A `statx` timestamp as a `Timespec`.
+fn timespec(ts: StatxTimestamp) -> Timespec {
+    Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: i64::from(ts.tv_nsec),
+    }
 }
 
 /// Converts a timestamp to the `statx` layout.

@@ -588,7 +588,7 @@ impl FilesystemImpl for Filesystem {
             if let Some(dst) = &dst
                 && !exchange
                 && dst.inode().is_dir()
-                && dst.inode().has_children()
+                && dst.inode().has_children(ctx)
             {
                 return Err(Errno::ENOTEMPTY.into());
             }
@@ -674,7 +674,7 @@ impl FilesystemImpl for Filesystem {
                 return Err(Errno::ENOTDIR.into());
             }
             let guard = DeleteGuard::prepare(child.vfs())?;
-            if child.inode().has_children() {
+            if child.inode().has_children(ctx) {
                 return Err(Errno::ENOTEMPTY.into());
             }
             parent.inode().rmdir(ctx, &name, child.inode())?;

@@ -1,7 +1,9 @@
 //! memfs directories.
 
+use alloc::collections::BTreeSet;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use abi_linux::{Errno, FileMode, FileType, Statfs, Statx, Timespec};
 use vfs_core::{
@@ -9,6 +11,7 @@ use vfs_core::{
     SetXattrOptions, StatOptions, VirtualDentry,
 };
 
+use super::lower::{LowerPath, child_path};
 use super::node::Node;
 use super::regular_file::RegularFile;
 use super::{MemfsState, Xattrs};
@@ -28,6 +31,51 @@ pub struct Directory {
     children: OrderedChildren,
     state: Arc<MemfsState>,
     xattrs: Xattrs,
+    /// The lower directory under a directory of an overlay.
+    lower: Option<LowerDir>,
+}
+
+/// The lower side of an overlay directory (see the `lower` module).
+struct LowerDir {
+    path: LowerPath,
+    /// The lower directory's size and blocks, which `stat` reports.
+    size: u64,
+    blocks: u64,
+    /// Set once every lower entry has an inode among the children: lookups
+    /// stop asking the lower layer.
+    complete: AtomicBool,
+    /// Names removed from the directory (unlinked or renamed away), which
+    /// the lower layer must not bring back: overlayfs's whiteouts.
+    whiteouts: spin::Mutex<BTreeSet<Vec<u8>>>,
+}
+
+/// A new overlay inode for the lower file at `path`.
+fn lower_inode(
+    ctx: &dyn Context,
+    state: &Arc<MemfsState>,
+    path: LowerPath,
+) -> Result<Arc<dyn Inode>, Errno> {
+    let lower = state.lower()?;
+    let stat = lower.stat(ctx, &path)?;
+    let mode = u32::from(stat.stx_mode);
+    Ok(match FileType::from_mode_bits(mode) {
+        Some(FileType::Directory) => Directory::new_lower(&stat, Arc::clone(state), path),
+        Some(FileType::Regular) if stat.stx_nlink > 1 => match lower.linked(stat.stx_ino) {
+            Some(file) => file,
+            None => {
+                let file = RegularFile::new_lower(&stat, Arc::clone(state), path);
+                lower.add_link(stat.stx_ino, &file);
+                file
+            }
+        },
+        Some(FileType::Regular) => RegularFile::new_lower(&stat, Arc::clone(state), path),
+        Some(FileType::Symlink) => {
+            let target = lower.readlink(ctx, &path)?;
+            Node::new_lower(&stat, &target, Arc::clone(state), path)
+        }
+        Some(_) => Node::new_lower(&stat, b"", Arc::clone(state), path),
+        None => return Err(Errno::EIO),
+    })
 }
 
 impl Directory {
@@ -50,7 +98,80 @@ impl Directory {
             children: OrderedChildren::new(),
             state,
             xattrs: Xattrs::default(),
+            lower: None,
         })
+    }
+
+    /// The overlay directory for the lower directory at `path`, whose
+    /// `stat` is `stat`.
+    pub(super) fn new_lower(stat: &Statx, state: Arc<MemfsState>, path: LowerPath) -> Arc<Self> {
+        Arc::new(Self {
+            attrs: InodeAttrs::from_stat(stat),
+            children: OrderedChildren::new(),
+            state,
+            xattrs: Xattrs::from_lower(Arc::clone(&path)),
+            lower: Some(LowerDir {
+                path,
+                size: stat.stx_size,
+                blocks: stat.stx_blocks,
+                complete: AtomicBool::new(false),
+                whiteouts: spin::Mutex::new(BTreeSet::new()),
+            }),
+        })
+    }
+
+    /// Adds `inode`, made for the lower entry `name`, to the children
+    /// unless the name was removed meanwhile; returns the child now named
+    /// `name`. A lower entry's inode changes neither the link count nor
+    /// the times: the lower directory's already count it.
+    fn adopt(
+        &self,
+        lower: &LowerDir,
+        name: &[u8],
+        inode: Arc<dyn Inode>,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        let whiteouts = lower.whiteouts.lock();
+        if whiteouts.contains(name) {
+            return Err(Errno::ENOENT);
+        }
+        match self.children.insert(name, Arc::clone(&inode)) {
+            Ok(()) => Ok(inode),
+            Err(_) => self.children.get(name).ok_or(Errno::ENOENT),
+        }
+    }
+
+    /// Makes an inode for every lower entry not yet among the children, so
+    /// the children are the whole directory.
+    fn fill(&self, ctx: &dyn Context) -> Result<(), Errno> {
+        let Some(lower) = &self.lower else {
+            return Ok(());
+        };
+        if lower.complete.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        for name in self.state.lower()?.names(ctx, &lower.path)? {
+            if self.children.get(&name).is_some() || lower.whiteouts.lock().contains(&name) {
+                continue;
+            }
+            match lower_inode(ctx, &self.state, child_path(&lower.path, &name)) {
+                Ok(inode) => {
+                    let _ = self.adopt(lower, &name, inode);
+                }
+                // Gone from the lower directory since it was listed.
+                Err(Errno::ENOENT) => {}
+                Err(errno) => return Err(errno),
+            }
+        }
+        lower.complete.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Records that `name` left the directory, so that the lower layer
+    /// does not bring it back.
+    fn whiteout(&self, name: &[u8]) {
+        if let Some(lower) = &self.lower {
+            lower.whiteouts.lock().insert(name.to_vec());
+        }
     }
 
     /// Attributes for a child created by `ctx` with mode `mode`.
@@ -87,30 +208,50 @@ impl Inode for Directory {
     }
 
     fn stat(&self, _: &dyn Context, fs: &Filesystem, _: StatOptions) -> Result<Statx, Errno> {
-        let size = (self.children.len() as u64 + 2) * BOGO_DIRENT_SIZE;
-        Ok(self.attrs.stat(fs.dev(), size, 0))
+        let (size, blocks) = match &self.lower {
+            Some(lower) => (lower.size, lower.blocks),
+            None => ((self.children.len() as u64 + 2) * BOGO_DIRENT_SIZE, 0),
+        };
+        Ok(self.attrs.stat(fs.dev(), size, blocks))
     }
 
     fn statfs(&self, _: &dyn Context, _: &Filesystem) -> Result<Statfs, Errno> {
         Ok(self.state.statfs())
     }
 
-    fn lookup(&self, _: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
-        self.children.get(name).ok_or(Errno::ENOENT)
+    fn lookup(&self, ctx: &dyn Context, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        if let Some(child) = self.children.get(name) {
+            return Ok(child);
+        }
+        let Some(lower) = self
+            .lower
+            .as_ref()
+            .filter(|lower| !lower.complete.load(Ordering::Acquire))
+        else {
+            return Err(Errno::ENOENT);
+        };
+        if lower.whiteouts.lock().contains(name) {
+            return Err(Errno::ENOENT);
+        }
+        let inode = lower_inode(ctx, &self.state, child_path(&lower.path, name))?;
+        self.adopt(lower, name, inode)
     }
 
     fn iter_dirents(
         &self,
-        _: &dyn Context,
+        ctx: &dyn Context,
         sink: &mut dyn DirentSink,
         offset: i64,
         rel_offset: i64,
     ) -> Result<i64, Errno> {
+        self.fill(ctx)?;
         self.children.iter_dirents(sink, offset, rel_offset)
     }
 
-    fn has_children(&self) -> bool {
-        !self.children.is_empty()
+    fn has_children(&self, ctx: &dyn Context) -> bool {
+        // A lower directory that cannot be read counts as not empty: it
+        // is not removed.
+        self.fill(ctx).is_err() || !self.children.is_empty()
     }
 
     fn new_file(
@@ -135,6 +276,7 @@ impl Inode for Directory {
             children: OrderedChildren::new(),
             state: Arc::clone(&self.state),
             xattrs: Xattrs::default(),
+            lower: None,
         });
         self.add(ctx, name, dir)
     }
@@ -194,6 +336,7 @@ impl Inode for Directory {
 
     fn unlink(&self, ctx: &dyn Context, name: &[u8], child: &Arc<dyn Inode>) -> Result<(), Errno> {
         self.children.remove(name).ok_or(Errno::ENOENT)?;
+        self.whiteout(name);
         let now = ctx.now();
         child.attrs().dec_links();
         child.attrs().touch_ctime(now);
@@ -202,10 +345,11 @@ impl Inode for Directory {
     }
 
     fn rmdir(&self, ctx: &dyn Context, name: &[u8], child: &Arc<dyn Inode>) -> Result<(), Errno> {
-        if child.has_children() {
+        if child.has_children(ctx) {
             return Err(Errno::ENOTEMPTY);
         }
         self.children.remove(name).ok_or(Errno::ENOENT)?;
+        self.whiteout(name);
         let now = ctx.now();
         child.attrs().set_links(0);
         child.attrs().touch_ctime(now);
@@ -253,6 +397,7 @@ impl Inode for Directory {
                 new_dir.children.insert(to.new_name, Arc::clone(child))?;
             }
             self.children.remove(old_name);
+            self.whiteout(old_name);
             if child_dir && !same_dir {
                 self.attrs.dec_links();
                 new_dir.attrs.inc_links();
@@ -276,14 +421,17 @@ impl Inode for Directory {
     }
 
     fn list_xattr(&self, ctx: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         Ok(self.xattrs.list(ctx.credentials()))
     }
 
     fn get_xattr(&self, ctx: &dyn Context, opts: &GetXattrOptions) -> Result<Vec<u8>, Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs.get(ctx.credentials(), self.attrs.owner(), opts)
     }
 
     fn set_xattr(&self, ctx: &dyn Context, opts: &SetXattrOptions) -> Result<(), Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs
             .set(ctx.credentials(), self.attrs.owner(), opts)?;
         self.attrs.touch_ctime(ctx.now());
@@ -291,6 +439,7 @@ impl Inode for Directory {
     }
 
     fn remove_xattr(&self, ctx: &dyn Context, name: &[u8]) -> Result<(), Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs
             .remove(ctx.credentials(), self.attrs.owner(), name)?;
         self.attrs.touch_ctime(ctx.now());

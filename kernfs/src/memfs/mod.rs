@@ -28,6 +28,7 @@
 //! Unknown options are `EINVAL`, as on Linux.
 
 mod directory;
+mod lower;
 mod node;
 mod regular_file;
 mod xattr;
@@ -40,11 +41,12 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use abi_linux::{Errno, Statfs};
 use vfs_core::memmap::{HeapMemoryFile, MemoryFile};
 use vfs_core::{
-    Context, DentryRef, FilesystemRef, FilesystemType, GetFilesystemOptions, VirtualFilesystem,
-    path::NAME_MAX,
+    Context, DentryRef, FilesystemRef, FilesystemType, GetFilesystemOptions, VirtualDentry,
+    VirtualFilesystem, path::NAME_MAX,
 };
 
 pub use directory::Directory;
+pub use lower::UPPER_INO_BASE;
 pub use node::Node;
 pub use regular_file::{RegularFile, RegularFileFd};
 pub use xattr::Xattrs;
@@ -53,6 +55,9 @@ use crate::filesystem::{Filesystem, FilesystemOptions};
 
 /// `TMPFS_MAGIC`, the `f_type` memfs reports.
 pub const TMPFS_MAGIC: i64 = 0x0102_1994;
+
+/// `OVERLAYFS_SUPER_MAGIC`, the `f_type` an overlay memfs reports.
+pub const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
 
 /// The page size of file contents.
 pub const PAGE_SIZE: u64 = 4096;
@@ -151,9 +156,17 @@ pub struct MemfsState {
     max_pages: Option<u64>,
     used_pages: AtomicU64,
     dev_minor: u32,
+    magic: i64,
+    /// The read-only layer under an overlay.
+    lower: Option<Arc<lower::Lower>>,
 }
 
 impl MemfsState {
+    /// The lower layer, for inodes of an overlay.
+    fn lower(&self) -> Result<&Arc<lower::Lower>, Errno> {
+        self.lower.as_ref().ok_or(Errno::EIO)
+    }
+
     fn next_ino(&self) -> u64 {
         self.next_ino.fetch_add(1, Ordering::Relaxed)
     }
@@ -196,7 +209,7 @@ impl MemfsState {
             None => (0, 0),
         };
         Statfs {
-            f_type: TMPFS_MAGIC,
+            f_type: self.magic,
             f_bsize: PAGE_SIZE as i64,
             f_frsize: PAGE_SIZE as i64,
             f_blocks: blocks,
@@ -241,6 +254,8 @@ pub fn new_filesystem(
         max_pages: opts.size.map(|size| size.div_ceil(PAGE_SIZE)),
         used_pages: AtomicU64::new(0),
         dev_minor: abi_linux::dev_minor(fs.dev()),
+        magic: TMPFS_MAGIC,
+        lower: None,
     });
     let creds = ctx.credentials();
     let root = Directory::new_root(
@@ -251,6 +266,46 @@ pub fn new_filesystem(
         ctx.now(),
     );
     Ok(fs.into_vfs(vfs, fs_type, root))
+}
+
+/// Creates an overlay (filesystem type `overlay`): a memfs with `opts`
+/// over the directory `lower` of another filesystem, which it never
+/// changes. The lower tree appears in it as it is read; see the `lower`
+/// module for how. Returns the filesystem with its root dentry.
+///
+/// Errors: the lower root's `stat` errors; `ENOTDIR` when it is not a
+/// directory.
+pub fn new_overlay(
+    ctx: &dyn Context,
+    vfs: &Arc<VirtualFilesystem>,
+    lower: VirtualDentry,
+    opts: &MemfsOptions,
+    memory: Option<Arc<dyn MemoryFile>>,
+) -> Result<(FilesystemRef, DentryRef), Errno> {
+    let layer = Arc::new(lower::Lower::new(vfs, lower));
+    let root_stat = layer.stat(ctx, b".")?;
+    if u32::from(root_stat.stx_mode) & abi_linux::S_IFMT != abi_linux::S_IFDIR {
+        return Err(Errno::ENOTDIR);
+    }
+    let fs = Filesystem::new(
+        vfs,
+        FilesystemOptions {
+            max_cached_dentries: opts.max_cached_dentries,
+            magic: OVERLAYFS_SUPER_MAGIC,
+            mount_options: String::new(),
+        },
+    )?;
+    let state = Arc::new(MemfsState {
+        memory: memory.unwrap_or_else(|| Arc::new(HeapMemoryFile::new(HEAP_MEMORY_LIMIT))),
+        next_ino: AtomicU64::new(UPPER_INO_BASE),
+        max_pages: opts.size.map(|size| size.div_ceil(PAGE_SIZE)),
+        used_pages: AtomicU64::new(0),
+        dev_minor: abi_linux::dev_minor(fs.dev()),
+        magic: OVERLAYFS_SUPER_MAGIC,
+        lower: Some(layer),
+    });
+    let root = Directory::new_lower(&root_stat, state, Arc::from(&b"."[..]));
+    Ok(fs.into_vfs(vfs, "overlay", root))
 }
 
 /// The `tmpfs` filesystem type.

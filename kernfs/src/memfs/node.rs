@@ -9,6 +9,7 @@ use vfs_core::{
     VirtualDentry,
 };
 
+use super::lower::LowerPath;
 use super::{MemfsState, Xattrs};
 use crate::dentry::Dentry;
 use crate::filesystem::Filesystem;
@@ -22,6 +23,8 @@ pub struct Node {
     target: Vec<u8>,
     xattrs: Xattrs,
     state: Arc<MemfsState>,
+    /// The `st_blocks` of the lower file an overlay node stands for.
+    blocks: u64,
 }
 
 impl Node {
@@ -31,6 +34,27 @@ impl Node {
             target: target.to_vec(),
             xattrs: Xattrs::default(),
             state,
+            blocks: 0,
+        })
+    }
+}
+
+impl Node {
+    /// The overlay inode for the lower file at `path` (a symlink to
+    /// `target`, or a FIFO, socket or device node), whose `stat` is
+    /// `stat`.
+    pub(super) fn new_lower(
+        stat: &Statx,
+        target: &[u8],
+        state: Arc<MemfsState>,
+        path: LowerPath,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            attrs: InodeAttrs::from_stat(stat),
+            target: target.to_vec(),
+            xattrs: Xattrs::from_lower(path),
+            state,
+            blocks: stat.stx_blocks,
         })
     }
 }
@@ -41,7 +65,9 @@ impl Inode for Node {
     }
 
     fn stat(&self, _: &dyn Context, fs: &Filesystem, _: StatOptions) -> Result<Statx, Errno> {
-        Ok(self.attrs.stat(fs.dev(), self.target.len() as u64, 0))
+        Ok(self
+            .attrs
+            .stat(fs.dev(), self.target.len() as u64, self.blocks))
     }
 
     fn statfs(&self, _: &dyn Context, _: &Filesystem) -> Result<Statfs, Errno> {
@@ -79,14 +105,17 @@ impl Inode for Node {
     }
 
     fn list_xattr(&self, ctx: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         Ok(self.xattrs.list(ctx.credentials()))
     }
 
     fn get_xattr(&self, ctx: &dyn Context, opts: &GetXattrOptions) -> Result<Vec<u8>, Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs.get(ctx.credentials(), self.attrs.owner(), opts)
     }
 
     fn set_xattr(&self, ctx: &dyn Context, opts: &SetXattrOptions) -> Result<(), Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs
             .set(ctx.credentials(), self.attrs.owner(), opts)?;
         self.attrs.touch_ctime(ctx.now());
@@ -94,6 +123,7 @@ impl Inode for Node {
     }
 
     fn remove_xattr(&self, ctx: &dyn Context, name: &[u8]) -> Result<(), Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs
             .remove(ctx.credentials(), self.attrs.owner(), name)?;
         self.attrs.touch_ctime(ctx.now());

@@ -23,7 +23,9 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use abi_linux::{Errno, FallocFlags, OpenFlags, SealFlags, Statfs, Statx, StatxMask, Whence};
+use abi_linux::{
+    AccessMode, Errno, FallocFlags, OpenFlags, SealFlags, Statfs, Statx, StatxMask, Whence,
+};
 use core::sync::atomic::{AtomicU32, Ordering};
 use vfs_core::io::{IoDest, IoSource};
 use vfs_core::lock::FileLocks;
@@ -38,6 +40,7 @@ use vfs_core::{
     VirtualDentry, WriteOptions,
 };
 
+use super::lower::{self, Lower, LowerPath};
 use super::{MemfsState, PAGE_SIZE, Xattrs};
 use crate::dentry::Dentry;
 use crate::directory::file_dentry;
@@ -73,6 +76,17 @@ pub struct RegularFile {
     /// made by `open`, as Linux's shmem files have; a memfd made for
     /// sealing starts with none ([`RegularFile::allow_sealing`]).
     seals: AtomicU32,
+    /// The lower file of an overlay file not yet copied up: its contents
+    /// are the lower file's, and the pages hold nothing.
+    lower: spin::Mutex<Option<LowerData>>,
+}
+
+/// The lower file under a file of an overlay.
+#[derive(Clone)]
+struct LowerData {
+    path: LowerPath,
+    /// Its `st_blocks`, which `stat` reports until the copy-up.
+    blocks: u64,
 }
 
 impl RegularFile {
@@ -88,7 +102,147 @@ impl RegularFile {
             state,
             xattrs: Xattrs::default(),
             seals: AtomicU32::new(SealFlags::SEAL.bits()),
+            lower: spin::Mutex::new(None),
         })
+    }
+
+    /// The overlay file for the lower file at `path`, whose `stat` is
+    /// `stat`.
+    pub(super) fn new_lower(stat: &Statx, state: Arc<MemfsState>, path: LowerPath) -> Arc<Self> {
+        Arc::new(Self {
+            attrs: InodeAttrs::from_stat(stat),
+            writer: spin::Mutex::new(()),
+            contents: spin::Mutex::new(Contents {
+                size: stat.stx_size,
+                pages: BTreeMap::new(),
+            }),
+            mappings: spin::Mutex::new(MappingSet::new()),
+            state,
+            xattrs: Xattrs::from_lower(Arc::clone(&path)),
+            seals: AtomicU32::new(SealFlags::SEAL.bits()),
+            lower: spin::Mutex::new(Some(LowerData {
+                path,
+                blocks: stat.stx_blocks,
+            })),
+        })
+    }
+
+    /// Validates an `mmap` of the file through `fd` and provides the
+    /// file's pages as its mappable.
+    fn configure_mmap(
+        self: &Arc<Self>,
+        fd: &FileDescription,
+        opts: &mut MmapOpts,
+    ) -> Result<(), Errno> {
+        // memfd_check_seals_mmap: no shared writable mapping of a
+        // write-sealed file; a future-write seal also keeps a shared
+        // read-only mapping from becoming writable.
+        let seals = self.seals();
+        if !opts.private && seals.intersects(SealFlags::WRITE | SealFlags::FUTURE_WRITE) {
+            if opts.perms.write {
+                return Err(Errno::EPERM);
+            }
+            opts.max_perms.write = false;
+        }
+        let dentry = file_dentry(fd)?;
+        let access = MmapFileAccess {
+            readable: fd.is_readable(),
+            writable: fd.is_writable(),
+            append: fd.status_flags().contains(OpenFlags::APPEND),
+        };
+        let identity = Arc::new(MappedFile {
+            name: String::from_utf8_lossy(&dentry.name()).into_owned(),
+            dev: dentry.filesystem().dev(),
+            ino: self.attrs.ino(),
+        });
+        generic_configure_mmap(
+            opts,
+            access,
+            Arc::clone(self) as Arc<dyn Mappable>,
+            identity,
+        )
+    }
+
+    /// Whether the file's contents are still the lower file's.
+    pub fn is_lower(&self) -> bool {
+        self.lower.lock().is_some()
+    }
+
+    /// Copies the first `keep` bytes of the lower file (its whole contents
+    /// when `keep` is at least its size) into the file's pages, after
+    /// which the file no longer reads the lower layer; nothing to do for a
+    /// file that is not an overlay's or is already copied up. Pages of
+    /// zeros stay holes.
+    fn copy_up(&self, ctx: &dyn Context, keep: u64) -> Result<(), Errno> {
+        if !self.is_lower() {
+            return Ok(());
+        }
+        let _writer = self.writer.lock();
+        let Some(data) = self.lower.lock().clone() else {
+            return Ok(());
+        };
+        let len = self.contents.lock().size.min(keep);
+        if len > 0 {
+            let layer = self.state.lower()?;
+            let file = layer.open(ctx, &data.path)?;
+            let copied = self.copy_from(ctx, layer, &file, len);
+            file.release(ctx);
+            let pages = copied?;
+            self.contents.lock().pages = pages;
+        }
+        *self.lower.lock() = None;
+        Ok(())
+    }
+
+    /// Reads the first `len` bytes of the lower `file` into new pages.
+    fn copy_from(
+        &self,
+        ctx: &dyn Context,
+        layer: &Lower,
+        file: &FileRef,
+        len: u64,
+    ) -> Result<BTreeMap<u64, u64>, Errno> {
+        let mut pages = BTreeMap::new();
+        let mut buf = lower::copy_buffer();
+        let mut offset = 0u64;
+        let result = (|| {
+            while offset < len {
+                let want = (len - offset).min(buf.len() as u64) as usize;
+                let mut filled = 0;
+                while filled < want {
+                    let n =
+                        layer.read(ctx, file, &mut buf[filled..want], offset + filled as u64)?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                for (i, chunk) in buf[..filled].chunks(PAGE_SIZE as usize).enumerate() {
+                    if chunk.iter().all(|&b| b == 0) {
+                        continue;
+                    }
+                    let page = self.allocate_page()?;
+                    pages.insert(offset / PAGE_SIZE + i as u64, page);
+                    self.memory().write_at(page, chunk)?;
+                }
+                if filled < want {
+                    // The lower file is shorter than it was: the rest
+                    // reads as a hole.
+                    break;
+                }
+                offset += filled as u64;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => Ok(pages),
+            Err(errno) => {
+                for &page in pages.values() {
+                    self.free_page(page);
+                }
+                Err(errno)
+            }
+        }
     }
 
     /// The file's seals (`F_GET_SEALS`).
@@ -569,7 +723,11 @@ impl Inode for RegularFile {
             let contents = self.contents.lock();
             (contents.size, contents.pages.len() as u64)
         };
-        Ok(self.attrs.stat(fs.dev(), size, pages * (PAGE_SIZE / 512)))
+        let blocks = match &*self.lower.lock() {
+            Some(lower) => lower.blocks,
+            None => pages * (PAGE_SIZE / 512),
+        };
+        Ok(self.attrs.stat(fs.dev(), size, blocks))
     }
 
     fn set_stat(
@@ -590,6 +748,7 @@ impl Inode for RegularFile {
             if opts.stat.stx_size > MAX_FILE_SIZE {
                 return Err(Errno::EFBIG);
             }
+            self.copy_up(ctx, opts.stat.stx_size)?;
             self.truncate(ctx, opts.stat.stx_size)?;
         }
         self.attrs.apply_set_stat(ctx, &opts);
@@ -608,6 +767,29 @@ impl Inode for RegularFile {
     ) -> Result<FileRef, Errno> {
         let dentry = Dentry::from_vfs(&*vd.dentry).ok_or(Errno::EBADF)?;
         let inode = downcast_inode::<Self>(dentry.inode()).ok_or(Errno::EBADF)?;
+        if !opts.flags.contains(OpenFlags::PATH) && self.is_lower() {
+            // Linux's overlayfs: an open for writing copies the file up
+            // (nothing to copy when it truncates); a read-only open reads
+            // the lower file, and keeps reading it after a later copy-up.
+            if opts.flags.contains(OpenFlags::TRUNC) {
+                self.copy_up(ctx, 0)?;
+            } else if opts.flags.access_mode() != AccessMode::ReadOnly {
+                self.copy_up(ctx, u64::MAX)?;
+            } else if let Some(data) = self.lower.lock().clone() {
+                let lower = self.state.lower()?.open(ctx, &data.path)?;
+                return Ok(FileDescription::new(
+                    opts.flags,
+                    &vd.mount,
+                    &vd.dentry,
+                    FileDescriptionOptions::default(),
+                    Box::new(LowerFileFd {
+                        inode,
+                        lower,
+                        offset: spin::Mutex::new(0),
+                    }),
+                ));
+            }
+        }
         if opts.flags.contains(OpenFlags::TRUNC) && !opts.flags.contains(OpenFlags::PATH) {
             self.truncate(ctx, 0)?;
         }
@@ -627,14 +809,17 @@ impl Inode for RegularFile {
     }
 
     fn list_xattr(&self, ctx: &dyn Context) -> Result<Vec<Vec<u8>>, Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         Ok(self.xattrs.list(ctx.credentials()))
     }
 
     fn get_xattr(&self, ctx: &dyn Context, opts: &GetXattrOptions) -> Result<Vec<u8>, Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs.get(ctx.credentials(), self.attrs.owner(), opts)
     }
 
     fn set_xattr(&self, ctx: &dyn Context, opts: &SetXattrOptions) -> Result<(), Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs
             .set(ctx.credentials(), self.attrs.owner(), opts)?;
         self.attrs.touch_ctime(ctx.now());
@@ -642,6 +827,7 @@ impl Inode for RegularFile {
     }
 
     fn remove_xattr(&self, ctx: &dyn Context, name: &[u8]) -> Result<(), Errno> {
+        self.xattrs.load(ctx, &self.state)?;
         self.xattrs
             .remove(ctx.credentials(), self.attrs.owner(), name)?;
         self.attrs.touch_ctime(ctx.now());
@@ -796,32 +982,147 @@ impl FileDescriptionImpl for RegularFileFd {
         fd: &FileDescription,
         opts: &mut MmapOpts,
     ) -> Result<(), Errno> {
-        // memfd_check_seals_mmap: no shared writable mapping of a
-        // write-sealed file; a future-write seal also keeps a shared
-        // read-only mapping from becoming writable.
-        let seals = self.inode.seals();
-        if !opts.private && seals.intersects(SealFlags::WRITE | SealFlags::FUTURE_WRITE) {
-            if opts.perms.write {
-                return Err(Errno::EPERM);
-            }
-            opts.max_perms.write = false;
+        self.inode.configure_mmap(fd, opts)
+    }
+}
+
+/// A read-only open of an overlay file that was not copied up yet: it
+/// reads the lower file until a copy-up and the file's own pages after it,
+/// as Linux's overlayfs does; a mapping made before the copy-up keeps the
+/// lower file's pages. Metadata is the overlay's.
+pub struct LowerFileFd {
+    inode: Arc<RegularFile>,
+    lower: FileRef,
+    offset: spin::Mutex<u64>,
+}
+
+impl LowerFileFd {
+    fn read_at(
+        &self,
+        ctx: &dyn Context,
+        dst: &mut dyn IoDest,
+        offset: u64,
+        opts: ReadOptions,
+    ) -> Result<usize, Errno> {
+        if !self.inode.is_lower() {
+            return self.inode.read_at(ctx, dst, offset);
         }
-        let dentry = file_dentry(fd)?;
-        let access = MmapFileAccess {
-            readable: fd.is_readable(),
-            writable: fd.is_writable(),
-            append: fd.status_flags().contains(OpenFlags::APPEND),
+        let n = self
+            .lower
+            .imp()
+            .pread(ctx, &self.lower, dst, offset, opts)?;
+        self.inode.attrs.touch_atime(ctx.now());
+        Ok(n)
+    }
+}
+
+impl FileDescriptionImpl for LowerFileFd {
+    fn file_locks(&self) -> Option<&FileLocks> {
+        Some(self.inode.attrs().locks())
+    }
+
+    fn stat(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: StatOptions,
+    ) -> Result<Statx, Errno> {
+        self.inode.stat(ctx, file_dentry(fd)?.filesystem(), opts)
+    }
+
+    fn set_stat(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: SetStatOptions,
+    ) -> Result<(), Errno> {
+        if StatxMask::from_bits_retain(opts.stat.stx_mask).contains(StatxMask::SIZE) {
+            // Never opened for writing.
+            return Err(Errno::EINVAL);
+        }
+        self.inode
+            .set_stat(ctx, file_dentry(fd)?.filesystem(), opts)
+    }
+
+    fn statfs(&self, _: &dyn Context, _: &FileDescription) -> Result<Statfs, Errno> {
+        Ok(self.inode.state.statfs())
+    }
+
+    fn pread(
+        &self,
+        ctx: &dyn Context,
+        _: &FileDescription,
+        dst: &mut dyn IoDest,
+        offset: u64,
+        opts: ReadOptions,
+    ) -> Result<usize, Errno> {
+        self.read_at(ctx, dst, offset, opts)
+    }
+
+    fn read(
+        &self,
+        ctx: &dyn Context,
+        _: &FileDescription,
+        dst: &mut dyn IoDest,
+        opts: ReadOptions,
+    ) -> Result<usize, Errno> {
+        let mut offset = self.offset.lock();
+        let n = self.read_at(ctx, dst, *offset, opts)?;
+        *offset += n as u64;
+        Ok(n)
+    }
+
+    fn seek(
+        &self,
+        _: &dyn Context,
+        _: &FileDescription,
+        offset: i64,
+        whence: Whence,
+    ) -> Result<i64, Errno> {
+        let mut current = self.offset.lock();
+        let size = self.inode.size();
+        let new = match whence {
+            Whence::Set => offset,
+            Whence::Cur => (*current as i64)
+                .checked_add(offset)
+                .ok_or(Errno::EOVERFLOW)?,
+            Whence::End => (size as i64).checked_add(offset).ok_or(Errno::EOVERFLOW)?,
+            Whence::Data | Whence::Hole => {
+                let from = u64::try_from(offset).map_err(|_| Errno::ENXIO)?;
+                let hole = whence == Whence::Hole;
+                if self.inode.is_lower() {
+                    // The lower file counts as data throughout, as
+                    // Linux's generic SEEK_DATA/SEEK_HOLE does.
+                    if from >= size {
+                        return Err(Errno::ENXIO);
+                    }
+                    (if hole { size } else { from }) as i64
+                } else {
+                    self.inode.seek_data_or_hole(from, hole)? as i64
+                }
+            }
         };
-        let identity = Arc::new(MappedFile {
-            name: String::from_utf8_lossy(&dentry.name()).into_owned(),
-            dev: dentry.filesystem().dev(),
-            ino: self.inode.attrs.ino(),
-        });
-        generic_configure_mmap(
-            opts,
-            access,
-            Arc::clone(&self.inode) as Arc<dyn Mappable>,
-            identity,
-        )
+        if new < 0 {
+            return Err(Errno::EINVAL);
+        }
+        *current = new as u64;
+        Ok(new)
+    }
+
+    fn sync(&self, _: &dyn Context, _: &FileDescription) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    fn configure_mmap(
+        &self,
+        ctx: &dyn Context,
+        fd: &FileDescription,
+        opts: &mut MmapOpts,
+    ) -> Result<(), Errno> {
+        if self.inode.is_lower() {
+            self.lower.imp().configure_mmap(ctx, &self.lower, opts)
+        } else {
+            self.inode.configure_mmap(fd, opts)
+        }
     }
 }

@@ -6,19 +6,51 @@ use alloc::vec::Vec;
 
 use abi_linux::{Capability, Errno, XattrFlags};
 use vfs_core::permissions::{self, AccessTypes, FileOwner};
-use vfs_core::{Credentials, GetXattrOptions, SetXattrOptions};
+use vfs_core::{Context, Credentials, GetXattrOptions, SetXattrOptions};
+
+use super::MemfsState;
+use super::lower::LowerPath;
 
 /// The extended attributes of one inode.
 #[derive(Default)]
 pub struct Xattrs {
     map: spin::Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// The lower file whose attributes are still to be copied in, for an
+    /// inode of an overlay.
+    pending: spin::Mutex<Option<LowerPath>>,
 }
 
-fn supported(name: &[u8]) -> bool {
+/// Whether a memfs keeps attributes named `name`.
+pub(super) fn supported(name: &[u8]) -> bool {
     name.starts_with(b"user.") || name.starts_with(b"trusted.")
 }
 
 impl Xattrs {
+    /// The attributes of an overlay inode made for the lower file at
+    /// `path`: copied in by [`Self::load`] when first used.
+    pub(super) fn from_lower(path: LowerPath) -> Self {
+        Self {
+            map: spin::Mutex::default(),
+            pending: spin::Mutex::new(Some(path)),
+        }
+    }
+
+    /// Copies the lower file's attributes in, once, before the first
+    /// operation on them.
+    pub(super) fn load(&self, ctx: &dyn Context, state: &MemfsState) -> Result<(), Errno> {
+        let Some(path) = self.pending.lock().clone() else {
+            return Ok(());
+        };
+        let values = state.lower()?.xattrs(ctx, &path)?;
+        let mut map = self.map.lock();
+        if self.pending.lock().take().is_some() {
+            for (name, value) in values {
+                map.entry(name).or_insert(value);
+            }
+        }
+        Ok(())
+    }
+
     /// `getxattr`: `ENODATA` when absent, `ERANGE` when larger than a
     /// non-zero `opts.size`.
     pub fn get(

@@ -57,6 +57,28 @@ impl Env {
         }
     }
 
+    /// Another view of `ns` (a namespace this test also owns), without a
+    /// leak check of its own: take it apart with [`Env::forget`].
+    pub fn view(
+        vfs: &Arc<VirtualFilesystem>,
+        ns: &Arc<MountNamespace>,
+        ctx: &SimpleContext,
+    ) -> Env {
+        Env {
+            vfs: Arc::clone(vfs),
+            ns: Arc::clone(ns),
+            root: ns.root(),
+            ctx: ctx.clone(),
+            scope: None,
+        }
+    }
+
+    /// Gives back what [`Env::view`] took.
+    pub fn forget(self) {
+        let Env { root, ctx, .. } = self;
+        root.release(&ctx);
+    }
+
     pub fn pop<'a>(&'a self, path: &'a [u8]) -> PathOperation<'a> {
         PathOperation::new(&self.root, &self.root, path)
     }

@@ -8,3 +8,4 @@ mod host;
 mod inotify;
 mod memfs;
 mod mmap;
+mod overlay;
