@@ -188,8 +188,33 @@ impl MemoryFile {
         // SAFETY: `name` is a valid NUL-terminated string.
         let fd = check_int(unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) })?;
         // SAFETY: `memfd_create` returned a new descriptor that nothing else owns.
-        let file = unsafe { File::from_raw_fd(fd) };
-        Ok(Self {
+        Ok(Self::with_file(unsafe { File::from_raw_fd(fd) }))
+    }
+
+    /// Creates an empty memory file backed by an unnamed file in the host
+    /// directory `dir` (`O_TMPFILE`): its pages live in that filesystem
+    /// (written back to disk under memory pressure) instead of RAM, and
+    /// the file disappears with its last descriptor.
+    ///
+    /// Errors: `open`'s, e.g. `ENOENT` for a missing directory,
+    /// `EOPNOTSUPP` where the filesystem has no `O_TMPFILE`.
+    pub fn new_in(dir: &std::path::Path) -> Result<Self> {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: `path` is a valid NUL-terminated string.
+        let fd = check_int(unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_TMPFILE | libc::O_RDWR | libc::O_CLOEXEC,
+                0o600,
+            )
+        })?;
+        // SAFETY: `open` returned a new descriptor that nothing else owns.
+        Ok(Self::with_file(unsafe { File::from_raw_fd(fd) }))
+    }
+
+    fn with_file(file: File) -> Self {
+        Self {
             file,
             state: Mutex::new(State {
                 refs: Vec::new(),
@@ -200,7 +225,7 @@ impl MemoryFile {
             }),
             mappings: (0..MAX_CHUNKS).map(|_| OnceLock::new()).collect(),
             limit: std::sync::atomic::AtomicU64::new(u64::MAX),
-        })
+        }
     }
 
     /// Caps the bytes allocated at once (all kinds together) at `bytes`:
