@@ -115,6 +115,24 @@ impl HostMount {
     }
 }
 
+/// What the sandbox's changes to its root go to (runsc's `--overlay2
+/// root:MEDIUM`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Overlay {
+    /// No overlay: the root as its source gives it (an image or a
+    /// directory read-only, a writable host directory changed in place).
+    #[default]
+    None,
+    /// A memfs upper layer over the root, in the sandbox's memory: every
+    /// change stays inside the sandbox and goes with it.
+    Memory,
+    /// As `Memory`, with the sandbox's memory file (which holds the upper
+    /// layer's pages along with tmpfs and anonymous memory) in an unlinked
+    /// file in this host directory instead of RAM, for more data than
+    /// memory holds.
+    File(PathBuf),
+}
+
 /// Which platform backend runs application code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PlatformKind {
@@ -147,6 +165,8 @@ pub struct KernelConfig {
     /// platform's memory file: anonymous memory, page cache, tmpfs);
     /// `None` for no limit.
     pub memory_limit: Option<u64>,
+    /// The overlay over the root.
+    pub overlay: Overlay,
 }
 
 /// The network of the sandbox's internet sockets (runsc's `--network`).
@@ -173,6 +193,7 @@ impl KernelConfig {
             gofer: GoferLaunch::InProcess,
             network: Network::Loopback,
             memory_limit: None,
+            overlay: Overlay::None,
         }
     }
 }
@@ -247,6 +268,27 @@ pub(crate) fn memfs_data(mf: &Arc<MemoryFile>) -> Option<Arc<dyn std::any::Any +
     // The platform's MemoryFile is a vfs-core memory file itself; the memory
     // manager recognises its pages by `host_fd()`, the memfd.
     Some(Arc::new(kernfs::memfs::MemfsMemory(mf.clone())))
+}
+
+/// A mount of an overlay (a memfs upper layer in `mf`) over the root of
+/// `lower`, which only the overlay references from then on.
+fn overlay_over(
+    vfs: &Arc<VirtualFilesystem>,
+    ctx: &dyn Context,
+    lower: MountRef,
+    mf: &Arc<MemoryFile>,
+) -> Result<MountRef, Errno> {
+    let lower_root = vfs_core::VirtualDentry::new(lower.clone(), lower.root_ref());
+    lower.release(ctx);
+    let memory: Arc<dyn vfs_core::memmap::MemoryFile> = mf.clone();
+    let (fs, root) = kernfs::memfs::new_overlay(
+        ctx,
+        vfs,
+        lower_root,
+        &kernfs::memfs::MemfsOptions::default(),
+        Some(memory),
+    )?;
+    Ok(vfs.new_disconnected_mount(fs, root, vfs_core::MountOptionFlags::empty()))
 }
 
 /// The mount data of an image root: the image read through the host
@@ -341,7 +383,14 @@ impl Kernel {
     /// root filesystem, a `tmpfs` on `/tmp`, and `/dev` with the memory
     /// devices.
     pub fn new(config: &KernelConfig) -> Result<Arc<Kernel>, String> {
-        let mf = Arc::new(MemoryFile::new().map_err(|e| format!("memory file: {e:?}"))?);
+        let mf = match &config.overlay {
+            Overlay::File(dir) => MemoryFile::new_in(dir)
+                .map_err(|e| format!("--overlay file:{}: {}", dir.display(), e.name()))?,
+            Overlay::None | Overlay::Memory => {
+                MemoryFile::new().map_err(|e| format!("memory file: {e:?}"))?
+            }
+        };
+        let mf = Arc::new(mf);
         if let Some(limit) = config.memory_limit {
             mf.set_limit(limit);
         }
@@ -391,7 +440,7 @@ impl Kernel {
             },
             ..Default::default()
         };
-        let mounts = match &config.root {
+        let root = match &config.root {
             RootSource::HostDir { path, writable } => {
                 let (gofer, client) = Gofer::start(&config.gofer, path, !writable)?;
                 gofers.push(gofer);
@@ -402,9 +451,9 @@ impl Kernel {
                     platform.memory_file(),
                 );
                 let source = path.as_os_str().as_encoded_bytes();
-                vfs.new_mount_namespace(&ctx, source, "9p", &opts)
+                vfs.mount_detached(&ctx, source, "9p", &opts)
             }
-            RootSource::HostTreeCopy(_) => vfs.new_mount_namespace(&ctx, b"rootfs", "tmpfs", &opts),
+            RootSource::HostTreeCopy(_) => vfs.mount_detached(&ctx, b"rootfs", "tmpfs", &opts),
             RootSource::Image(image) => {
                 let data = image_data(image, platform.memory_file())?;
                 let opts = MountOptions {
@@ -416,10 +465,18 @@ impl Kernel {
                     },
                 };
                 let source = image.as_os_str().as_encoded_bytes();
-                vfs.new_mount_namespace(&ctx, source, "ext4", &opts)
+                vfs.mount_detached(&ctx, source, "ext4", &opts)
             }
         }
         .map_err(|e| format!("root filesystem: {}", e.name()))?;
+        let root = match config.overlay {
+            Overlay::None => root,
+            Overlay::Memory | Overlay::File(_) => {
+                overlay_over(&vfs, &ctx, root, platform.memory_file())
+                    .map_err(|e| format!("root overlay: {}", e.name()))?
+            }
+        };
+        let mounts = vfs.new_mount_namespace_from(root);
         match &config.root {
             RootSource::Image(_) | RootSource::HostDir { .. } => {}
             RootSource::HostTreeCopy(dir) => {
@@ -493,7 +550,22 @@ impl Kernel {
         self.gofers.push(gofer);
         let root = self.mounts.root();
         let pop = PathOperation::new(&root, &root, &mount.target);
-        let made = ensure_directory(&self.vfs, ctx, &pop, 0o755);
+        // As runsc: missing directories on the way are made too.
+        let made = mount
+            .target
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'/' && i > 0)
+            .map(|(i, _)| &mount.target[..i])
+            .chain([&mount.target[..]])
+            .try_for_each(|dir| {
+                ensure_directory(
+                    &self.vfs,
+                    ctx,
+                    &PathOperation::new(&root, &root, dir),
+                    0o755,
+                )
+            });
         let opts = gofer_mount_options(
             client,
             goferfs::fs::InteropMode::Shared,

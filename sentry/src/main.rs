@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use sentry::gofer::GoferLaunch;
-use sentry::kernel::{HostMount, Kernel, KernelConfig, Network, PlatformKind, RootSource};
+use sentry::kernel::{HostMount, Kernel, KernelConfig, Network, Overlay, PlatformKind, RootSource};
 
 /// The exit status for errors of the sentry itself (as runsc uses).
 const SENTRY_ERROR: u8 = 125;
@@ -73,12 +73,20 @@ struct RunArgs {
     #[arg(long)]
     rootfs: PathBuf,
     /// Let the sandbox change a host-directory root (the host sees it).
-    #[arg(long, conflicts_with = "copy_root")]
+    #[arg(long, conflicts_with_all = ["copy_root", "overlay"])]
     writable_root: bool,
-    /// Copy a host-directory root into memory instead: writable, and the
-    /// host directory never changes.
-    #[arg(long)]
+    /// Copy a host-directory root into memory at start instead: writable,
+    /// and the host directory never changes.
+    #[arg(long, conflicts_with = "overlay")]
     copy_root: bool,
+    /// Where the sandbox's changes to its root go: `memory` (the
+    /// default), an upper layer in the sandbox's memory over the
+    /// read-only root, so the root is writable and the image or host
+    /// directory never changes; `file:DIR`, the same with the sandbox's
+    /// memory in an unlinked file in host directory DIR instead of RAM;
+    /// `none`, the root as it is (read-only).
+    #[arg(long, value_name = "memory|file:DIR|none", value_parser = parse_overlay)]
+    overlay: Option<Overlay>,
     /// Mounts host directory SRC on DST, read-only with `:ro`, through a
     /// gofer process (repeatable).
     #[arg(long = "mount", value_name = "SRC:DST[:ro]", value_parser = HostMount::parse)]
@@ -135,7 +143,6 @@ fn run(args: RunArgs) -> Result<i32, String> {
     };
     let exe = std::env::current_exe().map_err(|e| format!("finding the sentry binary: {e}"))?;
     let config = KernelConfig {
-        root,
         platform: match args.platform {
             PlatformArg::Ptrace => PlatformKind::Ptrace,
             PlatformArg::Seccomp => PlatformKind::Seccomp,
@@ -149,6 +156,18 @@ fn run(args: RunArgs) -> Result<i32, String> {
             NetworkArg::Host => Network::Host,
         },
         memory_limit: args.memory,
+        overlay: match (&root, args.overlay) {
+            (_, Some(overlay)) => overlay,
+            (
+                RootSource::HostDir {
+                    writable: false, ..
+                }
+                | RootSource::Image(_),
+                None,
+            ) => Overlay::Memory,
+            _ => Overlay::None,
+        },
+        root,
     };
     let kernel = Kernel::new(&config)?;
     kernel.tasks.set_max_processes(args.max_processes);
@@ -251,6 +270,18 @@ fn close_range(low: u32, high: u32) {
 fn no_new_privs() {
     // SAFETY: prctl with integer arguments only.
     unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+}
+
+/// `--overlay`: `memory`, `none` or `file:DIR`.
+fn parse_overlay(text: &str) -> Result<Overlay, String> {
+    match text {
+        "memory" => Ok(Overlay::Memory),
+        "none" => Ok(Overlay::None),
+        _ => match text.strip_prefix("file:") {
+            Some(dir) if !dir.is_empty() => Ok(Overlay::File(PathBuf::from(dir))),
+            _ => Err(format!("{text}: expected memory, none or file:DIR")),
+        },
+    }
 }
 
 /// A size in bytes, with an optional K, M or G (powers of 1024) suffix.

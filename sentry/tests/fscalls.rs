@@ -3,9 +3,33 @@
 //! setters, the sync family, readahead) and a few small process and memory
 //! calls (getcpu, personality, the mlock family): C programs run natively
 //! and in the sentry on both platforms; output and exit status must match.
+//! And the default overlay root, next to the kernel's overlayfs.
 
 pub mod common;
-use common::native::c_program;
+use common::native::{c_program, same_as_native_overlay, work_dir};
+
+/// Python, sed and tar change the sandbox's default root (an overlay over
+/// the host's `/`) as they change the kernel's overlayfs over `/`:
+/// appends keep inode numbers, removed and moved lower entries stay gone,
+/// metadata and extended attributes change above, a descriptor opened
+/// before a copy-up reads the copy. The host's files never change.
+#[test]
+fn python_and_coreutils_change_the_overlay_root_as_the_kernels_overlayfs() {
+    let src = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/programs/overlay_root.py"
+    );
+    let script = work_dir().join("overlay_root.py");
+    std::fs::copy(src, &script).unwrap();
+    let hostname = std::fs::read("/etc/hostname").unwrap();
+    same_as_native_overlay(
+        &["/usr/bin/python3", script.to_str().unwrap()],
+        &[("PATH", "/usr/bin:/bin")],
+    );
+    assert_eq!(std::fs::read("/etc/hostname").unwrap(), hostname);
+    assert!(std::path::Path::new("/etc/apt").is_dir());
+    assert!(std::path::Path::new("/etc/shells").is_file());
+}
 
 #[test]
 fn older_and_thinner_file_calls_behave_as_linux() {

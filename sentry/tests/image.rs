@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 pub mod common;
+use common::native::platforms;
 use common::{BUSYBOX, busybox_runs_here, run_limited};
 
 /// The image, its source tree, and where the kernel mounts it; each test
@@ -99,10 +100,15 @@ fn native(image: &Image, args: &[&str]) -> Output {
 }
 
 fn sandboxed(image: &Image, platform: &str, args: &[&str]) -> Output {
+    sandboxed_with(image, platform, &[], args)
+}
+
+fn sandboxed_with(image: &Image, platform: &str, options: &[&str], args: &[&str]) -> Output {
     run_limited(
         Command::new(env!("CARGO_BIN_EXE_sentry"))
             .args(["run", "--platform", platform, "--rootfs"])
             .arg(&image.image)
+            .args(options)
             .arg("--")
             .args(args),
     )
@@ -191,7 +197,7 @@ fn writes_to_the_read_only_image_fail_as_native_and_tmp_is_writable() {
     let image = &image;
     let touch = ["/bin/busybox", "touch", "/data/new"];
     let want = native(image, &touch);
-    let got = sandboxed(image, "ptrace", &touch);
+    let got = sandboxed_with(image, "ptrace", &["--overlay", "none"], &touch);
     assert_eq!(got.status.code(), want.status.code());
     let dd = [
         "/bin/busybox",
@@ -208,4 +214,47 @@ fn writes_to_the_read_only_image_fail_as_native_and_tmp_is_writable() {
         "{}",
         String::from_utf8_lossy(&got.stderr)
     );
+}
+
+/// The default overlay over an image takes writes, removals and renames
+/// as the kernel's overlayfs over the image's read-only loop mount does,
+/// and the image never changes.
+#[test]
+fn overlay_over_the_image_takes_changes_as_the_kernels_overlayfs() {
+    let Some(image) = build("overlay") else {
+        return;
+    };
+    let script = "cd /data && echo more >> f001 && rm f002 f003 && mkdir -p new/deep && \
+                  echo x > new/deep/x && mv f004 new/ && cp f005 /etc/ && chmod 700 f006 && \
+                  stat -c \"%n %a %s %h %F\" new new/deep new/deep/x new/f004 && md5sum f001 new/f004 /etc/f005 && \
+                  ls /data | wc -l && stat -c \"%a %s\" f006 && rm -r /data && ls / && \
+                  echo hi > /tmp/t && cat /tmp/t";
+    let Some(want) = common::native_overlay(&image.mount, script) else {
+        return;
+    };
+    assert_eq!(
+        want.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&want.stderr)
+    );
+    let hash = |path: &std::path::Path| {
+        Command::new("md5sum")
+            .arg(path)
+            .output()
+            .map(|o| o.stdout)
+            .unwrap_or_default()
+    };
+    let before = hash(&image.image);
+    for platform in platforms() {
+        let got = sandboxed(&image, platform, &["/bin/busybox", "sh", "-c", script]);
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&want.stdout),
+            "on {platform}; sentry stderr: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+        assert_eq!(got.status.code(), Some(0));
+    }
+    assert_eq!(hash(&image.image), before, "the image never changes");
 }

@@ -89,3 +89,41 @@ fn gofer_root_and_host_mount_leak_nothing() {
     assert_eq!(std::fs::read(tree.0.join("data/copy")).unwrap(), b"hello\n");
     assert_eq!(std::fs::read(shared.0.join("out")).unwrap(), b"kept\n");
 }
+
+/// An overlay over a read-only gofer root (the `sentry run` default):
+/// the overlay's inodes, the copied-up pages and the lower gofer mount it
+/// holds all go with the kernel, and the host tree never changed.
+#[test]
+fn overlay_root_leaks_nothing() {
+    if !busybox_runs_here() {
+        return;
+    }
+    let tree =
+        Tree(std::env::temp_dir().join(format!("sentry-leak-overlay-{}", std::process::id())));
+    std::fs::create_dir_all(tree.0.join("bin")).unwrap();
+    std::fs::create_dir_all(tree.0.join("data")).unwrap();
+    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
+    std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
+
+    let scope = refs::LeakCheckScope::new();
+    let mut config = KernelConfig::new(RootSource::HostDir {
+        path: tree.0.clone(),
+        writable: false,
+    });
+    config.overlay = sentry::kernel::Overlay::Memory;
+    let kernel = Kernel::new(&config).unwrap();
+    let mf = kernel.platform.memory_file().clone();
+    // Reads a lower file, appends to it (a copy-up) and makes a file at
+    // the root, which has no /tmp, /dev or /proc of its own: the
+    // overlay made them.
+    let script = "read x < /data/f; echo more >> /data/f; echo \"$x\" > /copy; \
+                  read y < /copy; test \"$x\" = hello && test \"$y\" = hello";
+    let status = sentry::run(&kernel, shell(script)).unwrap();
+    assert_eq!(status.shell_code(), 0);
+    assert!(scope.report().leaked() > 0);
+    drop(kernel);
+    scope.assert_clean();
+    assert_eq!(mf.usage().allocated, 0, "memory-file pages left allocated");
+    assert_eq!(std::fs::read(tree.0.join("data/f")).unwrap(), b"hello\n");
+    assert!(!tree.0.join("copy").exists());
+}

@@ -238,10 +238,11 @@ fn demo() -> Result<(), String> {
         .args([
             "/bin/sh",
             "-c",
-            "wc -l /tmp/src/*.rs && grep ' 9p ' /proc/mounts",
+            "wc -l /tmp/src/*.rs && echo 'written in the overlay' > /etc/sentry-note && \
+             cat /etc/sentry-note && grep -E ' (9p|overlay) ' /proc/mounts",
         ]);
     steps.push(Step::new(
-        "sentry (seccomp, gofer root + --mount): wc -l /tmp/src/*.rs",
+        "sentry (seccomp, gofer root + --mount): wc -l /tmp/src/*.rs, a write to /etc",
         command,
     ));
     if contents.image {
@@ -282,7 +283,8 @@ fn demo() -> Result<(), String> {
          it made was trapped (ptrace, or seccomp with SIGSYS) and served by the sentry, a \
          user-space kernel in Rust. Its files came from {}, and /proc, /dev and /tmp \
          were the sentry's own; a directory root and --mount are served by gofer \
-         processes over 9P. The other steps used the library crates on their own{}. \
+         processes over 9P. Writes to the root went to an overlay in the sandbox's \
+         memory: the image and the tree never changed. The other steps used the library crates on their own{}. \
          `bash .ci/run` installs what the tests need and runs them all.",
         if contents.image {
             "the ext4 image, read by extfs (no kernel mount)"

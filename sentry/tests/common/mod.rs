@@ -95,3 +95,41 @@ pub fn try_run_limited(cmd: &mut Command) -> Option<Output> {
 pub fn run_limited(cmd: &mut Command) -> Output {
     try_run_limited(cmd).unwrap_or_else(|| panic!("cannot run {cmd:?}"))
 }
+
+/// Runs `setup` (shell commands ending in `&&`), then `script` with
+/// busybox's shell `chroot`ed into `root`, in a private mount namespace.
+/// `None`, with a message, when the host does not permit it.
+pub fn in_private_namespace(setup: &str, root: &str, script: &str) -> Option<Output> {
+    let quoted = script.replace('\'', r"'\''");
+    // busybox's shell runs its applets through /proc/self/exe.
+    let outer = format!("{setup}exec chroot {root} /bin/busybox sh -c '{quoted}'");
+    let out = run_limited(Command::new("unshare").args(["-m", "sh", "-c", &outer]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("unshare failed")
+        || stderr.contains("chroot: cannot change root")
+        || stderr.contains("mount: ")
+    {
+        eprintln!("skipped: no native run to compare with: {stderr}");
+        return None;
+    }
+    Some(out)
+}
+
+/// Runs `script` with busybox's shell in the kernel's own overlayfs over
+/// the directory `lower`, its upper layer on a tmpfs of a private mount
+/// namespace, with `proc` on `/proc`. `None` when the host does not
+/// permit it.
+pub fn native_overlay(lower: &std::path::Path, script: &str) -> Option<Output> {
+    let scratch = lower.with_extension("overlay");
+    std::fs::create_dir_all(&scratch).ok()?;
+    let s = scratch.display();
+    let setup = format!(
+        "mount -t tmpfs tmpfs {s} && mkdir {s}/upper {s}/work {s}/merged && \
+         mount -t overlay overlay -o lowerdir={},upperdir={s}/upper,workdir={s}/work \
+         {s}/merged && mount -t proc proc {s}/merged/proc && ",
+        lower.display()
+    );
+    let out = in_private_namespace(&setup, &format!("{s}/merged"), script);
+    let _ = std::fs::remove_dir(&scratch);
+    out
+}

@@ -138,6 +138,38 @@ pub fn same_as_loopback_only(argv: &[&str], env: &[(&str, &str)]) {
     compare(native, argv, env, &[]);
 }
 
+/// As [`same_as_native`] with the sandbox's default root, an overlay over
+/// the host's `/`, and the native run `chroot`ed into the kernel's own
+/// overlayfs over `/` (its upper layer on a tmpfs of a private mount
+/// namespace, with `proc`, the host's `/dev` and a fresh `/tmp`, as the
+/// sandbox has): what the program changes stays in each overlay. Skips
+/// without `unshare`.
+pub fn same_as_native_overlay(argv: &[&str], env: &[(&str, &str)]) {
+    if !Path::new("/usr/bin/unshare").exists() {
+        missing("/usr/bin/unshare", true);
+        return;
+    }
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = work_dir().join(format!("overlay-{n}"));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let s = scratch.display();
+    // Absolute paths: the shell gets the program's environment.
+    let setup = format!(
+        "/usr/bin/mount -t tmpfs tmpfs {s} && /usr/bin/mkdir {s}/upper {s}/work {s}/merged && \
+         /usr/bin/mount -t overlay overlay -o lowerdir=/,upperdir={s}/upper,workdir={s}/work \
+         {s}/merged && /usr/bin/mount -t proc proc {s}/merged/proc && \
+         /usr/bin/mount --rbind /dev {s}/merged/dev && \
+         /usr/bin/mount -t tmpfs tmpfs {s}/merged/tmp && exec /usr/sbin/chroot {s}/merged \"$@\""
+    );
+    let mut native = Command::new("/usr/bin/unshare");
+    native
+        .args(["-m", "/bin/sh", "-c", &setup, "sh"])
+        .args(argv);
+    compare(native, argv, env, &[]);
+    let _ = std::fs::remove_dir(&scratch);
+}
+
 fn compare(mut native: Command, argv: &[&str], env: &[(&str, &str)], sentry_args: &[&str]) {
     // Both runs get exactly `env`: the sandbox starts with an empty
     // environment, so the native run must too.
