@@ -123,8 +123,8 @@ fn inner(args: &[String]) -> i32 {
             b"/".to_vec(),
             scale.clone().into_bytes(),
         ],
-        envp: vec![],
         cwd: b"/".to_vec(),
+        ..Default::default()
     };
     match sentry::run(&kernel, spec) {
         Ok(status) => status.shell_code(),

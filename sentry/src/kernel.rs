@@ -167,6 +167,11 @@ pub struct KernelConfig {
     pub memory_limit: Option<u64>,
     /// The overlay over the root.
     pub overlay: Overlay,
+    /// The host name `uname` reports (`sentry` when `None`).
+    pub hostname: Option<String>,
+    /// Whether `/tmp` gets the sandbox's own tmpfs (an OCI container gets
+    /// one only where runsc would: its root has an empty `/tmp`).
+    pub mount_tmp: bool,
 }
 
 /// The network of the sandbox's internet sockets (runsc's `--network`).
@@ -194,6 +199,8 @@ impl KernelConfig {
             network: Network::Loopback,
             memory_limit: None,
             overlay: Overlay::None,
+            hostname: None,
+            mount_tmp: true,
         }
     }
 }
@@ -232,6 +239,8 @@ pub struct Kernel {
     pub network: Network,
     /// The System V IPC objects.
     pub ipc: Arc<crate::ipc::Ipc>,
+    /// The host and domain names.
+    pub uts: Arc<crate::syscalls::Uts>,
     /// The pseudo-terminals.
     pub ptys: Arc<crate::pty::Ptys>,
     /// Whether system calls are traced.
@@ -366,6 +375,52 @@ fn ensure_directory(
     }
 }
 
+/// Duplicates of the sentry's own descriptors 0, 1 and 2 (`None` for one
+/// it was started without).
+pub fn host_stdio() -> Result<[Option<std::os::fd::OwnedFd>; 3], String> {
+    use std::os::fd::AsFd;
+
+    let mut out = [None, None, None];
+    for (fd, slot) in out.iter_mut().enumerate() {
+        let duplicated = match fd {
+            0 => std::io::stdin().as_fd().try_clone_to_owned(),
+            1 => std::io::stdout().as_fd().try_clone_to_owned(),
+            _ => std::io::stderr().as_fd().try_clone_to_owned(),
+        };
+        *slot = match duplicated {
+            Ok(owned) => Some(owned),
+            Err(e) if e.raw_os_error() == Some(libc::EBADF) => None,
+            Err(e) => return Err(format!("duplicating host fd {fd}: {e}")),
+        };
+    }
+    Ok(out)
+}
+
+/// Makes the directory `path` and any missing ones on the way
+/// (`mkdir -p`), mode 0755.
+fn ensure_directories(
+    vfs: &Arc<VirtualFilesystem>,
+    ctx: &dyn Context,
+    root: &vfs_core::VirtualDentry,
+    path: &[u8],
+) -> Result<(), Errno> {
+    path.iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'/' && i > 0)
+        .map(|(i, _)| &path[..i])
+        .chain([path])
+        .try_for_each(|dir| ensure_directory(vfs, ctx, &PathOperation::new(root, root, dir), 0o755))
+}
+
+/// A context with root's credentials for the kernel's own work.
+fn kernel_context() -> crate::task::TaskContext {
+    crate::task::TaskContext {
+        credentials: vfs_core::Credentials::root(),
+        tgid: 0,
+        limits: crate::task::Limits::linux_defaults(),
+    }
+}
+
 /// Converts an I/O error from the host to an errno.
 pub fn host_errno(e: &std::io::Error) -> Errno {
     e.raw_os_error()
@@ -411,21 +466,21 @@ impl Kernel {
         let boot = Instant::now();
         let ipc = Arc::new(crate::ipc::Ipc::default());
         let inet: Arc<crate::net::inet::InetStack> = Arc::default();
+        let uts = Arc::new(crate::syscalls::Uts::new(
+            config.hostname.as_deref().unwrap_or("sentry").as_bytes(),
+        ));
         vfs.register_filesystem_type(Arc::new(ProcType::new(
             tasks.clone(),
             boot,
             ipc.clone(),
             inet.clone(),
+            uts.clone(),
         )))
         .map_err(|e| format!("registering proc: {e:?}"))?;
         let ptys = crate::pty::Ptys::new(tasks.clone());
         vfs.register_filesystem_type(Arc::new(crate::pty::DevptsType(ptys.clone())))
             .map_err(|e| format!("registering devpts: {e:?}"))?;
-        let ctx = crate::task::TaskContext {
-            credentials: vfs_core::Credentials::root(),
-            tgid: 0,
-            limits: crate::task::Limits::linux_defaults(),
-        };
+        let ctx = kernel_context();
         for fs_type in extfs::vfs::ExtFilesystemType::all() {
             vfs.register_filesystem_type(fs_type)
                 .map_err(|e| format!("registering ext4: {e:?}"))?;
@@ -522,6 +577,7 @@ impl Kernel {
             netlink_ports: Arc::default(),
             network: config.network,
             ipc,
+            uts,
             ptys,
             strace: config.strace,
             boot,
@@ -530,7 +586,7 @@ impl Kernel {
             gofers,
         };
         kernel
-            .mount_standard(&ctx)
+            .mount_standard(&ctx, config.mount_tmp)
             .map_err(|e| format!("standard mounts: {e:?}"))?;
         for mount in &config.mounts {
             kernel.mount_host_dir(&ctx, &config.gofer, mount)?;
@@ -551,21 +607,7 @@ impl Kernel {
         let root = self.mounts.root();
         let pop = PathOperation::new(&root, &root, &mount.target);
         // As runsc: missing directories on the way are made too.
-        let made = mount
-            .target
-            .iter()
-            .enumerate()
-            .filter(|&(i, &b)| b == b'/' && i > 0)
-            .map(|(i, _)| &mount.target[..i])
-            .chain([&mount.target[..]])
-            .try_for_each(|dir| {
-                ensure_directory(
-                    &self.vfs,
-                    ctx,
-                    &PathOperation::new(&root, &root, dir),
-                    0o755,
-                )
-            });
+        let made = ensure_directories(&self.vfs, ctx, &root, &mount.target);
         let opts = gofer_mount_options(
             client,
             goferfs::fs::InteropMode::Shared,
@@ -580,18 +622,123 @@ impl Kernel {
         Ok(())
     }
 
+    /// Makes the directory `target` and those on the way when missing
+    /// (`mkdir -p`, mode 0755).
+    pub fn make_directories(&self, target: &[u8]) -> Result<(), Errno> {
+        let ctx = kernel_context();
+        let root = self.mounts.root();
+        let made = ensure_directories(&self.vfs, &ctx, &root, target);
+        root.release(&ctx);
+        made
+    }
+
+    /// Mounts a new `tmpfs` (mode 1777) on `target`, making the directory
+    /// and those on the way when missing.
+    pub fn mount_tmpfs(&self, target: &[u8]) -> Result<(), Errno> {
+        let ctx = kernel_context();
+        let root = self.mounts.root();
+        let pop = PathOperation::new(&root, &root, target);
+        let opts = MountOptions {
+            get_filesystem: vfs_core::GetFilesystemOptions {
+                data: "mode=1777".into(),
+                internal_data: memfs_data(self.platform.memory_file()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mounted = ensure_directories(&self.vfs, &ctx, &root, target)
+            .and_then(|()| self.vfs.mount(&ctx, b"tmpfs", &pop, "tmpfs", &opts));
+        root.release(&ctx);
+        mounted.map(|mount| mount.release(&ctx))
+    }
+
+    /// Writes a file at `target` (mode 0644, replacing one there) with
+    /// `contents`, making the directories on the way when missing.
+    pub fn install_file(&self, target: &[u8], contents: &[u8]) -> Result<(), Errno> {
+        let ctx = kernel_context();
+        let root = self.mounts.root();
+        let parent = target
+            .iter()
+            .rposition(|&b| b == b'/')
+            .map_or(&target[..0], |i| &target[..i]);
+        let written = (|| {
+            if !parent.is_empty() {
+                ensure_directories(&self.vfs, &ctx, &root, parent)?;
+            }
+            let pop = PathOperation::new(&root, &root, target);
+            let file = self.vfs.open_at(
+                &ctx,
+                &pop,
+                OpenOptions {
+                    flags: abi_linux::OpenFlags::WRONLY
+                        | abi_linux::OpenFlags::CREAT
+                        | abi_linux::OpenFlags::TRUNC,
+                    mode: 0o644,
+                    ..Default::default()
+                },
+            )?;
+            let mut src = vfs_core::io::SliceSource::new(contents);
+            let result = file.write(&ctx, &mut src, WriteOptions::default());
+            file.release(&ctx);
+            match result {
+                Ok(n) if n == contents.len() => Ok(()),
+                Ok(_) => Err(Errno::EIO),
+                Err(e) => Err(e),
+            }
+        })();
+        root.release(&ctx);
+        written
+    }
+
+    /// Finds a program named without a slash on the `PATH` of its
+    /// environment (or the default one), as runc does before it starts a
+    /// container's process; leaves `argv[0]` as it is when nothing is
+    /// found (the start then fails with `ENOENT`).
+    pub fn resolve_program(&self, program: &mut crate::ProgramSpec) {
+        let Some(name) = program.argv.first().filter(|n| !n.contains(&b'/')).cloned() else {
+            return;
+        };
+        let path = program
+            .envp
+            .iter()
+            .find_map(|e| e.strip_prefix(b"PATH="))
+            .unwrap_or(b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            .to_vec();
+        let ctx = kernel_context();
+        let root = self.mounts.root();
+        for dir in path.split(|&b| b == b':').filter(|d| !d.is_empty()) {
+            let mut candidate = dir.to_vec();
+            candidate.push(b'/');
+            candidate.extend_from_slice(&name);
+            let pop = PathOperation::new(&root, &root, &candidate);
+            let found = self
+                .vfs
+                .stat_at(&ctx, &pop, vfs_core::StatOptions::default())
+                .is_ok_and(|st| {
+                    u32::from(st.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFREG
+                        && st.stx_mode & 0o111 != 0
+                });
+            if found {
+                program.argv[0] = candidate;
+                break;
+            }
+        }
+        root.release(&ctx);
+    }
+
     /// Mounts `tmpfs` on `/tmp`, `/dev` and `/dev/shm` (POSIX shared
     /// memory and semaphores live there), `proc` on `/proc`, and creates
     /// the device nodes.
-    fn mount_standard(&self, ctx: &dyn Context) -> Result<(), Errno> {
+    fn mount_standard(&self, ctx: &dyn Context, tmp: bool) -> Result<(), Errno> {
         let root = self.mounts.root();
-        for (dir, mode, fs_type) in [
+        let all = [
             (&b"/tmp"[..], 0o1777, "tmpfs"),
             (b"/dev", 0o755, "tmpfs"),
             (b"/dev/shm", 0o1777, "tmpfs"),
             (b"/dev/pts", 0o755, "devpts"),
             (b"/proc", 0o555, "proc"),
-        ] {
+        ];
+        for (dir, mode, fs_type) in all.into_iter().filter(|&(dir, ..)| tmp || dir != b"/tmp") {
             let pop = PathOperation::new(&root, &root, dir);
             ensure_directory(&self.vfs, ctx, &pop, mode)?;
             let data = if fs_type == "tmpfs" {
@@ -668,26 +815,20 @@ impl Kernel {
         Ok(())
     }
 
-    /// Imports the sentry's own descriptors 0, 1 and 2 (duplicated, so the
-    /// sentry keeps its own) through hostfs into `fds`, as terminals when
-    /// they are ones.
-    pub fn import_host_stdio(&self, ctx: &dyn Context, fds: &FdTable) -> Result<(), String> {
+    /// Imports host descriptors as 0, 1 and 2 through hostfs into `fds`,
+    /// as terminals when they are ones.
+    pub fn import_stdio(
+        &self,
+        ctx: &dyn Context,
+        fds: &FdTable,
+        stdio: [Option<std::os::fd::OwnedFd>; 3],
+    ) -> Result<(), String> {
         use std::io::IsTerminal;
-        use std::os::fd::AsFd;
 
-        for fd in 0..3 {
-            let borrowed = match fd {
-                0 => std::io::stdin().as_fd().try_clone_to_owned(),
-                1 => std::io::stdout().as_fd().try_clone_to_owned(),
-                _ => std::io::stderr().as_fd().try_clone_to_owned(),
-            };
-            let owned = match borrowed {
-                Ok(owned) => owned,
-                // A descriptor the sentry was started without stays closed
-                // in the sandbox too.
-                Err(e) if e.raw_os_error() == Some(libc::EBADF) => continue,
-                Err(e) => return Err(format!("duplicating host fd {fd}: {e}")),
-            };
+        for (fd, owned) in stdio.into_iter().enumerate() {
+            // A descriptor missing on the host stays closed in the sandbox
+            // too.
+            let Some(owned) = owned else { continue };
             let opts = hostfs::ImportOptions {
                 is_tty: owned.is_terminal(),
                 ..Default::default()
@@ -700,7 +841,7 @@ impl Kernel {
             if opts.is_tty {
                 self.controlling_tty.set_if_unset(&file);
             }
-            if let Ok(Some(old)) = fds.set(fd, file, false, crate::task::NR_OPEN) {
+            if let Ok(Some(old)) = fds.set(fd as i32, file, false, crate::task::NR_OPEN) {
                 old.release(ctx);
             }
         }

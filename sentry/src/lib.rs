@@ -67,8 +67,8 @@
 //! let kernel = sentry::kernel::Kernel::new(&config).unwrap();
 //! let spec = sentry::ProgramSpec {
 //!     argv: vec![b"/bin/busybox".to_vec(), b"true".to_vec()],
-//!     envp: vec![],
 //!     cwd: b"/".to_vec(),
+//!     ..Default::default()
 //! };
 //! let status = sentry::run(&kernel, spec).unwrap();
 //! assert_eq!(status.shell_code(), 0);
@@ -86,6 +86,7 @@ pub mod kernel;
 pub mod loader;
 pub mod mm;
 pub mod net;
+pub mod oci;
 pub mod pidfd;
 pub mod pipe;
 pub mod procfs;
@@ -108,7 +109,7 @@ use crate::mm::MemoryManager;
 use crate::task::{ExitStatus, FsContext, ProcessInfo, SignalHandlers, TaskBuilder, TaskContext};
 
 /// What to run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ProgramSpec {
     /// The argument vector; `argv[0]` is the path of the program.
     pub argv: Vec<Vec<u8>>,
@@ -116,6 +117,64 @@ pub struct ProgramSpec {
     pub envp: Vec<Vec<u8>>,
     /// The initial working directory.
     pub cwd: Vec<u8>,
+    /// Whom it runs as; root with every capability when `None`.
+    pub user: Option<ProgramUser>,
+    /// Resource limits it starts with instead of Linux's defaults.
+    pub rlimits: Vec<(abi_linux::RlimitResource, abi_linux::Rlimit)>,
+    /// Starts it with `PR_SET_NO_NEW_PRIVS` set.
+    pub no_new_privs: bool,
+    /// Its capability sets (effective, permitted, inheritable, bounding,
+    /// ambient), instead of those its user gets.
+    pub capabilities: Option<[abi_linux::CapabilitySet; 5]>,
+}
+
+/// The identity a program starts with (an OCI `process.user`).
+#[derive(Clone, Debug, Default)]
+pub struct ProgramUser {
+    /// Its user ID (real, effective, saved and filesystem).
+    pub uid: u32,
+    /// Its group ID.
+    pub gid: u32,
+    /// Its supplementary groups.
+    pub groups: Vec<u32>,
+}
+
+impl ProgramSpec {
+    /// The credentials it starts with: root's, or `user`'s (a non-root
+    /// user has no capabilities, as after Linux's `setuid`).
+    fn credentials(&self) -> Credentials {
+        let default_user = ProgramUser::default();
+        let user = self.user.as_ref().unwrap_or(&default_user);
+        let mut creds = if user.uid == 0 {
+            let mut creds = Credentials::root();
+            creds.real_gid = user.gid;
+            creds.effective_gid = user.gid;
+            creds.saved_gid = user.gid;
+            creds.fs_gid = user.gid;
+            creds
+        } else {
+            Credentials::user(user.uid, user.gid)
+        };
+        creds.extra_gids = user.groups.clone();
+        if let Some([effective, permitted, inheritable, bounding, ambient]) = self.capabilities {
+            creds.effective_caps = effective;
+            creds.permitted_caps = permitted;
+            creds.inheritable_caps = inheritable;
+            creds.bounding_caps = bounding;
+            creds.ambient_caps = ambient;
+        }
+        creds
+    }
+}
+
+/// Where a program's standard descriptors come from.
+#[derive(Debug, Default)]
+pub enum Stdio {
+    /// The sentry's own 0, 1 and 2.
+    #[default]
+    Inherit,
+    /// These host descriptors (a closed one where `None`).
+    Host([Option<std::os::fd::OwnedFd>; 3]),
 }
 
 /// Runs `spec` as the first task (PID 1) of `kernel` on a new thread and
@@ -133,7 +192,7 @@ pub fn run(kernel: &Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String
     let kernel = kernel.clone();
     let thread = std::thread::Builder::new()
         .name("task-1".into())
-        .spawn(move || start(kernel, spec))
+        .spawn(move || start(kernel, spec, Stdio::Inherit))
         .map_err(|e| format!("spawning the task thread: {e}"));
     let result = thread.and_then(|t| {
         t.join()
@@ -170,13 +229,26 @@ impl HostStdioFlags {
     }
 }
 
-fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
+/// Runs `spec` as a new process of `kernel`, beside its init process
+/// (as `runsc exec` does; its parent is no process), with `stdio`, on
+/// this thread; returns its exit status once it ends. An error (one
+/// line) when it cannot start.
+pub fn spawn(kernel: &Arc<Kernel>, spec: ProgramSpec, stdio: Stdio) -> Result<ExitStatus, String> {
+    start(kernel.clone(), spec, stdio)
+}
+
+fn start(kernel: Arc<Kernel>, spec: ProgramSpec, stdio: Stdio) -> Result<ExitStatus, String> {
     let path = spec.argv.first().cloned().ok_or("no program given")?;
     let shown = String::from_utf8_lossy(&path).into_owned();
     let limits = crate::task::Limits::linux_defaults();
+    for &(resource, limit) in &spec.rlimits {
+        limits
+            .replace(resource, limit, true)
+            .map_err(|e| format!("rlimit {resource:?}: {}", e.name()))?;
+    }
     let mut ctx = TaskContext {
-        credentials: Credentials::root(),
-        tgid: 1,
+        credentials: spec.credentials(),
+        tgid: 0,
         limits: limits.clone(),
     };
     let root = kernel.mounts.root();
@@ -223,7 +295,7 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
             argv: spec.argv.clone(),
             envp: spec.envp.clone(),
             creds: &ctx.credentials,
-            no_new_privs: false,
+            no_new_privs: spec.no_new_privs,
             stack_limit: limits.cur(abi_linux::RlimitResource::STACK),
         };
         let loaded = loader::load(&ctx, &mm, req);
@@ -240,7 +312,11 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
     };
     ctx.credentials = loaded.creds.clone();
     let fds = Arc::new(FdTable::new());
-    if let Err(e) = kernel.import_host_stdio(&ctx, &fds) {
+    let stdio = match stdio {
+        Stdio::Inherit => kernel::host_stdio(),
+        Stdio::Host(fds) => Ok(fds),
+    };
+    if let Err(e) = stdio.and_then(|stdio| kernel.import_stdio(&ctx, &fds, stdio)) {
         fds.close_all(&ctx);
         fs.release(&ctx);
         return Err(e);
@@ -255,8 +331,12 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
         }
     };
     group.set_credentials(ctx.credentials.clone());
+    if spec.no_new_privs {
+        group.attrs().no_new_privs = true;
+    }
+    ctx.tgid = group.tgid();
     let process = Arc::new(ProcessInfo {
-        tgid: 1,
+        tgid: ctx.tgid,
         argv: loaded.argv.clone(),
         envp: spec.envp.clone(),
         exe: loaded.exe.clone(),

@@ -58,6 +58,7 @@ pub struct ProcType {
     tasks: Arc<TaskSet>,
     ipc: Arc<Ipc>,
     inet: Arc<InetStack>,
+    uts: Arc<crate::syscalls::Uts>,
     boot: Instant,
     /// `kernel/random/boot_id`: random, fixed for the sandbox's life.
     boot_id: String,
@@ -67,11 +68,18 @@ impl ProcType {
     /// A type whose filesystems show `tasks`, the System V IPC objects
     /// of `ipc` and the network settings of `inet`; uptimes count from
     /// `boot`.
-    pub fn new(tasks: Arc<TaskSet>, boot: Instant, ipc: Arc<Ipc>, inet: Arc<InetStack>) -> Self {
+    pub fn new(
+        tasks: Arc<TaskSet>,
+        boot: Instant,
+        ipc: Arc<Ipc>,
+        inet: Arc<InetStack>,
+        uts: Arc<crate::syscalls::Uts>,
+    ) -> Self {
         Self {
             tasks,
             ipc,
             inet,
+            uts,
             boot,
             boot_id: random_uuid(),
         }
@@ -121,6 +129,7 @@ impl FilesystemType for ProcType {
             tasks: self.tasks.clone(),
             ipc: self.ipc.clone(),
             inet: self.inet.clone(),
+            uts: self.uts.clone(),
             boot: self.boot,
             boot_id: self.boot_id.clone(),
             fs: Arc::downgrade(&fs),
@@ -137,6 +146,7 @@ struct Proc {
     tasks: Arc<TaskSet>,
     ipc: Arc<Ipc>,
     inet: Arc<InetStack>,
+    uts: Arc<crate::syscalls::Uts>,
     boot: Instant,
     boot_id: String,
     fs: Weak<kernfs::Filesystem>,
@@ -349,7 +359,7 @@ const WRITABLE_SYSCTL: &str = "net/ipv4/ping_group_range";
 
 /// The value of the sysctl at `path` (one of [`SYSCTLS`]).
 fn sysctl_value(proc: &Proc, path: &str) -> String {
-    let u = crate::syscalls::utsname();
+    let u = proc.uts.utsname();
     let field = |f: &[u8]| {
         let end = f.iter().position(|&c| c == 0).unwrap_or(f.len());
         String::from_utf8_lossy(&f[..end]).into_owned()
@@ -1340,7 +1350,7 @@ impl BytesSource for ProcFile {
             }
             Kind::Version => {
                 // What uname(2) reports, in Linux's /proc/version form.
-                let u = crate::syscalls::utsname();
+                let u = proc.uts.utsname();
                 let field = |f: &[u8]| {
                     let end = f.iter().position(|&b| b == 0).unwrap_or(f.len());
                     String::from_utf8_lossy(&f[..end]).into_owned()

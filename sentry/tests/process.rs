@@ -422,3 +422,51 @@ fn proc_io_counts_reads_and_writes() {
 fn the_number_of_mappings_is_bounded_as_on_linux() {
     common::native::c_program("map_count");
 }
+
+/// `sethostname`/`setdomainname` change what `uname` and
+/// `/proc/sys/kernel/{hostname,domainname}` report, and refuse an
+/// unprivileged user (`EPERM`) and a name over 64 bytes (`EINVAL`): as
+/// Linux in a UTS namespace of its own.
+#[test]
+fn host_and_domain_names_change_as_in_a_uts_namespace() {
+    let script = "import os, socket, subprocess\n\
+socket.sethostname('box-1'); print(os.uname().nodename, open('/proc/sys/kernel/hostname').read().strip())\n\
+import ctypes; libc = ctypes.CDLL(None, use_errno=True)\n\
+print(libc.setdomainname(b'example', 7), open('/proc/sys/kernel/domainname').read().strip())\n\
+print(libc.sethostname(b'x' * 65, 65), ctypes.get_errno())\n\
+r = subprocess.run(['/usr/bin/setpriv', '--reuid=1000', '--clear-groups', '/usr/bin/python3', '-c',\n\
+    'import ctypes; l = ctypes.CDLL(None, use_errno=True); print(l.sethostname(b\"y\", 1), ctypes.get_errno())'],\n\
+    capture_output=True, text=True); print(r.stdout.strip())\n\
+print(subprocess.run(['/usr/bin/hostname'], capture_output=True, text=True).stdout.strip())\n";
+    let native = common::run_limited(
+        std::process::Command::new("/usr/bin/unshare")
+            .args(["-u", "/usr/bin/python3", "-c", script])
+            .env_clear(),
+    );
+    assert!(
+        native.status.success(),
+        "{}",
+        String::from_utf8_lossy(&native.stderr)
+    );
+    for platform in common::native::platforms() {
+        let got = common::run_limited(
+            std::process::Command::new(env!("CARGO_BIN_EXE_sentry")).args([
+                "run",
+                "--platform",
+                platform,
+                "--rootfs",
+                "/",
+                "--",
+                "/usr/bin/python3",
+                "-c",
+                script,
+            ]),
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout),
+            String::from_utf8_lossy(&native.stdout),
+            "on {platform}: {}",
+            String::from_utf8_lossy(&got.stderr)
+        );
+    }
+}

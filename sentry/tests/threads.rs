@@ -319,8 +319,8 @@ fn threads_mapping_and_reading_at_once_leak_nothing() {
         let mf = kernel.platform.memory_file().clone();
         let spec = sentry::ProgramSpec {
             argv: vec![b"/bin/stress".to_vec()],
-            envp: vec![],
             cwd: b"/".to_vec(),
+            ..Default::default()
         };
         let status = sentry::run(&kernel, spec).unwrap();
         assert_eq!(status.shell_code(), 0, "on {platform}");

@@ -26,6 +26,8 @@ pub(super) fn register(table: &mut SyscallTable) {
     table.typed(nr::GETPPID, sys_getppid);
     table.typed(nr::GETTID, sys_gettid);
     table.typed(nr::UNAME, sys_uname);
+    table.typed(nr::SETHOSTNAME, sys_sethostname);
+    table.typed(nr::SETDOMAINNAME, sys_setdomainname);
     table.typed(nr::SYSINFO, sys_sysinfo);
     table.typed(nr::GETRANDOM, sys_getrandom);
     table.typed(nr::PRCTL, sys_prctl);
@@ -129,21 +131,88 @@ fn sys_gettid(t: &mut Task) -> SysResult {
     Ok(t.tid as u64)
 }
 
-/// What `uname(2)` reports (and `/proc/version` repeats).
-pub fn utsname() -> Utsname {
-    let mut u = Utsname::default();
-    let set = |field: &mut [u8], s: &[u8]| field[..s.len()].copy_from_slice(s);
-    set(&mut u.sysname, b"Linux");
-    set(&mut u.nodename, b"sentry");
-    set(&mut u.release, b"4.4.0");
-    set(&mut u.version, b"#1 SMP Sun Jan 10 15:06:54 PST 2016");
-    set(&mut u.machine, b"x86_64");
-    set(&mut u.domainname, b"(none)");
-    u
+/// The UTS names of the sandbox (its one UTS namespace): the host and
+/// domain names `uname(2)` reports, which `sethostname(2)` and
+/// `setdomainname(2)` change.
+#[derive(Debug)]
+pub struct Uts {
+    names: std::sync::Mutex<(Vec<u8>, Vec<u8>)>,
 }
 
+impl Default for Uts {
+    fn default() -> Self {
+        Self::new(b"sentry")
+    }
+}
+
+impl Uts {
+    /// Names with host name `hostname` (cut to 64 bytes) and domain
+    /// `(none)`, as Linux boots.
+    pub fn new(hostname: &[u8]) -> Self {
+        let hostname = hostname[..hostname.len().min(HOST_NAME_MAX)].to_vec();
+        Self {
+            names: std::sync::Mutex::new((hostname, b"(none)".to_vec())),
+        }
+    }
+
+    fn names(&self) -> std::sync::MutexGuard<'_, (Vec<u8>, Vec<u8>)> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What `uname(2)` reports (and `/proc/version` repeats).
+    pub fn utsname(&self) -> Utsname {
+        let mut u = Utsname::default();
+        let set = |field: &mut [u8], s: &[u8]| field[..s.len()].copy_from_slice(s);
+        let names = self.names();
+        set(&mut u.sysname, b"Linux");
+        set(&mut u.nodename, &names.0);
+        set(&mut u.release, b"4.4.0");
+        set(&mut u.version, b"#1 SMP Sun Jan 10 15:06:54 PST 2016");
+        set(&mut u.machine, b"x86_64");
+        set(&mut u.domainname, &names.1);
+        u
+    }
+}
+
+/// `__NEW_UTS_LEN`: the longest host or domain name.
+const HOST_NAME_MAX: usize = 64;
+
 fn sys_uname(t: &mut Task, buf: UserAddr) -> SysResult {
-    t.mm.write_obj(buf.get(), &utsname()).map(|()| 0)
+    t.mm.write_obj(buf.get(), &t.kernel.uts.utsname())
+        .map(|()| 0)
+}
+
+/// `sethostname(2)` and `setdomainname(2)`: `EPERM` without
+/// `CAP_SYS_ADMIN`, then `EINVAL` for more than 64 bytes, `EFAULT`.
+fn set_uts_name(t: &mut Task, name: UserAddr, len: i64, domain: bool) -> SysResult {
+    if !t
+        .ctx
+        .credentials
+        .has_capability(abi_linux::Capability::SYS_ADMIN)
+    {
+        return Err(Errno::EPERM);
+    }
+    let len = usize::try_from(len)
+        .ok()
+        .filter(|&len| len <= HOST_NAME_MAX)
+        .ok_or(Errno::EINVAL)?;
+    let mut value = vec![0u8; len];
+    t.mm.copy_in_exact(name.get(), &mut value)?;
+    let mut names = t.kernel.uts.names();
+    if domain {
+        names.1 = value;
+    } else {
+        names.0 = value;
+    }
+    Ok(0)
+}
+
+fn sys_sethostname(t: &mut Task, name: UserAddr, len: i64) -> SysResult {
+    set_uts_name(t, name, len, false)
+}
+
+fn sys_setdomainname(t: &mut Task, name: UserAddr, len: i64) -> SysResult {
+    set_uts_name(t, name, len, true)
 }
 
 fn sys_sysinfo(t: &mut Task, buf: UserAddr) -> SysResult {

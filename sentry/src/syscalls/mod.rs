@@ -17,7 +17,7 @@ mod ipc;
 mod mem;
 mod mempolicy;
 mod misc;
-pub use misc::utsname;
+pub use misc::Uts;
 mod mount;
 mod netlink;
 mod notify;

@@ -820,6 +820,22 @@ impl TaskSet {
         self.send_from_kernel(target, signal);
     }
 
+    /// Sends `signal` to process `pid` from outside the sandbox (a
+    /// container runtime's `kill`), as Linux sends a signal from an
+    /// ancestor PID namespace: the init process gets only the signals it
+    /// has a handler for, and `SIGKILL` and `SIGSTOP`.
+    pub fn signal_from_outside(&self, pid: i32, signal: i32) {
+        let unkillable = pid == 1
+            && signal != libc::SIGKILL
+            && signal != libc::SIGSTOP
+            && self.process(pid).is_ok_and(|group| {
+                group.handlers().action(signal).handler == abi_linux::signal::SIG_DFL
+            });
+        if !unkillable {
+            self.signal_process(pid, signal);
+        }
+    }
+
     fn send_from_kernel(&self, groups: Vec<Arc<ThreadGroup>>, signal: i32) {
         let info = abi_linux::SigInfo {
             code: abi_linux::signal::SI_KERNEL,

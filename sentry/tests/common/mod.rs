@@ -45,8 +45,8 @@ pub fn shell(script: &str) -> sentry::ProgramSpec {
             b"-c".to_vec(),
             script.into(),
         ],
-        envp: vec![],
         cwd: b"/".to_vec(),
+        ..Default::default()
     }
 }
 

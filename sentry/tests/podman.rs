@@ -1,0 +1,173 @@
+//! podman with the sentry as its OCI runtime (`podman --runtime
+//! SENTRY`), next to podman with runc, the reference: the same image (a
+//! busybox root imported with `podman import`; no registry is reached),
+//! the same commands, the same output and exit statuses. podman and runc
+//! are installed by `.ci/run`; without them the tests skip with a message.
+//!
+//! On this kind of machine podman's default limits exceed the VM's hard
+//! ones, so every run passes `--ulimit nofile=1024:1024 --ulimit
+//! nproc=1024:1024`.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+pub mod common;
+use common::native::{missing, work_dir};
+use common::{BUSYBOX, busybox_runs_here, run_limited};
+
+const ULIMITS: [&str; 4] = [
+    "--ulimit",
+    "nofile=1024:1024",
+    "--ulimit",
+    "nproc=1024:1024",
+];
+
+/// The test image's name, once imported; `None` (after a message) when
+/// podman or runc is missing.
+fn image() -> Option<&'static str> {
+    static IMAGE: OnceLock<Option<String>> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            if !busybox_runs_here() {
+                return None;
+            }
+            for tool in ["/usr/bin/podman", "/usr/sbin/runc"] {
+                if !Path::new(tool).exists() {
+                    missing(tool, true);
+                    return None;
+                }
+            }
+            let tree = work_dir().join("podman-root");
+            let _ = std::fs::remove_dir_all(&tree);
+            std::fs::create_dir_all(tree.join("bin")).unwrap();
+            std::fs::create_dir_all(tree.join("tmp")).unwrap();
+            std::fs::copy(BUSYBOX, tree.join("bin/busybox")).unwrap();
+            for applet in [
+                "sh", "echo", "cat", "sleep", "test", "hostname", "ls", "true",
+            ] {
+                std::os::unix::fs::symlink("busybox", tree.join(format!("bin/{applet}"))).unwrap();
+            }
+            let tar = work_dir().join("podman-root.tar");
+            let packed = Command::new("tar")
+                .arg("-C")
+                .arg(&tree)
+                .arg("-cf")
+                .arg(&tar)
+                .arg(".")
+                .status()
+                .unwrap();
+            assert!(packed.success());
+            // One tag, replaced by each run, so runs leave one image.
+            let name = "localhost/sentry-test:busybox".to_string();
+            let imported = run_limited(
+                Command::new("podman")
+                    .arg("import")
+                    .arg(&tar)
+                    .arg(&name)
+                    .stdin(Stdio::null()),
+            );
+            assert!(
+                imported.status.success(),
+                "podman import: {}",
+                String::from_utf8_lossy(&imported.stderr)
+            );
+            Some(name)
+        })
+        .as_deref()
+}
+
+/// `podman --runtime RUNTIME ARGS`.
+fn podman(runtime: &str, args: &[&str]) -> Output {
+    run_limited(
+        Command::new("podman")
+            .args(["--runtime", runtime])
+            .args(args)
+            .stdin(Stdio::null()),
+    )
+}
+
+const SENTRY: &str = env!("CARGO_BIN_EXE_sentry");
+const RUNC: &str = "/usr/sbin/runc";
+
+fn outcome(out: &Output) -> (Option<i32>, String) {
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// `podman run --rm` of a script, with both runtimes.
+fn same_run(extra: &[&str], script: &str) {
+    let Some(image) = image() else { return };
+    let run = |runtime| {
+        let mut args = vec!["run", "--rm", "--hostname", "box"];
+        args.extend(ULIMITS);
+        args.extend(extra);
+        args.extend([image, "sh", "-c", script]);
+        podman(runtime, &args)
+    };
+    let want = run(RUNC);
+    let got = run(SENTRY);
+    assert_eq!(
+        outcome(&got),
+        outcome(&want),
+        "podman with the sentry; its stderr: {}",
+        String::from_utf8_lossy(&got.stderr)
+    );
+}
+
+#[test]
+fn podman_run_prints_and_exits_as_with_runc() {
+    same_run(
+        &[],
+        "echo hi; hostname; ls /; echo x > /written && cat /written; \
+         test -t 0 || echo no terminal; exit 3",
+    );
+}
+
+#[test]
+fn podman_run_with_a_terminal_as_with_runc() {
+    same_run(
+        &["-t"],
+        "test -t 0 && test -t 1 && echo on a terminal; exit 4",
+    );
+}
+
+/// `podman run -d`, `podman exec` (output and status) and `podman stop`
+/// (SIGTERM, which the container's init ignores as Linux's does, then
+/// SIGKILL: exit 137).
+#[test]
+fn podman_exec_and_stop_as_with_runc() {
+    let Some(image) = image() else { return };
+    let mut seen = Vec::new();
+    for (runtime, name) in [(RUNC, "runc"), (SENTRY, "sentry")] {
+        let container = format!("sentry-test-{}-{name}", std::process::id());
+        let mut args = vec!["run", "-d", "--name", &container];
+        args.extend(ULIMITS);
+        args.extend([image, "sh", "-c", "while true; do sleep 0.05; done"]);
+        let started = podman(runtime, &args);
+        assert!(
+            started.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        let exec = podman(
+            runtime,
+            &["exec", &container, "sh", "-c", "echo from exec; exit 5"],
+        );
+        let stop = podman(runtime, &["stop", "-t", "1", &container]);
+        let code = podman(
+            runtime,
+            &["inspect", "-f", "{{.State.ExitCode}}", &container],
+        );
+        let _ = podman(runtime, &["rm", "-f", &container]);
+        seen.push((
+            outcome(&exec),
+            stop.status.code(),
+            String::from_utf8_lossy(&code.stdout).trim().to_string(),
+        ));
+    }
+    assert_eq!(seen[0].2, "137", "runc: {seen:?}");
+    assert_eq!(seen[1], seen[0], "the sentry differs from runc");
+}
