@@ -327,5 +327,126 @@ fn outer(scale: u64) -> Result<(), String> {
         }
         println!();
     }
+    containers();
     Ok(())
+}
+
+/// The container row: `podman run --rm --network none IMAGE /bin/true`
+/// (a busybox image imported here) with runc, the sentry (its OCI
+/// default, seccomp) and runsc (ptrace) as podman's runtime, the median
+/// of a few runs each, when podman is installed.
+fn containers() {
+    const RUNS: usize = 5;
+    if !on_path("podman") {
+        println!("(podman is not on PATH: no container row)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("sentry-bench-image-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(dir.join("bin"));
+    let image = "localhost/sentry-bench:busybox";
+    let built = std::fs::copy("/usr/bin/busybox", dir.join("bin/busybox"))
+        .and_then(|_| std::os::unix::fs::symlink("busybox", dir.join("bin/true")))
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            let tar = dir.with_extension("tar");
+            let packed = Command::new("tar")
+                .arg("-C")
+                .arg(&dir)
+                .arg("-cf")
+                .arg(&tar)
+                .arg(".")
+                .status();
+            let imported = Command::new("podman")
+                .arg("import")
+                .arg(&tar)
+                .arg(image)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+            let _ = std::fs::remove_file(&tar);
+            match (packed, imported) {
+                (Ok(p), Ok(i)) if p.success() && i.success() => Ok(()),
+                _ => Err("podman import failed".to_string()),
+            }
+        });
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = built {
+        println!("(no container row: {e})");
+        return;
+    }
+    let me = std::env::current_exe().ok();
+    let sentry = me
+        .as_ref()
+        .and_then(|p| p.parent()?.parent().map(|d| d.join("sentry")))
+        .filter(|p| p.is_file());
+    let mut runtimes = vec![("runc", Some(std::path::PathBuf::from("/usr/sbin/runc")))];
+    runtimes.push(("sentry", sentry));
+    runtimes.push((
+        "runsc",
+        on_path("runsc").then(|| std::path::PathBuf::from("/usr/bin/runsc")),
+    ));
+    let mut medians = Vec::new();
+    for (name, path) in &runtimes {
+        let Some(path) = path.as_ref().filter(|p| p.is_file()) else {
+            medians.push(None);
+            continue;
+        };
+        let mut times = Vec::new();
+        for _ in 0..RUNS {
+            let start = std::time::Instant::now();
+            let mut podman = Command::new("podman");
+            podman.arg("--runtime").arg(path);
+            if *name == "runsc" {
+                // runsc as podman's runtime, as this machine lets it run:
+                // no cgroups of its own, ptrace (as the runsc column).
+                for flag in ["ignore-cgroups", "platform=ptrace", "network=none"] {
+                    podman.args(["--runtime-flag", flag]);
+                }
+            }
+            let ok = podman
+                .args([
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "--ulimit",
+                    "nofile=1024:1024",
+                    "--ulimit",
+                    "nproc=1024:1024",
+                    image,
+                    "/bin/true",
+                ])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                println!("(podman run with {name} failed)");
+                times.clear();
+                break;
+            }
+            times.push(start.elapsed().as_micros() as u64);
+        }
+        times.sort_unstable();
+        medians.push(times.get(times.len() / 2).copied());
+    }
+    let _ = Command::new("podman")
+        .args(["rmi", image])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let show = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+    println!(
+        "{:<24} {:>10} {:>12} {:>10} {:>12} {:>13}",
+        "container (us, median)", "runc", "sentry", "/runc", "runsc", "runsc/sentry"
+    );
+    println!(
+        "{:<24} {:>10} {:>12} {:>10} {:>12} {:>13}",
+        "podman run --rm true",
+        show(medians[0]),
+        show(medians[1]),
+        ratio(medians[1], medians[0]),
+        show(medians[2]),
+        ratio(medians[2], medians[1])
+    );
 }

@@ -71,6 +71,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         .iter()
         .find(|bench| bench.name == name)
         .ok_or_else(|| format!("no benchmark named `{name}`\n{}", list()))?;
+    let mut steps = Vec::new();
+    if bench.krate == "sentry" {
+        // The container row runs the `sentry` binary as podman's runtime.
+        steps.push(Step::new(
+            "build the sentry binary",
+            cargo(&["build", "--quiet", "--release", "-p", "sentry", "--bins"]),
+        ));
+    }
     let mut command = cargo(&[
         "run",
         "--quiet",
@@ -82,7 +90,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "--",
     ]);
     command.args(&args[1..]);
-    crate::run::all(vec![Step::new(format!("bench {}", bench.name), command)])
+    steps.push(Step::new(format!("bench {}", bench.name), command));
+    crate::run::all(steps)
 }
 
 fn list() -> String {
