@@ -377,3 +377,39 @@ fn spec_and_errors() {
         assert!(!out.stderr.is_empty(), "{args:?} says why");
     }
 }
+
+/// Escape attempts from a container: overwriting the image's own busybox,
+/// planting a set-user-ID file in the root, writing through `/proc/1/root`
+/// and looking for host processes. The root is the bundle's directory on
+/// the host, so each would show there; none may.
+#[test]
+fn a_container_cannot_change_its_bundle_or_see_the_host() {
+    let script = "echo evil > /bin/busybox.new; cat /bin/busybox > /planted; \
+                  chmod 4755 /planted; echo gone > /bin/busybox; \
+                  echo x > /proc/1/root/escaped; echo /proc/[0-9]*";
+    let Some(bundle) = bundle("escape", &["/bin/busybox", "sh", "-c", script], false) else {
+        return;
+    };
+    // The root must be writable for the attempts to get anywhere.
+    let path = bundle.0.join("config.json");
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    config["root"]["readonly"] = false.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+    let busybox = std::fs::read(bundle.0.join("rootfs/bin/busybox")).unwrap();
+    for platform in platforms() {
+        let runtime = Runtime::sentry("escape", platform);
+        let out = run_limited(
+            runtime
+                .command(&["run", "--bundle", bundle.0.to_str().unwrap(), "c-escape"])
+                .stdin(Stdio::null()),
+        );
+        // One process inside, the shell (its children are gone by then).
+        assert_eq!(text(&out.stdout).trim(), "/proc/1", "{}", text(&out.stderr));
+        let rootfs = bundle.0.join("rootfs");
+        assert_eq!(std::fs::read(rootfs.join("bin/busybox")).unwrap(), busybox);
+        for name in ["planted", "escaped", "bin/busybox.new"] {
+            assert!(!rootfs.join(name).exists(), "{name} reached the host");
+        }
+    }
+}
