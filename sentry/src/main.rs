@@ -192,6 +192,10 @@ struct ExecArgs {
     /// UID[:GID] (without --process).
     #[arg(long, short = 'u')]
     user: Option<String>,
+    /// Removes the --process file once read (the waiter of a detached
+    /// exec owns the copy it was given).
+    #[arg(long, hide = true, requires = "process")]
+    remove_process: bool,
     /// The container ID.
     id: String,
     /// The program and its arguments (without --process).
@@ -540,6 +544,9 @@ fn oci_exec(global: &sentry::oci::Global, args: ExecArgs) -> Result<i32, String>
     let mut process: oci::spec::Process = match &args.process {
         Some(path) => {
             let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if args.remove_process {
+                let _ = std::fs::remove_file(path);
+            }
             serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
         None => oci::spec::Process {
@@ -575,7 +582,11 @@ fn oci_exec(global: &sentry::oci::Global, args: ExecArgs) -> Result<i32, String>
         if let Some(log) = &global.log {
             command.arg("--log").arg(log);
         }
-        command.arg("exec").arg("--process").arg(&spec);
+        command
+            .arg("exec")
+            .arg("--remove-process")
+            .arg("--process")
+            .arg(&spec);
         if let Some(socket) = &args.console_socket {
             command.arg("--console-socket").arg(socket);
         }
@@ -594,19 +605,7 @@ fn oci_exec(global: &sentry::oci::Global, args: ExecArgs) -> Result<i32, String>
         std::fs::write(pid_file, std::process::id().to_string())
             .map_err(|e| format!("--pid-file {}: {e}", pid_file.display()))?;
     }
-    let code = oci::exec(global, &args.id, &process, args.console_socket.as_deref());
-    if args.process.is_none() || !args.detach {
-        // The spec file of a detached exec is this process's to remove.
-        if let Some(path) = &args.process
-            && path.starts_with(std::env::temp_dir())
-            && path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("sentry-exec-"))
-        {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-    code
+    oci::exec(global, &args.id, &process, args.console_socket.as_deref())
 }
 
 /// Closes every descriptor this process inherited beyond standard I/O,
