@@ -782,10 +782,10 @@ impl Inode for RegularFile {
                     &vd.mount,
                     &vd.dentry,
                     FileDescriptionOptions::default(),
-                    Box::new(LowerFileFd {
+                    Box::new(RegularFileFd {
                         inode,
-                        lower,
                         offset: spin::Mutex::new(0),
+                        lower: Some(lower),
                     }),
                 ));
             }
@@ -804,6 +804,7 @@ impl Inode for RegularFile {
             Box::new(RegularFileFd {
                 inode,
                 offset: spin::Mutex::new(0),
+                lower: None,
             }),
         ))
     }
@@ -836,15 +837,41 @@ impl Inode for RegularFile {
 }
 
 /// An open memfs regular file.
+///
+/// A read-only open of an overlay file that was not copied up yet holds
+/// the lower file too: it reads the lower file until a copy-up and the
+/// file's own pages after it, as Linux's overlayfs does, and a mapping
+/// made before the copy-up keeps the lower file's pages.
 pub struct RegularFileFd {
     inode: Arc<RegularFile>,
     offset: spin::Mutex<u64>,
+    lower: Option<FileRef>,
 }
 
 impl RegularFileFd {
     /// The file.
     pub fn inode(&self) -> &Arc<RegularFile> {
         &self.inode
+    }
+
+    /// The lower file while the contents are still its.
+    fn lower(&self) -> Option<&FileRef> {
+        self.lower.as_ref().filter(|_| self.inode.is_lower())
+    }
+
+    fn read_at(
+        &self,
+        ctx: &dyn Context,
+        dst: &mut dyn IoDest,
+        offset: u64,
+        opts: ReadOptions,
+    ) -> Result<usize, Errno> {
+        let Some(lower) = self.lower() else {
+            return self.inode.read_at(ctx, dst, offset);
+        };
+        let n = lower.imp().pread(ctx, lower, dst, offset, opts)?;
+        self.inode.attrs.touch_atime(ctx.now());
+        Ok(n)
     }
 }
 
@@ -898,9 +925,9 @@ impl FileDescriptionImpl for RegularFileFd {
         _: &FileDescription,
         dst: &mut dyn IoDest,
         offset: u64,
-        _: ReadOptions,
+        opts: ReadOptions,
     ) -> Result<usize, Errno> {
-        self.inode.read_at(ctx, dst, offset)
+        self.read_at(ctx, dst, offset, opts)
     }
 
     fn read(
@@ -908,10 +935,10 @@ impl FileDescriptionImpl for RegularFileFd {
         ctx: &dyn Context,
         _: &FileDescription,
         dst: &mut dyn IoDest,
-        _: ReadOptions,
+        opts: ReadOptions,
     ) -> Result<usize, Errno> {
         let mut offset = self.offset.lock();
-        let n = self.inode.read_at(ctx, dst, *offset)?;
+        let n = self.read_at(ctx, dst, *offset, opts)?;
         *offset += n as u64;
         Ok(n)
     }
@@ -962,137 +989,11 @@ impl FileDescriptionImpl for RegularFileFd {
                 .ok_or(Errno::EOVERFLOW)?,
             Whence::Data | Whence::Hole => {
                 let from = u64::try_from(offset).map_err(|_| Errno::ENXIO)?;
-                self.inode.seek_data_or_hole(from, whence == Whence::Hole)? as i64
-            }
-        };
-        if new < 0 {
-            return Err(Errno::EINVAL);
-        }
-        *current = new as u64;
-        Ok(new)
-    }
-
-    fn sync(&self, _: &dyn Context, _: &FileDescription) -> Result<(), Errno> {
-        Ok(())
-    }
-
-    fn configure_mmap(
-        &self,
-        _: &dyn Context,
-        fd: &FileDescription,
-        opts: &mut MmapOpts,
-    ) -> Result<(), Errno> {
-        self.inode.configure_mmap(fd, opts)
-    }
-}
-
-/// A read-only open of an overlay file that was not copied up yet: it
-/// reads the lower file until a copy-up and the file's own pages after it,
-/// as Linux's overlayfs does; a mapping made before the copy-up keeps the
-/// lower file's pages. Metadata is the overlay's.
-pub struct LowerFileFd {
-    inode: Arc<RegularFile>,
-    lower: FileRef,
-    offset: spin::Mutex<u64>,
-}
-
-impl LowerFileFd {
-    fn read_at(
-        &self,
-        ctx: &dyn Context,
-        dst: &mut dyn IoDest,
-        offset: u64,
-        opts: ReadOptions,
-    ) -> Result<usize, Errno> {
-        if !self.inode.is_lower() {
-            return self.inode.read_at(ctx, dst, offset);
-        }
-        let n = self
-            .lower
-            .imp()
-            .pread(ctx, &self.lower, dst, offset, opts)?;
-        self.inode.attrs.touch_atime(ctx.now());
-        Ok(n)
-    }
-}
-
-impl FileDescriptionImpl for LowerFileFd {
-    fn file_locks(&self) -> Option<&FileLocks> {
-        Some(self.inode.attrs().locks())
-    }
-
-    fn stat(
-        &self,
-        ctx: &dyn Context,
-        fd: &FileDescription,
-        opts: StatOptions,
-    ) -> Result<Statx, Errno> {
-        self.inode.stat(ctx, file_dentry(fd)?.filesystem(), opts)
-    }
-
-    fn set_stat(
-        &self,
-        ctx: &dyn Context,
-        fd: &FileDescription,
-        opts: SetStatOptions,
-    ) -> Result<(), Errno> {
-        if StatxMask::from_bits_retain(opts.stat.stx_mask).contains(StatxMask::SIZE) {
-            // Never opened for writing.
-            return Err(Errno::EINVAL);
-        }
-        self.inode
-            .set_stat(ctx, file_dentry(fd)?.filesystem(), opts)
-    }
-
-    fn statfs(&self, _: &dyn Context, _: &FileDescription) -> Result<Statfs, Errno> {
-        Ok(self.inode.state.statfs())
-    }
-
-    fn pread(
-        &self,
-        ctx: &dyn Context,
-        _: &FileDescription,
-        dst: &mut dyn IoDest,
-        offset: u64,
-        opts: ReadOptions,
-    ) -> Result<usize, Errno> {
-        self.read_at(ctx, dst, offset, opts)
-    }
-
-    fn read(
-        &self,
-        ctx: &dyn Context,
-        _: &FileDescription,
-        dst: &mut dyn IoDest,
-        opts: ReadOptions,
-    ) -> Result<usize, Errno> {
-        let mut offset = self.offset.lock();
-        let n = self.read_at(ctx, dst, *offset, opts)?;
-        *offset += n as u64;
-        Ok(n)
-    }
-
-    fn seek(
-        &self,
-        _: &dyn Context,
-        _: &FileDescription,
-        offset: i64,
-        whence: Whence,
-    ) -> Result<i64, Errno> {
-        let mut current = self.offset.lock();
-        let size = self.inode.size();
-        let new = match whence {
-            Whence::Set => offset,
-            Whence::Cur => (*current as i64)
-                .checked_add(offset)
-                .ok_or(Errno::EOVERFLOW)?,
-            Whence::End => (size as i64).checked_add(offset).ok_or(Errno::EOVERFLOW)?,
-            Whence::Data | Whence::Hole => {
-                let from = u64::try_from(offset).map_err(|_| Errno::ENXIO)?;
                 let hole = whence == Whence::Hole;
-                if self.inode.is_lower() {
+                if self.lower().is_some() {
                     // The lower file counts as data throughout, as
                     // Linux's generic SEEK_DATA/SEEK_HOLE does.
+                    let size = self.inode.size();
                     if from >= size {
                         return Err(Errno::ENXIO);
                     }
@@ -1119,10 +1020,9 @@ impl FileDescriptionImpl for LowerFileFd {
         fd: &FileDescription,
         opts: &mut MmapOpts,
     ) -> Result<(), Errno> {
-        if self.inode.is_lower() {
-            self.lower.imp().configure_mmap(ctx, &self.lower, opts)
-        } else {
-            self.inode.configure_mmap(fd, opts)
+        match self.lower() {
+            Some(lower) => lower.imp().configure_mmap(ctx, lower, opts),
+            None => self.inode.configure_mmap(fd, opts),
         }
     }
 }
