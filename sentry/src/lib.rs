@@ -155,7 +155,9 @@ impl ProgramSpec {
         } else {
             Credentials::user(user.uid, user.gid)
         };
+        // Sorted, as Linux's setgroups keeps them.
         creds.extra_gids = user.groups.clone();
+        creds.extra_gids.sort_unstable();
         if let Some([effective, permitted, inheritable, bounding, ambient]) = self.capabilities {
             creds.effective_caps = effective;
             creds.permitted_caps = permitted;

@@ -126,6 +126,36 @@ fn podman_run_prints_and_exits_as_with_runc() {
     );
 }
 
+/// `--user` with `--group-add`, `-v` (a host directory), `--tmpfs`,
+/// `--workdir`, `-e`, `--hostname`: the process's identity, capabilities,
+/// limits and mounts as runc gives them.
+#[test]
+fn podman_run_options_as_with_runc() {
+    let volume = work_dir().join("podman-volume");
+    std::fs::create_dir_all(&volume).unwrap();
+    std::fs::write(volume.join("f"), "from the host\n").unwrap();
+    let spec = format!("{}:/data", volume.display());
+    same_run(
+        &[
+            "--user",
+            "1000:1000",
+            "--group-add",
+            "5",
+            "-v",
+            &spec,
+            "--tmpfs",
+            "/scratch",
+            "--workdir",
+            "/data",
+            "-e",
+            "FOO=bar",
+        ],
+        "id; pwd; cat f; echo $FOO; hostname; cat /etc/hostname; \
+         touch /scratch/x && echo scratch ok; grep -E '^Cap(Eff|Prm|Bnd)' /proc/self/status; \
+         ulimit -n; echo y > /data/g; echo $?",
+    );
+}
+
 #[test]
 fn podman_run_with_a_terminal_as_with_runc() {
     same_run(
