@@ -477,6 +477,10 @@ impl Kernel {
             uts.clone(),
         )))
         .map_err(|e| format!("registering proc: {e:?}"))?;
+        vfs.register_filesystem_type(Arc::new(crate::sysfs::SysfsType {
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }))
+        .map_err(|e| format!("registering sysfs: {e:?}"))?;
         let ptys = crate::pty::Ptys::new(tasks.clone());
         vfs.register_filesystem_type(Arc::new(crate::pty::DevptsType(ptys.clone())))
             .map_err(|e| format!("registering devpts: {e:?}"))?;
@@ -632,22 +636,29 @@ impl Kernel {
         made
     }
 
-    /// Mounts a new `tmpfs` (mode 1777) on `target`, making the directory
-    /// and those on the way when missing.
-    pub fn mount_tmpfs(&self, target: &[u8]) -> Result<(), Errno> {
+    /// Mounts a new filesystem of the sentry's own type `fs_type`
+    /// (`tmpfs`, mode 1777; `sysfs`; `proc`) on `target`, making the
+    /// directory and those on the way when missing.
+    pub fn mount_fs(&self, target: &[u8], fs_type: &str) -> Result<(), Errno> {
         let ctx = kernel_context();
         let root = self.mounts.root();
         let pop = PathOperation::new(&root, &root, target);
         let opts = MountOptions {
             get_filesystem: vfs_core::GetFilesystemOptions {
-                data: "mode=1777".into(),
+                data: if fs_type == "tmpfs" {
+                    "mode=1777".into()
+                } else {
+                    String::new()
+                },
                 internal_data: memfs_data(self.platform.memory_file()),
                 ..Default::default()
             },
             ..Default::default()
         };
-        let mounted = ensure_directories(&self.vfs, &ctx, &root, target)
-            .and_then(|()| self.vfs.mount(&ctx, b"tmpfs", &pop, "tmpfs", &opts));
+        let mounted = ensure_directories(&self.vfs, &ctx, &root, target).and_then(|()| {
+            self.vfs
+                .mount(&ctx, fs_type.as_bytes(), &pop, fs_type, &opts)
+        });
         root.release(&ctx);
         mounted.map(|mount| mount.release(&ctx))
     }

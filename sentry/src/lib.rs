@@ -94,6 +94,7 @@ pub mod pty;
 pub mod seccomp;
 pub mod signalfd;
 pub mod syscalls;
+pub mod sysfs;
 pub mod task;
 pub mod timerfd;
 pub mod timers;

@@ -122,12 +122,14 @@ fn runtimes(test: &str) -> Vec<Runtime> {
 }
 
 /// `run` of a bundle made by `runc spec` (read-only root, runc's mounts,
-/// host name): the same output and exit status as runc's. (The sentry,
+/// the sandbox's own sysfs where runc mounts the host's, host name): the
+/// same output and exit status as runc's. (The sentry,
 /// as runsc, mounts a tmpfs on an empty `/tmp`, where runc leaves the
 /// read-only directory: the script does not write there.)
 #[test]
 fn run_of_a_runc_spec_bundle_matches_runc() {
     let script = "echo hello; id; hostname; ls /; ls /tmp; cat /proc/self/comm; \
+                  ls /sys; cat /sys/devices/system/cpu/online; \
                   echo y > /f; echo status $?; exit 6";
     let Some(bundle) = bundle("run", &["sh", "-c", script], false) else {
         return;

@@ -796,10 +796,14 @@ fn prepare(
         })
     };
     let kernel = Kernel::new(&config)?;
-    for dir in &mounts.tmpfs {
-        kernel
-            .mount_tmpfs(dir)
-            .map_err(|e| format!("tmpfs on {}: {}", String::from_utf8_lossy(dir), e.name()))?;
+    for (dir, fs_type) in &mounts.own {
+        kernel.mount_fs(dir, fs_type).map_err(|e| {
+            format!(
+                "{fs_type} on {}: {}",
+                String::from_utf8_lossy(dir),
+                e.name()
+            )
+        })?;
     }
     for (path, contents) in &mounts.files {
         let target = path.as_os_str().as_encoded_bytes();

@@ -170,8 +170,9 @@ pub struct Mounts {
     /// Host files (`/etc/hosts`, `/etc/resolv.conf`, ...): copied into the
     /// root at start, as runsc's gofer serves them.
     pub files: Vec<(PathBuf, Vec<u8>)>,
-    /// Directories that get a tmpfs of their own.
-    pub tmpfs: Vec<Vec<u8>>,
+    /// Directories that get a filesystem of the sentry's own (`tmpfs`,
+    /// `sysfs`), with its type.
+    pub own: Vec<(Vec<u8>, &'static str)>,
     /// Whether `/tmp` is among them.
     pub tmp: bool,
     /// What was left out (its mount point, made as runc makes it, and
@@ -294,7 +295,9 @@ impl Spec {
                 // The sentry's own /proc, /dev, /dev/shm, /tmp, /dev/pts.
             } else if m.kind == "tmpfs" {
                 out.tmp |= m.destination == "/tmp";
-                out.tmpfs.push(m.destination.clone().into_bytes());
+                out.own.push((m.destination.clone().into_bytes(), "tmpfs"));
+            } else if m.kind == "sysfs" {
+                out.own.push((m.destination.clone().into_bytes(), "sysfs"));
             } else {
                 out.skipped.push((
                     m.destination.clone(),
