@@ -738,8 +738,9 @@ impl Kernel {
     }
 
     /// Mounts `tmpfs` on `/tmp`, `/dev` and `/dev/shm` (POSIX shared
-    /// memory and semaphores live there), `proc` on `/proc`, and creates
-    /// the device nodes.
+    /// memory and semaphores live there), `proc` on `/proc`, the
+    /// sandbox's own `sysfs` on `/sys` (so nothing of the host's shows
+    /// there), and creates the device nodes.
     fn mount_standard(&self, ctx: &dyn Context, tmp: bool) -> Result<(), Errno> {
         let root = self.mounts.root();
         let all = [
@@ -748,10 +749,16 @@ impl Kernel {
             (b"/dev/shm", 0o1777, "tmpfs"),
             (b"/dev/pts", 0o755, "devpts"),
             (b"/proc", 0o555, "proc"),
+            (b"/sys", 0o555, "sysfs"),
         ];
         for (dir, mode, fs_type) in all.into_iter().filter(|&(dir, ..)| tmp || dir != b"/tmp") {
             let pop = PathOperation::new(&root, &root, dir);
-            ensure_directory(&self.vfs, ctx, &pop, mode)?;
+            match ensure_directory(&self.vfs, ctx, &pop, mode) {
+                // Without a /sys to mount on (a read-only root without
+                // the overlay), the sandbox goes without one.
+                Err(_) if fs_type == "sysfs" => continue,
+                other => other?,
+            }
             let data = if fs_type == "tmpfs" {
                 format!("mode={mode:o}")
             } else {

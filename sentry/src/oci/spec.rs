@@ -269,7 +269,10 @@ impl Spec {
             let bind = m.kind == "bind" || m.options.iter().any(|o| o == "bind" || o == "rbind");
             let standard = matches!(
                 (m.kind.as_str(), m.destination.as_str()),
-                ("proc", "/proc") | ("tmpfs", "/dev" | "/dev/shm") | ("devpts", "/dev/pts")
+                ("proc", "/proc")
+                    | ("tmpfs", "/dev" | "/dev/shm")
+                    | ("devpts", "/dev/pts")
+                    | ("sysfs", "/sys")
             );
             if bind {
                 let source = PathBuf::from(&m.source);
