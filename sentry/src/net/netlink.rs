@@ -44,6 +44,28 @@ use super::inet::{LOOPBACK_INDEX, LOOPBACK_MTU, Options};
 
 /// `SO_SNDBUF` and `SO_RCVBUF` of a new socket.
 pub const DEFAULT_BUFFER: usize = 212_992;
+/// The length of the longest run of whole messages at the start of
+/// `datagram` that fits in `room` bytes; `None` when not even the first
+/// does.
+fn whole_messages_within(datagram: &[u8], room: usize) -> Option<usize> {
+    let mut end = 0usize;
+    while let Ok((hdr, _)) = NlMsgHdr::read_from_prefix(&datagram[end..]) {
+        let len = hdr.len as usize;
+        if len < size_of::<NlMsgHdr>() {
+            break;
+        }
+        let next = (end + nlmsg_align(len)).min(datagram.len());
+        if end + len > room || next > datagram.len() {
+            break;
+        }
+        end = next;
+        if end >= datagram.len() {
+            break;
+        }
+    }
+    (end > 0).then_some(end)
+}
+
 /// The most bytes of answers a socket queues before further requests
 /// fail with `ENOBUFS` (bounds what a looping requester can make the
 /// sentry hold).
@@ -265,16 +287,32 @@ impl NetlinkSocket {
     /// it stays queued. Returns (bytes copied, full length).
     ///
     /// Errors: `EAGAIN` with nothing queued.
+    ///
+    /// An answer of several messages larger than `dst` gives the messages
+    /// that fit and keeps the rest queued, as Linux sizes a dump's
+    /// datagrams to the reader's buffer (a host's dump comes in datagrams
+    /// sized for the sentry's).
     pub fn recv(&self, dst: &mut dyn IoDest, peek: bool) -> Result<(usize, usize), Errno> {
         let mut st = self.state();
         let Some(front) = st.recv.front() else {
             return Err(Errno::EAGAIN);
         };
-        let n = dst.remaining().min(front.len());
+        let room = dst.remaining();
+        let full = if front.len() > room {
+            whole_messages_within(front, room).unwrap_or(front.len())
+        } else {
+            front.len()
+        };
+        let n = room.min(full);
         let copied = vfs_core::io::copy_out(dst, &front[..n])?;
-        let full = front.len();
         if !peek {
-            st.recv.pop_front();
+            if full < front.len() {
+                if let Some(front) = st.recv.front_mut() {
+                    front.drain(..full);
+                }
+            } else {
+                st.recv.pop_front();
+            }
             st.recv_bytes -= full;
         }
         Ok((copied, full))
