@@ -16,7 +16,9 @@ pub mod common;
 use common::native::{missing, work_dir};
 use common::{BUSYBOX, busybox_runs_here, run_limited};
 
-const ULIMITS: [&str; 4] = [
+const ULIMITS: [&str; 6] = [
+    "--network",
+    "none",
     "--ulimit",
     "nofile=1024:1024",
     "--ulimit",
