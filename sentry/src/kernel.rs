@@ -413,7 +413,7 @@ fn ensure_directories(
 }
 
 /// A context with root's credentials for the kernel's own work.
-fn kernel_context() -> crate::task::TaskContext {
+pub(crate) fn kernel_context() -> crate::task::TaskContext {
     crate::task::TaskContext {
         credentials: vfs_core::Credentials::root(),
         tgid: 0,
@@ -626,6 +626,39 @@ impl Kernel {
         Ok(())
     }
 
+    /// A new pseudo-terminal of the sandbox's own (`/dev/ptmx`, unlocked):
+    /// its master and its replica (`/dev/pts/N`, opened without becoming
+    /// anyone's controlling terminal).
+    pub fn open_terminal(&self) -> Result<(vfs_core::FileRef, vfs_core::FileRef), Errno> {
+        let ctx = kernel_context();
+        let root = self.mounts.root();
+        let open = |path: &[u8]| {
+            self.vfs.open_at(
+                &ctx,
+                &PathOperation::new(&root, &root, path),
+                OpenOptions {
+                    flags: abi_linux::OpenFlags::RDWR | abi_linux::OpenFlags::NOCTTY,
+                    ..Default::default()
+                },
+            )
+        };
+        let opened = open(b"/dev/ptmx").and_then(|master| {
+            let Some(index) = crate::pty::unlock(&master) else {
+                master.release(&ctx);
+                return Err(Errno::ENOTTY);
+            };
+            match open(format!("/dev/pts/{index}").as_bytes()) {
+                Ok(replica) => Ok((master, replica)),
+                Err(e) => {
+                    master.release(&ctx);
+                    Err(e)
+                }
+            }
+        });
+        root.release(&ctx);
+        opened
+    }
+
     /// Makes the directory `target` and those on the way when missing
     /// (`mkdir -p`, mode 0755).
     pub fn make_directories(&self, target: &[u8]) -> Result<(), Errno> {
@@ -739,8 +772,8 @@ impl Kernel {
 
     /// Mounts `tmpfs` on `/tmp`, `/dev` and `/dev/shm` (POSIX shared
     /// memory and semaphores live there), `proc` on `/proc`, the
-    /// sandbox's own `sysfs` on `/sys` (so nothing of the host's shows
-    /// there), and creates the device nodes.
+    /// sandbox's own `sysfs` on the root's `/sys` if it has one (so
+    /// nothing of the host's shows there), and creates the device nodes.
     fn mount_standard(&self, ctx: &dyn Context, tmp: bool) -> Result<(), Errno> {
         let root = self.mounts.root();
         let all = [
@@ -753,12 +786,20 @@ impl Kernel {
         ];
         for (dir, mode, fs_type) in all.into_iter().filter(|&(dir, ..)| tmp || dir != b"/tmp") {
             let pop = PathOperation::new(&root, &root, dir);
-            match ensure_directory(&self.vfs, ctx, &pop, mode) {
-                // Without a /sys to mount on (a read-only root without
-                // the overlay), the sandbox goes without one.
-                Err(_) if fs_type == "sysfs" => continue,
-                other => other?,
+            if fs_type == "sysfs" {
+                // Only over a /sys the root has (made nowhere, least of
+                // all in a writable host directory).
+                let is_dir = self
+                    .vfs
+                    .stat_at(ctx, &pop, vfs_core::StatOptions::default())
+                    .is_ok_and(|st| {
+                        u32::from(st.stx_mode) & abi_linux::S_IFMT == abi_linux::S_IFDIR
+                    });
+                if !is_dir {
+                    continue;
+                }
             }
+            ensure_directory(&self.vfs, ctx, &pop, mode)?;
             let data = if fs_type == "tmpfs" {
                 format!("mode={mode:o}")
             } else {

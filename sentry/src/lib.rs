@@ -178,6 +178,9 @@ pub enum Stdio {
     Inherit,
     /// These host descriptors (a closed one where `None`).
     Host([Option<std::os::fd::OwnedFd>; 3]),
+    /// This replica of a sandbox terminal on all three, which becomes the
+    /// process's controlling terminal (it leads its own session).
+    Terminal(vfs_core::FileRef),
 }
 
 /// Runs `spec` as the first task (PID 1) of `kernel` on a new thread and
@@ -190,12 +193,21 @@ pub enum Stdio {
 /// sentry's parent, a shell's terminal); their status flags are restored
 /// when the program ends.
 pub fn run(kernel: &Arc<Kernel>, spec: ProgramSpec) -> Result<ExitStatus, String> {
+    run_with(kernel, spec, Stdio::Inherit)
+}
+
+/// [`run`] with `stdio`.
+pub fn run_with(
+    kernel: &Arc<Kernel>,
+    spec: ProgramSpec,
+    stdio: Stdio,
+) -> Result<ExitStatus, String> {
     let saved = HostStdioFlags::save();
     let kernel_tasks = kernel.tasks.clone();
     let kernel = kernel.clone();
     let thread = std::thread::Builder::new()
         .name("task-1".into())
-        .spawn(move || start(kernel, spec, Stdio::Inherit))
+        .spawn(move || start(kernel, spec, stdio))
         .map_err(|e| format!("spawning the task thread: {e}"));
     let result = thread.and_then(|t| {
         t.join()
@@ -315,9 +327,17 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec, stdio: Stdio) -> Result<ExitSta
     };
     ctx.credentials = loaded.creds.clone();
     let fds = Arc::new(FdTable::new());
-    let stdio = match stdio {
-        Stdio::Inherit => kernel::host_stdio(),
-        Stdio::Host(fds) => Ok(fds),
+    let (stdio, terminal) = match stdio {
+        Stdio::Inherit => (kernel::host_stdio(), None),
+        Stdio::Host(fds) => (Ok(fds), None),
+        Stdio::Terminal(replica) => {
+            for fd in 0..3 {
+                if let Ok(Some(old)) = fds.set(fd, replica.clone(), false, crate::task::NR_OPEN) {
+                    old.release(&ctx);
+                }
+            }
+            (Ok([None, None, None]), Some(replica))
+        }
     };
     if let Err(e) = stdio.and_then(|stdio| kernel.import_stdio(&ctx, &fds, stdio)) {
         fds.close_all(&ctx);
@@ -352,6 +372,10 @@ fn start(kernel: Arc<Kernel>, spec: ProgramSpec, stdio: Stdio) -> Result<ExitSta
         group: group.clone(),
     });
     kernel.tasks.insert(process.clone());
+    if let Some(replica) = terminal {
+        kernel.ptys.make_controlling(&replica, ctx.tgid);
+        replica.release(&ctx);
+    }
     let mut task = TaskBuilder::new(kernel.clone(), group, kill, process, ctx, loaded.regs).build();
     let result = task
         .run()

@@ -41,7 +41,9 @@ fn bundle(name: &str, args: &[&str], terminal: bool) -> Option<Bundle> {
     std::fs::create_dir_all(bundle.0.join("rootfs/bin")).unwrap();
     std::fs::create_dir_all(bundle.0.join("rootfs/tmp")).unwrap();
     std::fs::copy(BUSYBOX, bundle.0.join("rootfs/bin/busybox")).unwrap();
-    for applet in ["sh", "echo", "cat", "ls", "sleep", "id", "hostname", "test"] {
+    for applet in [
+        "sh", "echo", "cat", "ls", "sleep", "id", "hostname", "test", "tty", "cut", "grep",
+    ] {
         std::os::unix::fs::symlink("busybox", bundle.0.join(format!("rootfs/bin/{applet}")))
             .unwrap();
     }
@@ -259,10 +261,12 @@ fn life_cycle_matches_runc() {
 }
 
 /// A process with `terminal: true` gets a terminal whose master goes to
-/// the console socket, as runc sends it.
+/// the console socket, as runc sends it: `/dev/pts/0` inside (the
+/// sandbox's own, relayed to the host's), its controlling terminal.
 #[test]
 fn terminal_goes_to_the_console_socket_as_runcs() {
-    let script = "test -t 0 && test -t 1 && echo on a terminal";
+    let script = "test -t 0 && test -t 1 && echo on a terminal; tty; \
+                  : > /dev/tty && echo controlling";
     let Some(bundle) = bundle("tty", &["sh", "-c", script], true) else {
         return;
     };
@@ -314,7 +318,10 @@ fn terminal_goes_to_the_console_socket_as_runcs() {
         outcomes.push((runtime.name.clone(), text(&out)));
     }
     let want = outcomes[0].clone();
-    assert_eq!(want.1, "on a terminal\r\n", "runc");
+    assert_eq!(
+        want.1, "on a terminal\r\n/dev/pts/0\r\ncontrolling\r\n",
+        "runc"
+    );
     for got in &outcomes[1..] {
         assert_eq!(got.1, want.1, "{} differs from runc", got.0);
     }

@@ -24,7 +24,7 @@ pub mod spec;
 
 use std::collections::BTreeMap;
 use std::io::{IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -726,7 +726,7 @@ pub fn boot(global: &Global, opts: &BootOptions) -> Result<i32, String> {
     // SAFETY: `create` passed this descriptor for this process alone.
     let mut sync = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(opts.sync_fd) });
     let prepared = prepare(global, opts);
-    let (kernel, program, listener) = match prepared {
+    let (kernel, program, listener, terminal) = match prepared {
         Ok(prepared) => prepared,
         Err(e) => {
             let _ = sync.write_all(e.as_bytes());
@@ -750,7 +750,29 @@ pub fn boot(global: &Global, opts: &BootOptions) -> Result<i32, String> {
         Ok(Event::Kill(signal)) => return Ok(128 + signal),
         Err(_) => return Err("the control thread ended".into()),
     }
-    let status = crate::run(&kernel, program)?;
+    // On a terminal, the process gets one of the sandbox's own, relayed
+    // to the host's (see `pty::host`).
+    let relay = if terminal && nix::unistd::isatty(std::io::stdin()).unwrap_or(false) {
+        let (master, replica) = kernel
+            .open_terminal()
+            .map_err(|e| format!("opening a terminal: {}", e.name()))?;
+        let host = std::io::stdin()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| e.to_string())?;
+        let relay = crate::pty::host::Relay::start(&kernel, master, host)?;
+        Some((relay, replica))
+    } else {
+        None
+    };
+    let status = match relay {
+        Some((relay, replica)) => {
+            let status = crate::run_with(&kernel, program, Stdio::Terminal(replica));
+            relay.finish();
+            status?
+        }
+        None => crate::run(&kernel, program)?,
+    };
     Ok(status.shell_code())
 }
 
@@ -759,7 +781,7 @@ pub fn boot(global: &Global, opts: &BootOptions) -> Result<i32, String> {
 fn prepare(
     global: &Global,
     opts: &BootOptions,
-) -> Result<(Arc<Kernel>, ProgramSpec, OwnedFd), String> {
+) -> Result<(Arc<Kernel>, ProgramSpec, OwnedFd, bool), String> {
     let spec = Spec::load(&opts.bundle)?;
     let root_path = spec.root_path(&opts.bundle)?;
     let read_only = spec.root.as_ref().is_some_and(|r| r.readonly);
@@ -828,7 +850,8 @@ fn prepare(
     let mut program = spec.program()?;
     kernel.resolve_program(&mut program);
     let listener = listen_control(&global.dir(&opts.id))?;
-    Ok((kernel, program, listener))
+    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
+    Ok((kernel, program, listener, terminal))
 }
 
 fn listen_control(dir: &Path) -> Result<OwnedFd, String> {

@@ -26,6 +26,7 @@
 //! `Ptys::terminals` → `Terminal::state`, a leaf otherwise: waiters are
 //! notified and signals sent after it is released.
 
+pub mod host;
 pub mod ldisc;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -497,6 +498,43 @@ impl Ptys {
         st.session = Some(sid);
         st.foreground = pgid;
         true
+    }
+}
+
+impl Ptys {
+    /// Makes the terminal of `replica` the controlling terminal of
+    /// session leader `pid`'s session, as its `TIOCSCTTY` would (for a
+    /// process the sentry starts on a terminal).
+    pub fn make_controlling(&self, replica: &FileDescription, pid: i32) -> bool {
+        match terminal_of(replica) {
+            Some((terminal, false)) => self.take_as_controlling(&terminal, pid, false),
+            _ => false,
+        }
+    }
+}
+
+/// Unlocks the replica of the master `file` (`TIOCSPTLCK` 0) and returns
+/// its number (`TIOCGPTN`); `None` for another file.
+pub fn unlock(file: &FileDescription) -> Option<u32> {
+    let master = file.downcast::<MasterFile>()?;
+    master.terminal.state().locked = false;
+    Some(master.terminal.index)
+}
+
+/// Sets the window size of the terminal of `file` (`TIOCSWINSZ`),
+/// signalling `SIGWINCH` to its foreground group when it changed.
+pub fn set_window_size(file: &FileDescription, rows: u16, cols: u16) {
+    let Some((terminal, _)) = terminal_of(file) else {
+        return;
+    };
+    let ws = Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ..Winsize::default()
+    };
+    let changed = std::mem::replace(&mut terminal.state().winsize, ws) != ws;
+    if changed {
+        terminal.signal_foreground(abi_linux::Signal::SIGWINCH.0);
     }
 }
 
