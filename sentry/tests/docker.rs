@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 pub mod common;
 use common::native::{missing, work_dir};
-use common::{BUSYBOX, busybox_runs_here, run_limited};
+use common::{busybox_runs_here, run_limited};
 
 /// The private daemon; stopped, and its directory removed, on drop.
 struct Daemon {
@@ -106,25 +106,8 @@ fn docker_runs_containers_in_the_sentry_as_with_runc() {
     let Some(daemon) = Daemon::start() else {
         return;
     };
-    let tree = work_dir().join("docker-root");
-    let _ = std::fs::remove_dir_all(&tree);
-    std::fs::create_dir_all(tree.join("bin")).unwrap();
-    std::fs::copy(BUSYBOX, tree.join("bin/busybox")).unwrap();
-    for applet in ["sh", "echo", "cat", "sleep", "ls", "hostname"] {
-        std::os::unix::fs::symlink("busybox", tree.join(format!("bin/{applet}"))).unwrap();
-    }
     let tar = work_dir().join("docker-root.tar");
-    assert!(
-        Command::new("tar")
-            .arg("-C")
-            .arg(&tree)
-            .arg("-cf")
-            .arg(&tar)
-            .arg(".")
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::busybox_tarball(&tar);
     let imported = daemon.docker(&["import", tar.to_str().unwrap(), "sentry-test:busybox"]);
     assert!(
         imported.status.success(),
@@ -180,6 +163,5 @@ fn docker_runs_containers_in_the_sentry_as_with_runc() {
     }
     assert_eq!(seen[0].0.0, Some(3), "runc: {seen:?}");
     assert_eq!(seen[1], seen[0], "the sentry differs from runc");
-    let _ = std::fs::remove_dir_all(&tree);
     let _ = std::fs::remove_file(&tar);
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 pub mod common;
 use common::native::{missing, platforms, work_dir};
-use common::{BUSYBOX, busybox_runs_here, run_limited};
+use common::{busybox_runs_here, run_limited};
 
 const RUNC: &str = "/usr/sbin/runc";
 
@@ -38,15 +38,7 @@ fn bundle(name: &str, args: &[&str], terminal: bool) -> Option<Bundle> {
     let dir = work_dir().join(format!("oci-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     let bundle = Bundle(dir);
-    std::fs::create_dir_all(bundle.0.join("rootfs/bin")).unwrap();
-    std::fs::create_dir_all(bundle.0.join("rootfs/tmp")).unwrap();
-    std::fs::copy(BUSYBOX, bundle.0.join("rootfs/bin/busybox")).unwrap();
-    for applet in [
-        "sh", "echo", "cat", "ls", "sleep", "id", "hostname", "test", "tty", "cut", "grep",
-    ] {
-        std::os::unix::fs::symlink("busybox", bundle.0.join(format!("rootfs/bin/{applet}")))
-            .unwrap();
-    }
+    common::busybox_root(&bundle.0.join("rootfs"));
     let made = Command::new(RUNC)
         .args(["spec", "--bundle"])
         .arg(&bundle.0)

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 
 pub mod common;
 use common::native::{missing, work_dir};
-use common::{BUSYBOX, busybox_runs_here, run_limited};
+use common::{busybox_runs_here, run_limited};
 
 const ULIMITS: [&str; 6] = [
     "--network",
@@ -40,26 +40,8 @@ fn image() -> Option<&'static str> {
                     return None;
                 }
             }
-            let tree = work_dir().join("podman-root");
-            let _ = std::fs::remove_dir_all(&tree);
-            std::fs::create_dir_all(tree.join("bin")).unwrap();
-            std::fs::create_dir_all(tree.join("tmp")).unwrap();
-            std::fs::copy(BUSYBOX, tree.join("bin/busybox")).unwrap();
-            for applet in [
-                "sh", "echo", "cat", "sleep", "test", "hostname", "ls", "true",
-            ] {
-                std::os::unix::fs::symlink("busybox", tree.join(format!("bin/{applet}"))).unwrap();
-            }
             let tar = work_dir().join("podman-root.tar");
-            let packed = Command::new("tar")
-                .arg("-C")
-                .arg(&tree)
-                .arg("-cf")
-                .arg(&tar)
-                .arg(".")
-                .status()
-                .unwrap();
-            assert!(packed.success());
+            common::busybox_tarball(&tar);
             // One tag, replaced by each run, so runs leave one image.
             let name = "localhost/sentry-test:busybox".to_string();
             let imported = run_limited(

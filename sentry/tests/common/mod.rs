@@ -133,3 +133,38 @@ pub fn native_overlay(lower: &std::path::Path, script: &str) -> Option<Output> {
     let _ = std::fs::remove_dir(&scratch);
     out
 }
+
+/// Applets the container tests' busybox roots link.
+pub const APPLETS: &[&str] = &[
+    "sh", "echo", "cat", "ls", "sleep", "id", "hostname", "test", "tty", "cut", "grep", "true",
+    "pwd", "touch",
+];
+
+/// Makes `dir` (anew) a root with busybox, its [`APPLETS`] and an empty
+/// `/tmp`: a container image's tree.
+pub fn busybox_root(dir: &std::path::Path) {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    std::fs::create_dir_all(dir.join("tmp")).unwrap();
+    std::fs::copy(BUSYBOX, dir.join("bin/busybox")).unwrap();
+    for applet in APPLETS {
+        std::os::unix::fs::symlink("busybox", dir.join(format!("bin/{applet}"))).unwrap();
+    }
+}
+
+/// A busybox root ([`busybox_root`]) packed into the tarball `tar`, for
+/// `podman import` and `docker import`.
+pub fn busybox_tarball(tar: &std::path::Path) {
+    let tree = tar.with_extension("tree");
+    busybox_root(&tree);
+    let packed = Command::new("tar")
+        .arg("-C")
+        .arg(&tree)
+        .arg("-cf")
+        .arg(tar)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(packed.success());
+    let _ = std::fs::remove_dir_all(&tree);
+}
