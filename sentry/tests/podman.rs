@@ -185,3 +185,32 @@ fn podman_exec_and_stop_as_with_runc() {
     assert_eq!(seen[0].2, "137", "runc: {seen:?}");
     assert_eq!(seen[1], seen[0], "the sentry differs from runc");
 }
+
+/// `podman run -it` of busybox's shell, driven on a terminal: the session
+/// (prompts, echo, a foreground `sleep` interrupted by ^C, `$?` 130,
+/// `exit 7`) as with runc.
+#[test]
+fn podman_interactive_shell_as_with_runc() {
+    let Some(image) = image() else { return };
+    let src = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/programs/interactive_shell.py"
+    );
+    let session = |runtime: &str| {
+        let mut command = Command::new("python3");
+        command
+            .arg(src)
+            .args(["podman", "--runtime", runtime, "run", "--rm", "-it"])
+            .args(ULIMITS)
+            .args([image, "sh"]);
+        run_limited(command.stdin(Stdio::null()))
+    };
+    let want = session(RUNC);
+    let got = session(SENTRY);
+    assert!(
+        String::from_utf8_lossy(&want.stdout).contains("after 130"),
+        "runc: {}",
+        String::from_utf8_lossy(&want.stdout)
+    );
+    assert_eq!(outcome(&got), outcome(&want));
+}
