@@ -477,6 +477,8 @@ impl Kernel {
             uts.clone(),
         )))
         .map_err(|e| format!("registering proc: {e:?}"))?;
+        vfs.register_filesystem_type(Arc::new(crate::ipc::mqueue::MqueueType(ipc.clone())))
+            .map_err(|e| format!("registering mqueue: {e:?}"))?;
         vfs.register_filesystem_type(Arc::new(crate::sysfs::SysfsType {
             cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }))

@@ -233,9 +233,46 @@ impl MessageQueues {
     }
 }
 
+impl MessageQueues {
+    /// The queues, by name, for the `mqueue` filesystem's listing.
+    pub fn list(&self) -> Vec<(Vec<u8>, Arc<MQueue>)> {
+        let mut all: Vec<_> = lock(&self.names)
+            .iter()
+            .map(|(name, q)| (name.clone(), q.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    /// The queue named `name`.
+    pub fn get(&self, name: &[u8]) -> Option<Arc<MQueue>> {
+        lock(&self.names).get(name).cloned()
+    }
+}
+
 impl MQueue {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// The owner and mode of the queue's file.
+    pub fn owner(&self) -> (u32, u32, u32) {
+        (self.uid, self.gid, self.mode)
+    }
+
+    /// What reading the queue's file gives, as Linux's `mqueue_read_file`
+    /// formats it: the bytes queued and the notification.
+    pub fn describe(&self) -> String {
+        let st = self.state();
+        let (notify, signo, pid) = match &st.notify {
+            Some(n) if n.how == SIGEV_SIGNAL => (n.how, n.signo, n.tgid),
+            Some(n) => (n.how, 0, n.tgid),
+            None => (0, 0, 0),
+        };
+        format!(
+            "QSIZE:{:<10} NOTIFY:{:<5} SIGNO:{:<5} NOTIFY_PID:{:<6}\n",
+            st.bytes, notify, signo, pid
+        )
     }
 
     /// Checks `want` (`0o4` read, `0o2` write) against the mode as an
@@ -559,3 +596,80 @@ mod tests {
         assert_eq!(check_name(&[b'x'; 255]), Ok(()));
     }
 }
+
+/// The `mqueue` filesystem (`mount -t mqueue`, usually on `/dev/mqueue`):
+/// a sticky root-owned directory listing the sandbox's queues, each a
+/// file with the queue's owner and mode that reads as Linux's
+/// (`QSIZE:... NOTIFY:... SIGNO:... NOTIFY_PID:...`). Queues are made
+/// and removed with `mq_open` and `mq_unlink`; the directory itself is
+/// read-only here.
+#[derive(Debug)]
+pub struct MqueueType(pub Arc<crate::ipc::Ipc>);
+
+/// Lists the queues.
+struct QueueDir(Arc<crate::ipc::Ipc>);
+
+/// One queue's file.
+struct QueueText(Arc<MQueue>);
+
+impl kernfs::BytesSource for QueueText {
+    fn generate(&self, _: &dyn vfs_core::Context, buf: &mut Vec<u8>) -> Result<(), Errno> {
+        buf.extend_from_slice(self.0.describe().as_bytes());
+        Ok(())
+    }
+}
+
+impl kernfs::DirectoryGenerator for QueueDir {
+    fn names(&self, _: &dyn vfs_core::Context) -> Result<Vec<Vec<u8>>, Errno> {
+        Ok(self.0.mq.list().into_iter().map(|(name, _)| name).collect())
+    }
+
+    fn lookup(
+        &self,
+        _: &dyn vfs_core::Context,
+        name: &[u8],
+    ) -> Result<Arc<dyn kernfs::Inode>, Errno> {
+        let queue = self.0.mq.get(name).ok_or(Errno::ENOENT)?;
+        let (uid, gid, mode) = queue.owner();
+        let ino = Arc::as_ptr(&queue) as u64 >> 4;
+        Ok(kernfs::DynamicBytesFile::with_ino(
+            ino,
+            &Credentials::user(uid, gid),
+            mode & 0o777,
+            QueueText(queue),
+        ))
+    }
+}
+
+impl vfs_core::FilesystemType for MqueueType {
+    fn name(&self) -> &str {
+        "mqueue"
+    }
+
+    fn get_filesystem(
+        &self,
+        _ctx: &dyn vfs_core::Context,
+        vfs: &Arc<vfs_core::VirtualFilesystem>,
+        _source: &[u8],
+        _opts: &vfs_core::GetFilesystemOptions,
+    ) -> Result<(vfs_core::FilesystemRef, vfs_core::DentryRef), Errno> {
+        let fs = kernfs::Filesystem::new(
+            vfs,
+            kernfs::FilesystemOptions {
+                max_cached_dentries: 0,
+                magic: MQUEUE_MAGIC,
+                mount_options: String::new(),
+            },
+        )?;
+        let root = kernfs::DynamicDirectory::new(
+            &fs,
+            &Credentials::root(),
+            0o1777,
+            QueueDir(self.0.clone()),
+        );
+        Ok(fs.into_vfs(vfs, "mqueue", root))
+    }
+}
+
+/// `MQUEUE_MAGIC`.
+pub const MQUEUE_MAGIC: i64 = 0x1980_0202;

@@ -301,6 +301,8 @@ impl Spec {
                 out.own.push((m.destination.clone().into_bytes(), "tmpfs"));
             } else if m.kind == "sysfs" {
                 out.own.push((m.destination.clone().into_bytes(), "sysfs"));
+            } else if m.kind == "mqueue" {
+                out.own.push((m.destination.clone().into_bytes(), "mqueue"));
             } else {
                 out.skipped.push((
                     m.destination.clone(),
