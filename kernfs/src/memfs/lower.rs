@@ -25,7 +25,6 @@
 //! [`UPPER_INO_BASE`], above any ext4 inode number.
 
 use alloc::sync::{Arc, Weak};
-use alloc::vec;
 use alloc::vec::Vec;
 
 use abi_linux::{Errno, OpenFlags, Rlimit, RlimitResource, Statx, StatxMask, Timespec};
@@ -242,9 +241,4 @@ impl Lower {
         }
         links.insert(ino, Arc::downgrade(file));
     }
-}
-
-/// A buffer for copying lower contents.
-pub(super) fn copy_buffer() -> Vec<u8> {
-    vec![0; COPY_CHUNK]
 }

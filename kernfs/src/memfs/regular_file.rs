@@ -76,9 +76,10 @@ pub struct RegularFile {
     /// made by `open`, as Linux's shmem files have; a memfd made for
     /// sealing starts with none ([`RegularFile::allow_sealing`]).
     seals: AtomicU32,
-    /// The lower file of an overlay file not yet copied up: its contents
-    /// are the lower file's, and the pages hold nothing.
-    lower: spin::Mutex<Option<LowerData>>,
+    /// For an overlay file, the lower file until the copy-up (its
+    /// contents are the lower file's, the pages hold nothing); `None` for
+    /// every other file, which never takes the lock.
+    lower: Option<spin::Mutex<Option<LowerData>>>,
 }
 
 /// The lower file under a file of an overlay.
@@ -102,7 +103,7 @@ impl RegularFile {
             state,
             xattrs: Xattrs::default(),
             seals: AtomicU32::new(SealFlags::SEAL.bits()),
-            lower: spin::Mutex::new(None),
+            lower: None,
         })
     }
 
@@ -120,10 +121,10 @@ impl RegularFile {
             state,
             xattrs: Xattrs::from_lower(Arc::clone(&path)),
             seals: AtomicU32::new(SealFlags::SEAL.bits()),
-            lower: spin::Mutex::new(Some(LowerData {
+            lower: Some(spin::Mutex::new(Some(LowerData {
                 path,
                 blocks: stat.stx_blocks,
-            })),
+            }))),
         })
     }
 
@@ -165,7 +166,12 @@ impl RegularFile {
 
     /// Whether the file's contents are still the lower file's.
     pub fn is_lower(&self) -> bool {
-        self.lower.lock().is_some()
+        self.lower_data().is_some()
+    }
+
+    /// The lower file while the contents are still its.
+    fn lower_data(&self) -> Option<LowerData> {
+        self.lower.as_ref().and_then(|lower| lower.lock().clone())
     }
 
     /// Copies the first `keep` bytes of the lower file (its whole contents
@@ -178,7 +184,7 @@ impl RegularFile {
             return Ok(());
         }
         let _writer = self.writer.lock();
-        let Some(data) = self.lower.lock().clone() else {
+        let Some(data) = self.lower_data() else {
             return Ok(());
         };
         let len = self.contents.lock().size.min(keep);
@@ -190,7 +196,9 @@ impl RegularFile {
             let pages = copied?;
             self.contents.lock().pages = pages;
         }
-        *self.lower.lock() = None;
+        if let Some(lower) = &self.lower {
+            *lower.lock() = None;
+        }
         Ok(())
     }
 
@@ -203,7 +211,7 @@ impl RegularFile {
         len: u64,
     ) -> Result<BTreeMap<u64, u64>, Errno> {
         let mut pages = BTreeMap::new();
-        let mut buf = lower::copy_buffer();
+        let mut buf = alloc::vec![0u8; lower::COPY_CHUNK];
         let mut offset = 0u64;
         let result = (|| {
             while offset < len {
@@ -723,10 +731,11 @@ impl Inode for RegularFile {
             let contents = self.contents.lock();
             (contents.size, contents.pages.len() as u64)
         };
-        let blocks = match &*self.lower.lock() {
-            Some(lower) => lower.blocks,
-            None => pages * (PAGE_SIZE / 512),
-        };
+        let lower_blocks = self
+            .lower
+            .as_ref()
+            .and_then(|lower| lower.lock().as_ref().map(|data| data.blocks));
+        let blocks = lower_blocks.unwrap_or(pages * (PAGE_SIZE / 512));
         Ok(self.attrs.stat(fs.dev(), size, blocks))
     }
 
@@ -775,7 +784,7 @@ impl Inode for RegularFile {
                 self.copy_up(ctx, 0)?;
             } else if opts.flags.access_mode() != AccessMode::ReadOnly {
                 self.copy_up(ctx, u64::MAX)?;
-            } else if let Some(data) = self.lower.lock().clone() {
+            } else if let Some(data) = self.lower_data() {
                 let lower = self.state.lower()?.open(ctx, &data.path)?;
                 return Ok(FileDescription::new(
                     opts.flags,
