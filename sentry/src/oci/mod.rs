@@ -88,8 +88,8 @@ impl Global {
     }
 }
 
-/// A container's recorded state (`state.json` in its directory); the
-/// `state` command prints it with the status worked out.
+/// A container's recorded state (`state.json` in its directory); its
+/// status is worked out when asked ([`State::status`]), never stored.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct State {
@@ -97,8 +97,6 @@ pub struct State {
     pub oci_version: String,
     /// The container ID.
     pub id: String,
-    /// `created`, `running` or `stopped`.
-    pub status: String,
     /// The sandbox process's host PID.
     pub pid: i32,
     /// The bundle's absolute path.
@@ -125,10 +123,7 @@ impl State {
             std::io::ErrorKind::NotFound => format!("container {id} does not exist"),
             _ => format!("reading {}: {e}", path.display()),
         })?;
-        let mut state: State = serde_json::from_slice(&text)
-            .map_err(|e| format!("parsing {}: {e}", path.display()))?;
-        state.status = state.current_status().into();
-        Ok(state)
+        serde_json::from_slice(&text).map_err(|e| format!("parsing {}: {e}", path.display()))
     }
 
     fn save(&self, global: &Global) -> Result<(), String> {
@@ -140,8 +135,9 @@ impl State {
             .map_err(|e| format!("writing the state of {}: {e}", self.id))
     }
 
-    /// The status now: `stopped` once the sandbox process is gone.
-    fn current_status(&self) -> &'static str {
+    /// `created`, `running`, or `stopped` once the sandbox process is
+    /// gone.
+    pub fn status(&self) -> &'static str {
         if process_start_time(self.pid) != Some(self.start_time) {
             "stopped"
         } else if self.started {
@@ -355,7 +351,6 @@ pub fn create(global: &Global, id: &str, opts: &CreateOptions) -> Result<i32, St
     let state = State {
         oci_version: OCI_VERSION.into(),
         id: id.into(),
-        status: "created".into(),
         pid,
         bundle: bundle.display().to_string(),
         annotations: spec.annotations.clone(),
@@ -497,8 +492,9 @@ fn send_new_terminal(socket_path: &Path) -> Result<OwnedFd, String> {
 /// `start`: runs the created container's process.
 pub fn start(global: &Global, id: &str) -> Result<(), String> {
     let mut state = State::load(global, id)?;
-    if state.status != "created" {
-        return Err(format!("cannot start a container that is {}", state.status));
+    let status = state.status();
+    if status != "created" {
+        return Err(format!("cannot start a container that is {status}"));
     }
     request(global, id, "start", &[])?.reply()?;
     state.started = true;
@@ -513,11 +509,12 @@ pub fn state(global: &Global, id: &str) -> Result<String, String> {
 
 /// The runtime spec's state object (with runc's `created`).
 fn state_json(state: &State) -> serde_json::Value {
+    let status = state.status();
     serde_json::json!({
         "ociVersion": state.oci_version,
         "id": state.id,
-        "status": state.status,
-        "pid": if state.status == "stopped" { 0 } else { state.pid },
+        "status": status,
+        "pid": if status == "stopped" { 0 } else { state.pid },
         "bundle": state.bundle,
         "annotations": state.annotations,
         "created": state.created,
@@ -526,28 +523,26 @@ fn state_json(state: &State) -> serde_json::Value {
 
 /// A signal from a name (`TERM`, `SIGTERM`) or number.
 pub fn parse_signal(text: &str) -> Result<i32, String> {
-    if let Ok(n) = text.parse::<i32>() {
-        return if (1..=64).contains(&n) {
-            Ok(n)
-        } else {
-            Err(format!("invalid signal {text}"))
-        };
-    }
-    let name = text
-        .strip_prefix("SIG")
-        .unwrap_or(text)
-        .to_ascii_uppercase();
-    let name = format!("SIG{name}");
-    name.parse::<nix::sys::signal::Signal>()
-        .map(|s| s as i32)
-        .map_err(|_| format!("invalid signal {text}"))
+    use abi_linux::Signal;
+    let max = Signal::SIGRTMAX.0;
+    let number = match text.parse::<i32>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            let upper = text.to_ascii_uppercase();
+            let name = format!("SIG{}", upper.strip_prefix("SIG").unwrap_or(&upper));
+            (1..=max).find(|&n| Signal(n).name() == Some(name.as_str()))
+        }
+    };
+    number
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| format!("invalid signal {text}"))
 }
 
 /// `kill`: sends `signal` to the container's process (with `all`, to
 /// every process in it).
 pub fn kill(global: &Global, id: &str, signal: i32, all: bool) -> Result<(), String> {
     let state = State::load(global, id)?;
-    if state.status == "stopped" {
+    if state.status() == "stopped" {
         return Err(format!("container {id} is not running"));
     }
     let message = format!("kill {signal} {}", if all { "all" } else { "init" });
@@ -575,11 +570,11 @@ pub fn delete(global: &Global, id: &str, force: bool) -> Result<(), String> {
         }
         Err(e) => return Err(e),
     };
-    if state.status != "stopped" {
+    let status = state.status();
+    if status != "stopped" {
         if !force {
             return Err(format!(
-                "cannot delete container {id} that is not stopped: {}",
-                state.status
+                "cannot delete container {id} that is not stopped: {status}"
             ));
         }
         // SAFETY: kill with integer arguments.
@@ -620,10 +615,11 @@ pub fn list(global: &Global, quiet: bool, json: bool) -> Result<String, String> 
     }
     out.push_str("ID\tPID\tSTATUS\tBUNDLE\tCREATED\n");
     for s in &states {
-        let pid = if s.status == "stopped" { 0 } else { s.pid };
+        let status = s.status();
+        let pid = if status == "stopped" { 0 } else { s.pid };
         out.push_str(&format!(
-            "{}\t{pid}\t{}\t{}\t{}\n",
-            s.id, s.status, s.bundle, s.created
+            "{}\t{pid}\t{status}\t{}\t{}\n",
+            s.id, s.bundle, s.created
         ));
     }
     Ok(out)
@@ -633,7 +629,7 @@ pub fn list(global: &Global, quiet: bool, json: bool) -> Result<String, String> 
 /// of PID and command, or as a JSON array of PIDs.
 pub fn ps(global: &Global, id: &str, json: bool) -> Result<String, String> {
     let state = State::load(global, id)?;
-    if state.status == "stopped" {
+    if state.status() == "stopped" {
         return Err(format!("container {id} is not running"));
     }
     let reply = request(global, id, "ps", &[])?.reply()?;
@@ -661,11 +657,9 @@ pub fn exec(
     console_socket: Option<&Path>,
 ) -> Result<i32, String> {
     let state = State::load(global, id)?;
-    if state.status != "running" {
-        return Err(format!(
-            "cannot exec in a container that is {}",
-            state.status
-        ));
+    let status = state.status();
+    if status != "running" {
+        return Err(format!("cannot exec in a container that is {status}"));
     }
     spec::program_of(process)?;
     let terminal = if process.terminal {
@@ -810,7 +804,7 @@ fn prepare(
         overlay: Overlay::Memory,
         hostname: spec.hostname.clone(),
         // runsc's rule: the sandbox's own /tmp only over an empty one.
-        mount_tmp: !mounts.tmp
+        mount_tmp: !mounts.own.iter().any(|(dir, _)| dir == b"/tmp")
             && std::fs::read_dir(root_path.join("tmp")).is_ok_and(|mut d| d.next().is_none()),
         ..KernelConfig::new(RootSource::HostDir {
             path: root_path,
@@ -954,4 +948,29 @@ fn exec_in_sandbox(kernel: &Arc<Kernel>, conn: Connection, process: &str, fds: V
         Err(e) => format!("error {e}"),
     };
     let _ = conn.send(&message, &[]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_by_name_in_any_case_or_number() {
+        assert_eq!(parse_signal("TERM"), Ok(15));
+        assert_eq!(parse_signal("SIGKILL"), Ok(9));
+        assert_eq!(parse_signal("sigusr1"), Ok(10));
+        assert_eq!(parse_signal("hup"), Ok(1));
+        assert_eq!(parse_signal("34"), Ok(34));
+        for bad in ["0", "65", "-1", "SIGFOO", ""] {
+            assert!(parse_signal(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn container_ids_are_single_names() {
+        assert!(check_id("c-1_a.b").is_ok());
+        for bad in ["", ".", "..", "a/b", "a b"] {
+            assert!(check_id(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -173,8 +173,6 @@ pub struct Mounts {
     /// Directories that get a filesystem of the sentry's own (`tmpfs`,
     /// `sysfs`), with its type.
     pub own: Vec<(Vec<u8>, &'static str)>,
-    /// Whether `/tmp` is among them.
-    pub tmp: bool,
     /// What was left out (its mount point, made as runc makes it, and
     /// why, for the log).
     pub skipped: Vec<(String, String)>,
@@ -295,9 +293,8 @@ impl Spec {
                     ));
                 }
             } else if standard {
-                // The sentry's own /proc, /dev, /dev/shm, /tmp, /dev/pts.
+                // The sentry's own /proc, /dev, /dev/shm, /dev/pts, /sys.
             } else if m.kind == "tmpfs" {
-                out.tmp |= m.destination == "/tmp";
                 out.own.push((m.destination.clone().into_bytes(), "tmpfs"));
             } else if m.kind == "sysfs" {
                 out.own.push((m.destination.clone().into_bytes(), "sysfs"));
