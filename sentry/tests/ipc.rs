@@ -130,28 +130,9 @@ fn mqueue_filesystem_lists_queues_as_linux() {
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/programs/mqueue_fs.py");
     let script = common::native::work_dir().join("mqueue_fs.py");
     std::fs::copy(src, &script).unwrap();
-    let native = common::run_limited(
-        std::process::Command::new("/usr/bin/unshare")
-            .args(["-mi", "/usr/bin/python3"])
-            .arg(&script),
+    common::native::same_as_native_under(
+        &["-mi"],
+        &["/usr/bin/python3", script.to_str().unwrap()],
+        &[],
     );
-    assert!(
-        native.status.success(),
-        "{}",
-        String::from_utf8_lossy(&native.stderr)
-    );
-    for platform in common::native::platforms() {
-        let got = common::run_limited(
-            std::process::Command::new(env!("CARGO_BIN_EXE_sentry"))
-                .args(["run", "--platform", platform, "--rootfs", "/", "--"])
-                .arg("/usr/bin/python3")
-                .arg(&script),
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&got.stdout),
-            String::from_utf8_lossy(&native.stdout),
-            "on {platform}: {}",
-            String::from_utf8_lossy(&got.stderr)
-        );
-    }
 }

@@ -18,16 +18,25 @@ impl Drop for Tree {
     }
 }
 
+/// A scratch root with `bin/busybox`, `data/f` ("hello") and the
+/// directories `dirs`.
+fn tree(name: &str, dirs: &[&str]) -> Tree {
+    let tree =
+        Tree(std::env::temp_dir().join(format!("sentry-leak-{name}-{}", std::process::id())));
+    for dir in ["bin", "data"].iter().chain(dirs) {
+        std::fs::create_dir_all(tree.0.join(dir)).unwrap();
+    }
+    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
+    std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
+    tree
+}
+
 #[test]
 fn running_a_program_and_dropping_the_kernel_leaks_nothing() {
     if !busybox_runs_here() {
         return;
     }
-    let tree = Tree(std::env::temp_dir().join(format!("sentry-leak-{}", std::process::id())));
-    std::fs::create_dir_all(tree.0.join("bin")).unwrap();
-    std::fs::create_dir_all(tree.0.join("data")).unwrap();
-    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
-    std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
+    let tree = tree("copy", &[]);
 
     let scope = refs::LeakCheckScope::new();
     let config = KernelConfig::new(RootSource::HostTreeCopy(tree.0.clone()));
@@ -57,14 +66,9 @@ fn gofer_root_and_host_mount_leak_nothing() {
     if !busybox_runs_here() {
         return;
     }
-    let tree = Tree(std::env::temp_dir().join(format!("sentry-leak-gofer-{}", std::process::id())));
+    let tree = tree("gofer", &["tmp", "dev", "proc", "mnt"]);
     let shared = Tree(tree.0.with_extension("shared"));
-    for dir in ["bin", "data", "tmp", "dev", "proc", "mnt"] {
-        std::fs::create_dir_all(tree.0.join(dir)).unwrap();
-    }
     std::fs::create_dir_all(&shared.0).unwrap();
-    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
-    std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
 
     let scope = refs::LeakCheckScope::new();
     let mut config = KernelConfig::new(RootSource::HostDir {
@@ -98,12 +102,7 @@ fn overlay_root_leaks_nothing() {
     if !busybox_runs_here() {
         return;
     }
-    let tree =
-        Tree(std::env::temp_dir().join(format!("sentry-leak-overlay-{}", std::process::id())));
-    std::fs::create_dir_all(tree.0.join("bin")).unwrap();
-    std::fs::create_dir_all(tree.0.join("data")).unwrap();
-    std::fs::copy(BUSYBOX, tree.0.join("bin/busybox")).unwrap();
-    std::fs::write(tree.0.join("data/f"), b"hello\n").unwrap();
+    let tree = tree("overlay", &[]);
 
     let scope = refs::LeakCheckScope::new();
     let mut config = KernelConfig::new(RootSource::HostDir {

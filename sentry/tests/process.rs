@@ -438,35 +438,5 @@ r = subprocess.run(['/usr/bin/setpriv', '--reuid=1000', '--clear-groups', '/usr/
     'import ctypes; l = ctypes.CDLL(None, use_errno=True); print(l.sethostname(b\"y\", 1), ctypes.get_errno())'],\n\
     capture_output=True, text=True); print(r.stdout.strip())\n\
 print(subprocess.run(['/usr/bin/hostname'], capture_output=True, text=True).stdout.strip())\n";
-    let native = common::run_limited(
-        std::process::Command::new("/usr/bin/unshare")
-            .args(["-u", "/usr/bin/python3", "-c", script])
-            .env_clear(),
-    );
-    assert!(
-        native.status.success(),
-        "{}",
-        String::from_utf8_lossy(&native.stderr)
-    );
-    for platform in common::native::platforms() {
-        let got = common::run_limited(
-            std::process::Command::new(env!("CARGO_BIN_EXE_sentry")).args([
-                "run",
-                "--platform",
-                platform,
-                "--rootfs",
-                "/",
-                "--",
-                "/usr/bin/python3",
-                "-c",
-                script,
-            ]),
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&got.stdout),
-            String::from_utf8_lossy(&native.stdout),
-            "on {platform}: {}",
-            String::from_utf8_lossy(&got.stderr)
-        );
-    }
+    common::native::same_as_native_under(&["-u"], &["/usr/bin/python3", "-c", script], &[]);
 }

@@ -125,16 +125,29 @@ pub fn same_as_loopback_only(argv: &[&str], env: &[(&str, &str)]) {
             return;
         }
     }
-    let mut native = Command::new("/usr/bin/unshare");
-    native
-        .args([
+    same_as_native_under(
+        &[
             "-n",
             "/bin/sh",
             "-c",
             "/usr/sbin/ip link set lo up && exec \"$@\"",
             "sh",
-        ])
-        .args(argv);
+        ],
+        argv,
+        env,
+    );
+}
+
+/// As [`same_as_native`], with the native run under `unshare UNSHARE
+/// ARGV` (namespaces of its own: `-u` for the host name, `-mi` for a
+/// private mqueue). Skips without `unshare`.
+pub fn same_as_native_under(unshare: &[&str], argv: &[&str], env: &[(&str, &str)]) {
+    if !Path::new("/usr/bin/unshare").exists() {
+        missing("/usr/bin/unshare", true);
+        return;
+    }
+    let mut native = Command::new("/usr/bin/unshare");
+    native.args(unshare).args(argv);
     compare(native, argv, env, &[]);
 }
 
@@ -142,13 +155,8 @@ pub fn same_as_loopback_only(argv: &[&str], env: &[(&str, &str)]) {
 /// the host's `/`, and the native run `chroot`ed into the kernel's own
 /// overlayfs over `/` (its upper layer on a tmpfs of a private mount
 /// namespace, with `proc`, the host's `/dev` and a fresh `/tmp`, as the
-/// sandbox has): what the program changes stays in each overlay. Skips
-/// without `unshare`.
+/// sandbox has): what the program changes stays in each overlay.
 pub fn same_as_native_overlay(argv: &[&str], env: &[(&str, &str)]) {
-    if !Path::new("/usr/bin/unshare").exists() {
-        missing("/usr/bin/unshare", true);
-        return;
-    }
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let scratch = work_dir().join(format!("overlay-{n}"));
@@ -162,11 +170,7 @@ pub fn same_as_native_overlay(argv: &[&str], env: &[(&str, &str)]) {
          /usr/bin/mount --rbind /dev {s}/merged/dev && \
          /usr/bin/mount -t tmpfs tmpfs {s}/merged/tmp && exec /usr/sbin/chroot {s}/merged \"$@\""
     );
-    let mut native = Command::new("/usr/bin/unshare");
-    native
-        .args(["-m", "/bin/sh", "-c", &setup, "sh"])
-        .args(argv);
-    compare(native, argv, env, &[]);
+    same_as_native_under(&["-m", "/bin/sh", "-c", &setup, "sh"], argv, env);
     let _ = std::fs::remove_dir(&scratch);
 }
 
