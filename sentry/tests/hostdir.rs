@@ -148,8 +148,11 @@ fn overlay_root_takes_changes_as_the_kernels_overlayfs_and_keeps_the_tree() {
         return;
     };
     assert_eq!(want.status.code(), Some(0), "{}", text(&want.stderr));
-    let scratch = common::native::work_dir();
-    let file_medium = format!("file:{}", scratch.display());
+    // The file medium's memory file is unnamed (O_TMPFILE): the
+    // directory has no entry of the sandbox's after each run.
+    let medium = tree.path().with_extension("medium");
+    std::fs::create_dir_all(&medium).unwrap();
+    let file_medium = format!("file:{}", medium.display());
     for options in [
         &[][..],
         &["--overlay", "memory"],
@@ -157,6 +160,7 @@ fn overlay_root_takes_changes_as_the_kernels_overlayfs_and_keeps_the_tree() {
     ] {
         let got = sentry(&tree, options, script);
         assert_same_as_native(&got, &want);
+        assert_eq!(std::fs::read_dir(&medium).unwrap().count(), 0);
     }
     // A host directory mounts on a path the tree does not have.
     let spec = format!("{}:/brand/new:ro", tree.path().join("data").display());
@@ -167,6 +171,7 @@ fn overlay_root_takes_changes_as_the_kernels_overlayfs_and_keeps_the_tree() {
         std::fs::read(tree.path().join("data/f01")).unwrap().len(),
         311
     );
+    let _ = std::fs::remove_dir(&medium);
 }
 
 #[test]
