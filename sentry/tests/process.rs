@@ -440,3 +440,23 @@ r = subprocess.run(['/usr/bin/setpriv', '--reuid=1000', '--clear-groups', '/usr/
 print(subprocess.run(['/usr/bin/hostname'], capture_output=True, text=True).stdout.strip())\n";
     common::native::same_as_native_under(&["-u"], &["/usr/bin/python3", "-c", script], &[]);
 }
+
+/// The sandbox's own sysfs on `/sys` (with `--rootfs /`): its top-level
+/// directories and CPUs as Python's `os.cpu_count`/`sysconf` and
+/// coreutils' `nproc --all` (which counts `cpuN` directories) read them,
+/// natively and in the sentry.
+#[test]
+fn sysfs_cpus_read_as_on_linux() {
+    common::native::same_as_native(
+        &[
+            "/usr/bin/python3",
+            "-c",
+            "import os, subprocess\n\
+print(os.cpu_count(), os.sysconf('SC_NPROCESSORS_ONLN'), os.sysconf('SC_NPROCESSORS_CONF'))\n\
+print(sorted(os.listdir('/sys')))\n\
+print(open('/sys/devices/system/cpu/online').read().strip())\n\
+print(subprocess.run(['/usr/bin/nproc', '--all'], capture_output=True, text=True).stdout.strip())\n",
+        ],
+        &[],
+    );
+}
